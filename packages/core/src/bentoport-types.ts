@@ -1,0 +1,119 @@
+import type { Readable, Writable } from 'node:stream';
+import type { CompressionPolicy, Format } from './format.js';
+import type { ItemStore, StoreItem } from './item-store.js';
+import type { ProgressListener } from './progress.js';
+import type { ExtractionLimits } from './safe-extract.js';
+import type { TargetOptions } from './target.js';
+import type { Transport } from './transport.js';
+
+/** Options of {@link createBentoport}. */
+export interface BentoportOptions {
+  /** BentoML home. @default `$BENTOML_HOME`, else `~/bentoml` */
+  home?: string;
+  /** Archive codecs, e.g. `[tarFormat(), zipFormat()]`. @default [] */
+  formats?: Format[];
+  /** Byte movers, e.g. `[fsTransport()]`. @default [] */
+  transports?: Transport[];
+  /** Receives progress, warnings and notices of every operation. */
+  onProgress?: ProgressListener;
+  /** Safety limits for imports. @default see {@link DEFAULT_EXTRACTION_LIMITS} */
+  limits?: Partial<ExtractionLimits>;
+  /** Directory relative paths resolve against. @default process.cwd() */
+  cwd?: string;
+}
+
+/** Options shared by export calls. */
+export interface ExportOptions extends TargetOptions {
+  /** How hard compressed formats work. @default 'auto' */
+  compression?: CompressionPolicy;
+  /** Also write `<archive>.sha256` (sha256sum format) beside the archive. @default false */
+  checksumFile?: boolean;
+  signal?: AbortSignal;
+  /** Per-call progress listener, in addition to the instance's. */
+  onProgress?: ProgressListener;
+}
+
+/** Options shared by import calls. */
+export interface ImportOptions extends TargetOptions {
+  /**
+   * Expected SHA-256 of the archive (hex). Nothing enters the store on a mismatch. Without it, a
+   * `<archive>.sha256` file beside the source is used when one exists.
+   */
+  sha256?: string;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+}
+
+/** What an export produced. */
+export interface ExportResult {
+  /** `name:version` of the exported item. */
+  tag: string;
+  /** Where the archive went: an absolute local path, or a URL (password redacted). `-` for a stream. */
+  destination: string;
+  /** The format token written. */
+  format: string;
+  /** SHA-256 (hex) of the archive bytes. */
+  sha256: string;
+  /** Archive size in bytes. */
+  size: number;
+  /** Where the checksum file went, when `checksumFile` was set. */
+  checksumFile?: string;
+}
+
+/** What an import produced. */
+export interface ImportResult {
+  /** The item now in the store. */
+  item: StoreItem;
+  /** The format token read (from the bytes' magic number where they said). */
+  format: string;
+  /** SHA-256 (hex) of the archive bytes. */
+  sha256: string;
+  size: number;
+  /** Whether the digest was checked against an expected value, and where that came from. */
+  verifiedAgainst?: 'option' | 'checksum-file';
+  /** Embedded models moved into the model store. */
+  modelsImported: string[];
+  /** Embedded models skipped because the model store already had them. */
+  modelsSkipped: string[];
+}
+
+/** A place to export to or import from: a path or URL, or a stream (`-` in the CLI). */
+export type ExportTarget = string | Writable;
+export type ImportSource = string | Readable;
+
+/** The bentoport API, bound to one BentoML home and a set of plugins. */
+export interface Bentoport {
+  readonly home: string;
+  readonly bentos: ItemStore;
+  readonly models: ItemStore;
+  /**
+   * Export a bento with its models embedded, as BentoML's `export_bento(tag, path, output_format)`.
+   * The store is never modified.
+   * @throws {BentoportError} ERR_NOT_FOUND (bento or a referenced model), ERR_INVALID_TARGET,
+   * ERR_UNSUPPORTED_FORMAT, ERR_UNSUPPORTED_PROTOCOL, transport errors.
+   */
+  exportBento(tag: string, target: ExportTarget, outputFormat?: string, options?: ExportOptions): Promise<ExportResult>;
+  /**
+   * Import a bento archive, as BentoML's `import_bento(path, input_format)`: embedded models go to
+   * the model store (existing ones skipped), the bento enters without `models/`, atomically.
+   * @throws {BentoportError} ERR_ALREADY_EXISTS, ERR_CORRUPT_ARCHIVE, ERR_UNSAFE_ARCHIVE,
+   * ERR_INVALID_METADATA, ERR_UNSUPPORTED_FORMAT, ERR_NOT_FOUND.
+   */
+  importBento(source: ImportSource, inputFormat?: string, options?: ImportOptions): Promise<ImportResult>;
+  /** Export a model (`.bentomodel` natively). Same contract as {@link exportBento}. */
+  exportModel(tag: string, target: ExportTarget, outputFormat?: string, options?: ExportOptions): Promise<ExportResult>;
+  /** Import a model archive. Same contract as {@link importBento}. */
+  importModel(source: ImportSource, inputFormat?: string, options?: ImportOptions): Promise<ImportResult>;
+  /** List bentos: all, `name`, `name:version` or `name:latest`. */
+  listBentos(tagLike?: string): Promise<StoreItem[]>;
+  getBento(tagLike: string): Promise<StoreItem>;
+  /** Delete a bento as BentoML's `delete`: `name` removes all versions; `name:prefix` resolves first. */
+  deleteBento(tagLike: string): Promise<StoreItem[]>;
+  listModels(tagLike?: string): Promise<StoreItem[]>;
+  getModel(tagLike: string): Promise<StoreItem>;
+  /**
+   * Delete a model. Refuses one that a bento in the store uses, with BentoML's message.
+   * @throws {BentoportError} ERR_IN_USE, ERR_NOT_FOUND.
+   */
+  deleteModel(tagLike: string): Promise<StoreItem[]>;
+}

@@ -1,0 +1,211 @@
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { ArchiveEntry } from './archive-entry.js';
+
+/** A directory to archive under a path prefix, e.g. a model under `models/<name>/<version>`. */
+export interface ArchiveSourceTree {
+  /** Absolute directory to read. */
+  directory: string;
+  /** Archive path of the directory (`''` for the archive root). */
+  prefix: string;
+  /** Top-level names of `directory` to leave out (a bento's own `models/`). */
+  exclude?: string[];
+}
+
+/** A small file that exists only in the archive (`models/<name>/latest`). */
+export interface VirtualFile {
+  path: string;
+  content: string;
+}
+
+export interface ItemEntriesOptions {
+  trees: ArchiveSourceTree[];
+  virtualFiles?: VirtualFile[];
+  /** Directories that exist only in the archive (BentoML always writes `models/`, even empty). */
+  virtualDirectories?: string[];
+  /** Modification time for every entry, seconds (the item's creation_time: reproducible archives). */
+  mtime: number;
+  /** Whether the format stores symlinks; when not, links are followed and their targets stored. */
+  keepSymlinks: boolean;
+  onWarning?: (message: string) => void;
+  /** Called with each file's bytes as they are read (progress). */
+  onFileBytes?: (bytes: number) => void;
+}
+
+interface Node {
+  archivePath: string;
+  /** Absolute path on disk; undefined for virtual nodes. */
+  source?: string;
+  content?: string;
+  children?: Map<string, Node>;
+}
+
+/** Sort as Python and GNU tar in the C locale do: by UTF-8 bytes (code points), not UTF-16 units. */
+function byBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function isInside(root: string, candidate: string): boolean {
+  const relative = path.relative(root, candidate);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+/**
+ * The archive entries of one or more directories, depth first with each directory's children
+ * sorted, parents before children, every entry stamped with the same mtime, owners dropped.
+ *
+ * Symlinks that stay inside their tree are kept as links (when the format stores links); others
+ * are exported as what they point to, with a warning, so our own importer accepts the archive.
+ */
+export async function* itemEntries(options: ItemEntriesOptions): AsyncGenerator<ArchiveEntry> {
+  // Virtual nodes (models/, models/<name>/latest) are merged into the real tree at their sorted place.
+  const virtualRoot: Node = { archivePath: '', children: new Map() };
+  const addVirtual = (archivePath: string, node: Omit<Node, 'archivePath'>) => {
+    const segments = archivePath.split('/');
+    let current = virtualRoot;
+    segments.forEach((segment, index) => {
+      const soFar = segments.slice(0, index + 1).join('/');
+      let child = current.children?.get(segment);
+      if (!child) {
+        child = index === segments.length - 1 ? { archivePath: soFar, ...node } : { archivePath: soFar, children: new Map() };
+        current.children?.set(segment, child);
+      }
+      current = child;
+    });
+  };
+  for (const tree of options.trees) {
+    if (tree.prefix === '') continue;
+    addVirtual(tree.prefix, { source: tree.directory, children: new Map() });
+  }
+  for (const file of options.virtualFiles ?? []) addVirtual(file.path, { content: file.content });
+  for (const directory of options.virtualDirectories ?? []) addVirtual(directory, { children: new Map() });
+  const rootTree = options.trees.find((tree) => tree.prefix === '');
+  const rootReal = rootTree ? await realpath(rootTree.directory) : undefined;
+  yield* walk(virtualRoot, rootTree?.directory, rootReal, rootTree?.exclude ?? [], options, new Set());
+}
+
+async function* walk(
+  node: Node,
+  directory: string | undefined,
+  treeRoot: string | undefined,
+  exclude: string[],
+  options: ItemEntriesOptions,
+  ancestors: Set<string>,
+): AsyncGenerator<ArchiveEntry> {
+  const names = new Set<string>(node.children?.keys() ?? []);
+  const onDisk = new Map<string, string>();
+  if (directory !== undefined) {
+    for (const name of await readdir(directory)) {
+      if (exclude.includes(name)) continue;
+      onDisk.set(name, path.join(directory, name));
+      names.add(name);
+    }
+  }
+  for (const name of [...names].sort(byBytes)) {
+    const archivePath = node.archivePath === '' ? name : `${node.archivePath}/${name}`;
+    const virtual = node.children?.get(name);
+    if (virtual) {
+      if (virtual.content !== undefined) {
+        const content = Buffer.from(virtual.content);
+        yield { path: archivePath, type: 'file', mode: 0o644, mtime: options.mtime, size: content.length, open: () => Readable.from([content]) };
+      } else {
+        yield { path: archivePath, type: 'directory', mode: 0o755, mtime: options.mtime, size: 0 };
+        const source = virtual.source;
+        // A mounted tree (a model under models/<name>/<version>) is its own root for link checks.
+        const mountedRoot = source === undefined ? undefined : await realpath(source);
+        yield* walk(virtual, source, source === undefined ? treeRoot : mountedRoot, [], options, ancestors);
+      }
+      continue;
+    }
+    yield* diskEntry(onDisk.get(name) as string, archivePath, treeRoot as string, options, ancestors);
+  }
+}
+
+async function* diskEntry(
+  source: string,
+  archivePath: string,
+  treeRoot: string,
+  options: ItemEntriesOptions,
+  ancestors: Set<string>,
+): AsyncGenerator<ArchiveEntry> {
+  const info = await lstat(source);
+  const mtime = options.mtime;
+  if (info.isSymbolicLink()) {
+    const linkTarget = await readlink(source);
+    let resolved: string | undefined;
+    try {
+      resolved = await realpath(source);
+    } catch {
+      resolved = undefined;
+    }
+    if (resolved === undefined) {
+      options.onWarning?.(`skipping broken symlink '${archivePath}' -> '${linkTarget}'`);
+      return;
+    }
+    const inside = isInside(treeRoot, resolved);
+    if (inside && options.keepSymlinks) {
+      // Store a relative target so the link also stays inside wherever the archive is unpacked.
+      const relativeTarget = path.isAbsolute(linkTarget)
+        ? path.relative(path.dirname(path.join(treeRoot, archivePath)), resolved).split(path.sep).join('/') || '.'
+        : linkTarget;
+      yield { path: archivePath, type: 'symlink', mode: 0o777, mtime, size: 0, linkTarget: relativeTarget };
+      return;
+    }
+    if (!inside) {
+      options.onWarning?.(`symlink '${archivePath}' points outside the item ('${linkTarget}'); exporting the file it points to`);
+    }
+    const targetInfo = await stat(resolved);
+    if (targetInfo.isDirectory()) {
+      if (ancestors.has(resolved)) {
+        options.onWarning?.(`skipping symlink '${archivePath}': it loops back to a directory above it`);
+        return;
+      }
+      yield { path: archivePath, type: 'directory', mode: targetInfo.mode & 0o7777, mtime, size: 0 };
+      yield* walkDirectory(resolved, archivePath, treeRoot, options, new Set([...ancestors, resolved]));
+      return;
+    }
+    yield fileEntry(resolved, archivePath, targetInfo.mode, targetInfo.size, options);
+    return;
+  }
+  if (info.isDirectory()) {
+    yield { path: archivePath, type: 'directory', mode: info.mode & 0o7777, mtime, size: 0 };
+    yield* walkDirectory(source, archivePath, treeRoot, options, ancestors);
+    return;
+  }
+  if (info.isFile()) {
+    yield fileEntry(source, archivePath, info.mode, info.size, options);
+    return;
+  }
+  options.onWarning?.(`skipping '${archivePath}': not a file, directory or symlink`);
+}
+
+async function* walkDirectory(
+  directory: string,
+  archivePath: string,
+  treeRoot: string,
+  options: ItemEntriesOptions,
+  ancestors: Set<string>,
+): AsyncGenerator<ArchiveEntry> {
+  const realDirectory = await realpath(directory);
+  const nested = new Set([...ancestors, realDirectory]);
+  for (const name of (await readdir(directory)).sort(byBytes)) {
+    yield* diskEntry(path.join(directory, name), `${archivePath}/${name}`, treeRoot, options, nested);
+  }
+}
+
+function fileEntry(source: string, archivePath: string, mode: number, size: number, options: ItemEntriesOptions): ArchiveEntry {
+  return {
+    path: archivePath,
+    type: 'file',
+    mode: mode & 0o7777,
+    mtime: options.mtime,
+    size,
+    open: () => {
+      const stream = createReadStream(source, { highWaterMark: 1024 * 1024 });
+      if (options.onFileBytes) stream.on('data', (chunk) => options.onFileBytes?.(chunk.length));
+      return stream;
+    },
+  };
+}

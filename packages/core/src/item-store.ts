@@ -1,0 +1,319 @@
+import { mkdir, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { BentoportError } from './errors.js';
+import { parseBentoYaml, parseModelYaml, type ItemMetadata } from './metadata.js';
+import { withLock } from './store-lock.js';
+import { compareTags, formatTag, makeTag, parseTag, type Tag } from './tag.js';
+import type { ItemKind } from './target.js';
+
+/** An item in a store: a version directory with its parsed yaml. */
+export interface StoreItem {
+  kind: ItemKind;
+  tag: Tag & { version: string };
+  /** Absolute path of the version directory. */
+  path: string;
+  metadata: ItemMetadata;
+}
+
+/** BentoML's store of one kind: `$BENTOML_HOME/bentos` or `$BENTOML_HOME/models`. */
+export interface ItemStore {
+  readonly kind: ItemKind;
+  /** `$BENTOML_HOME`, absolute. */
+  readonly home: string;
+  /** `$BENTOML_HOME/bentos` or `…/models`, absolute. */
+  readonly base: string;
+  /**
+   * Every item (no argument), every version of a name, or `[item]`/`[]` for `name:version`.
+   * `name:latest` lists the latest version (BentoML returns nothing). A version directory without
+   * its yaml is skipped: BentoML may be writing it.
+   * @throws {BentoportError} ERR_NOT_FOUND `no Bentos with name 'x' found` for an unknown name.
+   */
+  list(tagLike?: string): Promise<StoreItem[]>;
+  /**
+   * Resolve `name`, `name:latest`, `name:version` or `name:<unique version prefix>`.
+   * @throws {BentoportError} ERR_NOT_FOUND, ERR_AMBIGUOUS (`Multiple x versions found: …`), ERR_INVALID_TAG.
+   */
+  get(tagLike: string | Tag): Promise<StoreItem>;
+  /** True when this exact version is in the store. */
+  has(tag: Tag & { version: string }): Promise<boolean>;
+  /**
+   * Delete `name` (all versions), `name:latest` (silently nothing if no latest) or `name:version`
+   * (exact). Rewrites or removes `latest`.
+   * @throws {BentoportError} ERR_NOT_FOUND `Bento 'x:y' not found`.
+   */
+  delete(tagLike: string | Tag): Promise<void>;
+  /**
+   * Move a complete staged version directory into the store with one rename, under the name's
+   * lock, then update `latest`.
+   * @throws {BentoportError} ERR_ALREADY_EXISTS with BentoML's message when the version exists.
+   */
+  install(stagedDirectory: string, metadata: ItemMetadata): Promise<StoreItem>;
+  /** Run `body` holding this name's lock (import, delete and `latest` updates take it). */
+  withNameLock<T>(name: string, body: () => Promise<T>): Promise<T>;
+}
+
+const TYPE_NAME: Record<ItemKind, string> = { bento: 'Bento', model: 'Model' };
+const YAML_NAME: Record<ItemKind, string> = { bento: 'bento.yaml', model: 'model.yaml' };
+const PULL_COMMAND: Record<ItemKind, string> = { bento: 'bentoml pull', model: 'bentoml models pull' };
+
+async function isDirectory(target: string): Promise<boolean> {
+  try {
+    return (await stat(target)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function exists(target: string): Promise<boolean> {
+  try {
+    await stat(target);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Newest creation_time first is "greater"; equal instants fall back to the version string. */
+function compareByCreation(a: StoreItem, b: StoreItem): number {
+  if (a.metadata.creationTime !== b.metadata.creationTime) return a.metadata.creationTime < b.metadata.creationTime ? -1 : 1;
+  return compareTags(a.tag, b.tag);
+}
+
+/** Read an item's yaml, or undefined when the directory has none (yet). */
+export async function loadItemMetadata(kind: ItemKind, directory: string): Promise<ItemMetadata | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(directory, YAML_NAME[kind]), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  return kind === 'bento' ? parseBentoYaml(text) : parseModelYaml(text);
+}
+
+/** BentoML's `$BENTOML_HOME`: the env var (variables and `~` expanded) or `~/bentoml`, made absolute. */
+export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
+  const home = env.HOME ?? env.USERPROFILE ?? '';
+  let value = env.BENTOML_HOME ?? path.join(home, 'bentoml');
+  // BentoML repeats expandvars + expanduser until the string stops changing.
+  for (let round = 0; round < 10; round++) {
+    const next = value
+      .replace(/\$(\w+)|\$\{(\w+)\}/g, (whole: string, a: string | undefined, b: string | undefined) => env[a ?? b ?? ''] ?? whole)
+      .replace(/^~(?=$|\/)/, home);
+    if (next === value) break;
+    value = next;
+  }
+  return path.resolve(value);
+}
+
+/** Open the store of one kind under a BentoML home. Directories are created on first write. */
+export function openItemStore(home: string, kind: ItemKind): ItemStore {
+  const absoluteHome = path.resolve(home);
+  const base = path.join(absoluteHome, kind === 'bento' ? 'bentos' : 'models');
+  const typeName = TYPE_NAME[kind];
+
+  const lockPath = (name: string) => path.join(absoluteHome, 'tmp', 'bentoport-locks', `${kind}-${name}`);
+  const withNameLock = <T>(name: string, body: () => Promise<T>) => withLock(lockPath(name), body);
+
+  async function load(name: string, version: string): Promise<StoreItem | undefined> {
+    const directory = path.join(base, name, version);
+    const metadata = await loadItemMetadata(kind, directory);
+    if (!metadata) return undefined;
+    return { kind, tag: makeTag(name, version) as Tag & { version: string }, path: directory, metadata };
+  }
+
+  async function loadRequired(name: string, version: string): Promise<StoreItem> {
+    const item = await load(name, version);
+    if (!item) {
+      throw new BentoportError(
+        'ERR_INVALID_METADATA',
+        `Failed to load ${kind === 'bento' ? 'bento' : 'bento model'} because it does not contain a '${YAML_NAME[kind]}' (${path.join(base, name, version)})`,
+      );
+    }
+    return item;
+  }
+
+  async function versionsOf(name: string): Promise<string[]> {
+    try {
+      const entries = await readdir(path.join(base, name), { withFileTypes: true });
+      return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+      throw error;
+    }
+  }
+
+  async function itemsOf(name: string): Promise<StoreItem[]> {
+    const items: StoreItem[] = [];
+    for (const version of await versionsOf(name)) {
+      const item = await load(name, version);
+      if (item) items.push(item);
+    }
+    return items.sort((a, b) => compareTags(a.tag, b.tag));
+  }
+
+  /** The newest item by creation_time, or undefined when the name has none. */
+  async function newest(name: string): Promise<StoreItem | undefined> {
+    const items = await itemsOf(name);
+    return items.reduce<StoreItem | undefined>((best, item) => (!best || compareByCreation(item, best) > 0 ? item : best), undefined);
+  }
+
+  /** Replace `latest` atomically: write a temp file beside it, then rename over it. */
+  async function writeLatest(name: string, version: string): Promise<void> {
+    const latest = path.join(base, name, 'latest');
+    const temporary = `${latest}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(temporary, version);
+    await rename(temporary, latest);
+  }
+
+  async function readLatest(name: string): Promise<string | undefined> {
+    try {
+      return (await readFile(path.join(base, name, 'latest'), 'utf8')).trim();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** BentoML's `_recreate_latest`: point `latest` at the newest creation_time. */
+  async function recreateLatest(name: string): Promise<StoreItem | undefined> {
+    const best = await newest(name);
+    if (best) await writeLatest(name, best.tag.version);
+    return best;
+  }
+
+  async function resolveLatest(name: string): Promise<StoreItem> {
+    const version = await readLatest(name);
+    if (version && (await isDirectory(path.join(base, name, version)))) {
+      const item = await load(name, version);
+      if (item) return item;
+    }
+    const best = await withNameLock(name, () => recreateLatest(name));
+    if (!best) {
+      throw new BentoportError('ERR_NOT_FOUND', `no ${typeName}s with name '${name}' exist in BentoML store ${base}`);
+    }
+    return best;
+  }
+
+  const store: ItemStore = {
+    kind,
+    home: absoluteHome,
+    base,
+    withNameLock,
+
+    async list(tagLike) {
+      if (tagLike === undefined) {
+        let names: string[];
+        try {
+          const entries = await readdir(base, { withFileTypes: true });
+          names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+          throw error;
+        }
+        const all: StoreItem[] = [];
+        for (const name of names) all.push(...(await itemsOf(name)));
+        return all;
+      }
+      const tag = parseTag(tagLike);
+      if (tag.version === undefined) {
+        if (!(await isDirectory(path.join(base, tag.name)))) {
+          throw new BentoportError('ERR_NOT_FOUND', `no ${typeName}s with name '${tag.name}' found`);
+        }
+        return itemsOf(tag.name);
+      }
+      if (tag.version === 'latest') {
+        // Deliberate fix: BentoML returns nothing here because `latest` is a file.
+        try {
+          return [await resolveLatest(tag.name)];
+        } catch (error) {
+          if (error instanceof BentoportError && error.code === 'ERR_NOT_FOUND') return [];
+          throw error;
+        }
+      }
+      const item = await load(tag.name, tag.version);
+      return item ? [item] : [];
+    },
+
+    async get(tagLike) {
+      const tag = typeof tagLike === 'string' ? parseTag(tagLike) : tagLike;
+      const original = typeof tagLike === 'string' ? tagLike : formatTag(tagLike);
+      if (tag.version === undefined || tag.version === 'latest') return resolveLatest(tag.name);
+      if (await isDirectory(path.join(base, tag.name, tag.version))) return loadRequired(tag.name, tag.version);
+      const prefix = tag.version;
+      const matches = (await versionsOf(tag.name)).filter((version) => version.startsWith(prefix)).sort();
+      if (matches.length === 1) return loadRequired(tag.name, matches[0] as string);
+      if (matches.length > 1) {
+        throw new BentoportError('ERR_AMBIGUOUS', `Multiple ${tag.name} versions found: ${matches.join(', ')}`);
+      }
+      throw new BentoportError(
+        'ERR_NOT_FOUND',
+        `${typeName} '${original}' is not found in BentoML store ${base}, you may need to run \`${PULL_COMMAND[kind]}\` first`,
+      );
+    },
+
+    async has(tag) {
+      return isDirectory(path.join(base, tag.name, tag.version));
+    },
+
+    async delete(tagLike) {
+      const tag = typeof tagLike === 'string' ? parseTag(tagLike) : tagLike;
+      await withNameLock(tag.name, async () => {
+        let version = tag.version;
+        if (version === 'latest') {
+          version = await readLatest(tag.name);
+          if (version === undefined) return;
+        }
+        const target = version === undefined ? path.join(base, tag.name) : path.join(base, tag.name, version);
+        if (!(await exists(target))) {
+          throw new BentoportError('ERR_NOT_FOUND', `${typeName} '${formatTag(tag)}' not found`);
+        }
+        // Move it out of the store first, so a reader never sees a half-deleted version.
+        const graveyard = path.join(absoluteHome, 'tmp', `bentoport-deleted-${process.pid}-${randomBytes(4).toString('hex')}`);
+        await mkdir(path.dirname(graveyard), { recursive: true });
+        try {
+          await rename(target, graveyard);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+        }
+        await rm((await exists(graveyard)) ? graveyard : target, { recursive: true, force: true });
+        const nameDirectory = path.join(base, tag.name);
+        if (!(await isDirectory(nameDirectory))) return;
+        if ((await versionsOf(tag.name)).length === 0) {
+          await rm(nameDirectory, { recursive: true, force: true });
+          return;
+        }
+        await recreateLatest(tag.name);
+      });
+    },
+
+    async install(stagedDirectory, metadata) {
+      const { name, version } = metadata.tag;
+      const target = path.join(base, name, version);
+      return withNameLock(name, async () => {
+        if (await exists(target)) {
+          throw new BentoportError('ERR_ALREADY_EXISTS', `Item '${name}:${version}' already exists in the store ${base}`);
+        }
+        await mkdir(path.join(base, name), { recursive: true });
+        // rename(2) would silently replace an empty directory at `target`; the check above under
+        // the lock rules that out among bentoport processes.
+        await rename(stagedDirectory, target);
+        const item: StoreItem = { kind, tag: metadata.tag, path: target, metadata };
+        const currentVersion = await readLatest(name);
+        const current = currentVersion === undefined ? undefined : await load(name, currentVersion).catch(() => undefined);
+        if (!current || compareByCreation(item, current) > 0) await writeLatest(name, version);
+        return item;
+      });
+    },
+  };
+  return store;
+}
+
+/** Remove the name directory if an aborted write left it empty. */
+export async function removeIfEmpty(directory: string): Promise<void> {
+  try {
+    await rmdir(directory);
+  } catch {
+    // Not empty or gone: nothing to do.
+  }
+}

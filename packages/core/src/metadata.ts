@@ -1,0 +1,233 @@
+import { parse as parseYaml } from 'yaml';
+import { BentoportError } from './errors.js';
+import { formatTag, makeTag, type Tag } from './tag.js';
+
+/** A model a bento refers to, after BentoML's legacy conversions. */
+export interface BentoModelReference {
+  tag: Tag & { version: string };
+  /** `bentoml` for store models (embedded on export), `huggingface` for Hub references (never embedded). */
+  registry: string;
+  module: string | null;
+}
+
+/** What bentoport needs from an item's yaml. The full parsed document is kept in `document`. */
+export interface ItemMetadata {
+  kind: 'bento' | 'model';
+  tag: Tag & { version: string };
+  /** `creation_time` as microseconds since the epoch (naive times are taken as UTC). */
+  creationTime: number;
+  /** `creation_time` as written, for display. */
+  creationTimeText: string;
+  /** For bentos: every model referenced (top level and services[].models, services win). */
+  models: BentoModelReference[];
+  labels: Record<string, string>;
+  /** For models: the framework module. For bentos: the service import string. */
+  module: string | null;
+  /** The parsed yaml document, unchanged (bentoport never rewrites the user's file). */
+  document: Record<string, unknown>;
+}
+
+const ISO_PATTERN =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?)?\s*(Z|[+-]\d{2}:?\d{2}(?::?\d{2})?)?$/i;
+
+/**
+ * Parse an ISO-8601 time as Python's `datetime.fromisoformat` accepts it, into microseconds since
+ * the epoch. A naive time (no offset) is taken as UTC: BentoML always writes UTC, and comparing
+ * naive with aware times must not depend on the machine's time zone.
+ * Returns undefined when the text is not such a time.
+ */
+export function parseCreationTime(text: string): number | undefined {
+  const match = ISO_PATTERN.exec(text.trim());
+  if (!match) return undefined;
+  const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', offset] = match;
+  const millis = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  if (Number.isNaN(millis)) return undefined;
+  let micros = millis * 1000 + Number(fraction.padEnd(6, '0') || '0');
+  if (offset && offset.toUpperCase() !== 'Z') {
+    const sign = offset.startsWith('-') ? -1 : 1;
+    const digits = offset.slice(1).replace(/:/g, '');
+    const offsetSeconds =
+      Number(digits.slice(0, 2)) * 3600 + Number(digits.slice(2, 4)) * 60 + Number(digits.slice(4, 6) || '0');
+    micros -= sign * offsetSeconds * 1_000_000;
+  }
+  return micros;
+}
+
+function invalid(file: string, problem: string): BentoportError {
+  return new BentoportError('ERR_INVALID_METADATA', `${file}: ${problem}`);
+}
+
+function requireString(document: Record<string, unknown>, key: string, file: string): string {
+  const value = document[key];
+  if (value === undefined || value === null) throw invalid(file, `missing required field '${key}'`);
+  if (typeof value !== 'string') throw invalid(file, `field '${key}' must be a string, not ${typeName(value)}`);
+  return value;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (value instanceof Date) return 'a timestamp';
+  return typeof value === 'object' ? 'a mapping' : `a ${typeof value}`;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/** The creation_time of a document; YAML may have turned an unquoted time into a Date. */
+function creationTimeOf(value: unknown, file: string, field: string): { micros: number; text: string } {
+  if (value instanceof Date) return { micros: value.getTime() * 1000, text: value.toISOString() };
+  if (typeof value === 'string') {
+    const micros = parseCreationTime(value);
+    if (micros !== undefined) return { micros, text: value };
+  }
+  throw invalid(file, `field '${field}' must be an ISO-8601 time, not ${JSON.stringify(value)}`);
+}
+
+/** Keys BentoML's spec-1 option classes accept; anything else makes BentoML fail to load the bento. */
+const SPEC1_OPTION_KEYS: Record<string, readonly string[]> = {
+  docker: ['distro', 'python_version', 'cuda_version', 'env', 'system_packages', 'setup_script', 'base_image', 'dockerfile_template'],
+  python: [
+    'requirements_txt', 'packages', 'lock_packages', 'pack_git_packages', 'index_url', 'no_index', 'trusted_host',
+    'find_links', 'extra_index_url', 'pip_args', 'wheels', 'is_src_layout',
+  ],
+  conda: ['environment_yml', 'channels', 'dependencies', 'pip'],
+};
+
+function parseModelReference(value: unknown, file: string, index: string): BentoModelReference {
+  // Legacy bentos list models as bare tag strings (BentoML converts them on load).
+  if (typeof value === 'string') {
+    return { tag: versionedTag(value, file, index), registry: 'bentoml', module: 'unknown' };
+  }
+  if (!isMapping(value)) throw invalid(file, `${index} must be a tag string or a mapping`);
+  if (typeof value.tag !== 'string') throw invalid(file, `${index} is missing its 'tag'`);
+  const registry = value.registry === undefined || value.registry === null ? 'bentoml' : String(value.registry);
+  const module = typeof value.module === 'string' ? value.module : null;
+  return { tag: versionedTag(value.tag, file, `${index}.tag`), registry, module };
+}
+
+function versionedTag(text: string, file: string, field: string): Tag & { version: string } {
+  const colon = text.indexOf(':');
+  if (colon <= 0 || colon === text.length - 1) throw invalid(file, `${field} '${text}' must be name:version`);
+  try {
+    return makeTag(text.slice(0, colon), text.slice(colon + 1)) as Tag & { version: string };
+  } catch (error) {
+    throw new BentoportError('ERR_INVALID_METADATA', `${file}: ${field} '${text}' is not a valid tag`, {
+      cause: error,
+    });
+  }
+}
+
+function loadDocument(text: string, file: string): Record<string, unknown> {
+  let document: unknown;
+  try {
+    // PyYAML speaks YAML 1.1 (yes/no booleans, sexagesimals): read the way BentoML reads.
+    document = parseYaml(text, { version: '1.1', uniqueKeys: false });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new BentoportError('ERR_INVALID_METADATA', `${file} is not valid YAML: ${reason}`, { cause: error });
+  }
+  if (!isMapping(document)) throw new BentoportError('ERR_INVALID_METADATA', `${file} is malformed: it must be a mapping`);
+  return document;
+}
+
+function labelsOf(document: Record<string, unknown>, file: string): Record<string, string> {
+  const labels = document.labels;
+  if (labels === undefined || labels === null) return {};
+  if (!isMapping(labels)) throw invalid(file, `field 'labels' must be a mapping, not ${typeName(labels)}`);
+  return Object.fromEntries(Object.entries(labels).map(([key, value]) => [key, String(value)]));
+}
+
+function itemTag(document: Record<string, unknown>, file: string): Tag & { version: string } {
+  const name = requireString(document, 'name', file);
+  const version = requireString(document, 'version', file);
+  try {
+    return makeTag(name, version) as Tag & { version: string };
+  } catch (error) {
+    throw new BentoportError(
+      'ERR_INVALID_METADATA',
+      `${file}: name/version '${name}:${version}' is not a valid BentoML tag (${(error as Error).message})`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Parse and validate a bento.yaml as BentoML loads it (spec 1 and 2, legacy model lists).
+ * @throws {BentoportError} ERR_INVALID_METADATA naming the missing or wrong field.
+ */
+export function parseBentoYaml(text: string): ItemMetadata {
+  const file = 'bento.yaml';
+  const document = loadDocument(text, file);
+  const tag = itemTag(document, file);
+  const service = requireString(document, 'service', file);
+  const time = document.creation_time === undefined ? undefined : creationTimeOf(document.creation_time, file, 'creation_time');
+  if (document.spec !== 2) {
+    for (const [section, allowed] of Object.entries(SPEC1_OPTION_KEYS)) {
+      const options = document[section];
+      if (options === undefined || options === null) continue;
+      if (!isMapping(options)) throw invalid(file, `field '${section}' must be a mapping`);
+      const extra = Object.keys(options).find((key) => !allowed.includes(key));
+      if (extra !== undefined) throw invalid(file, `unknown key '${section}.${extra}' (BentoML refuses to load it)`);
+    }
+  }
+  const byTag = new Map<string, BentoModelReference>();
+  const topModels = document.models ?? [];
+  if (!Array.isArray(topModels)) throw invalid(file, `field 'models' must be a list`);
+  topModels.forEach((value, index) => {
+    const reference = parseModelReference(value, file, `models[${index}]`);
+    byTag.set(formatTag(reference.tag), reference);
+  });
+  const services = document.services ?? [];
+  if (!Array.isArray(services)) throw invalid(file, `field 'services' must be a list`);
+  services.forEach((serviceInfo, serviceIndex) => {
+    if (!isMapping(serviceInfo)) throw invalid(file, `services[${serviceIndex}] must be a mapping`);
+    const models = serviceInfo.models ?? [];
+    if (!Array.isArray(models)) throw invalid(file, `services[${serviceIndex}].models must be a list`);
+    models.forEach((value, index) => {
+      // services[].models win over top-level entries of the same tag, as in BentoML's all_models.
+      const reference = parseModelReference(value, file, `services[${serviceIndex}].models[${index}]`);
+      byTag.set(formatTag(reference.tag), reference);
+    });
+  });
+  return {
+    kind: 'bento',
+    tag,
+    // BentoML defaults a missing creation_time to "now"; the epoch keeps ordering deterministic.
+    creationTime: time?.micros ?? 0,
+    creationTimeText: time?.text ?? '',
+    models: [...byTag.values()],
+    labels: labelsOf(document, file),
+    module: service,
+    document,
+  };
+}
+
+/**
+ * Parse and validate a model.yaml as BentoML loads it.
+ * @throws {BentoportError} ERR_INVALID_METADATA naming the missing or wrong field.
+ */
+export function parseModelYaml(text: string): ItemMetadata {
+  const file = 'model.yaml';
+  const document = loadDocument(text, file);
+  const tag = itemTag(document, file);
+  const module = document.module === undefined || document.module === null ? null : String(document.module);
+  const time =
+    document.creation_time === undefined
+      ? { micros: 0, text: '' }
+      : creationTimeOf(document.creation_time, file, 'creation_time');
+  if (document.signatures !== undefined && document.signatures !== null && !isMapping(document.signatures)) {
+    throw invalid(file, `field 'signatures' must be a mapping`);
+  }
+  return {
+    kind: 'model',
+    tag,
+    creationTime: time.micros,
+    creationTimeText: time.text,
+    models: [],
+    labels: labelsOf(document, file),
+    module,
+    document,
+  };
+}

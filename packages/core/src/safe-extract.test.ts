@@ -1,0 +1,130 @@
+import { lstat, mkdtemp, readFile, readdir, readlink, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ArchiveEntry } from './archive-entry.js';
+import { isBentoportError } from './errors.js';
+import { extractEntries, type ExtractionLimits } from './safe-extract.js';
+
+let root: string;
+beforeEach(async () => {
+  root = path.join(await mkdtemp(path.join(tmpdir(), 'bentoport-extract-')), 'root');
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(root);
+});
+
+const file = (entryPath: string, content = 'x', mode = 0o644): ArchiveEntry => ({
+  path: entryPath,
+  type: 'file',
+  mode,
+  mtime: 1_700_000_000,
+  size: Buffer.byteLength(content),
+  open: () => Readable.from([Buffer.from(content)]),
+});
+const directory = (entryPath: string, mode = 0o755): ArchiveEntry => ({ path: entryPath, type: 'directory', mode, mtime: 1_700_000_000, size: 0 });
+const symlink = (entryPath: string, linkTarget: string): ArchiveEntry => ({
+  path: entryPath,
+  type: 'symlink',
+  mode: 0o777,
+  mtime: 1_700_000_000,
+  size: 0,
+  linkTarget,
+});
+
+async function* from(entries: ArchiveEntry[]): AsyncGenerator<ArchiveEntry> {
+  yield* entries;
+}
+
+async function rejection(entries: ArchiveEntry[], limits?: Partial<ExtractionLimits>, archiveBytes = 0): Promise<Error> {
+  try {
+    await extractEntries(from(entries), root, { limits, archiveBytesRead: () => archiveBytes });
+  } catch (error) {
+    expect(isBentoportError(error, 'ERR_UNSAFE_ARCHIVE')).toBe(true);
+    return error as Error;
+  }
+  throw new Error('expected ERR_UNSAFE_ARCHIVE');
+}
+
+describe('safe extraction', () => {
+  it('writes files, directories, modes, mtimes and inside symlinks; strips setuid/setgid/sticky', async () => {
+    const summary = await extractEntries(
+      from([
+        directory('.'),
+        directory('env', 0o750),
+        file('env/run.sh', '#!/bin/sh\n', 0o4755),
+        file('README.md', 'hi', 0o640),
+        symlink('env/link.sh', 'run.sh'),
+        symlink('up', 'README.md'),
+        { path: 'env/hard.sh', type: 'hardlink', mode: 0o755, mtime: 0, size: 0, linkTarget: './env/run.sh' },
+      ]),
+      root,
+    );
+    expect(summary).toMatchObject({ files: 3, bytes: 12 });
+    expect((await stat(path.join(root, 'env/run.sh'))).mode & 0o7777).toBe(0o755);
+    expect((await stat(path.join(root, 'README.md'))).mode & 0o777).toBe(0o640);
+    expect((await stat(path.join(root, 'env'))).mode & 0o777).toBe(0o750);
+    expect((await stat(path.join(root, 'README.md'))).mtimeMs).toBe(1_700_000_000_000);
+    expect(await readlink(path.join(root, 'env/link.sh'))).toBe('run.sh');
+    expect((await stat(path.join(root, 'env/hard.sh'))).ino).toBe((await stat(path.join(root, 'env/run.sh'))).ino);
+    expect(await readFile(path.join(root, 'env/link.sh'), 'utf8')).toBe('#!/bin/sh\n');
+  });
+
+  it.each([
+    ['../evil', "'..' segments"],
+    ['a/../../evil', "'..' segments"],
+    ['/etc/passwd', 'absolute'],
+    ['C:/Windows/evil', 'drive-letter'],
+    ['a\\..\\evil', 'backslashes'],
+  ])('rejects the path %j', async (entryPath, reason) => {
+    expect((await rejection([file(entryPath)])).message).toContain(reason);
+    expect(await readdir(root)).toEqual([]);
+  });
+
+  it.each([
+    ['/etc/passwd', 'absolute'],
+    ['../outside', 'outside'],
+    ['a/../../outside', 'outside'],
+  ])('rejects a symlink to %j', async (target, reason) => {
+    expect((await rejection([symlink('link', target)])).message).toContain(reason);
+  });
+
+  it('rejects climbing out through another symlink', async () => {
+    const error = await rejection([symlink('d', '.'), symlink('e', 'd/..')]);
+    expect(error.message).toContain("'..' after a name");
+  });
+
+  it('rejects writing through a symlinked directory', async () => {
+    const error = await rejection([directory('real'), symlink('alias', 'real'), file('alias/x')]);
+    expect(error.message).toContain("parent 'alias' is a symlink");
+  });
+
+  it('rejects hard links to anything but an earlier file', async () => {
+    const hard = (target: string): ArchiveEntry => ({ path: 'h', type: 'hardlink', mode: 0o644, mtime: 0, size: 0, linkTarget: target });
+    expect((await rejection([hard('../etc/passwd')])).message).toContain("'..'");
+    expect((await rejection([hard('later')])).message).toContain('not a file extracted before it');
+  });
+
+  it('rejects devices and FIFOs', async () => {
+    expect((await rejection([{ path: 'dev', type: 'other', mode: 0o644, mtime: 0, size: 0 }])).message).toContain('device');
+  });
+
+  it('rejects duplicates and case-folded or Unicode-normalised collisions', async () => {
+    expect((await rejection([file('a'), file('a')])).message).toContain('appears twice');
+    expect((await rejection([file('Readme.md'), file('README.md')])).message).toContain("collides with 'Readme.md'");
+    expect((await rejection([file('caf\u00e9'), file('cafe\u0301')])).message).toContain('collides');
+    expect((await rejection([directory('Dir'), file('dir/x')])).message).toContain('collides');
+  });
+
+  it('enforces entry-count, size and compression-ratio limits', async () => {
+    expect((await rejection([file('a'), file('b'), file('c')], { maxEntries: 2 })).message).toContain('more than 2 entries');
+    expect((await rejection([file('a', 'x'.repeat(100))], { maxTotalBytes: 50 })).message).toContain('50-byte limit');
+    const bomb = file('bomb', 'x'.repeat(10_000));
+    expect((await rejection([bomb], { ratioGraceBytes: 1000, maxCompressionRatio: 100 }, 10)).message).toContain('compression ratio');
+  });
+
+  it('accepts a directory named twice and leaves nothing special behind', async () => {
+    await extractEntries(from([file('a/b'), directory('a')]), root);
+    expect((await lstat(path.join(root, 'a'))).isDirectory()).toBe(true);
+  });
+});

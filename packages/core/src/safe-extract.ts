@@ -1,0 +1,238 @@
+import { createWriteStream } from 'node:fs';
+import { chmod, link, lstat, mkdir, open, symlink, utimes, lutimes } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ArchiveEntry } from './archive-entry.js';
+import { BentoportError, throwIfAborted } from './errors.js';
+
+/** Limits that stop a hostile archive (zip bomb, millions of entries) before it fills the disk. */
+export interface ExtractionLimits {
+  /** Largest total of extracted file bytes. @default 1 TiB */
+  maxTotalBytes: number;
+  /** Most entries. @default 2_000_000 */
+  maxEntries: number;
+  /**
+   * Largest ratio of extracted bytes to archive bytes, checked once `ratioGraceBytes` have been
+   * extracted. Real weights compress to ~0.93, text to ~0.2; a bomb reaches 1000 and more.
+   * @default 200
+   */
+  maxCompressionRatio: number;
+  /** Extracted bytes before the ratio is checked, so small highly compressible archives pass. @default 256 MiB */
+  ratioGraceBytes: number;
+}
+
+export const DEFAULT_EXTRACTION_LIMITS: ExtractionLimits = {
+  maxTotalBytes: 1024 ** 4,
+  maxEntries: 2_000_000,
+  maxCompressionRatio: 200,
+  ratioGraceBytes: 256 * 1024 ** 2,
+};
+
+export interface ExtractOptions {
+  limits?: Partial<ExtractionLimits>;
+  /** Archive bytes read so far, for the compression-ratio limit. */
+  archiveBytesRead?: () => number;
+  signal?: AbortSignal;
+}
+
+export interface ExtractSummary {
+  entries: number;
+  files: number;
+  bytes: number;
+}
+
+const PERMISSION_BITS = 0o777; // setuid, setgid and sticky are stripped
+
+function unsafe(entryPath: string, reason: string): BentoportError {
+  return new BentoportError('ERR_UNSAFE_ARCHIVE', `[extract] unsafe archive entry '${entryPath}': ${reason}`, {
+    details: { entry: entryPath },
+  });
+}
+
+/**
+ * The normalised relative path of an archive entry, or an ERR_UNSAFE_ARCHIVE error: no absolute
+ * paths, drive letters, backslashes, NUL bytes or `..` segments. `.` and empty segments fold away.
+ */
+export function normaliseEntryPath(rawPath: string): string {
+  if (rawPath.includes('\0')) throw unsafe(rawPath, 'its name contains a NUL byte');
+  if (rawPath.startsWith('/')) throw unsafe(rawPath, 'absolute paths are not allowed');
+  if (/^[a-zA-Z]:/.test(rawPath)) throw unsafe(rawPath, 'drive-letter paths are not allowed');
+  if (rawPath.includes('\\')) throw unsafe(rawPath, 'backslashes are not allowed (a Windows path separator)');
+  const segments = rawPath.split('/').filter((segment) => segment !== '' && segment !== '.');
+  if (segments.includes('..')) throw unsafe(rawPath, "'..' segments are not allowed");
+  return segments.join('/');
+}
+
+/** The key under which two paths collide on a case-insensitive, normalising file system (macOS, Windows). */
+function collisionKey(relativePath: string): string {
+  return relativePath.normalize('NFC').toLowerCase();
+}
+
+/**
+ * Write archive entries under `root` (an empty staging directory), refusing everything that could
+ * reach outside it or overwrite another entry. Modes are kept without setuid/setgid/sticky bits;
+ * owners are never changed; symlinks are kept when their target stays inside `root`.
+ *
+ * @throws {BentoportError} ERR_UNSAFE_ARCHIVE naming the entry; the caller discards `root`.
+ */
+export async function extractEntries(
+  entries: AsyncIterable<ArchiveEntry>,
+  root: string,
+  options: ExtractOptions = {},
+): Promise<ExtractSummary> {
+  const limits = { ...DEFAULT_EXTRACTION_LIMITS, ...options.limits };
+  const seen = new Map<string, string>(); // collision key → first path
+  const kinds = new Map<string, ArchiveEntry['type']>(); // path → type, for parents and link targets
+  const directoryTimes: Array<{ target: string; mode: number; mtime: number }> = [];
+  const summary: ExtractSummary = { entries: 0, files: 0, bytes: 0 };
+
+  const checkRatio = (entryPath: string) => {
+    if (summary.bytes > limits.maxTotalBytes) {
+      throw unsafe(entryPath, `the archive expands beyond the ${limits.maxTotalBytes}-byte limit`);
+    }
+    const read = options.archiveBytesRead?.() ?? 0;
+    if (summary.bytes > limits.ratioGraceBytes && read > 0 && summary.bytes / read > limits.maxCompressionRatio) {
+      throw unsafe(entryPath, `the compression ratio exceeds ${limits.maxCompressionRatio}:1 (a decompression bomb?)`);
+    }
+  };
+
+  /** Create missing parents as directories; refuse a parent that is a file or a symlink. */
+  const ensureParents = async (relativePath: string, rawPath: string) => {
+    const segments = relativePath.split('/');
+    for (let index = 1; index < segments.length; index++) {
+      const parent = segments.slice(0, index).join('/');
+      const kind = kinds.get(parent);
+      if (kind === 'directory') continue;
+      if (kind !== undefined) throw unsafe(rawPath, `its parent '${parent}' is a ${kind}, not a directory`);
+      const key = collisionKey(parent);
+      const other = seen.get(key);
+      if (other !== undefined && other !== parent) throw unsafe(rawPath, `its parent '${parent}' collides with '${other}'`);
+      await mkdir(path.join(root, parent));
+      seen.set(key, parent);
+      kinds.set(parent, 'directory');
+    }
+  };
+
+  for await (const entry of entries) {
+    throwIfAborted(options.signal, 'extraction');
+    const relativePath = normaliseEntryPath(entry.path);
+    if (relativePath === '') {
+      entry.open?.().resume();
+      continue; // the archive root (`.` or `./`)
+    }
+    summary.entries++;
+    if (summary.entries > limits.maxEntries) throw unsafe(entry.path, `the archive has more than ${limits.maxEntries} entries`);
+
+    const key = collisionKey(relativePath);
+    const existing = seen.get(key);
+    if (existing !== undefined) {
+      // A directory named again (some writers emit one entry per directory and imply it earlier) is fine.
+      const alreadyDirectory = existing === relativePath && kinds.get(existing) === 'directory' && entry.type === 'directory';
+      if (!alreadyDirectory) {
+        throw unsafe(
+          entry.path,
+          existing === relativePath ? 'the path appears twice' : `it collides with '${existing}' on case-insensitive file systems`,
+        );
+      }
+    }
+    await ensureParents(relativePath, entry.path);
+    const target = path.join(root, relativePath);
+    const mode = entry.mode & PERMISSION_BITS;
+
+    switch (entry.type) {
+      case 'directory': {
+        if (existing === undefined) await mkdir(target);
+        directoryTimes.push({ target, mode: mode | 0o700, mtime: entry.mtime });
+        break;
+      }
+      case 'file': {
+        if (entry.size > limits.maxTotalBytes - summary.bytes) {
+          throw unsafe(entry.path, `the archive expands beyond the ${limits.maxTotalBytes}-byte limit`);
+        }
+        const handle = await open(target, 'wx', 0o600);
+        let written = 0;
+        const counter = new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            written += chunk.length;
+            summary.bytes += chunk.length;
+            try {
+              checkRatio(entry.path);
+              callback(null, chunk);
+            } catch (error) {
+              callback(error as Error);
+            }
+          },
+        });
+        const body = entry.open?.();
+        if (body) {
+          await pipeline(body, counter, createWriteStream('', { fd: handle, flush: false }), { signal: options.signal });
+        } else {
+          await handle.close();
+        }
+        if (written !== entry.size) {
+          throw new BentoportError(
+            'ERR_CORRUPT_ARCHIVE',
+            `[extract] entry '${entry.path}' has ${written} bytes, its header says ${entry.size}`,
+          );
+        }
+        // The mode was not given to open(): the umask would have cut the bits the archive holds.
+        await chmod(target, mode);
+        await utimes(target, entry.mtime, entry.mtime);
+        summary.files++;
+        break;
+      }
+      case 'symlink': {
+        const linkTarget = entry.linkTarget ?? '';
+        if (linkTarget === '' || linkTarget.includes('\0')) throw unsafe(entry.path, 'its link target is empty or invalid');
+        if (path.posix.isAbsolute(linkTarget) || /^[a-zA-Z]:/.test(linkTarget) || linkTarget.includes('\\')) {
+          throw unsafe(entry.path, `its link target '${linkTarget}' is absolute`);
+        }
+        const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(relativePath), linkTarget));
+        if (resolved === '..' || resolved.startsWith('../')) {
+          throw unsafe(entry.path, `its link target '${linkTarget}' points outside the archive`);
+        }
+        // `..` after a name could climb out through another symlink (`d -> .`, `e -> d/..`): only
+        // leading `..` segments, which walk real directories, are allowed.
+        const segments = linkTarget.split('/').filter((segment) => segment !== '' && segment !== '.');
+        const firstName = segments.findIndex((segment) => segment !== '..');
+        if (firstName !== -1 && segments.slice(firstName).includes('..')) {
+          throw unsafe(entry.path, `its link target '${linkTarget}' has '..' after a name`);
+        }
+        await symlink(linkTarget, target);
+        await lutimes(target, entry.mtime, entry.mtime).catch(() => undefined);
+        break;
+      }
+      case 'hardlink': {
+        const linkTarget = normaliseEntryPath(entry.linkTarget ?? '');
+        if (linkTarget === '' || kinds.get(linkTarget) !== 'file') {
+          throw unsafe(entry.path, `its hard link target '${entry.linkTarget ?? ''}' is not a file extracted before it`);
+        }
+        await link(path.join(root, linkTarget), target);
+        summary.files++;
+        break;
+      }
+      default:
+        throw unsafe(entry.path, 'device files, FIFOs and other special entries are not allowed');
+    }
+    seen.set(key, relativePath);
+    kinds.set(relativePath, entry.type === 'hardlink' ? 'file' : entry.type);
+  }
+
+  // Directory modes and times last: a read-only directory must not block writing its children,
+  // and writing children would move the directory's mtime.
+  for (const { target, mode, mtime } of directoryTimes.reverse()) {
+    await chmod(target, mode);
+    await utimes(target, mtime, mtime);
+  }
+  return summary;
+}
+
+/** True when `target` is a directory (not following a final symlink). */
+export async function isRealDirectory(target: string): Promise<boolean> {
+  try {
+    return (await lstat(target)).isDirectory();
+  } catch {
+    return false;
+  }
+}

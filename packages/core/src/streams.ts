@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+
+/** A pass-through that hashes (SHA-256) and counts what flows through it. */
+export interface DigestingStream extends Transform {
+  /** Bytes seen so far. */
+  readonly bytes: number;
+  /** Hex SHA-256 of everything seen; valid once the stream has ended. */
+  digest(): string;
+}
+
+export function digestingStream(onBytes?: (total: number) => void): DigestingStream {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let hex: string | undefined;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      onBytes?.(bytes);
+      callback(null, chunk);
+    },
+  }) as DigestingStream;
+  Object.defineProperty(stream, 'bytes', { get: () => bytes });
+  stream.digest = () => (hex ??= hash.digest('hex'));
+  return stream;
+}
+
+/**
+ * Read the first `length` bytes of a stream (fewer if it is shorter) without losing them: returns
+ * them and a stream that yields the whole input from its first byte, with backpressure intact.
+ */
+export async function peekStream(source: Readable, length: number): Promise<{ head: Buffer; stream: Readable }> {
+  const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const buffered: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  while (size < length) {
+    const next = await iterator.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
+    buffered.push(chunk);
+    size += chunk.length;
+  }
+  const head = Buffer.concat(buffered).subarray(0, length);
+  async function* replay() {
+    yield* buffered;
+    if (done) return;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  const stream = Readable.from(replay(), { objectMode: false });
+  stream.on('close', () => {
+    if (!done) void iterator.return?.();
+  });
+  return { head, stream };
+}
