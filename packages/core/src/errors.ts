@@ -31,6 +31,8 @@ export const ERROR_CODES = [
   'ERR_AMBIGUOUS',
   /** Credentials were refused. */
   'ERR_AUTH',
+  /** The operating system refused access to a local file or directory (EACCES, EPERM). */
+  'ERR_PERMISSION',
   /** The caller's AbortSignal fired. */
   'ERR_ABORTED',
   /** A store lock could not be taken in time. */
@@ -89,7 +91,9 @@ export function toBentoportError(error: unknown, component: string, operation: s
     systemCode === 'ENOENT' ? 'ERR_NOT_FOUND'
     : systemCode === 'EEXIST' ? 'ERR_ALREADY_EXISTS'
     : systemCode === 'ABORT_ERR' || (error as Error | undefined)?.name === 'AbortError' ? 'ERR_ABORTED'
-    : systemCode === 'EACCES' || systemCode === 'EPERM' ? 'ERR_AUTH'
+    : systemCode === 'ENOTDIR' ? 'ERR_NOT_FOUND'
+    : systemCode === 'EISDIR' ? 'ERR_INVALID_TARGET'
+    : systemCode === 'EACCES' || systemCode === 'EPERM' ? 'ERR_PERMISSION'
     : 'ERR_IO';
   return new BentoportError(code, redact(`[${component}] ${operation} ${target}: ${reason}`), { cause: error });
 }

@@ -101,8 +101,11 @@ export interface Transport {
    */
   read(location: Location, options?: TransportReadOptions): Promise<Readable>;
   /**
-   * Start a two-phase write to the location. A missing parent directory is created where the
-   * protocol has directories; an existing object is replaced on commit.
+   * Start a two-phase write to the location; an existing object is replaced on commit. Whether a
+   * missing parent directory is created is the protocol's custom: local files refuse it with
+   * ERR_NOT_FOUND (as BentoML does), FTP and SFTP create it, object stores have none.
+   * `commit` before the stream has finished is a TypeError; `commit` after `abort` rejects with
+   * ERR_ABORTED; a stream whose signal fires errors with ERR_ABORTED.
    */
   write(location: Location, options?: TransportWriteOptions): Promise<TransportWriter>;
   /**

@@ -1,0 +1,204 @@
+import { randomBytes } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { Location, TransportWriteOptions, TransportWriter } from '@bentoport/core';
+import { abortedFailure, fromSystemError, fsFailure, localPath, throwIfSignalAborted } from './fs-errors.js';
+
+/** Keeps `.<basename>.bentoport-<12 hex>.tmp` within the usual 255-byte name limit. */
+const MAX_BASENAME_IN_TEMP_NAME = 200;
+
+/** The temporary name beside the target: same directory, so the commit's rename is atomic. */
+export function temporaryPathFor(target: string): string {
+  const basename = path.basename(target).slice(0, MAX_BASENAME_IN_TEMP_NAME);
+  return path.join(path.dirname(target), `.${basename}.bentoport-${randomBytes(6).toString('hex')}.tmp`);
+}
+
+export interface FileWriterSettings {
+  highWaterMark: number;
+  fsync: boolean;
+}
+
+/**
+ * Check the target and its parent, then open the temporary file, so that every refusal (missing
+ * parent, directory in the way, no permission) rejects here rather than midway through a stream.
+ */
+export async function openFileWriter(location: Location, options: TransportWriteOptions, settings: FileWriterSettings): Promise<TransportWriter> {
+  const { signal } = options;
+  throwIfSignalAborted(signal, 'WRITE', location);
+  const target = localPath(location, 'WRITE');
+  await checkTarget(target, location);
+  const temporary = temporaryPathFor(target);
+  let handle: FileHandle;
+  try {
+    // `wx`: never reuse a stray file; 0o666 so the umask decides the mode, as for any new file.
+    handle = await open(temporary, 'wx', 0o666);
+  } catch (error) {
+    throw fromSystemError(error, 'WRITE', location);
+  }
+  if (signal?.aborted) {
+    await discard(handle, temporary);
+    throw abortedFailure('WRITE', location, signal);
+  }
+  return fileWriter({ location, target, temporary, handle, signal, settings });
+}
+
+async function checkTarget(target: string, location: Location): Promise<void> {
+  const parent = path.dirname(target);
+  // BentoML does not create parents for a local export: a missing one is an error naming it.
+  const parentStat = await stat(parent).catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw fsFailure('ERR_NOT_FOUND', 'WRITE', location, `parent directory ${parent} does not exist`, error);
+    }
+    throw fromSystemError(error, 'WRITE', location);
+  });
+  if (!parentStat.isDirectory()) throw fsFailure('ERR_INVALID_TARGET', 'WRITE', location, `${parent} is not a directory`);
+  const targetStat = await stat(target).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fromSystemError(error, 'WRITE', location);
+  });
+  if (targetStat?.isDirectory()) throw fsFailure('ERR_INVALID_TARGET', 'WRITE', location, 'a directory is at this location');
+}
+
+/** Close and remove the temporary file, ignoring failures: abort never throws. */
+async function discard(handle: FileHandle, temporary: string): Promise<void> {
+  await handle.close().catch(() => {});
+  await unlink(temporary).catch(() => {});
+}
+
+/** Write all of `buffer` at `position`: a regular file may still take fewer bytes per call. */
+async function writeFully(handle: FileHandle, buffer: Buffer, position: number): Promise<void> {
+  let offset = 0;
+  while (offset < buffer.length) {
+    const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset, position + offset);
+    offset += bytesWritten;
+  }
+}
+
+/** fsync the directory so the rename itself survives a crash. Best effort: not every platform allows it. */
+async function syncDirectory(directory: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(directory, 'r');
+    await handle.sync();
+  } catch {
+    // Windows cannot open directories; some file systems refuse fsync on them.
+  } finally {
+    await handle?.close().catch(() => {});
+  }
+}
+
+interface FileWriterParts {
+  location: Location;
+  target: string;
+  temporary: string;
+  handle: FileHandle;
+  signal: AbortSignal | undefined;
+  settings: FileWriterSettings;
+}
+
+function fileWriter(parts: FileWriterParts): TransportWriter {
+  const { location, target, temporary, handle, signal, settings } = parts;
+  let position = 0;
+  let state: 'open' | 'committing' | 'committed' | 'aborted' = 'open';
+  let settled: Promise<void> | undefined;
+
+  const stream = new Writable({
+    highWaterMark: settings.highWaterMark,
+    write(chunk: Buffer, _encoding, callback) {
+      const at = position;
+      position += chunk.length;
+      writeFully(handle, chunk, at).then(
+        () => callback(),
+        (error: unknown) => callback(fromSystemError(error, 'WRITE', location)),
+      );
+    },
+    writev(chunks, callback) {
+      // One system call for what piled up while the previous write was in flight.
+      const buffer = Buffer.concat(chunks.map(({ chunk }) => chunk as Buffer));
+      const at = position;
+      position += buffer.length;
+      writeFully(handle, buffer, at).then(
+        () => callback(),
+        (error: unknown) => callback(fromSystemError(error, 'WRITE', location)),
+      );
+    },
+  });
+
+  function onAbort(): void {
+    if (state !== 'open') return;
+    // Destroy with the coded error so a pipeline into this stream rejects with ERR_ABORTED.
+    void abortWith(abortedFailure('WRITE', location, signal!));
+  }
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  function abortWith(error?: Error): Promise<void> {
+    state = 'aborted';
+    signal?.removeEventListener('abort', onAbort);
+    stream.destroy(error);
+    settled = discard(handle, temporary);
+    return settled;
+  }
+
+  async function commit(): Promise<void> {
+    if (state === 'committed' || state === 'committing') return settled;
+    if (state === 'aborted') {
+      await settled;
+      throw fsFailure('ERR_ABORTED', 'COMMIT', location, 'the write was aborted');
+    }
+    if (!stream.writableEnded) throw new TypeError(`[transport-fs] COMMIT ${location.display}: call stream.end() before commit()`);
+    state = 'committing';
+    settled = finishCommit();
+    return settled;
+  }
+
+  async function finishCommit(): Promise<void> {
+    try {
+      await whenFinished(stream, location);
+      if (settings.fsync) await handle.sync();
+      await handle.close();
+      // The last moment to honour the signal: after the rename the write is visible.
+      throwIfSignalAborted(signal, 'COMMIT', location);
+      await rename(temporary, target);
+    } catch (error) {
+      signal?.removeEventListener('abort', onAbort);
+      state = 'aborted';
+      stream.destroy();
+      await discard(handle, temporary);
+      throw fromSystemError(error, 'COMMIT', location);
+    }
+    state = 'committed';
+    signal?.removeEventListener('abort', onAbort);
+    if (settings.fsync) await syncDirectory(path.dirname(target));
+  }
+
+  async function abort(): Promise<void> {
+    if (state === 'open') return abortWith();
+    // Aborting during or after a commit changes nothing, and still never throws.
+    await settled?.catch(() => {});
+  }
+
+  return { stream, commit, abort };
+}
+
+function whenFinished(stream: Writable, location: Location): Promise<void> {
+  if (stream.writableFinished) return Promise.resolve();
+  if (stream.destroyed) {
+    return Promise.reject(stream.errored ?? fsFailure('ERR_IO', 'COMMIT', location, 'the stream was destroyed before it finished'));
+  }
+  return new Promise((resolve, reject) => {
+    const onFinish = (): void => {
+      stream.off('close', onClose);
+      resolve();
+    };
+    const onClose = (): void => {
+      stream.off('finish', onFinish);
+      if (stream.writableFinished) resolve();
+      else reject(stream.errored ?? fsFailure('ERR_IO', 'COMMIT', location, 'the stream was destroyed before it finished'));
+    };
+    stream.once('finish', onFinish);
+    stream.once('close', onClose);
+  });
+}

@@ -1,0 +1,138 @@
+import type { Dirent } from 'node:fs';
+import { readdir, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  BentoportError,
+  type Location,
+  type Transport,
+  type TransportListEntry,
+  type TransportStat,
+} from '@bentoport/core';
+import { openFileReader } from './file-reader.js';
+import { openFileWriter } from './file-writer.js';
+import { fromSystemError, fsFailure, localPath, throwIfSignalAborted } from './fs-errors.js';
+
+/** Options of {@link fsTransport}. */
+export interface FsTransportOptions {
+  /**
+   * Bytes a read stream buffers (and reads per system call) and a writer stream buffers before
+   * `write()` returns false.
+   * @default 65536
+   */
+  highWaterMark?: number;
+  /**
+   * Whether `commit()` flushes the file to disk before the rename and the directory after it,
+   * so a committed bento survives a power cut. Turn off only for scratch data (tests, tmpfs).
+   * @default true
+   */
+  fsync?: boolean;
+}
+
+const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+
+function resolveOptions(options: FsTransportOptions): Required<FsTransportOptions> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('fsTransport: options must be an object');
+  const { highWaterMark = DEFAULT_HIGH_WATER_MARK, fsync = true } = options;
+  if (!Number.isSafeInteger(highWaterMark) || highWaterMark <= 0) {
+    throw new BentoportError('ERR_INVALID_OPTION', `[transport-fs] options.highWaterMark must be a positive integer, got ${String(highWaterMark)}`);
+  }
+  if (typeof fsync !== 'boolean') throw new TypeError(`fsTransport: options.fsync must be a boolean, got ${typeof fsync}`);
+  return { highWaterMark, fsync };
+}
+
+async function statLocation(location: Location, options: { signal?: AbortSignal } = {}): Promise<TransportStat> {
+  throwIfSignalAborted(options.signal, 'STAT', location);
+  const filePath = localPath(location, 'STAT');
+  try {
+    const stats = await stat(filePath, { bigint: true });
+    const isDirectory = stats.isDirectory();
+    return {
+      type: isDirectory ? 'directory' : 'file',
+      size: isDirectory ? 0 : Number(stats.size),
+      mtime: new Date(Number(stats.mtimeMs)),
+      // A rename gives a new inode, and a rewrite in place changes the size or the mtime.
+      etag: `${stats.ino.toString(16)}-${stats.size.toString(16)}-${stats.mtimeNs.toString(16)}`,
+    };
+  } catch (error) {
+    throw fromSystemError(error, 'STAT', location);
+  }
+}
+
+async function entryOf(directory: string, entry: Dirent): Promise<TransportListEntry | undefined> {
+  // Follow symbolic links, as stat does; a dangling one names nothing and is left out.
+  const stats = await stat(path.join(directory, entry.name)).catch(() => undefined);
+  if (stats === undefined) return undefined;
+  return stats.isDirectory()
+    ? { name: entry.name, type: 'directory', size: 0 }
+    : { name: entry.name, type: 'file', size: stats.size };
+}
+
+async function listLocation(location: Location, options: { signal?: AbortSignal } = {}): Promise<TransportListEntry[]> {
+  throwIfSignalAborted(options.signal, 'LIST', location);
+  const directory = localPath(location, 'LIST');
+  let entries: Dirent[];
+  try {
+    entries = await readdir(directory, { withFileTypes: true });
+  } catch (error) {
+    const isFile = (error as NodeJS.ErrnoException).code === 'ENOTDIR' && (await stat(directory).then((s) => s.isFile(), () => false));
+    if (isFile) throw fsFailure('ERR_INVALID_TARGET', 'LIST', location, 'a file, not a directory, is at this location', error);
+    throw fromSystemError(error, 'LIST', location);
+  }
+  const listed = await Promise.all(entries.map((entry) => entryOf(directory, entry)));
+  return listed.filter((entry): entry is TransportListEntry => entry !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+async function deleteLocation(location: Location, options: { signal?: AbortSignal } = {}): Promise<void> {
+  throwIfSignalAborted(options.signal, 'DELETE', location);
+  const filePath = localPath(location, 'DELETE');
+  try {
+    await unlink(filePath);
+  } catch (error) {
+    // Linux says EISDIR for a directory, macOS says EPERM: both mean "not a file".
+    const isDirectory = await stat(filePath).then((s) => s.isDirectory(), () => false);
+    if (isDirectory) throw fsFailure('ERR_INVALID_TARGET', 'DELETE', location, 'a directory is at this location', error);
+    throw fromSystemError(error, 'DELETE', location);
+  }
+}
+
+/**
+ * A transport for local paths (`file` locations). Writes go to a temporary file beside the
+ * target and are renamed over it on `commit`, so readers see the old file or the whole new one;
+ * `abort` removes the temporary file. Like BentoML, a missing parent directory is not created.
+ *
+ * Errors: `ERR_NOT_FOUND` for a missing file or parent directory, `ERR_INVALID_TARGET` for a
+ * directory where a file is expected, `ERR_ABORTED` when the signal fires, `ERR_PERMISSION` for a
+ * permission denied, `ERR_IO` for anything else; messages read
+ * `[transport-fs] <OPERATION> <location.display>: <reason>`.
+ *
+ * @example
+ * ```ts
+ * import { pipeline } from 'node:stream/promises';
+ * import { fsTransport } from '@bentoport/transport-fs';
+ *
+ * const transport = fsTransport();
+ * const location = { protocol: 'file', host: '', path: '/tmp/iris.bento', query: '', display: '/tmp/iris.bento' };
+ * const writer = await transport.write(location);
+ * try {
+ *   await pipeline(archiveStream, writer.stream);
+ *   await writer.commit();
+ * } catch (error) {
+ *   await writer.abort(error);
+ *   throw error;
+ * }
+ * ```
+ */
+export function fsTransport(options: FsTransportOptions = {}): Transport {
+  const settings = resolveOptions(options);
+  return {
+    apiVersion: 1,
+    name: 'transport-fs',
+    protocols: ['file'],
+    capabilities: { rangedReads: true, list: true, delete: true, atomicCommit: true, resumableWrites: false },
+    stat: statLocation,
+    read: (location, readOptions = {}) => openFileReader(location, readOptions, settings.highWaterMark),
+    write: (location, writeOptions = {}) => openFileWriter(location, writeOptions, settings),
+    list: listLocation,
+    delete: deleteLocation,
+  };
+}

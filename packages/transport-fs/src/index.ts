@@ -1,0 +1,1 @@
+export { fsTransport, type FsTransportOptions } from './fs-transport.js';

@@ -1,0 +1,3 @@
+export { runTransportSuite } from './run-transport-suite.js';
+export type { TransportSuiteOptions } from './suite-options.js';
+export { memoryTransport, type MemoryTransportOptions } from './memory-transport.js';
