@@ -9,7 +9,7 @@ export interface FormatCapabilities {
    * directory first.
    */
   randomAccessDecode: boolean;
-  /** The container stores symlinks (tar does, zip as we write it does not: link targets are stored). */
+  /** The encoder stores symlinks (tar does; zip as we write it does not, so core sends link targets). Decoders may still yield links from foreign archives. */
   symlinks: boolean;
   /** The container stores hard links. */
   hardlinks: boolean;

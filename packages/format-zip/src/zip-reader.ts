@@ -1,0 +1,242 @@
+import { Readable, pipeline } from 'node:stream';
+import { createInflateRaw, crc32, inflateRawSync } from 'node:zlib';
+import { BentoportError, isBentoportError, throwIfAborted, toBentoportError } from '@bentoport/core';
+import type { ArchiveEntry, ArchiveEntryType, ArchiveSource } from '@bentoport/core';
+import { RangeCursor } from './range-cursor.js';
+import type { CentralEntry } from './zip-central-directory.js';
+import { corrupt, readCentralDirectory } from './zip-central-directory.js';
+import {
+  DOS_DIRECTORY_ATTRIBUTE,
+  FLAG_ENCRYPTED,
+  FLAG_STRONG_ENCRYPTION,
+  HOST_DARWIN,
+  HOST_UNIX,
+  LOCAL_HEADER_LENGTH,
+  LOCAL_HEADER_SIGNATURE,
+  METHOD_DEFLATED,
+  METHOD_STORED,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+  fromDosDateTime,
+} from './zip-records.js';
+
+const OPERATION = '[format-zip] read zip';
+/** Symlink targets are read into memory; anything longer than this is not a path. */
+const MAX_LINK_TARGET = 64 * 1024;
+/**
+ * Entries this small (compressed and uncompressed) are inflated in one synchronous call: most files
+ * of a bento are tiny, and a zlib stream per entry costs far more than the inflation itself.
+ */
+const ONE_SHOT_COMPRESSED_LIMIT = 64 * 1024;
+const ONE_SHOT_SIZE_LIMIT = 1024 * 1024;
+
+const METHOD_NAMES: Record<number, string> = {
+  1: 'shrink', 6: 'implode', 9: 'deflate64', 12: 'bzip2', 14: 'LZMA', 93: 'Zstandard', 95: 'xz', 96: 'JPEG', 97: 'WavPack', 98: 'PPMd', 99: 'AES encryption',
+};
+
+function describeMethod(method: number): string {
+  const name = METHOD_NAMES[method];
+  return name === undefined ? `compression method ${method}` : `compression method ${method} (${name})`;
+}
+
+/** A stored path as bentoport spells it: no trailing `/`, no leading `./`; otherwise untouched. */
+function entryPath(name: string): string {
+  let path = name.replace(/\/+$/, '');
+  while (path.startsWith('./')) path = path.slice(2);
+  return path;
+}
+
+interface EntryShape {
+  type: ArchiveEntryType;
+  mode: number;
+}
+
+/**
+ * The entry's type and permission bits. Writers on Unix (and macOS) keep `st_mode` in the upper 16
+ * bits of the external attributes; others leave at most the MS-DOS attributes, so we fall back to
+ * ordinary permissions.
+ */
+function entryShape(entry: CentralEntry): EntryShape {
+  const host = entry.versionMadeBy >> 8;
+  const unixMode = host === HOST_UNIX || host === HOST_DARWIN ? entry.externalAttributes >>> 16 : 0;
+  const fileType = unixMode & S_IFMT;
+  const directory =
+    entry.name.endsWith('/') || fileType === S_IFDIR || (unixMode === 0 && (entry.externalAttributes & DOS_DIRECTORY_ATTRIBUTE) !== 0);
+  const type: ArchiveEntryType =
+    directory ? 'directory'
+    : fileType === S_IFLNK ? 'symlink'
+    : fileType === 0 || fileType === S_IFREG ? 'file'
+    : 'other';
+  const mode = unixMode !== 0 ? unixMode & 0o7777 : directory ? 0o755 : 0o644;
+  return { type, mode };
+}
+
+function checkReadable(entry: CentralEntry): void {
+  if ((entry.flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION)) !== 0 || entry.method === 99) {
+    throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `${OPERATION}: entry "${entry.name}" is encrypted, and format-zip cannot read encrypted entries`, {
+      details: { path: entry.name },
+    });
+  }
+  if (entry.method !== METHOD_STORED && entry.method !== METHOD_DEFLATED) {
+    throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `${OPERATION}: entry "${entry.name}" uses ${describeMethod(entry.method)}; format-zip reads only stored and deflated entries`, {
+      details: { path: entry.name, method: entry.method },
+    });
+  }
+}
+
+/** Maps a failure while reading a body to a coded error: inflate failures mean damaged data. */
+function bodyError(error: unknown, entry: CentralEntry): BentoportError {
+  if (isBentoportError(error)) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string' && code.startsWith('Z_')) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return corrupt(`entry "${entry.name}": its deflate data is damaged (${reason})`, error);
+  }
+  return toBentoportError(error, 'format-zip', 'read zip', `entry "${entry.name}"`);
+}
+
+/** Where the entry's data starts: after its local header, whose name and extra lengths may differ from the central ones. */
+async function dataStart(cursor: RangeCursor, entry: CentralEntry): Promise<number> {
+  const header = await cursor.read(entry.localHeaderOffset, LOCAL_HEADER_LENGTH);
+  if (header.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) {
+    throw corrupt(`entry "${entry.name}": no local file header at offset ${entry.localHeaderOffset}`);
+  }
+  const nameLength = header.readUInt16LE(26);
+  const extraLength = header.readUInt16LE(28);
+  const name = await cursor.read(entry.localHeaderOffset + LOCAL_HEADER_LENGTH, nameLength);
+  if (!name.equals(entry.rawName)) {
+    throw corrupt(`entry "${entry.name}": its local header names "${name.toString('utf8')}" instead`);
+  }
+  return entry.localHeaderOffset + LOCAL_HEADER_LENGTH + nameLength + extraLength;
+}
+
+/**
+ * The entry's uncompressed bytes as they stream, checked against the central directory: never more
+ * than its size (which also stops decompression bombs early), exactly its size and CRC-32 at the end.
+ */
+async function* entryBody(cursor: RangeCursor, entry: CentralEntry, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+  let source: Readable | undefined;
+  let inflater: ReturnType<typeof createInflateRaw> | undefined;
+  let produced = 0;
+  let checksum = 0;
+  try {
+    const start = await dataStart(cursor, entry);
+    const compressed = cursor.chunks(start, entry.compressedSize);
+    let output: AsyncIterable<Buffer>;
+    if (entry.method === METHOD_STORED) {
+      if (entry.compressedSize !== entry.size) {
+        throw corrupt(`entry "${entry.name}" is stored but its sizes differ (${entry.compressedSize} and ${entry.size})`);
+      }
+      output = compressed;
+    } else if (entry.compressedSize <= ONE_SHOT_COMPRESSED_LIMIT && entry.size <= ONE_SHOT_SIZE_LIMIT) {
+      const parts: Buffer[] = [];
+      for await (const chunk of compressed) parts.push(chunk);
+      output = oneChunk(inflateSmall(Buffer.concat(parts), entry));
+    } else {
+      source = Readable.from(compressed, { objectMode: false });
+      inflater = createInflateRaw();
+      // Errors reach us through the inflater, which pipeline destroys with the source's error.
+      pipeline(source, inflater, () => undefined);
+      output = inflater;
+    }
+    for await (const chunk of output) {
+      throwIfAborted(signal, OPERATION);
+      produced += chunk.length;
+      if (produced > entry.size) throw corrupt(`entry "${entry.name}" holds more than the ${entry.size} bytes its directory entry says`);
+      checksum = crc32(chunk, checksum);
+      yield chunk;
+    }
+  } catch (error) {
+    throw bodyError(error, entry);
+  } finally {
+    source?.destroy();
+    inflater?.destroy();
+  }
+  if (produced !== entry.size) throw corrupt(`entry "${entry.name}" holds ${produced} bytes, but its directory entry says ${entry.size}`);
+  if (checksum !== entry.crc32) {
+    throw corrupt(`entry "${entry.name}" fails its CRC-32 check (stored ${hex(entry.crc32)}, computed ${hex(checksum)})`);
+  }
+}
+
+function inflateSmall(data: Buffer, entry: CentralEntry): Buffer {
+  try {
+    // One byte more than the size lets an overlong body reach the size check instead of a zlib error.
+    return inflateRawSync(data, { maxOutputLength: entry.size + 1 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw corrupt(`entry "${entry.name}" holds more than the ${entry.size} bytes its directory entry says`, error);
+    }
+    throw error;
+  }
+}
+
+async function* oneChunk(chunk: Buffer): AsyncGenerator<Buffer> {
+  yield chunk;
+}
+
+function hex(value: number): string {
+  return value.toString(16).padStart(8, '0');
+}
+
+async function readLinkTarget(cursor: RangeCursor, entry: CentralEntry, signal: AbortSignal | undefined): Promise<string> {
+  if (entry.size > MAX_LINK_TARGET) throw corrupt(`symlink "${entry.name}" has a ${entry.size}-byte target, which cannot be a path`);
+  const parts: Buffer[] = [];
+  for await (const chunk of entryBody(cursor, entry, signal)) parts.push(chunk);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/**
+ * Yields the archive's entries in central directory order. A file's body is read (local header,
+ * then data) only when its `open()` stream is read, so skipping an entry costs no I/O beyond what
+ * the shared sequential ranged read passes over.
+ */
+export async function* readZip(source: ArchiveSource, signal: AbortSignal | undefined): AsyncGenerator<ArchiveEntry> {
+  const { size, readRange } = source;
+  if (size === undefined || readRange === undefined) {
+    throw new TypeError(`${OPERATION}: the source needs size and readRange (core supplies them for codecs with randomAccessDecode)`);
+  }
+  const rangeReader = (start: number, end: number): Readable => readRange.call(source, start, end);
+  try {
+    throwIfAborted(signal, OPERATION);
+    const directory = await readCentralDirectory(rangeReader, size, signal);
+    const cursor = new RangeCursor(rangeReader, directory.start, size, signal);
+    try {
+      for (const entry of directory.entries) {
+        throwIfAborted(signal, OPERATION);
+        // The previous body, if opened, must be finished before the next entry is produced.
+        await cursor.idle();
+        const path = entryPath(entry.name);
+        if (path === '' || path === '.') continue; // the root: implicit in bentoport
+        const { type, mode } = entryShape(entry);
+        const mtime = entry.unixMtime ?? fromDosDateTime(entry.dosDate, entry.dosTime);
+        if (type === 'directory' || type === 'other') {
+          yield { path, type, mode, mtime, size: 0 };
+          continue;
+        }
+        checkReadable(entry);
+        if (type === 'symlink') {
+          yield { path, type, mode, mtime, size: 0, linkTarget: await readLinkTarget(cursor, entry, signal) };
+          continue;
+        }
+        let opened = false;
+        yield {
+          path, type, mode, mtime, size: entry.size,
+          open: () => {
+            if (opened) throw new TypeError(`${OPERATION}: entry "${path}" was already opened`);
+            opened = true;
+            return Readable.from(entryBody(cursor, entry, signal), { objectMode: false });
+          },
+        };
+      }
+      await cursor.idle();
+    } finally {
+      cursor.close();
+    }
+  } catch (error) {
+    if (isBentoportError(error) || error instanceof TypeError) throw error;
+    // Anything else (a RangeError from a length pointing past a buffer, …) means damaged bytes.
+    throw corrupt(`the archive is damaged (${error instanceof Error ? error.message : String(error)})`, error);
+  }
+}
