@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BentoportError } from './errors.js';
@@ -297,7 +297,7 @@ export function openItemStore(home: string, kind: ItemKind): ItemStore {
         await mkdir(path.join(base, name), { recursive: true });
         // rename(2) would silently replace an empty directory at `target`; the check above under
         // the lock rules that out among bentoport processes.
-        await rename(stagedDirectory, target);
+        await moveInto(stagedDirectory, target, base);
         const item: StoreItem = { kind, tag: metadata.tag, path: target, metadata };
         const currentVersion = await readLatest(name);
         const current = currentVersion === undefined ? undefined : await load(name, currentVersion).catch(() => undefined);
@@ -309,11 +309,27 @@ export function openItemStore(home: string, kind: ItemKind): ItemStore {
   return store;
 }
 
-/** Remove the name directory if an aborted write left it empty. */
-export async function removeIfEmpty(directory: string): Promise<void> {
+/**
+ * Rename a staged directory to its place. When the store sits on another file system than the
+ * staging area (EXDEV), copy it first into `<store>/.bentoport-staging/` (same file system as the
+ * target) and rename from there, so the version still appears in one step.
+ */
+async function moveInto(staged: string, target: string, base: string): Promise<void> {
   try {
-    await rmdir(directory);
-  } catch {
-    // Not empty or gone: nothing to do.
+    await rename(staged, target);
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+  }
+  const nearParent = path.join(base, '.bentoport-staging');
+  await mkdir(nearParent, { recursive: true });
+  const near = await mkdtemp(path.join(nearParent, `bentoport-staging-${process.pid}-`));
+  try {
+    await cp(staged, path.join(near, 'item'), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    await rename(path.join(near, 'item'), target);
+    await rm(staged, { recursive: true, force: true });
+  } finally {
+    await rm(near, { recursive: true, force: true });
+    await rmdir(nearParent).catch(() => undefined);
   }
 }

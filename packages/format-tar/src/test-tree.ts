@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readdir, readlink, rm, symlink, utimes, writeFile, link, chmod } from 'node:fs/promises';
+import { lstat, lutimes, mkdir, mkdtemp, readdir, readlink, rm, symlink, utimes, writeFile, link, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -81,6 +81,11 @@ export async function writeSampleTree(root: string): Promise<void> {
     await mkdir(join(root, 'src', name, '..'), { recursive: true });
     await writeFile(join(root, 'src', name), `content of ${name}\n`);
   }
+  // Pin every other mtime to an exactly representable value: "now" has nanoseconds that a
+  // float of seconds cannot hold, so Python's and Node's readings of it differ in the last µs.
+  const entries = (await readdir(root, { recursive: true })).map(String).sort().reverse();
+  for (const relative of entries) await lutimes(join(root, relative), 1_750_000_000.5, 1_750_000_000.5);
+  await lutimes(root, 1_750_000_000.5, 1_750_000_000.5);
   await utimes(join(root, 'README.md'), 1_700_000_000.25, 1_700_000_000.25);
   // A Date, because Node takes a negative number of seconds to mean "now".
   const in1969 = new Date(-86_400 * 365 * 1000);

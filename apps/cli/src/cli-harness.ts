@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The built binary: tests run exactly what users run (the root test script builds first). */
+export const CLI_PATH = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stdoutBytes: Buffer;
+  stderr: string;
+  /** stderr split into lines, without the final empty one. */
+  stderrLines: string[];
+  stdoutLines: string[];
+}
+
+export interface CliRunOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Bytes for stdin; stdin is an empty pipe otherwise (never a terminal). */
+  input?: Buffer | string;
+}
+
+const lines = (text: string) => (text === '' ? [] : text.replace(/\n$/, '').split('\n'));
+
+/** Run `node dist/cli.js …args` and collect everything. BENTOML_HOME is unset unless given. */
+export function runCli(args: string[], options: CliRunOptions = {}): Promise<CliRun> {
+  const env: NodeJS.ProcessEnv = { ...process.env, BENTOPORT_DEBUG: undefined, BENTOML_HOME: undefined, NO_COLOR: '1', ...options.env };
+  for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const stdoutBytes = Buffer.concat(out);
+      const stdout = stdoutBytes.toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      resolve({ code, stdout, stdoutBytes, stderr, stdoutLines: lines(stdout), stderrLines: lines(stderr) });
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(options.input ?? '');
+  });
+}

@@ -1,0 +1,19 @@
+import { EXIT, main } from './main.js';
+
+const controller = new AbortController();
+process.on('SIGINT', () => {
+  // First Ctrl-C: stop the operation and clean up (temp files, staging). Second: leave now.
+  if (controller.signal.aborted) process.exit(EXIT.interrupted);
+  controller.abort(new Error('interrupted'));
+});
+// `bentoport list | head`: a closed pipe is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(EXIT.ok);
+  throw error;
+});
+
+process.exitCode = await main(process.argv.slice(2), {
+  io: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+  env: process.env,
+  signal: controller.signal,
+});

@@ -1,0 +1,153 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** A mistake in the command line: exit code 2 and a one-line hint. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    /** The command whose `--help` the hint points to, e.g. `export` or `models export`. */
+    readonly command?: string,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export type Group = 'bentos' | 'models';
+export type CommandName = 'list' | 'get' | 'delete' | 'export' | 'import';
+
+export interface CommandSpec {
+  name: CommandName;
+  /** Minimum and maximum positional arguments (Infinity for variadic). */
+  positionals: [number, number];
+  options: OptionsConfig;
+}
+
+/** Options every command accepts. */
+export const GLOBAL_OPTIONS: OptionsConfig = {
+  home: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  progress: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+};
+
+/** Global options that take a value, so the command word can be found before parsing. */
+const GLOBAL_VALUE_FLAGS = new Set(['--home', '--progress']);
+
+const TARGET_OPTIONS: OptionsConfig = {
+  protocol: { type: 'string' },
+  user: { type: 'string' },
+  passwd: { type: 'string' },
+  param: { type: 'string', multiple: true },
+  subpath: { type: 'string' },
+};
+
+export const COMMANDS: Record<CommandName, CommandSpec> = {
+  list: { name: 'list', positionals: [0, 1], options: { output: { type: 'string', short: 'o' } } },
+  get: { name: 'get', positionals: [1, 1], options: { output: { type: 'string', short: 'o' } } },
+  delete: {
+    name: 'delete',
+    positionals: [1, Infinity],
+    options: { yes: { type: 'boolean', short: 'y' }, 'assume-yes': { type: 'boolean' } },
+  },
+  export: {
+    name: 'export',
+    positionals: [1, 2],
+    options: {
+      format: { type: 'string' },
+      compression: { type: 'string' },
+      'checksum-file': { type: 'boolean' },
+      ...TARGET_OPTIONS,
+    },
+  },
+  import: {
+    name: 'import',
+    positionals: [1, 1],
+    options: { format: { type: 'string' }, sha256: { type: 'string' }, ...TARGET_OPTIONS },
+  },
+};
+
+export type OptionValues = Record<string, string | boolean | string[] | undefined>;
+
+/** What the command line asks for. */
+export type Invocation =
+  | { kind: 'help'; topic: 'main' | 'models' | CommandName; group: Group; values: OptionValues }
+  | { kind: 'version' }
+  | { kind: 'command'; group: Group; command: CommandName; positionals: string[]; values: OptionValues };
+
+function isCommandName(word: string): word is CommandName {
+  return Object.hasOwn(COMMANDS, word);
+}
+
+/** Indexes of the command words (`export`, or `models` + `export`), skipping leading options. */
+function commandWordIndexes(argv: string[]): number[] {
+  const indexes: number[] = [];
+  for (let index = 0; index < argv.length && indexes.length < 2; index++) {
+    const token = argv[index] as string;
+    if (token === '--') break;
+    if (token.startsWith('-') && token !== '-') {
+      if (GLOBAL_VALUE_FLAGS.has(token)) index += 1;
+      continue;
+    }
+    indexes.push(index);
+    if (token !== 'models') break;
+  }
+  return indexes;
+}
+
+function describe(group: Group, command: string): string {
+  return group === 'models' ? `models ${command}` : command;
+}
+
+/**
+ * Parse `argv` (without node and the script) with `node:util` parseArgs.
+ * @throws {UsageError} for an unknown command or flag, or a wrong number of arguments.
+ */
+export function parseCommandLine(argv: string[]): Invocation {
+  const wantsHelp = argv.some((token) => token === '-h' || token === '--help');
+  const indexes = commandWordIndexes(argv);
+  const words = indexes.map((index) => argv[index] as string);
+  const rest = argv.filter((_, index) => !indexes.includes(index));
+
+  if (words.length === 0) {
+    if (argv.includes('--version')) return { kind: 'version' };
+    if (wantsHelp) return { kind: 'help', topic: 'main', group: 'bentos', values: {} };
+    throw new UsageError('missing command');
+  }
+  const group: Group = words[0] === 'models' ? 'models' : 'bentos';
+  const commandWord = group === 'models' ? words[1] : words[0];
+  if (commandWord === undefined) {
+    if (wantsHelp) return { kind: 'help', topic: 'models', group, values: {} };
+    throw new UsageError('missing models command (list, get, delete, export, import)', 'models');
+  }
+  if (!isCommandName(commandWord)) {
+    throw new UsageError(`unknown command '${describe(group, commandWord)}'`, group === 'models' ? 'models' : undefined);
+  }
+  const spec = COMMANDS[commandWord];
+  const label = describe(group, commandWord);
+  if (wantsHelp) return { kind: 'help', topic: commandWord, group, values: {} };
+
+  let parsed: { values: OptionValues; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { ...GLOBAL_OPTIONS, ...spec.options },
+      strict: true,
+      allowPositionals: true,
+    }) as { values: OptionValues; positionals: string[] };
+  } catch (error) {
+    // parseArgs messages are long and mention `parseArgs`; keep the useful first sentence.
+    const message = (error as Error).message.split('. ')[0]?.replace(/\.$/, '') ?? 'invalid arguments';
+    throw new UsageError(message, label);
+  }
+  if (parsed.values.version) return { kind: 'version' };
+  const [min, max] = spec.positionals;
+  if (parsed.positionals.length < min) throw new UsageError(`'${label}' needs ${min === 1 ? 'an argument' : `${min} arguments`}`, label);
+  if (parsed.positionals.length > max) {
+    throw new UsageError(`'${label}' got an unexpected argument '${parsed.positionals[max]}'`, label);
+  }
+  return { kind: 'command', group, command: commandWord, positionals: parsed.positionals, values: parsed.values };
+}

@@ -1,0 +1,283 @@
+import { readFile, readdir, lstat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import type { Readable, Writable } from 'node:stream';
+import {
+  describeItem,
+  formatTag,
+  type Bentoport,
+  type CompressionPolicy,
+  type ExportOptions,
+  type ExportResult,
+  type ImportOptions,
+  type ImportResult,
+  type StoreItem,
+  type TargetOptions,
+} from '@bentoport/core';
+import { UsageError, type CommandName, type Group, type OptionValues } from './command-line.js';
+import { humanSize, localTime, renderTable, renderYamlList } from './render.js';
+
+/** The process streams and environment a command runs against. */
+export interface CliIo {
+  stdin: Readable & { isTTY?: boolean };
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable & { isTTY?: boolean; columns?: number };
+}
+
+export interface CommandContext {
+  bentoport: Bentoport;
+  group: Group;
+  command: CommandName;
+  positionals: string[];
+  values: OptionValues;
+  io: CliIo;
+  signal: AbortSignal;
+  /** Remove the progress bar before printing results. */
+  finishProgress(): void;
+}
+
+/** The store operations of one kind, so one implementation serves `bentoport X` and `bentoport models X`. */
+interface KindApi {
+  type: 'Bento' | 'Model';
+  list(tagLike?: string): Promise<StoreItem[]>;
+  get(tagLike: string): Promise<StoreItem>;
+  delete(tagLike: string): Promise<StoreItem[]>;
+  export: Bentoport['exportBento'];
+  import: Bentoport['importBento'];
+}
+
+function kindApi(bentoport: Bentoport, group: Group): KindApi {
+  return group === 'models'
+    ? {
+        type: 'Model',
+        list: (tag) => bentoport.listModels(tag),
+        get: (tag) => bentoport.getModel(tag),
+        delete: (tag) => bentoport.deleteModel(tag),
+        export: (...args) => bentoport.exportModel(...args),
+        import: (...args) => bentoport.importModel(...args),
+      }
+    : {
+        type: 'Bento',
+        list: (tag) => bentoport.listBentos(tag),
+        get: (tag) => bentoport.getBento(tag),
+        delete: (tag) => bentoport.deleteBento(tag),
+        export: (...args) => bentoport.exportBento(...args),
+        import: (...args) => bentoport.importBento(...args),
+      };
+}
+
+const string = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+function write(context: CommandContext, text: string, stream: 'stdout' | 'stderr' = 'stdout'): void {
+  context.io[stream].write(text);
+}
+
+/** Status lines: hidden by --quiet and --json. */
+function status(context: CommandContext, text: string, stream: 'stdout' | 'stderr' = 'stdout'): void {
+  if (context.values.quiet || context.values.json) return;
+  write(context, `${text}\n`, stream);
+}
+
+function printJson(context: CommandContext, value: unknown, stream: 'stdout' | 'stderr' = 'stdout'): void {
+  write(context, `${JSON.stringify(value, null, 2)}\n`, stream);
+}
+
+/** Bytes of the regular files under a directory (symlinks not followed), as BentoML's calc_dir_size. */
+async function directorySize(directory: string): Promise<number> {
+  let total = 0;
+  let entries;
+  try {
+    entries = await readdir(directory, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    const full = path.join(directory, entry.name);
+    if (entry.isDirectory()) total += await directorySize(full);
+    else if (entry.isFile()) total += (await lstat(full)).size;
+  }
+  return total;
+}
+
+function newestFirst(items: StoreItem[]): StoreItem[] {
+  return [...items].sort((a, b) => b.metadata.creationTime - a.metadata.creationTime);
+}
+
+async function runList(context: CommandContext, api: KindApi): Promise<void> {
+  const output = context.values.json ? 'json' : (string(context.values.output) ?? 'table');
+  if (!['table', 'json', 'yaml'].includes(output)) throw new UsageError(`invalid --output '${output}' (table, json or yaml)`, 'list');
+  const items = newestFirst(await api.list(context.positionals[0]));
+  const rows: Record<string, string | number>[] = [];
+  for (const item of items) {
+    const size = await directorySize(item.path);
+    if (api.type === 'Model') {
+      rows.push({ tag: formatTag(item.tag), module: item.metadata.module ?? '', size: humanSize(size), creation_time: localTime(item.metadata.creationTime), size_bytes: size, path: item.path });
+      continue;
+    }
+    let modelSize = 0;
+    for (const reference of item.metadata.models) {
+      if (reference.registry !== 'bentoml') continue;
+      const model = await context.bentoport.getModel(formatTag(reference.tag)).catch(() => undefined);
+      if (model) modelSize += await directorySize(model.path);
+    }
+    rows.push({
+      tag: formatTag(item.tag),
+      size: humanSize(size),
+      model_size: humanSize(modelSize),
+      creation_time: localTime(item.metadata.creationTime),
+      size_bytes: size,
+      model_size_bytes: modelSize,
+      path: item.path,
+    });
+  }
+  if (output === 'json') return printJson(context, rows);
+  if (output === 'yaml') return write(context, renderYamlList(rows));
+  const table =
+    api.type === 'Model'
+      ? renderTable(['Tag', 'Module', 'Size', 'Creation Time'], rows.map((row) => [row.tag, row.module, row.size, row.creation_time].map(String)))
+      : renderTable(['Tag', 'Size', 'Model Size', 'Creation Time'], rows.map((row) => [row.tag, row.size, row.model_size, row.creation_time].map(String)));
+  write(context, table);
+}
+
+async function runGet(context: CommandContext, api: KindApi): Promise<void> {
+  const output = context.values.json ? 'json' : (string(context.values.output) ?? 'yaml');
+  if (!['yaml', 'json', 'path'].includes(output)) throw new UsageError(`invalid --output '${output}' (yaml, json or path)`, 'get');
+  const item = await api.get(context.positionals[0] as string);
+  if (output === 'path') return write(context, `${item.path}\n`);
+  if (output === 'json') return printJson(context, item.metadata.document);
+  // The yaml as BentoML wrote it: bentoport never rewrites the user's file.
+  write(context, await readFile(path.join(item.path, api.type === 'Bento' ? 'bento.yaml' : 'model.yaml'), 'utf8'));
+}
+
+/** BentoML's delete targets: join with spaces, split on ',' if there is one, else on whitespace. */
+export function splitTargets(args: string[]): string[] {
+  const joined = args.join(' ');
+  const parts = joined.includes(',') ? joined.split(',') : joined.split(/\s+/);
+  return parts.map((part) => part.trim()).filter((part) => part !== '');
+}
+
+async function confirm(context: CommandContext, question: string): Promise<boolean> {
+  const prompt = createInterface({ input: context.io.stdin, output: context.io.stderr });
+  try {
+    const answer = await prompt.question(`${question} [y/N]: `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    prompt.close();
+  }
+}
+
+async function runDelete(context: CommandContext, api: KindApi): Promise<void> {
+  const assumeYes = Boolean(context.values.yes || context.values['assume-yes']);
+  if (!assumeYes && !context.io.stdin.isTTY) {
+    throw new Error('refusing to delete without confirmation: stdin is not a terminal, pass -y/--yes');
+  }
+  const deleted: string[] = [];
+  const word = api.type === 'Bento' ? 'bento' : 'model';
+  for (const target of splitTargets(context.positionals)) {
+    // As BentoML's CLI: a bare name means each of its versions; a tag resolves (prefix, latest) first.
+    const items = target.includes(':') ? [await api.get(target)] : await api.list(target);
+    for (const item of items) {
+      const tag = formatTag(item.tag);
+      if (!assumeYes && !(await confirm(context, `delete ${word} ${tag}?`))) continue;
+      for (const removed of await api.delete(tag)) {
+        deleted.push(formatTag(removed.tag));
+        status(context, `${describeItem(removed)} deleted.`);
+      }
+    }
+  }
+  if (context.values.json) printJson(context, { deleted });
+}
+
+function targetOptions(context: CommandContext): TargetOptions {
+  const options: TargetOptions = {};
+  const protocol = string(context.values.protocol);
+  const user = string(context.values.user);
+  const passwd = string(context.values.passwd);
+  const subpath = string(context.values.subpath);
+  if (protocol !== undefined) options.protocol = protocol;
+  if (user !== undefined) options.user = user;
+  if (passwd !== undefined) options.passwd = passwd;
+  if (subpath !== undefined) options.subpath = subpath;
+  const params = context.values.param;
+  if (Array.isArray(params)) {
+    options.params = {};
+    for (const pair of params) {
+      const equals = pair.indexOf('=');
+      if (equals <= 0) throw new UsageError(`--param needs KEY=VALUE, got '${pair}'`, context.command);
+      options.params[pair.slice(0, equals)] = pair.slice(equals + 1);
+    }
+  }
+  return options;
+}
+
+function sizeAndDigest(size: number, sha256: string): string {
+  return `${humanSize(size)} (${size} bytes), sha256 ${sha256}`;
+}
+
+async function runExport(context: CommandContext, api: KindApi): Promise<void> {
+  const [tag, out = '.'] = context.positionals as [string, string?];
+  const compression = string(context.values.compression) ?? 'auto';
+  if (!['auto', 'max', 'store'].includes(compression)) {
+    throw new UsageError(`invalid --compression '${compression}' (auto, max or store)`, 'export');
+  }
+  const toStdout = out === '-';
+  if (toStdout && context.io.stdout.isTTY) {
+    throw new UsageError('refusing to write an archive to a terminal: redirect stdout or give an output path', 'export');
+  }
+  if (toStdout && context.values.json) throw new UsageError('--json needs stdout, which carries the archive with OUT -', 'export');
+  const options: ExportOptions = {
+    ...targetOptions(context),
+    compression: compression as CompressionPolicy,
+    checksumFile: Boolean(context.values['checksum-file']),
+    signal: context.signal,
+  };
+  const result: ExportResult = await api.export(tag, toStdout ? context.io.stdout : out, string(context.values.format), options);
+  context.finishProgress();
+  if (context.values.json) return printJson(context, result);
+  // With the archive on stdout, the report goes to stderr.
+  const stream = toStdout ? 'stderr' : 'stdout';
+  status(context, `${api.type}(tag="${result.tag}") exported to ${result.destination}.`, stream);
+  if (result.checksumFile) status(context, `Checksum written to ${result.checksumFile}.`, stream);
+  status(context, sizeAndDigest(result.size, result.sha256), stream);
+}
+
+/** The ImportResult as JSON: the store item reduced to what a script needs. */
+function importJson(result: ImportResult): Record<string, unknown> {
+  const { item, ...rest } = result;
+  return { tag: formatTag(item.tag), kind: item.kind, path: item.path, ...rest };
+}
+
+async function runImport(context: CommandContext, api: KindApi): Promise<void> {
+  const source = context.positionals[0] as string;
+  const fromStdin = source === '-';
+  if (fromStdin && context.io.stdin.isTTY) {
+    throw new UsageError('refusing to read an archive from a terminal: pipe it into stdin or give a path', 'import');
+  }
+  const options: ImportOptions = { ...targetOptions(context), signal: context.signal };
+  const sha256 = string(context.values.sha256);
+  if (sha256 !== undefined) options.sha256 = sha256.toLowerCase();
+  const result = await api.import(fromStdin ? context.io.stdin : source, string(context.values.format), options);
+  context.finishProgress();
+  if (context.values.json) return printJson(context, importJson(result));
+  status(context, `${describeItem(result.item)} imported.`);
+  // Core reports each embedded model (imported, or kept because the store has it) as a notice or warning on stderr.
+  const verified = result.verifiedAgainst === 'option' ? ' (verified against --sha256)' : result.verifiedAgainst === 'checksum-file' ? ' (verified against the .sha256 file)' : '';
+  status(context, `${sizeAndDigest(result.size, result.sha256)}${verified}`);
+}
+
+/** Run one parsed command. */
+export async function runCommand(context: CommandContext): Promise<void> {
+  const api = kindApi(context.bentoport, context.group);
+  switch (context.command) {
+    case 'list':
+      return runList(context, api);
+    case 'get':
+      return runGet(context, api);
+    case 'delete':
+      return runDelete(context, api);
+    case 'export':
+      return runExport(context, api);
+    case 'import':
+      return runImport(context, api);
+  }
+}

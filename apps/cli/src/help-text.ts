@@ -1,0 +1,115 @@
+import type { CommandName, Group } from './command-line.js';
+
+const GLOBAL = `Global options:
+  --home DIR          BentoML home (default: $BENTOML_HOME, else ~/bentoml)
+  --json              print one JSON document on stdout instead of text
+  -q, --quiet         print nothing but errors
+  --progress MODE     auto (bar when stderr is a terminal), bar, json (JSON lines on stderr), none
+  -h, --help          show help
+  --version           show the version`;
+
+const TARGET = `Target options (for paths that are not URLs, as BentoML's export/import):
+  --protocol P        protocol of PATH (file, s3, ftp, …; default file)
+  --user U            user name (S3: access key id)
+  --passwd W          password (S3: secret access key); never printed
+  --param K=V         extra setting, sent as the URL query (repeatable)
+  --subpath S         path inside the resource; PATH is then the bucket or host`;
+
+export const MAIN_HELP = `Usage: bentoport [options] <command> [arguments]
+
+Move BentoML bentos and models between machines, as \`bentoml export/import\` do.
+
+Commands:
+  list [NAME]              list bentos in the store
+  get TAG                  show a bento
+  delete TAG…              delete bentos
+  export TAG [OUT]         write a bento (with its models) to an archive
+  import PATH              read a bento archive into the store
+  models list|get|delete|export|import
+                           the same for models
+
+${GLOBAL}
+
+Run 'bentoport <command> --help' for the options of a command.
+`;
+
+export const MODELS_HELP = `Usage: bentoport models <command> [arguments]
+
+Commands:
+  models list [NAME]         list models in the store
+  models get TAG             show a model
+  models delete TAG…         delete models (refused while a bento uses them)
+  models export TAG [OUT]    write a model to an archive
+  models import PATH         read a model archive into the store
+
+${GLOBAL}
+`;
+
+function commandHelp(group: Group, command: CommandName): string {
+  const item = group === 'models' ? 'model' : 'bento';
+  const prefix = group === 'models' ? 'bentoport models' : 'bentoport';
+  const native = group === 'models' ? 'bentomodel' : 'bento';
+  switch (command) {
+    case 'list':
+      return `Usage: ${prefix} list [NAME] [-o table|json|yaml]
+
+List every ${item}, or every version of NAME, newest first.
+
+Options:
+  -o, --output FORMAT  table (default), json or yaml
+`;
+    case 'get':
+      return `Usage: ${prefix} get TAG [-o yaml|json|path]
+
+Show a ${item}. TAG is name, name:version, name:latest or name:<version prefix>.
+
+Options:
+  -o, --output FORMAT  yaml (default: the ${item}'s ${group === 'models' ? 'model' : 'bento'}.yaml), json, or path (its store directory)
+`;
+    case 'delete':
+      return `Usage: ${prefix} delete TAG… [-y]
+
+Delete ${item}s. Arguments are joined by spaces, then split on ',' if there is one, else on
+whitespace. A bare name deletes every version. Asks 'delete ${item} TAG?' on a terminal;
+without a terminal, -y is required.${group === 'models' ? '\nA model that a bento in the store uses is not deleted.' : ''}
+
+Options:
+  -y, --yes, --assume-yes  delete without asking
+`;
+    case 'export':
+      return `Usage: ${prefix} export TAG [OUT] [options]
+
+Write the ${item}${group === 'models' ? '' : ' and the models it uses'} to an archive. OUT is a file, an existing
+directory (default: the current directory, giving <name>-<version>.<format> there), a URL,
+or '-' for stdout (refused when stdout is a terminal). The format comes from --format, else
+from OUT's extension (.tar, .tar.gz/.gz/.tgz, .zip), else BentoML's native '${native}'.
+
+Options:
+  --format F             tar, gz, zip, … (the installed formats)
+  --compression C        auto (default), max or store
+  --checksum-file        also write <archive>.sha256 beside the archive
+
+${TARGET}
+`;
+    case 'import':
+      return `Usage: ${prefix} import PATH [options]
+
+Read a ${item} archive into the store${group === 'models' ? '' : '; embedded models go to the model store (existing ones are kept)'}.
+PATH is a file, a URL, or '-' for stdin. The format is read from the bytes where possible.
+
+Options:
+  --format F             tar, gz, zip, … (default: detected)
+  --sha256 HEX           expected SHA-256 of the archive; nothing is imported on a mismatch
+                         (default: <archive>.sha256 beside the file, when there is one)
+
+${TARGET}
+`;
+  }
+}
+
+/** The help text of a topic, global options included. */
+export function helpText(topic: 'main' | 'models' | CommandName, group: Group): string {
+  if (topic === 'main') return MAIN_HELP;
+  if (topic === 'models') return MODELS_HELP;
+  return `${commandHelp(group, topic)}\n${GLOBAL}\n`;
+}

@@ -1,0 +1,108 @@
+import * as path from 'node:path';
+import { createBentoport, redact } from '@bentoport/core';
+import { tarFormat } from '@bentoport/format-tar';
+import { zipFormat } from '@bentoport/format-zip';
+import { fsTransport } from '@bentoport/transport-fs';
+import { UsageError, parseCommandLine, type Invocation } from './command-line.js';
+import { runCommand, type CliIo } from './commands.js';
+import { helpText } from './help-text.js';
+import { createProgressRenderer, type ProgressMode } from './progress-renderer.js';
+
+declare const __BENTOPORT_VERSION__: string;
+
+export interface MainOptions {
+  io: CliIo;
+  env: NodeJS.ProcessEnv;
+  /** Fires on Ctrl-C: the running export or import stops and cleans up. */
+  signal: AbortSignal;
+}
+
+/** Exit codes: 0 success, 1 the operation failed, 2 the command line is wrong, 130 interrupted. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/** One line: BentoML prints a failure as a single `Error: …` line. */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** Replace given secrets (a --passwd value) anywhere in a message, on top of core's URL redaction. */
+function hideSecrets(text: string, secrets: string[]): string {
+  let result = redact(text);
+  for (const secret of secrets) if (secret.length > 0) result = result.split(secret).join('***');
+  return result;
+}
+
+function progressMode(value: unknown, stderrIsTerminal: boolean): ProgressMode {
+  const mode = typeof value === 'string' ? value : 'auto';
+  if (mode === 'auto') return stderrIsTerminal ? 'bar' : 'none';
+  if (mode === 'bar' || mode === 'json' || mode === 'none') return mode;
+  throw new UsageError(`invalid --progress '${mode}' (auto, bar, json or none)`);
+}
+
+function debugDetails(error: unknown): string {
+  const lines: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 8; depth++) {
+    lines.push(current instanceof Error ? (current.stack ?? String(current)) : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+    if (current !== undefined) lines.push('Caused by:');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Run the CLI and return its exit code. Never throws. */
+export async function main(argv: string[], options: MainOptions): Promise<number> {
+  const { io, env, signal } = options;
+  const debug = env.BENTOPORT_DEBUG === '1';
+  let invocation: Invocation;
+  try {
+    invocation = parseCommandLine(argv);
+  } catch (error) {
+    const command = error instanceof UsageError ? error.command : undefined;
+    io.stderr.write(`Error: ${(error as Error).message}. See 'bentoport ${command ? `${command} ` : ''}--help'.\n`);
+    return EXIT.usage;
+  }
+  if (invocation.kind === 'version') {
+    io.stdout.write(`${__BENTOPORT_VERSION__}\n`);
+    return EXIT.ok;
+  }
+  if (invocation.kind === 'help') {
+    io.stdout.write(helpText(invocation.topic, invocation.group));
+    return EXIT.ok;
+  }
+
+  const { group, command, values } = invocation;
+  const label = group === 'models' ? `models ${command}` : command;
+  const secrets = typeof values.passwd === 'string' ? [values.passwd] : [];
+  const stderrIsTerminal = Boolean(io.stderr.isTTY);
+  let finishProgress = () => {};
+  try {
+    const renderer = createProgressRenderer({
+      stream: io.stderr,
+      mode: progressMode(values.progress, stderrIsTerminal),
+      quiet: Boolean(values.quiet),
+      color: stderrIsTerminal && env.NO_COLOR === undefined,
+    });
+    finishProgress = renderer.finish;
+    const home = typeof values.home === 'string' ? path.resolve(values.home) : undefined;
+    const bentoport = createBentoport({
+      ...(home === undefined ? {} : { home }),
+      formats: [tarFormat(), zipFormat()],
+      transports: [fsTransport()],
+      onProgress: renderer.listener,
+    });
+    await runCommand({ bentoport, group, command, positionals: invocation.positionals, values, io, signal, finishProgress });
+    finishProgress();
+    return EXIT.ok;
+  } catch (error) {
+    finishProgress();
+    if (error instanceof UsageError) {
+      io.stderr.write(`Error: ${hideSecrets(error.message, secrets)}. See 'bentoport ${error.command ? (group === 'models' ? `models ${error.command}` : error.command) : label} --help'.\n`);
+      return EXIT.usage;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr.write(`Error: [${group}] \`${command}\` failed: ${oneLine(hideSecrets(message, secrets))}\n`);
+    if (debug) io.stderr.write(hideSecrets(debugDetails(error), secrets));
+    return signal.aborted ? EXIT.interrupted : EXIT.failed;
+  }
+}

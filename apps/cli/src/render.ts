@@ -1,0 +1,56 @@
+/** BentoML's `human_readable_size`: two decimals, binary units. */
+export function humanSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let size = bytes;
+  let unit = 0;
+  while (size >= 1024 && unit < units.length - 1) {
+    size /= 1024;
+    unit += 1;
+  }
+  return `${size.toFixed(2)} ${units[unit]}`;
+}
+
+/** BentoML's list time: local time as `%Y-%m-%d %H:%M:%S`. */
+export function localTime(microseconds: number): string {
+  const date = new Date(Math.floor(microseconds / 1000));
+  const two = (value: number) => String(value).padStart(2, '0');
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
+}
+
+/** A borderless table like rich's `Table(box=None)`: left-aligned columns two spaces apart. */
+export function renderTable(headers: string[], rows: string[][]): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** Quote a string the way PyYAML does when it would otherwise read back as another type. */
+function yamlScalar(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const text = String(value);
+  const plain =
+    text !== '' &&
+    !/^[-?:,[\]{}#&*!|>'"%@`\s]/.test(text) &&
+    !/: | #|:$|\s$|\n/.test(text) &&
+    !/^(?:~|null|true|false|yes|no|on|off)$/i.test(text) &&
+    !/^[-+]?(?:\d[\d_]*)?(?:\.\d*)?(?:e[-+]?\d+)?$/i.test(text) &&
+    !/^\d{4}-\d{1,2}-\d{1,2}/.test(text);
+  return plain ? text : `'${text.replace(/'/g, "''")}'`;
+}
+
+/** `yaml.safe_dump(rows, indent=2)` for a list of flat records: keys sorted, as BentoML's `list -o yaml`. */
+export function renderYamlList(rows: Record<string, unknown>[]): string {
+  if (rows.length === 0) return '[]\n';
+  const lines: string[] = [];
+  for (const row of rows) {
+    Object.keys(row)
+      .sort()
+      .forEach((key, index) => lines.push(`${index === 0 ? '- ' : '  '}${key}: ${yamlScalar(row[key])}`));
+  }
+  return lines.join('\n') + '\n';
+}

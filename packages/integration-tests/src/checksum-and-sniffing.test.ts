@@ -1,0 +1,97 @@
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { writeSampleBento } from '@bentoport/test-utils';
+import { describe, expect, it } from 'vitest';
+import { bentoportAt, listTree, rejectionOf, scratch } from './harness.js';
+
+describe('checksums', () => {
+  it('writes <archive>.sha256 in sha256sum format, and import verifies against it', async () => {
+    const { root, homeA, homeB } = await scratch('sidecar');
+    const sample = await writeSampleBento(homeA);
+    const archive = path.join(root, 'x.tar.gz');
+    const exported = await bentoportAt(homeA).exportBento(sample.bentoTag, archive, undefined, { checksumFile: true });
+    expect(exported.checksumFile).toBe(`${archive}.sha256`);
+    expect(await readFile(`${archive}.sha256`, 'utf8')).toBe(`${exported.sha256}  x.tar.gz\n`);
+    expect(execFileSync('sha256sum', ['-c', 'x.tar.gz.sha256'], { cwd: root }).toString()).toContain('OK');
+    const imported = await bentoportAt(homeB).importBento(archive);
+    expect(imported.verifiedAgainst).toBe('checksum-file');
+  });
+
+  it('lets nothing into the store when the digest does not match', async () => {
+    const { root, homeA, homeB } = await scratch('mismatch');
+    const sample = await writeSampleBento(homeA);
+    const archive = path.join(root, 'x.tar.gz');
+    await bentoportAt(homeA).exportBento(sample.bentoTag, archive, undefined, { checksumFile: true });
+    await writeFile(`${archive}.sha256`, `${'0'.repeat(64)}  x.tar.gz\n`);
+    const b = bentoportAt(homeB);
+    const error = await rejectionOf(b.importBento(archive));
+    expect(error.code).toBe('ERR_CORRUPT_ARCHIVE');
+    expect(error.message).toContain('SHA-256 mismatch');
+    const optionError = await rejectionOf(b.importBento(archive, undefined, { sha256: 'f'.repeat(64) }));
+    expect(optionError.code).toBe('ERR_CORRUPT_ARCHIVE');
+    expect(await listTree(path.join(homeB, 'bentos'))).toEqual([]);
+    expect(await listTree(path.join(homeB, 'models'))).toEqual([]);
+    const badOption = await rejectionOf(b.importBento(archive, undefined, { sha256: 'xyz' }));
+    expect(badOption.code).toBe('ERR_INVALID_OPTION');
+  });
+
+  it('detects a flipped byte in a stored (uncompressed) tar only through the digest', async () => {
+    const { root, homeA, homeB } = await scratch('flip');
+    const sample = await writeSampleBento(homeA, { models: 1 });
+    const archive = path.join(root, 'x.tar');
+    const exported = await bentoportAt(homeA).exportBento(sample.bentoTag, archive);
+    const bytes = await readFile(archive);
+    const flipAt = bytes.length - 20_000; // inside the weights
+    bytes.writeUInt8((bytes[flipAt] as number) ^ 0xff, flipAt);
+    await writeFile(archive, bytes);
+    const error = await rejectionOf(bentoportAt(homeB).importBento(archive, undefined, { sha256: exported.sha256 }));
+    expect(error.code).toBe('ERR_CORRUPT_ARCHIVE');
+    expect(await listTree(path.join(homeB, 'bentos'))).toEqual([]);
+  });
+});
+
+describe('format sniffing', () => {
+  it('imports an extensionless gzip file and a .bento that is really gzip', async () => {
+    const { root, homeA } = await scratch('sniff');
+    const sample = await writeSampleBento(homeA);
+    const archive = path.join(root, 'x.tar.gz');
+    await bentoportAt(homeA).exportBento(sample.bentoTag, archive);
+    for (const name of ['noextension', 'mislabelled.bento']) {
+      await copyFile(archive, path.join(root, name));
+      const imported = await bentoportAt(path.join(root, `home-${name}`)).importBento(path.join(root, name));
+      expect(imported.format).toBe('gz');
+    }
+  });
+
+  it('names the missing plugin for xz bytes, and says when bytes match no format', async () => {
+    const { root, homeA } = await scratch('sniff-errors');
+    await writeFile(path.join(root, 'plain.txt'), 'hello');
+    execFileSync('xz', ['-k', path.join(root, 'plain.txt')]);
+    const a = bentoportAt(homeA);
+    const xzError = await rejectionOf(a.importBento(path.join(root, 'plain.txt.xz')));
+    expect(xzError.code).toBe('ERR_UNSUPPORTED_FORMAT');
+    expect(xzError.message).toContain('@bentoport/format-xz');
+    const garbage = await rejectionOf(a.importBento(path.join(root, 'plain.txt')));
+    expect(garbage.code).toBe('ERR_UNSUPPORTED_FORMAT');
+    expect(garbage.message).toContain('match no known format');
+  });
+
+  it('export to the native .bento format names the plugin it needs, and writes nothing', async () => {
+    const { root, homeA } = await scratch('native');
+    const sample = await writeSampleBento(homeA);
+    const error = await rejectionOf(bentoportAt(homeA).exportBento(sample.bentoTag, path.join(root, 'x')));
+    expect(error.code).toBe('ERR_UNSUPPORTED_FORMAT');
+    expect(error.message).toContain('@bentoport/format-xz');
+    expect(await listTree(root)).toEqual(['a', ...(await listTree(homeA)).map((entry) => `a/${entry}`)].sort());
+  });
+
+  it('missing source and missing parent directory are ERR_NOT_FOUND', async () => {
+    const { root, homeA } = await scratch('missing');
+    const sample = await writeSampleBento(homeA);
+    const a = bentoportAt(homeA);
+    expect((await rejectionOf(a.importBento(path.join(root, 'nope.tar')))).code).toBe('ERR_NOT_FOUND');
+    expect((await rejectionOf(a.exportBento(sample.bentoTag, path.join(root, 'no', 'dir', 'x.tar')))).code).toBe('ERR_NOT_FOUND');
+    expect((await rejectionOf(a.exportBento(sample.bentoTag, 'ftp://host/x.tar'))).code).toBe('ERR_UNSUPPORTED_PROTOCOL');
+  });
+});

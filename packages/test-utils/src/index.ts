@@ -1,0 +1,6 @@
+export { writeSampleBento, type SampleBento, type SampleBentoOptions, type SampleModelSpec } from './sample-bento.js';
+export { hashTree, diffTrees, type HashTreeOptions } from './hash-tree.js';
+export { makeScratchDir, removeScratchDirs } from './scratch-dir.js';
+export { python, hasPython, type PythonOptions } from './python.js';
+export { seededRandom, deriveSeed, seededVersion, type SeededRandom } from './seeded-random.js';
+export { pyyamlDump, type YamlValue } from './pyyaml-dump.js';
