@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, type Writable } from 'node:stream';
 
 /** A pass-through that hashes (SHA-256) and counts what flows through it. */
 export interface DigestingStream extends Transform {
@@ -60,4 +60,27 @@ export async function peekStream(source: Readable, length: number): Promise<{ he
     if (!done) void iterator.return?.();
   });
   return { head, stream };
+}
+
+/**
+ * Resolve once a writable has finished; when it is destroyed before that, reject with what
+ * `failure(stream.errored)` returns. Unlike `stream.finished`, it settles at once for a stream
+ * that already finished or was destroyed, so a two-phase `commit` can never hang on it.
+ */
+export function writableFinished(stream: Writable, failure: (errored: Error | null) => Error): Promise<void> {
+  if (stream.writableFinished) return Promise.resolve();
+  if (stream.destroyed) return Promise.reject(failure(stream.errored));
+  return new Promise((resolve, reject) => {
+    const onFinish = (): void => {
+      stream.off('close', onClose);
+      resolve();
+    };
+    const onClose = (): void => {
+      stream.off('finish', onFinish);
+      if (stream.writableFinished) resolve();
+      else reject(failure(stream.errored));
+    };
+    stream.once('finish', onFinish);
+    stream.once('close', onClose);
+  });
 }

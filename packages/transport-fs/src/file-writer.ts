@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import type { Location, TransportWriteOptions, TransportWriter } from '@bentoport/core';
+import { writableFinished, type Location, type TransportWriteOptions, type TransportWriter } from '@bentoport/core';
 import { abortedFailure, fromSystemError, fsFailure, localPath, throwIfSignalAborted } from './fs-errors.js';
 
 /** Keeps `.<basename>.bentoport-<12 hex>.tmp` within the usual 255-byte name limit. */
@@ -184,21 +184,5 @@ function fileWriter(parts: FileWriterParts): TransportWriter {
 }
 
 function whenFinished(stream: Writable, location: Location): Promise<void> {
-  if (stream.writableFinished) return Promise.resolve();
-  if (stream.destroyed) {
-    return Promise.reject(stream.errored ?? fsFailure('ERR_IO', 'COMMIT', location, 'the stream was destroyed before it finished'));
-  }
-  return new Promise((resolve, reject) => {
-    const onFinish = (): void => {
-      stream.off('close', onClose);
-      resolve();
-    };
-    const onClose = (): void => {
-      stream.off('finish', onFinish);
-      if (stream.writableFinished) resolve();
-      else reject(stream.errored ?? fsFailure('ERR_IO', 'COMMIT', location, 'the stream was destroyed before it finished'));
-    };
-    stream.once('finish', onFinish);
-    stream.once('close', onClose);
-  });
+  return writableFinished(stream, (errored) => errored ?? fsFailure('ERR_IO', 'COMMIT', location, 'the stream was destroyed before it finished'));
 }

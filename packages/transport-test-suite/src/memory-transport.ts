@@ -1,6 +1,7 @@
 import { Readable, Writable } from 'node:stream';
 import {
   BentoportError,
+  writableFinished,
   type ErrorCode,
   type Location,
   type Transport,
@@ -265,21 +266,7 @@ export function memoryTransport(options: MemoryTransportOptions = {}): Transport
 }
 
 function whenFinished(stream: Writable, location: Location): Promise<void> {
-  if (stream.writableFinished) return Promise.resolve();
-  if (stream.destroyed) {
-    return Promise.reject(failure('ERR_IO', 'COMMIT', location, 'the stream was destroyed before it finished', stream.errored ?? undefined));
-  }
-  return new Promise((resolve, reject) => {
-    const onFinish = (): void => {
-      stream.off('close', onClose);
-      resolve();
-    };
-    const onClose = (): void => {
-      stream.off('finish', onFinish);
-      if (stream.writableFinished) resolve();
-      else reject(failure('ERR_IO', 'COMMIT', location, 'the stream was destroyed before it finished', stream.errored ?? undefined));
-    };
-    stream.once('finish', onFinish);
-    stream.once('close', onClose);
-  });
+  return writableFinished(stream, (errored) =>
+    failure('ERR_IO', 'COMMIT', location, 'the stream was destroyed before it finished', errored ?? undefined),
+  );
 }
