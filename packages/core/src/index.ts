@@ -14,3 +14,4 @@ export { DEFAULT_EXTRACTION_LIMITS, extractEntries, normaliseEntryPath, type Ext
 export { itemEntries, type ArchiveSourceTree, type ItemEntriesOptions, type VirtualFile } from './item-entries.js';
 export { digestingStream, peekStream, writableFinished, type DigestingStream } from './streams.js';
 export { createBentoport, describeItem } from './bentoport.js';
+export { proxyForUrl } from './proxy.js';

@@ -1,0 +1,11 @@
+import { createBentoport } from '@bentoport/core';
+import { tarFormat } from '@bentoport/format-tar';
+import { zipFormat } from '@bentoport/format-zip';
+import { fsTransport } from '@bentoport/transport-fs';
+import { rmSync } from 'node:fs';
+const [file, home] = process.argv.slice(2);
+rmSync(home, { recursive: true, force: true });
+const b = createBentoport({ home, formats: [tarFormat(), zipFormat()], transports: [fsTransport()] });
+const t = performance.now();
+await b.importBento(file);
+console.log(file, ((performance.now() - t) / 1000).toFixed(2), 's');
