@@ -1,9 +1,10 @@
-import { readFile, readdir, lstat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 import {
   describeItem,
+  directorySize,
   formatTag,
   type Bentoport,
   type CompressionPolicy,
@@ -80,23 +81,6 @@ function status(context: CommandContext, text: string, stream: 'stdout' | 'stder
 
 function printJson(context: CommandContext, value: unknown, stream: 'stdout' | 'stderr' = 'stdout'): void {
   write(context, `${JSON.stringify(value, null, 2)}\n`, stream);
-}
-
-/** Bytes of the regular files under a directory (symlinks not followed), as BentoML's calc_dir_size. */
-async function directorySize(directory: string): Promise<number> {
-  let total = 0;
-  let entries;
-  try {
-    entries = await readdir(directory, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const entry of entries) {
-    const full = path.join(directory, entry.name);
-    if (entry.isDirectory()) total += await directorySize(full);
-    else if (entry.isFile()) total += (await lstat(full)).size;
-  }
-  return total;
 }
 
 function newestFirst(items: StoreItem[]): StoreItem[] {

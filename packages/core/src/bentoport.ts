@@ -13,6 +13,7 @@ import type {
   ImportResult,
   ImportSource,
 } from './bentoport-types.js';
+import { directorySize } from './directory-size.js';
 import { BentoportError, isBentoportError, toBentoportError } from './errors.js';
 import type { ArchiveSource } from './format.js';
 import { itemEntries, type ArchiveSourceTree, type VirtualFile } from './item-entries.js';
@@ -34,17 +35,6 @@ const TYPE_NAME: Record<ItemKind, string> = { bento: 'Bento', model: 'Model' };
 
 /** A progress event before the operation is stamped on it. */
 type EventWithoutOperation = ProgressEvent extends infer Event ? (Event extends ProgressEvent ? Omit<Event, 'operation'> : never) : never;
-
-async function totalSize(directory: string, exclude: string[] = []): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(directory, { withFileTypes: true })) {
-    if (exclude.includes(entry.name)) continue;
-    const full = path.join(directory, entry.name);
-    if (entry.isDirectory()) total += await totalSize(full);
-    else if (entry.isFile()) total += (await lstat(full)).size;
-  }
-  return total;
-}
 
 async function pathExists(target: string): Promise<boolean> {
   try {
@@ -193,7 +183,7 @@ export function createBentoport(options: BentoportOptions = {}): Bentoport {
     emit({ type: 'phase', phase: 'transfer', target: destination });
 
     let sourceTotal = 0;
-    for (const tree of trees) sourceTotal += await totalSize(tree.directory, tree.exclude);
+    for (const tree of trees) sourceTotal += await directorySize(tree.directory, tree.exclude);
     let sourceDone = 0;
     const entries = itemEntries({
       trees,

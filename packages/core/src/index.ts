@@ -15,3 +15,4 @@ export { itemEntries, type ArchiveSourceTree, type ItemEntriesOptions, type Virt
 export { digestingStream, peekStream, writableFinished, type DigestingStream } from './streams.js';
 export { createBentoport, describeItem } from './bentoport.js';
 export { proxyForUrl } from './proxy.js';
+export { directorySize } from './directory-size.js';
