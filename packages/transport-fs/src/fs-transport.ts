@@ -16,8 +16,9 @@ import { fromSystemError, fsFailure, localPath, throwIfSignalAborted } from './f
 export interface FsTransportOptions {
   /**
    * Bytes a read stream buffers (and reads per system call) and a writer stream buffers before
-   * `write()` returns false.
-   * @default 65536
+   * `write()` returns false. A megabyte keeps reads and writes overlapping: with 64 KiB, every
+   * chunk waits for the previous write's round trip and a tar export runs at half the speed.
+   * @default 1048576
    */
   highWaterMark?: number;
   /**
@@ -28,7 +29,7 @@ export interface FsTransportOptions {
   fsync?: boolean;
 }
 
-const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 
 function resolveOptions(options: FsTransportOptions): Required<FsTransportOptions> {
   if (typeof options !== 'object' || options === null) throw new TypeError('fsTransport: options must be an object');
