@@ -2,6 +2,8 @@ import type { Readable, Writable } from 'node:stream';
 import type { CompressionPolicy, Format } from './format.js';
 import type { ItemStore, StoreItem } from './item-store.js';
 import type { ProgressListener } from './progress.js';
+import type { PullOptions, PullResult, PushOptions, PushResult } from './push-pull.js';
+import type { Registry } from './registry.js';
 import type { ExtractionLimits } from './safe-extract.js';
 import type { TargetOptions } from './target.js';
 import type { Transport } from './transport.js';
@@ -14,6 +16,12 @@ export interface BentoportOptions {
   formats?: Format[];
   /** Byte movers, e.g. `[fsTransport()]`. @default [] */
   transports?: Transport[];
+  /**
+   * Push/pull back-ends, e.g. `[ociRegistry({ url: 'oci://ghcr.io/team' })]`. `push`/`pull` use the
+   * one whose `url` `BENTOPORT_REGISTRY` (or `registry:` in `~/.config/bentoport/config.yaml`) names,
+   * else the only one, unless a call passes `registry`. @default []
+   */
+  registries?: Registry[];
   /** Receives progress, warnings and notices of every operation. */
   onProgress?: ProgressListener;
   /** Safety limits for imports. @default see {@link DEFAULT_EXTRACTION_LIMITS} */
@@ -28,6 +36,11 @@ export interface ExportOptions extends TargetOptions {
   compression?: CompressionPolicy;
   /** Also write `<archive>.sha256` (sha256sum format) beside the archive. @default false */
   checksumFile?: boolean;
+  /**
+   * Continue an interrupted upload of the same archive to the same destination (S3 multipart),
+   * and keep this one's parts if it fails. Needs a transport with `resumableWrites`. @default false
+   */
+  resume?: boolean;
   signal?: AbortSignal;
   /** Per-call progress listener, in addition to the instance's. */
   onProgress?: ProgressListener;
@@ -116,4 +129,21 @@ export interface Bentoport {
    * @throws {BentoportError} ERR_IN_USE, ERR_NOT_FOUND.
    */
   deleteModel(tagLike: string): Promise<StoreItem[]>;
+  /**
+   * Push a bento (`latest` and version prefixes resolve locally) and, first, its models, as
+   * BentoML's `push` (spec §5.3): a version the registry holds is skipped with a notice unless `force`.
+   * @throws {BentoportError} ERR_NOT_FOUND (local bento), ERR_INVALID_OPTION (no registry), ERR_AUTH, ERR_IO, ERR_ABORTED.
+   */
+  push(tag: string, options?: PushOptions): Promise<PushResult>;
+  /**
+   * Pull a bento (spec §5.5): the local store is checked first; the missing models follow unless
+   * `withModels: false`; `force` replaces only that version, after the new copy is verified.
+   * @throws {BentoportError} ERR_INVALID_TAG (no version), ERR_NOT_FOUND (remote), ERR_CORRUPT_ARCHIVE
+   * (nothing stored), ERR_UNSAFE_ARCHIVE, ERR_INVALID_METADATA, ERR_AUTH, ERR_IO, ERR_ABORTED.
+   */
+  pull(tag: string, options?: PullOptions): Promise<PullResult>;
+  /** Push a model. Same contract as {@link push}. */
+  pushModel(tag: string, options?: PushOptions): Promise<PushResult>;
+  /** Pull a model. Same contract as {@link pull}. */
+  pullModel(tag: string, options?: PullOptions): Promise<PullResult>;
 }

@@ -19,7 +19,9 @@ import type { ArchiveSource } from './format.js';
 import { itemEntries, type ArchiveSourceTree, type VirtualFile } from './item-entries.js';
 import { defaultHome, loadItemMetadata, openItemStore, type ItemStore, type StoreItem } from './item-store.js';
 import { pluginSet } from './plugins.js';
+import { createPushPull } from './push-pull.js';
 import type { Operation, ProgressEvent, ProgressListener } from './progress.js';
+import { exportFolder, folderSource } from './folder.js';
 import { extractEntries } from './safe-extract.js';
 import { createStagingDirectory, removeStagingDirectory, sweepStaleStaging } from './staging.js';
 import { digestingStream, peekStream } from './streams.js';
@@ -93,7 +95,7 @@ async function readSmall(stream: Readable, limit: number): Promise<string> {
  */
 export function createBentoport(options: BentoportOptions = {}): Bentoport {
   const home = path.resolve(options.home ?? defaultHome());
-  const plugins = pluginSet(options.formats ?? [], options.transports ?? []);
+  const plugins = pluginSet(options.formats ?? [], options.transports ?? [], options.registries ?? []);
   const bentos = openItemStore(home, 'bento');
   const models = openItemStore(home, 'model');
   const cwd = options.cwd ?? process.cwd();
@@ -178,6 +180,22 @@ export function createBentoport(options: BentoportOptions = {}): Bentoport {
     } else {
       format = outputFormat ?? NATIVE_FORMAT[kind];
     }
+    if (format === 'folder') {
+      if (!location) throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `format 'folder' writes a directory and needs a path, not a stream`);
+      emit({ type: 'phase', phase: 'transfer', target: location.display });
+      // BentoML's folder export dereferences symlinks.
+      const folderEntries = itemEntries({
+        trees,
+        virtualFiles,
+        virtualDirectories: kind === 'bento' ? ['models'] : [],
+        mtime: Math.floor(item.metadata.creationTime / 1_000_000),
+        keepSymlinks: false,
+        onWarning: (message) => emit({ type: 'warning', message }),
+      });
+      const written = await exportFolder(folderEntries, location, path.basename(item.path), signal);
+      // No archive, so no digest: sha256 is empty for a folder.
+      return { tag: tagText, destination: written.directory, format, sha256: '', size: written.size };
+    }
     const codec = plugins.formatFor(format);
     const destination = location?.display ?? '-';
     emit({ type: 'phase', phase: 'transfer', target: destination });
@@ -202,7 +220,7 @@ export function createBentoport(options: BentoportOptions = {}): Bentoport {
 
     try {
       if (transport && location) {
-        const writer = await transport.write(location, { signal });
+        const writer = await transport.write(location, { signal, ...(exportOptions.resume ? { resume: true } : {}) });
         try {
           await pipeline(encoded, digest, writer.stream, { signal });
           emit({ type: 'phase', phase: 'commit', target: destination });
@@ -257,6 +275,9 @@ export function createBentoport(options: BentoportOptions = {}): Bentoport {
       await transport.stat(sidecar, { signal: importOptions.signal });
     } catch (error) {
       if (isBentoportError(error, 'ERR_NOT_FOUND')) return undefined;
+      // The archive itself was readable with the same credentials: a refusal here is a grant
+      // for that one object (a presigned URL, whose signature covers only its own key).
+      if (isBentoportError(error, 'ERR_AUTH') && location.query !== '') return undefined;
       throw error;
     }
     const sha256 = parseChecksumFile(await readSmall(await transport.read(sidecar, { signal: importOptions.signal }), 4096));
@@ -324,10 +345,11 @@ export function createBentoport(options: BentoportOptions = {}): Bentoport {
       location = resolved.location;
       explicitFormat = resolved.explicitFormat;
       format = resolved.format;
+      if (format === 'folder') return importFolder(kind, location, emit, signal);
       transport = plugins.transportFor(location.protocol, location.display);
       const info = await transport.stat(location, { signal });
       if (info.type === 'directory') {
-        throw new BentoportError('ERR_INVALID_TARGET', `${location.display} is a directory, not an archive`);
+        throw new BentoportError('ERR_INVALID_TARGET', `${location.display} is a directory, not an archive (use format folder to import a directory)`);
       }
       size = info.size;
     }
@@ -427,6 +449,44 @@ export function createBentoport(options: BentoportOptions = {}): Bentoport {
     }
   }
 
+  /**
+   * Import from a local directory (format `folder`), read in place: its files are copied once
+   * into the staging directory, which then enters the store by rename like any import.
+   */
+  async function importFolder(kind: ItemKind, location: Location, emit: ReturnType<typeof emitter>, signal: AbortSignal | undefined): Promise<ImportResult> {
+    const directory = await folderSource(location);
+    let staging: string | undefined;
+    try {
+      emit({ type: 'phase', phase: 'transfer', target: location.display });
+      staging = await createStagingDirectory(home, [bentos.base, models.base]);
+      const itemDirectory = path.join(staging, 'item');
+      await mkdir(itemDirectory);
+      const entries = itemEntries({ trees: [{ directory, prefix: '' }], mtime: Math.floor(Date.now() / 1000), keepSymlinks: true });
+      const summary = await extractEntries(entries, itemDirectory, { limits: options.limits, signal });
+      const metadata = await loadItemMetadata(kind, itemDirectory);
+      if (!metadata) {
+        throw new BentoportError(
+          'ERR_INVALID_METADATA',
+          kind === 'bento'
+            ? `Failed to load bento because it does not contain a 'bento.yaml' (${location.display})`
+            : `Failed to load bento model because it does not contain a 'model.yaml' (${location.display})`,
+        );
+      }
+      const store = storeOf(kind);
+      if (await store.has(metadata.tag)) {
+        throw new BentoportError('ERR_ALREADY_EXISTS', `Item '${formatTag(metadata.tag)}' already exists in the store ${store.base}`);
+      }
+      emit({ type: 'phase', phase: 'commit' });
+      const embedded = kind === 'bento' ? await installEmbeddedModels(itemDirectory, emit) : { imported: [], skipped: [] };
+      const item = await store.install(itemDirectory, metadata);
+      return { item, format: 'folder', sha256: '', size: summary.bytes, modelsImported: embedded.imported, modelsSkipped: embedded.skipped };
+    } catch (error) {
+      throw toBentoportError(signal?.aborted ? signal.reason ?? error : error, 'import', 'read', location.display);
+    } finally {
+      if (staging) await removeStagingDirectory(staging);
+    }
+  }
+
   async function deleteItems(kind: ItemKind, tagLike: string): Promise<StoreItem[]> {
     const store = storeOf(kind);
     const tag = parseTag(tagLike);
@@ -467,6 +527,7 @@ export function createBentoport(options: BentoportOptions = {}): Bentoport {
     listModels: (tagLike) => models.list(tagLike),
     getModel: (tagLike) => models.get(tagLike),
     deleteModel: (tagLike) => deleteItems('model', tagLike),
+    ...createPushPull({ home, bentos, models, registries: plugins.registries, limits: options.limits, onProgress: options.onProgress }),
   };
 }
 

@@ -77,9 +77,19 @@ export function isBentoportError(error: unknown, code?: ErrorCode): error is Ben
   return code === undefined || (error as unknown as BentoportError).code === code;
 }
 
-/** Replace the password of every `scheme://user:password@` in a string with `***`. */
+/**
+ * Query parameters whose values are secrets: presigned URL signatures and tokens (S3, GCS, Azure
+ * SAS, CloudFront) and the `header.*` parameters transports turn into request headers.
+ */
+const SECRET_QUERY_VALUE =
+  /([?&](?:x-amz-signature|x-amz-security-token|x-amz-credential|x-goog-signature|x-goog-credential|signature|sig|key-pair-id|policy|token|access_token|password|passwd|secret|api_key|apikey|header\.[^=&#\s]*)=)[^&#\s]*/gi;
+
+/**
+ * Replace the password of every `scheme://user:password@` in a string with `***`, and the value
+ * of every secret query parameter (`X-Amz-Signature=***`, `header.Authorization=***`).
+ */
 export function redact(text: string): string {
-  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)[^@\s/]*@/gi, '$1***@');
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)[^@\s/]*@/gi, '$1***@').replace(SECRET_QUERY_VALUE, '$1***');
 }
 
 /** Turn a Node system error into a coded error, keeping one that is already coded. */

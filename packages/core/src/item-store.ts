@@ -45,10 +45,13 @@ export interface ItemStore {
   delete(tagLike: string | Tag): Promise<void>;
   /**
    * Move a complete staged version directory into the store with one rename, under the name's
-   * lock, then update `latest`.
-   * @throws {BentoportError} ERR_ALREADY_EXISTS with BentoML's message when the version exists.
+   * lock, then update `latest`. With `replace`, an existing copy of THIS version is moved aside
+   * first and removed only once the new one is in place (restored if the move fails); other
+   * versions are never touched (BentoML's `pull -f` wipes them all, spec §8 c).
+   * @throws {BentoportError} ERR_ALREADY_EXISTS with BentoML's message when the version exists
+   * and `replace` is not set.
    */
-  install(stagedDirectory: string, metadata: ItemMetadata): Promise<StoreItem>;
+  install(stagedDirectory: string, metadata: ItemMetadata, options?: { replace?: boolean }): Promise<StoreItem>;
   /** Run `body` holding this name's lock (import, delete and `latest` updates take it). */
   withNameLock<T>(name: string, body: () => Promise<T>): Promise<T>;
 }
@@ -287,17 +290,32 @@ export function openItemStore(home: string, kind: ItemKind): ItemStore {
       });
     },
 
-    async install(stagedDirectory, metadata) {
+    async install(stagedDirectory, metadata, installOptions = {}) {
       const { name, version } = metadata.tag;
       const target = path.join(base, name, version);
       return withNameLock(name, async () => {
+        let displaced: string | undefined;
         if (await exists(target)) {
-          throw new BentoportError('ERR_ALREADY_EXISTS', `Item '${name}:${version}' already exists in the store ${base}`);
+          if (!installOptions.replace) {
+            throw new BentoportError('ERR_ALREADY_EXISTS', `Item '${name}:${version}' already exists in the store ${base}`);
+          }
+          displaced = await moveAside(target, absoluteHome, base);
         }
         await mkdir(path.join(base, name), { recursive: true });
         // rename(2) would silently replace an empty directory at `target`; the check above under
         // the lock rules that out among bentoport processes.
-        await moveInto(stagedDirectory, target, base);
+        try {
+          await moveInto(stagedDirectory, target, base);
+        } catch (error) {
+          if (displaced) await rename(displaced, target);
+          throw error;
+        }
+        if (displaced) {
+          await rm(displaced, { recursive: true, force: true });
+          if (path.basename(path.dirname(displaced)) === '.bentoport-staging') await rmdir(path.dirname(displaced)).catch(() => undefined);
+          await recreateLatest(name);
+          return { kind, tag: metadata.tag, path: target, metadata };
+        }
         const item: StoreItem = { kind, tag: metadata.tag, path: target, metadata };
         const currentVersion = await readLatest(name);
         const current = currentVersion === undefined ? undefined : await load(name, currentVersion).catch(() => undefined);
@@ -307,6 +325,23 @@ export function openItemStore(home: string, kind: ItemKind): ItemStore {
     },
   };
   return store;
+}
+
+/** Move an installed version out of the store (to `$BENTOML_HOME/tmp`, or beside the store across file systems). */
+async function moveAside(target: string, home: string, base: string): Promise<string> {
+  const suffix = `bentoport-deleted-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const inTmp = path.join(home, 'tmp', suffix);
+  await mkdir(path.dirname(inTmp), { recursive: true });
+  try {
+    await rename(target, inTmp);
+    return inTmp;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+  }
+  const near = path.join(base, '.bentoport-staging', suffix);
+  await mkdir(path.dirname(near), { recursive: true });
+  await rename(target, near);
+  return near;
 }
 
 /**

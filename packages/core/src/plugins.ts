@@ -74,7 +74,7 @@ export function pluginSet(formats: Format[], transports: Transport[], registries
       const format = formats.find((candidate) => candidate.formats.includes(token));
       if (format) return format;
       if (token === 'folder') {
-        throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `format 'folder' is not available in this version of bentoport; use gz, tar or zip`);
+        throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `format 'folder' is a directory, not an archive codec: export and import handle it themselves (local paths only)`);
       }
       const packageName = FORMAT_PACKAGES[token];
       if (!packageName) {

@@ -1,4 +1,5 @@
 import type { ArchiveEntry } from './archive-entry.js';
+import type { ItemMetadata } from './metadata.js';
 import type { ProgressListener } from './progress.js';
 
 /** A stored item a registry can hold. */
@@ -19,27 +20,104 @@ export interface RegistryCapabilities {
 
 export interface RegistryOperationOptions {
   signal?: AbortSignal;
+  /** Receives `bytes`, `notice` and `warning` events; core stamps the operation (`push`/`pull`). */
   onProgress?: ProgressListener;
 }
 
+/** Options of {@link Registry.push}. */
+export interface RegistryPushOptions extends RegistryOperationOptions {
+  /** Replace the remote version even when it exists. Core has already called `has` when this is false. @default false */
+  force?: boolean;
+}
+
 /**
- * A push/pull back-end plugin (BentoCloud, an OCI registry).
- *
- * Core hands `push` the item's entries (as an export would produce them, without `models/` for a
- * bento) and safe-extracts what `pull` yields, so a registry never touches the local store.
+ * One local item handed to {@link Registry.push}: everything a registry needs, without touching
+ * the store itself.
+ */
+export interface RegistryPushItem {
+  ref: RegistryItemRef;
+  /**
+   * The parsed `bento.yaml`/`model.yaml`: `document` (the full yaml, unchanged), `tag`,
+   * `creationTime` (microseconds since the epoch, UTC), `models` (a bento's model references).
+   */
+  metadata: ItemMetadata;
+  /**
+   * The item's version directory in the local store (absolute, read-only for the registry), for
+   * caches keyed by file identity (path, size, mtime, inode). Never write into it.
+   */
+  directory: string;
+  /**
+   * The item's archive entries, exactly as an export builds them: sorted depth first, parents
+   * first, every mtime set to the creation time, owners dropped, symlinks kept when they stay
+   * inside; a bento WITHOUT its `models/` directory (models are items of their own), a model
+   * whole. Each call walks the directory afresh and yields the same sequence, so a plugin may
+   * walk once without opening bodies (to compute an uncompressed tar's size in advance, e.g. for
+   * a presigned PUT's Content-Length) and again to send it.
+   */
+  entries(): AsyncIterable<ArchiveEntry>;
+  /** Sum of the file bodies' bytes that `entries()` yields (not an archive's size): progress totals. */
+  contentBytes: number;
+  /**
+   * For a bento: the bentoml-registry models it references that are in the local model store,
+   * each as a push item of its own. Core pushes each of them (unless the registry `has` it or
+   * `--without-models`) BEFORE the bento, so a registry that references model content from the
+   * bento (OCI layers) may rely on them being remote already; a registry that stores models
+   * separately (BentoCloud) can ignore this list. Empty for a model.
+   */
+  models: RegistryPushItem[];
+}
+
+/** What a push did, for messages and `--json`. Every field is optional. */
+export interface RegistryPushResult {
+  /** Where the item now lives, credentials removed: `127.0.0.1:5000/team/svc:v1`. */
+  location?: string;
+  /** Content digest of what was stored, when the registry has one (`sha256:…`). */
+  digest?: string;
+  /** Bytes actually sent (after dedup). */
+  bytesUploaded?: number;
+  /** Bytes not sent because the registry already held them. */
+  bytesSkipped?: number;
+}
+
+/**
+ * A push/pull back-end plugin (BentoCloud, an OCI registry). Core drives the flow (local store
+ * first, `has` before `push` unless forced, models before their bento, staging + verification +
+ * atomic install on pull); a registry only moves one item at a time and never touches the store.
  */
 export interface Registry {
   readonly apiVersion: 1;
   /** The plugin's name, for messages: `registry-oci`. */
   readonly name: string;
-  readonly capabilities: RegistryCapabilities;
-  /** True when the registry holds this exact version, complete. */
-  has(ref: RegistryItemRef, options?: RegistryOperationOptions): Promise<boolean>;
-  /** Upload one item. It becomes visible in the registry only when complete. */
-  push(ref: RegistryItemRef, entries: AsyncIterable<ArchiveEntry>, options?: RegistryOperationOptions): Promise<void>;
   /**
-   * Download one item as entries.
-   * @throws {BentoportError} ERR_NOT_FOUND when the registry does not hold it.
+   * The address this instance talks to, credentials removed (`oci://127.0.0.1:5000/team`,
+   * `bentocloud://default`), for messages; a string `registry` option or `BENTOPORT_REGISTRY`
+   * selects among `createBentoport({ registries })` by this value (or by `name`).
+   */
+  readonly url: string;
+  readonly capabilities: RegistryCapabilities;
+  /**
+   * True when the registry holds this exact version, complete.
+   * @throws {BentoportError} ERR_AUTH when credentials are refused, ERR_IO on network failure.
+   */
+  has(ref: RegistryItemRef, options?: RegistryOperationOptions): Promise<boolean>;
+  /**
+   * Upload one item. It becomes visible in the registry only when complete (a failed or aborted
+   * push leaves no visible version).
+   * @throws {BentoportError} ERR_AUTH, ERR_IO, ERR_ABORTED.
+   */
+  push(item: RegistryPushItem, options?: RegistryPushOptions): Promise<RegistryPushResult | void>;
+  /**
+   * Download one item as entries (a bento without `models/`), for core to safe-extract into
+   * staging. The iterable must verify what it delivers (digests, sizes) and throw
+   * ERR_CORRUPT_ARCHIVE BEFORE it completes when verification fails: core installs only after
+   * the iteration finished without error.
+   * @throws {BentoportError} ERR_NOT_FOUND when the registry does not hold it (thrown by the
+   * first `next()`), ERR_CORRUPT_ARCHIVE, ERR_AUTH, ERR_IO, ERR_ABORTED.
    */
   pull(ref: RegistryItemRef, options?: RegistryOperationOptions): AsyncIterable<ArchiveEntry>;
+  /**
+   * Optional: the versions of `name` the registry holds (any order).
+   * @throws {BentoportError} ERR_NOT_FOUND when it holds none.
+   */
+  list?(kind: RegistryItemRef['kind'], name: string, options?: RegistryOperationOptions): Promise<string[]>;
 }

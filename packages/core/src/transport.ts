@@ -58,6 +58,12 @@ export interface TransportReadOptions {
 export interface TransportWriteOptions {
   /** Expected total size, when known; lets a transport size its parts. */
   sizeHint?: number;
+  /**
+   * Continue an interrupted write to the same location instead of starting over, and keep this
+   * one's partial state if it fails, for the next resume. Honoured where `capabilities.resumableWrites`.
+   * @default false
+   */
+  resume?: boolean;
   signal?: AbortSignal;
 }
 

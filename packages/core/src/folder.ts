@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { ArchiveEntry } from './archive-entry.js';
+import { BentoportError } from './errors.js';
+import { extractEntries } from './safe-extract.js';
+import type { Location } from './transport.js';
+
+/**
+ * The `folder` format (spec §4.2, §4.3): an item as a plain directory tree instead of an archive.
+ *
+ * Local only for now: a `Transport` moves bytes of one object and has no way to make a
+ * directory, so `folder` on another protocol fails with ERR_UNSUPPORTED_FORMAT naming the
+ * archive formats to use instead.
+ */
+
+function requireLocal(location: Location, operation: 'export' | 'import'): string {
+  if (location.protocol !== 'file') {
+    throw new BentoportError(
+      'ERR_UNSUPPORTED_FORMAT',
+      `format 'folder' ${operation === 'export' ? 'writes' : 'reads'} local directories only, not ${location.display}; use an archive format (bento, gz, tar, zip, …) for ${location.protocol}://`,
+    );
+  }
+  return location.path;
+}
+
+async function isDirectory(target: string): Promise<boolean> {
+  return (await lstat(target).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+/**
+ * Writes `entries` as a directory tree at `location`. As BentoML: into a path that does not
+ * exist the contents land directly there; into an existing directory they are nested under
+ * `<dest>/<basename of the item directory>` (the version, for store items). The tree is written
+ * under a temporary sibling name and renamed into place, so a failed export leaves nothing.
+ *
+ * @returns the directory written and the bytes of its files.
+ * @throws {BentoportError} ERR_UNSUPPORTED_FORMAT for a non-local location, ERR_ALREADY_EXISTS
+ * when the nested directory exists, ERR_NOT_FOUND when the parent directory is missing.
+ */
+export async function exportFolder(
+  entries: AsyncIterable<ArchiveEntry>,
+  location: Location,
+  itemDirectoryName: string,
+  signal: AbortSignal | undefined,
+): Promise<{ directory: string; size: number }> {
+  const requested = path.resolve(requireLocal(location, 'export'));
+  const directory = (await isDirectory(requested)) ? path.join(requested, itemDirectoryName) : requested;
+  if (await lstat(directory).catch(() => undefined)) {
+    throw new BentoportError('ERR_ALREADY_EXISTS', `[export] folder ${directory} already exists`);
+  }
+  const parent = path.dirname(directory);
+  if (!(await isDirectory(parent))) throw new BentoportError('ERR_NOT_FOUND', `[export] folder ${directory}: the parent directory ${parent} does not exist`);
+  const temporary = path.join(parent, `.${path.basename(directory)}.bentoport-${randomBytes(4).toString('hex')}`);
+  await mkdir(temporary);
+  try {
+    const summary = await extractEntries(entries, temporary, { signal, limits: { maxTotalBytes: Number.MAX_SAFE_INTEGER, maxEntries: Number.MAX_SAFE_INTEGER } });
+    await rename(temporary, directory);
+    return { directory, size: summary.bytes };
+  } catch (error) {
+    await rm(temporary, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/**
+ * The local directory a `folder` import reads in place.
+ * @throws {BentoportError} ERR_UNSUPPORTED_FORMAT for a non-local location, ERR_INVALID_TARGET
+ * when it is not a directory.
+ */
+export async function folderSource(location: Location): Promise<string> {
+  const directory = path.resolve(requireLocal(location, 'import'));
+  if (!(await isDirectory(directory))) throw new BentoportError('ERR_INVALID_TARGET', `${location.display} is not a directory (format folder)`);
+  return directory;
+}
