@@ -112,3 +112,27 @@ describe('gz through the format', () => {
     expect(await size({ gzipLevel: 9 }, 'auto')).toBe(max);
   });
 });
+
+describe('gz compression auto, per class', () => {
+  it('stores random bytes, compresses text, stays one valid reproducible member', async () => {
+    const randomBody = Buffer.from(Array.from({ length: 2_000_000 }, (_, index) => (Math.imul(index + 1, 2_654_435_761) >>> 13) & 0xff));
+    const { randomBytes } = await import('node:crypto');
+    const trulyRandom = randomBytes(2_000_000);
+    const list = [
+      { path: 'a.bin', type: 'file' as const, mode: 0o644, mtime: 1_700_000_000, body: trulyRandom },
+      { path: 'b.txt', type: 'file' as const, mode: 0o644, mtime: 1_700_000_000, body: textBytes(2_000_000, 21) },
+      { path: 'c.bin', type: 'file' as const, mode: 0o644, mtime: 1_700_000_000, body: randomBody },
+    ];
+    const format = tarFormat({ concurrency: 2 });
+    const encode = () => readAll(format.encode(entriesFromList(list), { format: 'gz', compression: 'auto' }));
+    const gz = await encode();
+    const tar = await readAll(format.encode(entriesFromList(list), { format: 'tar' }));
+    expectStrictlyValid(gz, tar);
+    expect(sha256(await encode())).toBe(sha256(gz));
+    const textOnly = await readAll(format.encode(entriesFromList([list[1] as (typeof list)[number]]), { format: 'gz', compression: 'auto' }));
+    // The random file went in as stored blocks: its 2 MB plus at most ~5 bytes per 64 KiB block.
+    const randomShare = gz.length - textOnly.length;
+    expect(randomShare).toBeGreaterThanOrEqual(trulyRandom.length);
+    expect(randomShare).toBeLessThan(trulyRandom.length + randomBody.length + 4096);
+  });
+});

@@ -1,6 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { constants, crc32, deflateRaw } from 'node:zlib';
 import type { ZlibOptions } from 'node:zlib';
+import type { CompressibilityClass } from '@bentoport/core';
+import { cutIntoClassedPieces, mapInOrder } from './pieces.js';
+import type { ClassedPiece } from './pieces.js';
 
 /**
  * Gzip on several cores with nothing but Node's zlib, the way pigz does it.
@@ -47,36 +50,53 @@ export function defaultConcurrency(): number {
 }
 
 /**
- * A single gzip member for the bytes of `source`, yielded in order.
+ * A single gzip member for the bytes of `source`, yielded in order, every piece made with `mode`.
  *
  * The header has mtime 0, no file name and a fixed OS byte, so the same input always gives the
  * same bytes.
  */
 export async function* parallelGzip(source: AsyncIterable<Buffer>, options: ParallelGzipOptions): AsyncGenerator<Buffer> {
-  const concurrency = Math.max(1, options.concurrency ?? defaultConcurrency());
   const pieceSize = options.pieceSize ?? DEFAULT_PIECE_SIZE;
-  yield gzipHeader(options.mode);
+  const segments = (async function* () {
+    for await (const bytes of source) yield { bytes, class: 'compressible' as const };
+  })();
+  yield* parallelGzipPieces(cutIntoClassedPieces(segments, pieceSize), {
+    modeFor: () => options.mode,
+    headerMode: options.mode,
+    concurrency: options.concurrency,
+  });
+}
+
+export interface ParallelGzipPiecesOptions {
+  /** The deflate mode for a piece of each class. */
+  modeFor: (pieceClass: CompressibilityClass) => DeflateMode;
+  /** The mode the header's XFL byte describes (the policy's main setting). */
+  headerMode: DeflateMode;
+  /** Pieces being compressed at once; also bounds memory to about twice this many pieces. */
+  concurrency?: number;
+}
+
+/**
+ * One gzip member over classed pieces (see `cutIntoClassedPieces`), each compressed with the
+ * mode of its class, joined into one deflate stream.
+ */
+export async function* parallelGzipPieces(pieces: AsyncIterable<ClassedPiece>, options: ParallelGzipPiecesOptions): AsyncGenerator<Buffer> {
+  const concurrency = Math.max(1, options.concurrency ?? defaultConcurrency());
+  yield gzipHeader(options.headerMode);
 
   let crc = 0;
   let totalSize = 0;
   let dictionary: Buffer | undefined;
-  const inFlight: Promise<Buffer>[] = [];
-  try {
-    for await (const piece of cutIntoPieces(source, pieceSize)) {
-      crc = crc32(piece, crc);
-      totalSize += piece.length;
-      const compressed = compressPiece(piece, dictionary, options.mode);
-      // Marks the rejection handled until we await it in order; otherwise a failure of a later
-      // piece while we wait on an earlier one would crash the process as unhandled.
-      compressed.catch(() => undefined);
-      inFlight.push(compressed);
-      dictionary = piece.length >= WINDOW_SIZE ? piece.subarray(piece.length - WINDOW_SIZE) : piece;
-      while (inFlight.length >= concurrency) yield await (inFlight.shift() as Promise<Buffer>);
+  const jobs = (async function* () {
+    for await (const piece of pieces) {
+      crc = crc32(piece.bytes, crc);
+      totalSize += piece.bytes.length;
+      yield { piece: piece.bytes, dictionary, mode: options.modeFor(piece.class) };
+      const bytes = piece.bytes;
+      dictionary = bytes.length >= WINDOW_SIZE ? bytes.subarray(bytes.length - WINDOW_SIZE) : bytes;
     }
-    while (inFlight.length > 0) yield await (inFlight.shift() as Promise<Buffer>);
-  } finally {
-    inFlight.length = 0;
-  }
+  })();
+  yield* mapInOrder(jobs, (job) => compressPiece(job.piece, job.dictionary, job.mode), concurrency);
 
   const trailer = Buffer.alloc(FINAL_EMPTY_BLOCK.length + 8);
   FINAL_EMPTY_BLOCK.copy(trailer, 0);
@@ -90,30 +110,6 @@ function gzipHeader(mode: DeflateMode): Buffer {
   // XFL 2 = best compression, 4 = fastest, as gzip sets it; OS 255 = unknown, fixed on every host.
   const extraFlags = mode.kind === 'deflate' && mode.level === 9 ? 2 : mode.kind === 'deflate' && mode.level === 1 ? 4 : 0;
   return Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, extraFlags, 0xff]);
-}
-
-/**
- * Regroups arbitrary chunks into pieces of exactly `pieceSize` bytes (the last may be shorter).
- * Each piece is a fresh buffer: it is still being compressed, and serving as the next piece's
- * dictionary, after we have moved on.
- */
-async function* cutIntoPieces(source: AsyncIterable<Buffer>, pieceSize: number): AsyncGenerator<Buffer> {
-  let piece = Buffer.allocUnsafe(pieceSize);
-  let filled = 0;
-  for await (const chunk of source) {
-    let consumed = 0;
-    while (consumed < chunk.length) {
-      const copied = chunk.copy(piece, filled, consumed);
-      filled += copied;
-      consumed += copied;
-      if (filled === pieceSize) {
-        yield piece;
-        piece = Buffer.allocUnsafe(pieceSize);
-        filled = 0;
-      }
-    }
-  }
-  if (filled > 0) yield piece.subarray(0, filled);
 }
 
 function compressPiece(piece: Buffer, dictionary: Buffer | undefined, mode: DeflateMode): Promise<Buffer> {

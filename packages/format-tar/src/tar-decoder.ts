@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { extract as createExtract } from 'tar-stream';
 import type { Header } from 'tar-stream';
@@ -32,6 +33,21 @@ type TarStreamHeader = Omit<Header, 'type' | 'pax' | 'linkname'> & {
   pax?: Record<string, string> | null;
 };
 
+/** How {@link decodeTar} gets at the tar bytes, for formats built on this container. */
+export interface DecodeTarStreamOptions {
+  /**
+   * A fresh decompressor (a Duplex: compressed bytes in, tar bytes out) that the archive's bytes
+   * are piped through. Its errors count as a corrupt archive.
+   * @default gunzip for `gz`, none for `tar`
+   */
+  decompress?: () => Duplex;
+  /**
+   * The component named in messages and errors.
+   * @default 'format-tar'
+   */
+  component?: string;
+}
+
 interface PendingEntry {
   header: TarStreamHeader;
   body: StreamxReadable;
@@ -42,11 +58,17 @@ interface PendingEntry {
  * The entries of a tar (`format` `tar`) or tar+gzip (`gz`) archive, in archive order, one at a
  * time: the next entry is parsed only after the previous body was consumed or skipped.
  */
-export async function* decodeTar(source: ArchiveSource, format: string, signal: AbortSignal | undefined): AsyncGenerator<ArchiveEntry> {
-  if (signal?.aborted === true) throw abortError(format, signal);
+export async function* decodeTar(
+  source: ArchiveSource,
+  format: string,
+  signal: AbortSignal | undefined,
+  options: DecodeTarStreamOptions = {},
+): AsyncGenerator<ArchiveEntry> {
+  const where: Where = { component: options.component ?? 'format-tar', format };
+  if (signal?.aborted === true) throw abortError(where, signal);
 
   const input = source.stream();
-  const gunzip = format === 'gz' ? createGunzip() : undefined;
+  const gunzip = options.decompress !== undefined ? options.decompress() : format === 'gz' ? createGunzip() : undefined;
   // v7 archives carry no magic; the header checksum still guards against garbage.
   const extract = createExtract({ allowUnknownFormat: true } as Parameters<typeof createExtract>[0]);
   const queue: PendingEntry[] = [];
@@ -77,7 +99,7 @@ export async function* decodeTar(source: ArchiveSource, format: string, signal: 
     if (failure !== undefined) throw failure;
   };
 
-  const onAbort = (): void => fail(abortError(format, signal));
+  const onAbort = (): void => fail(abortError(where, signal));
   signal?.addEventListener('abort', onAbort, { once: true });
 
   extract.on('entry', (header, body, next) => {
@@ -87,17 +109,17 @@ export async function* decodeTar(source: ArchiveSource, format: string, signal: 
     queue.push({ header: header as unknown as TarStreamHeader, body: streamx, next });
     notify();
   });
-  extract.on('error', (error: Error) => fail(corrupt(format, error)));
+  extract.on('error', (error: Error) => fail(corrupt(where, error)));
   extract.on('finish', () => {
     finished = true;
     notify();
   });
-  input.on('error', (error: Error) => fail(readError(format, error)));
-  gunzip?.on('error', (error: Error) => fail(corrupt(format, error)));
+  input.on('error', (error: Error) => fail(readError(where, error)));
+  gunzip?.on('error', (error: Error) => fail(corrupt(where, error)));
 
   const decompressed: Readable = gunzip === undefined ? input : input.pipe(gunzip);
   void feed(decompressed, extract, (count) => (bytesSeen += count)).catch((error: unknown) =>
-    fail(corrupt(format, error as Error)),
+    fail(corrupt(where, error as Error)),
   );
 
   let completed = false;
@@ -111,9 +133,9 @@ export async function* decodeTar(source: ArchiveSource, format: string, signal: 
         closed = true;
         notify();
       });
-      const entry = toArchiveEntry(pending, format, (error) => {
-        fail(corrupt(format, error));
-        return failure ?? corrupt(format, error);
+      const entry = toArchiveEntry(pending, where, (error) => {
+        fail(corrupt(where, error));
+        return failure ?? corrupt(where, error);
       });
       let opened = false;
       if (entry !== undefined) {
@@ -134,7 +156,7 @@ export async function* decodeTar(source: ArchiveSource, format: string, signal: 
       if (entry?.type === 'file') await until(() => closed);
       pending.next();
     }
-    if (bytesSeen === 0) throw new BentoportError('ERR_CORRUPT_ARCHIVE', `[format-tar] read ${format}: the archive is empty`);
+    if (bytesSeen === 0) throw new BentoportError('ERR_CORRUPT_ARCHIVE', `[${where.component}] read ${format}: the archive is empty`);
     completed = true;
   } finally {
     signal?.removeEventListener('abort', onAbort);
@@ -166,7 +188,7 @@ async function feed(bytes: Readable, extract: ReturnType<typeof createExtract>, 
   extract.end(undefined);
 }
 
-function toArchiveEntry(pending: PendingEntry, format: string, onBodyError: (error: Error) => BentoportError): ArchiveEntry | undefined {
+function toArchiveEntry(pending: PendingEntry, where: Where, onBodyError: (error: Error) => BentoportError): ArchiveEntry | undefined {
   const { header } = pending;
   const path = normaliseMemberName(header.name);
   if (path === '') return undefined; // the archive root (`.` or `./`) is implicit
@@ -183,7 +205,7 @@ function toArchiveEntry(pending: PendingEntry, format: string, onBodyError: (err
   if (type === 'file') {
     let openedOnce = false;
     entry.open = () => {
-      if (openedOnce) throw new TypeError(`[format-tar] read ${format}: the body of ${path} was already opened`);
+      if (openedOnce) throw new TypeError(`[${where.component}] read ${where.format}: the body of ${path} was already opened`);
       openedOnce = true;
       const body = bodyReadable(pending.body, onBodyError);
       // The archive may have failed between yielding this entry and opening it, in which case
@@ -284,15 +306,21 @@ function discard(body: StreamxReadable): void {
   body.resume();
 }
 
-function corrupt(format: string, error: Error): BentoportError {
+/** Who is reading what, for messages: `[format-xz] read bento: …`. */
+interface Where {
+  component: string;
+  format: string;
+}
+
+function corrupt(where: Where, error: Error): BentoportError {
   if (isBentoportError(error)) return error;
-  return new BentoportError('ERR_CORRUPT_ARCHIVE', `[format-tar] read ${format}: ${error.message}`, { cause: error });
+  return new BentoportError('ERR_CORRUPT_ARCHIVE', `[${where.component}] read ${where.format}: ${error.message}`, { cause: error });
 }
 
-function readError(format: string, error: Error): BentoportError {
-  return toBentoportError(error, 'format-tar', 'read', format);
+function readError(where: Where, error: Error): BentoportError {
+  return toBentoportError(error, where.component, 'read', where.format);
 }
 
-function abortError(format: string, signal: AbortSignal | undefined): BentoportError {
-  return new BentoportError('ERR_ABORTED', `[format-tar] read ${format}: aborted`, { cause: signal?.reason });
+function abortError(where: Where, signal: AbortSignal | undefined): BentoportError {
+  return new BentoportError('ERR_ABORTED', `[${where.component}] read ${where.format}: aborted`, { cause: signal?.reason });
 }

@@ -1,11 +1,26 @@
 import { addAbortSignal } from 'node:stream';
 import type { Readable } from 'node:stream';
-import { BentoportError } from '@bentoport/core';
-import type { ArchiveEntry } from '@bentoport/core';
+import { BentoportError, CLASSIFY_MIN_BYTES, CLASSIFY_SAMPLE_BYTES, classifySample } from '@bentoport/core';
+import type { ArchiveEntry, CompressibilityClass } from '@bentoport/core';
 import { BLOCK_SIZE, RECORD_SIZE, TYPEFLAG, encodeMemberHeader, paddingFor } from './tar-header.js';
 import type { TarHeaderFields } from './tar-header.js';
 
 const ZERO_BLOCKS = Buffer.alloc(2 * BLOCK_SIZE);
+
+/**
+ * A stretch of the tar stream with the compressibility class of what it holds: headers, small
+ * files and padding are `compressible`; the body of a file of {@link CLASSIFY_MIN_BYTES} or more
+ * carries the class of its first {@link CLASSIFY_SAMPLE_BYTES} (when classification is on).
+ */
+export interface TarSegment {
+  bytes: Buffer;
+  class: CompressibilityClass;
+}
+
+/** The tar byte stream for `entries`, as plain bytes. See {@link encodeTarSegments}. */
+export async function* encodeTar(entries: AsyncIterable<ArchiveEntry>, format: string, signal: AbortSignal): AsyncGenerator<Buffer> {
+  for await (const segment of encodeTarSegments(entries, format, signal, false)) yield segment.bytes;
+}
 
 /**
  * The tar byte stream for `entries`, in the layout current BentoML writes (CPython
@@ -16,12 +31,15 @@ const ZERO_BLOCKS = Buffer.alloc(2 * BLOCK_SIZE);
  * few chunks whatever the file size. `signal` aborts the body being read.
  *
  * @param format the token, for messages only.
+ * @param classify sample large bodies and tag their segments with the class; otherwise every
+ *   segment is `compressible`.
  */
-export async function* encodeTar(
+export async function* encodeTarSegments(
   entries: AsyncIterable<ArchiveEntry>,
   format: string,
   signal: AbortSignal,
-): AsyncGenerator<Buffer> {
+  classify: boolean,
+): AsyncGenerator<TarSegment> {
   let offset = 0;
   let rootWritten = false;
   for await (const entry of entries) {
@@ -30,25 +48,82 @@ export async function* encodeTar(
       // deterministic and recent, where 0 would stamp 1970 on the directory users extract into.
       const root = encodeMemberHeader({ name: './', typeflag: TYPEFLAG.directory, mode: 0o755, size: 0, mtime: Math.trunc(entry.mtime) });
       offset += root.length;
-      yield root;
+      yield { bytes: root, class: 'compressible' };
       rootWritten = true;
     }
     const header = encodeMemberHeader(headerFieldsFor(entry, format));
     offset += header.length;
-    yield header;
+    yield { bytes: header, class: 'compressible' };
     if (entry.type === 'file' && entry.size > 0) {
-      yield* encodeBody(entry, format, signal);
+      const body = encodeBody(entry, format, signal);
+      if (classify && entry.size >= CLASSIFY_MIN_BYTES) yield* classifiedBody(body);
+      else for await (const bytes of body) yield { bytes, class: 'compressible' };
       offset += entry.size + paddingFor(entry.size);
     }
   }
   if (!rootWritten) {
     const root = encodeMemberHeader({ name: './', typeflag: TYPEFLAG.directory, mode: 0o755, size: 0, mtime: 0 });
     offset += root.length;
-    yield root;
+    yield { bytes: root, class: 'compressible' };
   }
   offset += ZERO_BLOCKS.length;
   const recordPadding = offset % RECORD_SIZE === 0 ? 0 : RECORD_SIZE - (offset % RECORD_SIZE);
-  yield Buffer.concat([ZERO_BLOCKS, Buffer.alloc(recordPadding)]);
+  yield { bytes: Buffer.concat([ZERO_BLOCKS, Buffer.alloc(recordPadding)]), class: 'compressible' };
+}
+
+/** Holds back the first {@link CLASSIFY_SAMPLE_BYTES} of a body, classifies them, then streams
+ * the whole body (padding included) under that one class. */
+async function* classifiedBody(body: AsyncIterable<Buffer>): AsyncGenerator<TarSegment> {
+  const held: Buffer[] = [];
+  let heldBytes = 0;
+  let bodyClass: CompressibilityClass | undefined;
+  for await (const bytes of body) {
+    if (bodyClass !== undefined) {
+      yield { bytes, class: bodyClass };
+      continue;
+    }
+    held.push(bytes);
+    heldBytes += bytes.length;
+    if (heldBytes >= CLASSIFY_SAMPLE_BYTES) {
+      const sample = Buffer.concat(held);
+      bodyClass = classifySample(sample.subarray(0, CLASSIFY_SAMPLE_BYTES));
+      held.length = 0;
+      yield { bytes: sample, class: bodyClass };
+    }
+  }
+  if (held.length > 0) {
+    const sample = Buffer.concat(held);
+    yield { bytes: sample, class: classifySample(sample.subarray(0, CLASSIFY_SAMPLE_BYTES)) };
+  }
+}
+
+/**
+ * The exact length in bytes of the uncompressed `tar` that `tarFormat().encode(entries, { format:
+ * 'tar' })` writes, from the entries' metadata alone (no body is opened): headers (PAX ones
+ * included) + bodies padded to 512 bytes + end blocks, padded to a 10240-byte record. For
+ * uploads that must announce their Content-Length before streaming (a presigned S3 PUT).
+ * @throws {BentoportError} ERR_UNSUPPORTED_FORMAT for an entry of type `other`; ERR_IO for a
+ * link without a target (as `encode` would).
+ * @example
+ * ```ts
+ * const length = await tarByteLength(item.entries()); // walk once, bodies unopened
+ * const body = tarFormat().encode(item.entries(), { format: 'tar' }); // walk again and send
+ * ```
+ */
+export async function tarByteLength(entries: AsyncIterable<ArchiveEntry> | Iterable<ArchiveEntry>): Promise<number> {
+  let offset = 0;
+  let rootCounted = false;
+  for await (const entry of entries) {
+    if (!rootCounted) {
+      offset += encodeMemberHeader({ name: './', typeflag: TYPEFLAG.directory, mode: 0o755, size: 0, mtime: Math.trunc(entry.mtime) }).length;
+      rootCounted = true;
+    }
+    offset += encodeMemberHeader(headerFieldsFor(entry, 'tar')).length;
+    if (entry.type === 'file' && entry.size > 0) offset += entry.size + paddingFor(entry.size);
+  }
+  if (!rootCounted) offset += BLOCK_SIZE;
+  offset += ZERO_BLOCKS.length;
+  return offset % RECORD_SIZE === 0 ? offset : offset + RECORD_SIZE - (offset % RECORD_SIZE);
 }
 
 function headerFieldsFor(entry: ArchiveEntry, format: string): TarHeaderFields {

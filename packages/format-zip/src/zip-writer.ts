@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
-import { BentoportError, throwIfAborted } from '@bentoport/core';
-import type { ArchiveEntry, CompressionPolicy } from '@bentoport/core';
+import { BentoportError, CLASSIFY_MIN_BYTES, CLASSIFY_SAMPLE_BYTES, classifySample, effectiveClass, throwIfAborted } from '@bentoport/core';
+import type { ArchiveEntry, CompressibilityClass, CompressionPolicy } from '@bentoport/core';
 import { cutPieces, deflatePieces } from './deflate-pieces.js';
 import { encodeEntryName } from './entry-names.js';
 import {
@@ -47,9 +47,54 @@ export function deflateBound(size: number, pieceSize: number): number {
   return size + Math.ceil(size / 2048) + pieces * 64 + 64;
 }
 
-function deflateLevel(compression: CompressionPolicy): number {
-  // 'auto' will classify entries by entropy in a later change; until then it is zlib's default.
-  return compression === 'max' ? 9 : 6;
+/**
+ * The method and deflate level of one entry. `max` deflates everything at 9, `store` stores
+ * everything; `auto` samples files of CLASSIFY_MIN_BYTES or more: incompressible data (already
+ * compressed, random) is stored, dense data (model weights) deflated at level 1 (within 1% of
+ * level 6 at about 3x the speed), the rest deflated at 6.
+ */
+function entrySetting(compression: CompressionPolicy, sampled: CompressibilityClass): { method: number; level: number } {
+  const entryClass = effectiveClass(compression, sampled);
+  if (entryClass === 'incompressible') return { method: METHOD_STORED, level: 0 };
+  if (entryClass === 'dense') return { method: METHOD_DEFLATED, level: 1 };
+  return { method: METHOD_DEFLATED, level: compression === 'max' ? 9 : 6 };
+}
+
+/**
+ * The first CLASSIFY_SAMPLE_BYTES of `body` and the whole body again (those bytes first, then the
+ * rest as it streams): zip writes the method into the local header, before the body.
+ */
+async function sampleBody(body: AsyncIterable<Buffer>): Promise<{ sample: Buffer; body: AsyncIterable<Buffer> }> {
+  const iterator = body[Symbol.asyncIterator]();
+  const held: Buffer[] = [];
+  let heldBytes = 0;
+  let done = false;
+  while (heldBytes < CLASSIFY_SAMPLE_BYTES) {
+    const step = await iterator.next();
+    if (step.done === true) {
+      done = true;
+      break;
+    }
+    held.push(step.value);
+    heldBytes += step.value.length;
+  }
+  const sample = Buffer.concat(held);
+  return {
+    sample: sample.subarray(0, CLASSIFY_SAMPLE_BYTES),
+    body: (async function* () {
+      yield* held;
+      if (done) return;
+      try {
+        while (true) {
+          const step = await iterator.next();
+          if (step.done === true) return;
+          yield step.value;
+        }
+      } finally {
+        await iterator.return?.();
+      }
+    })(),
+  };
 }
 
 function unixAttributes(fileType: number, mode: number): number {
@@ -180,7 +225,15 @@ export async function* writeZip(entries: AsyncIterable<ArchiveEntry>, settings: 
     }
 
     if (!Number.isSafeInteger(entry.size) || entry.size < 0) throw new TypeError(`${OPERATION}: entry "${entry.path}" has an invalid size ${entry.size}`);
-    const method = settings.compression === 'store' ? METHOD_STORED : METHOD_DEFLATED;
+    const totals = { crc32: 0, size: 0 };
+    let body: AsyncIterable<Buffer> = checkedBody(entry, settings.signal, totals);
+    let sampled: CompressibilityClass = 'compressible';
+    if (settings.compression === 'auto' && entry.size >= CLASSIFY_MIN_BYTES) {
+      const peeked = await sampleBody(body);
+      sampled = classifySample(peeked.sample);
+      body = peeked.body;
+    }
+    const { method, level } = entrySetting(settings.compression, sampled);
     // The local header goes out before the body, so Zip64 is decided from the worst case up front.
     const largestCompressed = method === METHOD_STORED ? entry.size : deflateBound(entry.size, settings.pieceSize);
     const localZip64 = Math.max(entry.size, largestCompressed) >= ZIP64_MARKER_32;
@@ -198,13 +251,11 @@ export async function* writeZip(entries: AsyncIterable<ArchiveEntry>, settings: 
       }),
     );
 
-    const totals = { crc32: 0, size: 0 };
-    const body = checkedBody(entry, settings.signal, totals);
     const compressedChunks =
       method === METHOD_STORED
         ? body
         : deflatePieces(cutPieces(body, settings.pieceSize), {
-            level: deflateLevel(settings.compression),
+            level,
             pieceSize: settings.pieceSize,
             concurrency: settings.concurrency,
           });

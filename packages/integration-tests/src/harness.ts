@@ -1,5 +1,7 @@
 import { createBentoport, type Bentoport, type BentoportOptions, type ProgressEvent } from '@bentoport/core';
+import { bz2Format } from '@bentoport/format-bz2';
 import { tarFormat } from '@bentoport/format-tar';
+import { xzFormat } from '@bentoport/format-xz';
 import { zipFormat } from '@bentoport/format-zip';
 import { makeScratchDir } from '@bentoport/test-utils';
 import { fsTransport } from '@bentoport/transport-fs';
@@ -11,7 +13,7 @@ export function bentoportAt(home: string, extra: Partial<BentoportOptions> = {})
   const events: ProgressEvent[] = [];
   const instance = createBentoport({
     home,
-    formats: [tarFormat(), zipFormat()],
+    formats: [xzFormat(), tarFormat(), zipFormat(), bz2Format()],
     transports: [fsTransport()],
     onProgress: (event) => events.push(event),
     ...extra,

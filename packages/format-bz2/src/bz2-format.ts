@@ -1,0 +1,121 @@
+import { availableParallelism } from 'node:os';
+import type { Readable } from 'node:stream';
+import { BentoportError } from '@bentoport/core';
+import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, EncodeOptions, Format } from '@bentoport/core';
+import { cutIntoClassedPieces, decodeTar, encodeTarSegments, mapInOrder, pullReadable } from '@bentoport/format-tar';
+import { joinBlocks, singleBlockOf } from './bzip2-stream-writer.js';
+import { Bzip2WorkerPool } from './bzip2-workers.js';
+import { createBunzip2 } from './unbzip2-transform.js';
+
+/** Options of {@link bz2Format}. All are optional. */
+export interface Bz2FormatOptions {
+  /**
+   * Worker threads compressing bzip2 blocks at once (the encoder is pure JavaScript, so this is
+   * what spreads the work over cores). Use 1 to leave the other cores alone.
+   * @default os.availableParallelism()
+   */
+  concurrency?: number;
+}
+
+/**
+ * Uncompressed bytes per bzip2 block. bzip2's first run-length stage can grow input by up to
+ * 1.25×, and a `-9` block holds at most 899,981 bytes after it: 700,000 always fits one block.
+ */
+const PIECE_SIZE = 700_000;
+const BLOCK_LEVEL = 9;
+const BZIP2_MAGIC = [0x42, 0x5a, 0x68];
+
+/**
+ * `.tar.bz2` archives (format token `bz2`): format-tar's container in ONE bzip2 stream, written
+ * block by block on worker threads and read with a streaming decoder. bzip2 has no stored
+ * blocks and one setting worth having (`-9`), so every compression policy writes the same bytes.
+ * Slow in both directions (pure JavaScript codecs, about 0.5 MB/s a core to write): prefer `bento`
+ * or `gz` unless a consumer needs bzip2.
+ *
+ * @throws {BentoportError} ERR_INVALID_OPTION when `concurrency` is not a positive integer.
+ * @example
+ * ```ts
+ * import { createBentoport } from '@bentoport/core';
+ * import { bz2Format } from '@bentoport/format-bz2';
+ * import { fsTransport } from '@bentoport/transport-fs';
+ *
+ * const bentoport = createBentoport({ formats: [bz2Format()], transports: [fsTransport()] });
+ * await bentoport.importBento('./svc.tar.bz2');
+ * ```
+ */
+export function bz2Format(options: Bz2FormatOptions = {}): Format {
+  if (typeof options !== 'object' || options === null) throw new TypeError('bz2Format options must be an object');
+  const { concurrency } = options;
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+    throw new BentoportError('ERR_INVALID_OPTION', `[format-bz2] options: concurrency must be a positive integer, got ${String(concurrency)}`);
+  }
+
+  return {
+    apiVersion: 1,
+    name: 'format-bz2',
+    formats: ['bz2'],
+    capabilities: { randomAccessDecode: false, symlinks: true, hardlinks: true, reproducible: true },
+
+    sniff: (head: Uint8Array) =>
+      BZIP2_MAGIC.every((byte, index) => head[index] === byte) && (head[3] ?? 0) >= 0x31 && (head[3] ?? 0) <= 0x39 ? 'bz2' : undefined,
+
+    /**
+     * @throws {BentoportError} ERR_UNSUPPORTED_FORMAT when `format` is not `bz2`;
+     * ERR_INVALID_OPTION for an unknown compression policy. The returned stream is destroyed
+     * with: the error of `entries` or of a body; ERR_IO when a body delivers more or fewer bytes
+     * than its `size`; ERR_UNSUPPORTED_FORMAT for an entry of type `other`; ERR_ABORTED when
+     * `signal` fires.
+     */
+    encode(entries: AsyncIterable<ArchiveEntry>, encodeOptions: EncodeOptions): Readable {
+      checkFormat(encodeOptions.format, 'write');
+      checkPolicy(encodeOptions.compression ?? 'auto');
+      const controller = new AbortController();
+      const workers = concurrency ?? availableParallelism();
+      const bytes = bzip2Stream(cutIntoClassedPieces(encodeTarSegments(entries, 'bz2', controller.signal, false), PIECE_SIZE), workers);
+      const signal = encodeOptions.signal;
+      const onAbort = (): void => {
+        output.destroy(new BentoportError('ERR_ABORTED', '[format-bz2] write bz2: aborted', { cause: signal?.reason }));
+      };
+      const output = pullReadable(bytes, () => {
+        signal?.removeEventListener('abort', onAbort);
+        controller.abort();
+      });
+      output.once('end', () => signal?.removeEventListener('abort', onAbort));
+      if (signal?.aborted === true) process.nextTick(onAbort);
+      else signal?.addEventListener('abort', onAbort, { once: true });
+      return output;
+    },
+
+    /**
+     * @throws {BentoportError} ERR_UNSUPPORTED_FORMAT when `format` is not `bz2`. Iteration throws
+     * ERR_CORRUPT_ARCHIVE for bytes that are not a whole tar in bzip2 (one or more streams),
+     * ERR_ABORTED when `signal` fires, and the source's own coded error when reading fails.
+     */
+    decode(source: ArchiveSource, decodeOptions: DecodeOptions): AsyncIterable<ArchiveEntry> {
+      checkFormat(decodeOptions.format, 'read');
+      return decodeTar(source, 'bz2', decodeOptions.signal, { component: 'format-bz2', decompress: createBunzip2 });
+    },
+  };
+}
+
+async function* bzip2Stream(pieces: AsyncIterable<{ bytes: Buffer }>, workers: number): AsyncGenerator<Buffer> {
+  const pool = new Bzip2WorkerPool(workers);
+  try {
+    const blocks = mapInOrder(pieces, async (piece) => singleBlockOf(await pool.compress(piece.bytes, BLOCK_LEVEL)), workers + 1);
+    yield* joinBlocks(blocks, BLOCK_LEVEL);
+  } finally {
+    await pool.close();
+  }
+}
+
+function checkFormat(format: string, operation: 'read' | 'write'): void {
+  if (format !== 'bz2') {
+    throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `[format-bz2] ${operation} ${String(format)}: format-bz2 handles only bz2`);
+  }
+}
+
+function checkPolicy(policy: CompressionPolicy): void {
+  if (policy !== 'auto' && policy !== 'max' && policy !== 'store') {
+    throw new BentoportError('ERR_INVALID_OPTION', `[format-bz2] write bz2: unknown compression policy ${String(policy)}`);
+  }
+}

@@ -1,0 +1,1 @@
+export { bz2Format, type Bz2FormatOptions } from './bz2-format.js';

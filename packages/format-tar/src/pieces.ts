@@ -1,0 +1,70 @@
+import type { CompressibilityClass } from '@bentoport/core';
+import type { TarSegment } from './tar-encoder.js';
+
+/** A run of the tar stream that one compressor handles, with the class of every byte in it. */
+export interface ClassedPiece {
+  bytes: Buffer;
+  class: CompressibilityClass;
+}
+
+/**
+ * Regroups classed segments into pieces of at most `pieceSize` bytes. A piece never straddles a
+ * class change: it ends early instead, so each piece gets exactly the setting its class asks
+ * for. Classes change only at the start and end of a large file's body, so the short pieces this
+ * costs are few (two per large file at most). Each piece is a fresh buffer: it may still be
+ * compressing, and serve as the next piece's dictionary, after we have moved on.
+ */
+export async function* cutIntoClassedPieces(segments: AsyncIterable<TarSegment>, pieceSize: number): AsyncGenerator<ClassedPiece> {
+  if (!(Number.isInteger(pieceSize) && pieceSize > 0)) throw new TypeError(`pieceSize must be a positive integer, got ${String(pieceSize)}`);
+  let piece = Buffer.allocUnsafe(pieceSize);
+  let filled = 0;
+  let pieceClass: CompressibilityClass = 'compressible';
+  for await (const segment of segments) {
+    if (segment.bytes.length === 0) continue;
+    if (segment.class !== pieceClass && filled > 0) {
+      yield { bytes: piece.subarray(0, filled), class: pieceClass };
+      piece = Buffer.allocUnsafe(pieceSize);
+      filled = 0;
+    }
+    pieceClass = segment.class;
+    let consumed = 0;
+    while (consumed < segment.bytes.length) {
+      const copied = segment.bytes.copy(piece, filled, consumed);
+      filled += copied;
+      consumed += copied;
+      if (filled === pieceSize) {
+        yield { bytes: piece, class: pieceClass };
+        piece = Buffer.allocUnsafe(pieceSize);
+        filled = 0;
+      }
+    }
+  }
+  if (filled > 0) yield { bytes: piece.subarray(0, filled), class: pieceClass };
+}
+
+/**
+ * `transform` applied to every item of `source` with up to `concurrency` calls in flight, the
+ * results yielded in source order. Memory is bounded by `concurrency` inputs and outputs.
+ * A failed call fails the iteration when its turn comes; later calls are left to settle unread.
+ */
+export async function* mapInOrder<Input, Output>(
+  source: AsyncIterable<Input>,
+  transform: (item: Input) => Promise<Output>,
+  concurrency: number,
+): AsyncGenerator<Output> {
+  const limit = Math.max(1, Math.floor(concurrency));
+  const inFlight: Promise<Output>[] = [];
+  try {
+    for await (const item of source) {
+      const result = transform(item);
+      // Marked handled until awaited in order; otherwise a later failure while we wait on an
+      // earlier piece would crash the process as an unhandled rejection.
+      result.catch(() => undefined);
+      inFlight.push(result);
+      while (inFlight.length >= limit) yield await (inFlight.shift() as Promise<Output>);
+    }
+    while (inFlight.length > 0) yield await (inFlight.shift() as Promise<Output>);
+  } finally {
+    inFlight.length = 0;
+  }
+}

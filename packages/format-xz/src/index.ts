@@ -1,0 +1,1 @@
+export { xzFormat, type XzFormatOptions } from './xz-format.js';

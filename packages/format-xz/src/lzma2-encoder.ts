@@ -1,0 +1,41 @@
+import lzma from 'lzma-native';
+import type { CompressibilityClass } from '@bentoport/core';
+import { dictionaryProperty, encodeBlock, storedLzma2 } from './xz-container.js';
+import type { EncodedBlock } from './xz-container.js';
+
+/** xz preset 6 (BentoML's, Python's and xz's default) caps the dictionary at 8 MiB. */
+const PRESET_6_DICTIONARY = 8 * 1024 * 1024;
+
+/**
+ * One xz block for `piece`, compressed as its class asks:
+ * - `compressible`: LZMA2 with xz preset 6's parameters (normal mode, BT4 match finder, nice
+ *   length 64, lc 3 lp 0 pb 2), the dictionary shrunk to the piece: a block never refers outside
+ *   itself, so a larger one only costs memory (about 11× the dictionary per encoder);
+ * - `dense`: xz preset 0 (256 KiB dictionary, fast mode): within 0.2% of preset 6 on float32
+ *   weights at four times the speed;
+ * - `incompressible`: LZMA2 uncompressed chunks, copied in JavaScript.
+ *
+ * liblzma (through lzma-native) runs each encoder on a thread of its own, so pieces encoded
+ * concurrently use every core.
+ */
+export async function encodePiece(piece: Buffer, pieceClass: CompressibilityClass): Promise<EncodedBlock> {
+  if (pieceClass === 'incompressible') return encodeBlock(storedLzma2(piece), piece, 0);
+  if (pieceClass === 'dense') {
+    const { property } = dictionaryProperty(256 * 1024);
+    return encodeBlock(await rawLzma2(piece, { preset: 0 }), piece, property);
+  }
+  const { property, size } = dictionaryProperty(Math.min(PRESET_6_DICTIONARY, Math.max(4096, piece.length)));
+  const options = { dictSize: size, lc: 3, lp: 0, pb: 2, mode: lzma.MODE_NORMAL, niceLen: 64, mf: lzma.MF_BT4, depth: 0 };
+  return encodeBlock(await rawLzma2(piece, options), piece, property);
+}
+
+function rawLzma2(piece: Buffer, options: Record<string, number>): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const encoder = lzma.createStream('rawEncoder', { filters: [{ id: lzma.FILTER_LZMA2, options }], synchronous: false });
+    const output: Buffer[] = [];
+    encoder.on('data', (chunk: Buffer) => output.push(chunk));
+    encoder.on('error', reject);
+    encoder.on('end', () => resolve(output));
+    encoder.end(piece);
+  });
+}

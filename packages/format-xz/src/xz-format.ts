@@ -1,0 +1,146 @@
+import { availableParallelism } from 'node:os';
+import type { Readable } from 'node:stream';
+import lzma from 'lzma-native';
+import { BentoportError, effectiveClass } from '@bentoport/core';
+import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, EncodeOptions, Format } from '@bentoport/core';
+import { cutIntoClassedPieces, decodeTar, encodeTarSegments, mapInOrder, pullReadable } from '@bentoport/format-tar';
+import { encodePiece } from './lzma2-encoder.js';
+import { indexAndFooter, streamHeader } from './xz-container.js';
+import type { BlockRecord } from './xz-container.js';
+
+/** Options of {@link xzFormat}. All are optional. */
+export interface XzFormatOptions {
+  /**
+   * How many blocks are compressed at once, each by liblzma on a thread of its own. Memory for
+   * encoding is about `concurrency` × (25 MiB + 2 × `blockSize`). Use 1 to leave the other cores
+   * alone.
+   * @default os.availableParallelism()
+   */
+  concurrency?: number;
+  /**
+   * Uncompressed bytes per xz block (64 KiB to 64 MiB). Larger blocks compress text slightly
+   * better and cost more memory per encoder.
+   * @default 2097152 (2 MiB)
+   */
+  blockSize?: number;
+  /**
+   * The most memory the decoder may use, in bytes; archives that need more (a dictionary above
+   * it) fail with ERR_CORRUPT_ARCHIVE instead of allocating it. xz's own presets need at most
+   * 65 MiB (`xz -9`).
+   * @default 268435456 (256 MiB)
+   */
+  decoderMemoryLimit?: number;
+}
+
+const FORMATS = ['bento', 'bentomodel', 'xz'] as const;
+type XzToken = (typeof FORMATS)[number];
+const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
+
+/**
+ * BentoML's native archives, `.bento` and `.bentomodel`, and `.tar.xz` (format tokens `bento`,
+ * `bentomodel`, `xz`): a tar (format-tar's container, laid out as BentoML writes it) in ONE xz
+ * stream whose blocks are compressed independently on every core. Streaming both ways, bounded
+ * memory, reproducible under every compression policy.
+ *
+ * Compression policy: `auto` (default) samples each large file: compressible data gets xz preset
+ * 6's settings, dense data (model weights) preset 0, incompressible data is stored in LZMA2
+ * uncompressed chunks; `max` uses preset 6's settings for everything; `store` stores everything.
+ *
+ * @throws {BentoportError} ERR_INVALID_OPTION when an option is out of range.
+ * @example
+ * ```ts
+ * import { createBentoport } from '@bentoport/core';
+ * import { tarFormat } from '@bentoport/format-tar';
+ * import { xzFormat } from '@bentoport/format-xz';
+ * import { fsTransport } from '@bentoport/transport-fs';
+ *
+ * const bentoport = createBentoport({ formats: [xzFormat(), tarFormat()], transports: [fsTransport()] });
+ * await bentoport.exportBento('iris_classifier:latest', './out/'); // ./out/iris_classifier-<version>.bento
+ * ```
+ */
+export function xzFormat(options: XzFormatOptions = {}): Format {
+  if (typeof options !== 'object' || options === null) throw new TypeError('xzFormat options must be an object');
+  const { concurrency, blockSize = 2 * 1024 * 1024, decoderMemoryLimit = 256 * 1024 * 1024 } = options;
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+    throw new BentoportError('ERR_INVALID_OPTION', `[format-xz] options: concurrency must be a positive integer, got ${String(concurrency)}`);
+  }
+  if (!(Number.isInteger(blockSize) && blockSize >= 64 * 1024 && blockSize <= 64 * 1024 * 1024)) {
+    throw new BentoportError('ERR_INVALID_OPTION', `[format-xz] options: blockSize must be an integer from 65536 to 67108864, got ${String(blockSize)}`);
+  }
+  if (!(Number.isInteger(decoderMemoryLimit) && decoderMemoryLimit >= 1024 * 1024)) {
+    throw new BentoportError('ERR_INVALID_OPTION', `[format-xz] options: decoderMemoryLimit must be an integer of at least 1048576, got ${String(decoderMemoryLimit)}`);
+  }
+
+  return {
+    apiVersion: 1,
+    name: 'format-xz',
+    formats: FORMATS,
+    capabilities: { randomAccessDecode: false, symlinks: true, hardlinks: true, reproducible: true },
+
+    sniff: (head: Uint8Array) => (XZ_MAGIC.every((byte, index) => head[index] === byte) ? 'xz' : undefined),
+
+    /**
+     * @throws {BentoportError} ERR_UNSUPPORTED_FORMAT when `format` is not `bento`, `bentomodel`
+     * or `xz`; ERR_INVALID_OPTION for an unknown compression policy. The returned stream is
+     * destroyed with: the error of `entries` or of a body; ERR_IO when a body delivers more or
+     * fewer bytes than its `size`; ERR_UNSUPPORTED_FORMAT for an entry of type `other`;
+     * ERR_ABORTED when `signal` fires.
+     */
+    encode(entries: AsyncIterable<ArchiveEntry>, encodeOptions: EncodeOptions): Readable {
+      const format = checkFormat(encodeOptions.format, 'write');
+      const policy = checkPolicy(encodeOptions.compression ?? 'auto', format);
+      const controller = new AbortController();
+      const segments = encodeTarSegments(entries, format, controller.signal, policy === 'auto');
+      const bytes = xzStream(cutIntoClassedPieces(segments, blockSize), policy, concurrency ?? availableParallelism());
+      const signal = encodeOptions.signal;
+      const onAbort = (): void => {
+        output.destroy(new BentoportError('ERR_ABORTED', `[format-xz] write ${format}: aborted`, { cause: signal?.reason }));
+      };
+      const output = pullReadable(bytes, () => {
+        signal?.removeEventListener('abort', onAbort);
+        controller.abort();
+      });
+      output.once('end', () => signal?.removeEventListener('abort', onAbort));
+      if (signal?.aborted === true) process.nextTick(onAbort);
+      else signal?.addEventListener('abort', onAbort, { once: true });
+      return output;
+    },
+
+    /**
+     * @throws {BentoportError} ERR_UNSUPPORTED_FORMAT when `format` is not `bento`, `bentomodel`
+     * or `xz`. Iteration throws ERR_CORRUPT_ARCHIVE for bytes that are not a whole tar in xz
+     * (one or more streams, any number of blocks, any check type), ERR_ABORTED when `signal`
+     * fires, and the source's own coded error when reading fails.
+     */
+    decode(source: ArchiveSource, decodeOptions: DecodeOptions): AsyncIterable<ArchiveEntry> {
+      const format = checkFormat(decodeOptions.format, 'read');
+      return decodeTar(source, format, decodeOptions.signal, {
+        component: 'format-xz',
+        // CONCATENATED: a file of several xz streams (what `cat a.xz b.xz` or pxz make) is one input.
+        decompress: () => lzma.createStream('streamDecoder', { flags: lzma.CONCATENATED, memlimit: decoderMemoryLimit, synchronous: false }),
+      });
+    },
+  };
+}
+
+/** One xz stream: header, the blocks in order as they finish, one index over all of them, footer. */
+async function* xzStream(pieces: AsyncIterable<{ bytes: Buffer; class: Parameters<typeof effectiveClass>[1] }>, policy: CompressionPolicy, concurrency: number): AsyncGenerator<Buffer> {
+  yield streamHeader();
+  const records: BlockRecord[] = [];
+  const blocks = mapInOrder(pieces, (piece) => encodePiece(piece.bytes, effectiveClass(policy, piece.class)), concurrency);
+  for await (const block of blocks) {
+    records.push(block.record);
+    yield Buffer.concat(block.bytes);
+  }
+  yield indexAndFooter(records);
+}
+
+function checkFormat(format: string, operation: 'read' | 'write'): XzToken {
+  if ((FORMATS as readonly string[]).includes(format)) return format as XzToken;
+  throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `[format-xz] ${operation} ${String(format)}: format-xz handles only bento, bentomodel and xz`);
+}
+
+function checkPolicy(policy: CompressionPolicy, format: string): CompressionPolicy {
+  if (policy === 'auto' || policy === 'max' || policy === 'store') return policy;
+  throw new BentoportError('ERR_INVALID_OPTION', `[format-xz] write ${format}: unknown compression policy ${String(policy)}`);
+}
