@@ -1,0 +1,329 @@
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListPartsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type CompletedPart,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { writableFinished, type Location, type TransportWriteOptions, type TransportWriter } from '@bentoport/core';
+import { withRetries } from './retry.js';
+import { MAX_PARTS, partSizeFor } from './part-size.js';
+import { findUnfinishedUpload, partMatches, type UnfinishedUpload } from './unfinished-upload.js';
+import { resolveTarget, type S3Context, type S3Settings } from './s3-context.js';
+import { abortedFailure, errorNameOf, fromS3Error, s3Failure, throwIfSignalAborted } from './s3-errors.js';
+import type { S3Target } from './s3-location.js';
+
+/** The write options (`resume` included). */
+export type S3WriteOptions = TransportWriteOptions;
+
+/** What a resumed write skipped, for tests and progress messages. */
+export interface ResumeReport {
+  uploadId: string | undefined;
+  partsSkipped: number;
+  bytesSkipped: number;
+}
+
+/** A TransportWriter with what the S3 writer can tell about itself. */
+export interface S3TransportWriter extends TransportWriter {
+  readonly resumed: ResumeReport;
+}
+
+const OPERATION = 'PUT';
+/** Rounds of AbortMultipartUpload + ListParts until no part is left (S3 may keep a part that was in flight). */
+const ABORT_ROUNDS = 3;
+
+function sha256Base64(body: Buffer): string {
+  return createHash('sha256').update(body).digest('base64');
+}
+
+/**
+ * Start a write: bytes go to a multipart upload as soon as a part is full, at most
+ * `partsInFlight` parts at once; an object smaller than one part is sent with one PutObject at
+ * commit. Nothing is visible at the key before `commit()` (CompleteMultipartUpload / PutObject).
+ */
+export async function openMultipartWriter(location: Location, options: S3WriteOptions, context: S3Context): Promise<S3TransportWriter> {
+  const { signal } = options;
+  throwIfSignalAborted(signal, OPERATION, location);
+  const { target, client } = await resolveTarget(context, location, OPERATION, signal);
+  if (target.key === '' || target.key.endsWith('/')) {
+    throw s3Failure('ERR_INVALID_TARGET', OPERATION, location, 'a key ending with / names a directory, not an object');
+  }
+  let unfinished: UnfinishedUpload | undefined;
+  if (options.resume === true) {
+    try {
+      unfinished = await findUnfinishedUpload(client, target, signal);
+    } catch (error) {
+      throw fromS3Error(error, OPERATION, location, signal);
+    }
+    // An upload made with another checksum algorithm cannot take our SHA-256 parts.
+    if (unfinished?.checksumAlgorithm !== undefined && unfinished.checksumAlgorithm !== (context.settings.partChecksums ? 'SHA256' : undefined)) {
+      unfinished = undefined;
+    }
+  }
+  throwIfSignalAborted(signal, OPERATION, location);
+  return multipartWriter({ location, target, client, options, settings: context.settings, unfinished });
+}
+
+interface WriterParts {
+  location: Location;
+  target: S3Target;
+  client: S3Client;
+  options: S3WriteOptions;
+  settings: S3Settings;
+  unfinished: UnfinishedUpload | undefined;
+}
+
+function multipartWriter(parts: WriterParts): S3TransportWriter {
+  const { location, target, client, options, settings, unfinished } = parts;
+  const { signal, sizeHint } = options;
+  const resume = options.resume === true;
+  const { Bucket, Key } = { Bucket: target.bucket, Key: target.key };
+  /** Cancels requests in flight when the write is aborted or its stream destroyed. */
+  const requests = new AbortController();
+  const retry = { retries: settings.retries, baseDelayMilliseconds: settings.retryDelayMilliseconds, signal: requests.signal };
+  const completed = new Map<number, CompletedPart>();
+  const inFlight = new Set<Promise<void>>();
+  const resumed: ResumeReport = { uploadId: unfinished?.uploadId, partsSkipped: 0, bytesSkipped: 0 };
+  let uploadId: Promise<string> | undefined = unfinished === undefined ? undefined : Promise.resolve(unfinished.uploadId);
+  let pending: Buffer[] = [];
+  let pendingLength = 0;
+  let nextPart = 1;
+  let smallBody: Buffer | undefined;
+  let failure: Error | undefined;
+  let state: 'open' | 'committing' | 'committed' | 'aborted' = 'open';
+  let settled: Promise<void> | undefined;
+
+  /** Take exactly `length` bytes off the front of what is pending, in one buffer. */
+  function take(length: number): Buffer {
+    const body = Buffer.allocUnsafe(length);
+    let offset = 0;
+    while (offset < length) {
+      const chunk = pending[0] as Buffer;
+      const needed = length - offset;
+      if (chunk.length <= needed) {
+        chunk.copy(body, offset);
+        offset += chunk.length;
+        pending.shift();
+      } else {
+        chunk.copy(body, offset, 0, needed);
+        pending[0] = chunk.subarray(needed);
+        offset = length;
+      }
+    }
+    pendingLength -= length;
+    return body;
+  }
+
+  function createUpload(): Promise<string> {
+    uploadId ??= withRetries(async () => {
+      const response = await client.send(
+        new CreateMultipartUploadCommand({ Bucket, Key, ...target.object, ...(settings.partChecksums ? { ChecksumAlgorithm: 'SHA256' } : {}) }),
+        { abortSignal: requests.signal },
+      );
+      if (!response.UploadId) throw s3Failure('ERR_IO', OPERATION, location, 'CreateMultipartUpload returned no UploadId');
+      return response.UploadId;
+    }, retry);
+    return uploadId;
+  }
+
+  async function uploadPart(partNumber: number, body: Buffer): Promise<void> {
+    const id = await createUpload();
+    const checksum = settings.partChecksums ? sha256Base64(body) : undefined;
+    const earlier = unfinished?.parts.get(partNumber);
+    if (earlier !== undefined && partMatches(earlier, body, checksum)) {
+      // Same bytes as the part the interrupted run sent: the archive is reproducible.
+      completed.set(partNumber, { PartNumber: partNumber, ETag: earlier.etag, ...(checksum === undefined ? {} : { ChecksumSHA256: checksum }) });
+      resumed.partsSkipped += 1;
+      resumed.bytesSkipped += body.length;
+      return;
+    }
+    const response = await withRetries(
+      () =>
+        client.send(
+          new UploadPartCommand({
+            Bucket,
+            Key,
+            UploadId: id,
+            PartNumber: partNumber,
+            Body: body,
+            ContentLength: body.length,
+            ...(checksum === undefined ? {} : { ChecksumAlgorithm: 'SHA256', ChecksumSHA256: checksum }),
+          }),
+          { abortSignal: requests.signal },
+        ),
+      retry,
+    );
+    completed.set(partNumber, { PartNumber: partNumber, ETag: response.ETag, ...(checksum === undefined ? {} : { ChecksumSHA256: checksum }) });
+  }
+
+  function fail(error: unknown): Error {
+    failure ??= fromS3Error(error, OPERATION, location, signal);
+    return failure;
+  }
+
+  function startPart(body: Buffer): void {
+    const partNumber = nextPart++;
+    if (partNumber > MAX_PARTS) throw s3Failure('ERR_IO', OPERATION, location, `the object needs more than S3's ${MAX_PARTS} parts`);
+    const running: Promise<void> = uploadPart(partNumber, body).then(
+      () => {
+        inFlight.delete(running);
+      },
+      (error: unknown) => {
+        inFlight.delete(running);
+        // Destroying the stream makes the pipeline feeding it reject now, not at the next write.
+        if (state === 'open') stream.destroy(fail(error));
+        else fail(error);
+      },
+    );
+    inFlight.add(running);
+  }
+
+  async function waitForSlot(): Promise<void> {
+    while (inFlight.size >= settings.partsInFlight && failure === undefined) await Promise.race(inFlight);
+    if (failure !== undefined) throw failure;
+  }
+
+  /** Cut and start every part that is full, waiting for a free slot before each. */
+  async function startFullParts(): Promise<void> {
+    while (pendingLength >= partSizeFor(nextPart, settings.partSize, sizeHint)) {
+      await waitForSlot();
+      startPart(take(partSizeFor(nextPart, settings.partSize, sizeHint)));
+    }
+  }
+
+  async function finishParts(): Promise<void> {
+    if (uploadId === undefined && nextPart === 1) {
+      // Smaller than one part: kept for a single PutObject at commit.
+      smallBody = take(pendingLength);
+      return;
+    }
+    if (pendingLength > 0) {
+      await waitForSlot();
+      startPart(take(pendingLength));
+    }
+    while (inFlight.size > 0) await Promise.race(inFlight);
+    if (failure !== undefined) throw failure;
+  }
+
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (failure !== undefined) return callback(failure);
+      pending.push(chunk);
+      pendingLength += chunk.length;
+      startFullParts().then(() => callback(), (error: unknown) => callback(fail(error)));
+    },
+    final(callback) {
+      finishParts().then(() => callback(), (error: unknown) => callback(fail(error)));
+    },
+    destroy(error, callback) {
+      requests.abort(error ?? new Error('the writer stream was destroyed'));
+      pending = [];
+      pendingLength = 0;
+      callback(error);
+    },
+  });
+
+  function onAbort(): void {
+    if (state !== 'open') return;
+    void abortWith(abortedFailure(OPERATION, location, signal));
+  }
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  /** Cancel what is in flight, then remove the upload (unless it is kept for a resume). Never throws. */
+  async function cleanUp(): Promise<void> {
+    requests.abort(new Error('the write was aborted'));
+    await Promise.allSettled([...inFlight]);
+    if (resume || uploadId === undefined) return;
+    const id = await uploadId.catch(() => undefined);
+    if (id !== undefined) await abortUpload(client, Bucket, Key, id);
+  }
+
+  function abortWith(error?: Error): Promise<void> {
+    state = 'aborted';
+    signal?.removeEventListener('abort', onAbort);
+    stream.destroy(error);
+    settled = cleanUp();
+    return settled;
+  }
+
+  async function finishCommit(): Promise<void> {
+    try {
+      await writableFinished(stream, (errored) => errored ?? s3Failure('ERR_IO', OPERATION, location, 'the stream was destroyed before it finished'));
+      // The last moment to honour the signal: after this request the object is visible.
+      throwIfSignalAborted(signal, OPERATION, location);
+      const commitRetry = { ...retry, signal };
+      if (smallBody !== undefined) {
+        const body = smallBody;
+        const checksum = settings.partChecksums ? { ChecksumAlgorithm: 'SHA256' as const, ChecksumSHA256: sha256Base64(body) } : {};
+        await withRetries(
+          () => client.send(new PutObjectCommand({ Bucket, Key, Body: body, ContentLength: body.length, ...target.object, ...checksum }), { abortSignal: signal }),
+          commitRetry,
+        );
+        // A resumed write that turned out small leaves the earlier upload behind: remove it.
+        if (unfinished !== undefined) await abortUpload(client, Bucket, Key, unfinished.uploadId);
+      } else {
+        const id = await (uploadId as Promise<string>);
+        const sorted = [...completed.values()].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+        if (sorted.length !== nextPart - 1) throw s3Failure('ERR_IO', OPERATION, location, `${sorted.length} of ${nextPart - 1} parts were uploaded`);
+        await withRetries(
+          () => client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: id, MultipartUpload: { Parts: sorted } }), { abortSignal: signal }),
+          commitRetry,
+        );
+      }
+    } catch (error) {
+      signal?.removeEventListener('abort', onAbort);
+      state = 'aborted';
+      stream.destroy();
+      await cleanUp();
+      throw fromS3Error(error, OPERATION, location, signal);
+    }
+    state = 'committed';
+    signal?.removeEventListener('abort', onAbort);
+  }
+
+  async function commit(): Promise<void> {
+    if (state === 'committed' || state === 'committing') return settled;
+    if (state === 'aborted') {
+      await settled?.catch(() => {});
+      throw s3Failure('ERR_ABORTED', OPERATION, location, 'the write was aborted');
+    }
+    if (!stream.writableEnded) throw new TypeError(`[transport-s3] COMMIT ${location.display}: call stream.end() before commit()`);
+    state = 'committing';
+    settled = finishCommit();
+    return settled;
+  }
+
+  async function abort(): Promise<void> {
+    if (state === 'open') return abortWith();
+    // Aborting during or after a commit changes nothing, and still never throws.
+    await settled?.catch(() => {});
+  }
+
+  return { stream, commit, abort, resumed };
+}
+
+/**
+ * AbortMultipartUpload, then ListParts to see that nothing is left: a part still in flight on the
+ * server may be stored after the abort, which S3 documents. Bounded rounds; never throws.
+ */
+export async function abortUpload(client: S3Client, Bucket: string, Key: string, UploadId: string): Promise<void> {
+  for (let round = 0; round < ABORT_ROUNDS; round++) {
+    try {
+      await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }));
+    } catch (error) {
+      if (errorNameOf(error) === 'NoSuchUpload') return;
+    }
+    try {
+      const listed = await client.send(new ListPartsCommand({ Bucket, Key, UploadId }));
+      if ((listed.Parts ?? []).length === 0) return;
+    } catch {
+      // NoSuchUpload: gone, as wanted. Anything else: nothing more we can do here.
+      return;
+    }
+  }
+}
