@@ -1,0 +1,1 @@
+export { ftpTransport, type FtpTransportOptions } from './ftp-transport.js';

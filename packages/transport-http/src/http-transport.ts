@@ -1,0 +1,298 @@
+import {
+  BentoportError,
+  type Location,
+  type Transport,
+  type TransportListEntry,
+  type TransportStat,
+} from '@bentoport/core';
+import type { Dispatcher } from 'undici';
+import { headerValue, HttpClient, type HttpResponse } from './http-client.js';
+import { httpFailure, statusFailure, throwIfSignalAborted } from './http-errors.js';
+import { openHttpReader, parseContentRange, validatorOf, type Validator } from './http-reader.js';
+import { openHttpWriter } from './http-writer.js';
+import { parentUrl, requestTargetOf, type RequestTarget } from './request-target.js';
+import { detectWebdav, entriesOf, propfind } from './webdav.js';
+
+/** Options of {@link httpTransport}. */
+export interface HttpTransportOptions {
+  /**
+   * Headers sent with every request to the URL's own origin (never after a redirect to another
+   * one). Per-URL headers come from `header.<Name>` parameters: `?header.Authorization=Bearer%20x`.
+   * @default {}
+   */
+  headers?: Record<string, string>;
+  /**
+   * Extra certificate authorities (PEM) to trust for `https`, added to Node's bundled roots: a
+   * company CA, or a self-signed server certificate. Verification is never turned off.
+   * @default undefined (Node's bundled roots only)
+   */
+  ca?: string | Buffer | (string | Buffer)[];
+  /**
+   * Where to look up credentials for a URL without `user:password@` and without an
+   * `Authorization` header: `true` reads `$NETRC`, else `~/.netrc`; a string names the file;
+   * `false` never reads one.
+   * @default true
+   */
+  netrc?: boolean | string;
+  /**
+   * The environment `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` are read from (through
+   * core's `proxyForUrl`, per request, so a redirect to another host gets its own decision).
+   * @default process.env
+   */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Whether writes use WebDAV (MKCOL for missing parents, a temporary name, MOVE on commit) and
+   * whether `list` exists. `'auto'` asks the server once per collection with OPTIONS (a `DAV`
+   * header, or `MOVE` in `Allow`) and falls back to a plain PUT. `false` also removes `list`.
+   * @default 'auto'
+   */
+  webdav?: 'auto' | boolean;
+  /**
+   * How many times in a row a dropped download is resumed (and a failed idempotent request
+   * retried) before giving up. The count starts again once bytes flow.
+   * @default 5
+   */
+  retries?: number;
+  /**
+   * Milliseconds before the first retry; each further one waits twice as long, at most 10 s.
+   * @default 500
+   */
+  retryDelay?: number;
+  /**
+   * Redirects followed for GET, HEAD, OPTIONS and PROPFIND. Credentials and custom headers are
+   * dropped once a redirect leaves the URL's origin (scheme, host and port).
+   * @default 10
+   */
+  maxRedirects?: number;
+  /**
+   * Milliseconds to establish a connection (TCP and TLS).
+   * @default 30000
+   */
+  connectTimeout?: number;
+  /**
+   * Milliseconds without progress before a request fails: waiting for response headers, or
+   * between two pieces of a body.
+   * @default 60000
+   */
+  timeout?: number;
+  /**
+   * Bytes a read stream buffers and a writer stream buffers before `write()` returns false.
+   * @default 65536
+   */
+  highWaterMark?: number;
+  /**
+   * A ready undici dispatcher (Agent, Pool, ProxyAgent, MockAgent …) used for every request
+   * instead of the transport's own agents; `ca`, `connectTimeout`, `timeout` and the proxy
+   * variables are then the dispatcher's business.
+   * @default undefined
+   */
+  dispatcher?: Dispatcher;
+}
+
+const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+
+type ResolvedOptions = Required<Omit<HttpTransportOptions, 'ca' | 'dispatcher'>> & Pick<HttpTransportOptions, 'dispatcher'> & { ca: (string | Buffer)[] | undefined };
+
+function invalid(name: string, expected: string, value: unknown): BentoportError {
+  return new BentoportError('ERR_INVALID_OPTION', `[transport-http] options.${name} must be ${expected}, got ${String(value)}`);
+}
+
+function checkCount(name: string, value: number, minimum: number): void {
+  if (typeof value !== 'number') throw new TypeError(`httpTransport: options.${name} must be a number, got ${typeof value}`);
+  if (!Number.isSafeInteger(value) || value < minimum) throw invalid(name, `an integer >= ${minimum}`, value);
+}
+
+function resolveOptions(options: HttpTransportOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('httpTransport: options must be an object');
+  const {
+    headers = {},
+    ca,
+    netrc = true,
+    env = process.env,
+    webdav = 'auto',
+    retries = 5,
+    retryDelay = 500,
+    maxRedirects = 10,
+    connectTimeout = 30_000,
+    timeout = 60_000,
+    highWaterMark = DEFAULT_HIGH_WATER_MARK,
+    dispatcher,
+  } = options;
+  if (typeof headers !== 'object' || headers === null) throw new TypeError('httpTransport: options.headers must be an object');
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== 'string') throw new TypeError(`httpTransport: options.headers.${name} must be a string`);
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n\0]/.test(value)) throw invalid(`headers`, 'valid HTTP header names and values', name);
+  }
+  const caList = ca === undefined ? undefined : Array.isArray(ca) ? ca : [ca];
+  if (caList?.some((entry) => typeof entry !== 'string' && !Buffer.isBuffer(entry))) throw new TypeError('httpTransport: options.ca must be PEM strings or Buffers');
+  if (typeof netrc !== 'boolean' && typeof netrc !== 'string') throw new TypeError('httpTransport: options.netrc must be a boolean or a file path');
+  if (webdav !== 'auto' && typeof webdav !== 'boolean') throw invalid('webdav', "'auto', true or false", webdav);
+  checkCount('retries', retries, 0);
+  checkCount('retryDelay', retryDelay, 0);
+  checkCount('maxRedirects', maxRedirects, 0);
+  checkCount('connectTimeout', connectTimeout, 1);
+  checkCount('timeout', timeout, 1);
+  checkCount('highWaterMark', highWaterMark, 1);
+  return { headers, ca: caList, netrc, env, webdav, retries, retryDelay, maxRedirects, connectTimeout, timeout, highWaterMark, dispatcher };
+}
+
+function sizeOf(response: HttpResponse): number {
+  const range = parseContentRange(headerValue(response.headers, 'content-range'));
+  if (range?.total !== undefined) return range.total;
+  const length = Number(headerValue(response.headers, 'content-length') ?? '0');
+  return Number.isSafeInteger(length) && length >= 0 ? length : 0;
+}
+
+function fileStat(response: HttpResponse, size: number): TransportStat {
+  const modified = headerValue(response.headers, 'last-modified');
+  const mtime = modified === undefined ? undefined : new Date(modified);
+  const etag = headerValue(response.headers, 'etag');
+  return {
+    type: 'file',
+    size,
+    ...(mtime !== undefined && !Number.isNaN(mtime.getTime()) ? { mtime } : {}),
+    ...(etag === undefined ? {} : { etag }),
+  };
+}
+
+/** HEAD refused (a presigned URL signed for GET only, a server without HEAD): ask for one byte instead. */
+const HEAD_REFUSED = new Set([400, 403, 405, 501]);
+
+/**
+ * A transport for `http` and `https` URLs: release assets, artifact servers, presigned URLs and
+ * WebDAV servers.
+ *
+ * - `stat` sends HEAD (a ranged GET of one byte when HEAD is refused); `read` streams a GET,
+ *   honours `start`/`end` with `Range`, and resumes a dropped download from the next byte with
+ *   `If-Range`, so bytes of two versions are never joined (ERR_CORRUPT_ARCHIVE instead).
+ * - `write` PUTs: to a temporary name then MOVE on WebDAV servers, else straight to the URL
+ *   with the body completed only at `commit`.
+ * - `list` uses WebDAV PROPFIND (depth 1); `delete` sends DELETE.
+ * - Credentials: `user:password@` in the URL or `~/.netrc` become Basic auth; `header.<Name>`
+ *   parameters and `options.headers` add headers. None of them follows a redirect to another origin.
+ *
+ * Errors: `ERR_NOT_FOUND` for 404/410, `ERR_AUTH` for 401/403, `ERR_ABORTED` when the signal
+ * fires, `ERR_CORRUPT_ARCHIVE` when the object changes during a read, `ERR_INVALID_TARGET` for a
+ * bad URL, `ERR_IO` for anything else; messages read `[transport-http] <METHOD> <URL>: <reason>`
+ * with the password, signature query values and `header.*` values replaced by `***`.
+ *
+ * @example
+ * ```ts
+ * import { createBentoport } from '@bentoport/core';
+ * import { tarFormat } from '@bentoport/format-tar';
+ * import { httpTransport } from '@bentoport/transport-http';
+ *
+ * const bentoport = createBentoport({ formats: [tarFormat()], transports: [httpTransport({ ca: companyCaPem })] });
+ * await bentoport.importBento('https://artifacts.example.com/bentos/iris.tar.gz?header.Authorization=Bearer%20TOKEN');
+ * await bentoport.exportBento('iris:latest', 'https://user:pass@dav.example.com/bentos/');
+ * ```
+ */
+export function httpTransport(options: HttpTransportOptions = {}): Transport {
+  const settings = resolveOptions(options);
+  const client = new HttpClient({
+    env: settings.env,
+    ca: settings.ca,
+    connectTimeout: settings.connectTimeout,
+    timeout: settings.timeout,
+    maxRedirects: settings.maxRedirects,
+    retries: settings.retries,
+    retryDelay: settings.retryDelay,
+    headers: settings.headers,
+    netrc: settings.netrc,
+    dispatcher: settings.dispatcher,
+  });
+  /** The version each URL was first seen at; ranged reads are pinned to it (If-Match). */
+  const validators = new Map<string, Validator>();
+  const webdavByCollection = new Map<string, Promise<boolean>>();
+
+  function useWebdav(target: RequestTarget, signal: AbortSignal | undefined): Promise<boolean> {
+    if (settings.webdav !== 'auto') return Promise.resolve(settings.webdav);
+    const key = parentUrl(target.url).href;
+    let answer = webdavByCollection.get(key);
+    if (answer === undefined) {
+      answer = detectWebdav(client, target, signal);
+      webdavByCollection.set(key, answer);
+      answer.catch(() => webdavByCollection.delete(key));
+    }
+    return answer;
+  }
+
+  function remember(target: RequestTarget, validator: Validator | undefined): void {
+    if (validator === undefined) validators.delete(target.url.href);
+    else validators.set(target.url.href, validator);
+  }
+
+  async function statLocation(location: Location, statOptions: { signal?: AbortSignal } = {}): Promise<TransportStat> {
+    const { signal } = statOptions;
+    const target = requestTargetOf(location, 'HEAD');
+    throwIfSignalAborted(signal, 'HEAD', target.display);
+    const head = await client.send(target, 'HEAD', { method: 'HEAD', signal });
+    await head.body.dump().catch(() => {});
+    // `/dir` → 301 `/dir/` is how servers say "a directory"; so is a URL ending in `/` that answers.
+    const addedSlash = head.url.pathname === `${target.url.pathname}/`;
+    if (head.url.pathname.endsWith('/') && ((head.status >= 200 && head.status < 300) || (addedSlash && head.status === 403))) {
+      return { type: 'directory', size: 0 };
+    }
+    if (head.status >= 200 && head.status < 300) {
+      remember(target, validatorOf(head.headers));
+      return fileStat(head, sizeOf(head));
+    }
+    if (!HEAD_REFUSED.has(head.status)) throw statusFailure(head.status, 'HEAD', target.display);
+    const get = await client.send(target, 'GET', { method: 'GET', headers: { range: 'bytes=0-0' }, signal });
+    await get.body.dump().catch(() => {});
+    if (get.status === 416) return { type: 'file', size: 0 };
+    if (get.status !== 200 && get.status !== 206) throw statusFailure(get.status, 'GET', target.display, `after HEAD answered ${head.status}`);
+    remember(target, validatorOf(get.headers));
+    return fileStat(get, sizeOf(get));
+  }
+
+  async function listLocation(location: Location, listOptions: { signal?: AbortSignal } = {}): Promise<TransportListEntry[]> {
+    const { signal } = listOptions;
+    const target = requestTargetOf(location, 'PROPFIND');
+    throwIfSignalAborted(signal, 'PROPFIND', target.display);
+    const directory = new URL(target.url.href);
+    if (!directory.pathname.endsWith('/')) directory.pathname += '/';
+    const resources = await propfind(client, target, directory, 1, 'PROPFIND', signal);
+    if (resources === undefined) {
+      throw httpFailure('ERR_IO', 'PROPFIND', target.display, 'the server does not support WebDAV PROPFIND, which listing needs');
+    }
+    return entriesOf(resources, directory, target.display);
+  }
+
+  async function deleteLocation(location: Location, deleteOptions: { signal?: AbortSignal } = {}): Promise<void> {
+    const { signal } = deleteOptions;
+    const target = requestTargetOf(location, 'DELETE');
+    throwIfSignalAborted(signal, 'DELETE', target.display);
+    const response = await client.send(target, 'DELETE', { method: 'DELETE', signal, followRedirects: false });
+    await response.body.dump().catch(() => {});
+    validators.delete(target.url.href);
+    if (response.status < 200 || response.status >= 300) throw statusFailure(response.status, 'DELETE', target.display);
+  }
+
+  const transport: Transport = {
+    apiVersion: 1,
+    name: 'transport-http',
+    protocols: ['http', 'https'],
+    capabilities: { rangedReads: true, list: settings.webdav !== false, delete: true, atomicCommit: true, resumableWrites: false },
+    stat: statLocation,
+    read: async (location, readOptions = {}) => {
+      const target = requestTargetOf(location, 'GET');
+      const ranged = (readOptions.start ?? 0) > 0 || readOptions.end !== undefined;
+      const pinned = ranged ? validators.get(target.url.href) : undefined;
+      return openHttpReader(client, target, readOptions, settings, pinned, (validator) => {
+        if (!ranged || !validators.has(target.url.href)) remember(target, validator);
+      });
+    },
+    write: async (location, writeOptions = {}) => {
+      const target = requestTargetOf(location, 'PUT');
+      return openHttpWriter(client, target, writeOptions, {
+        highWaterMark: settings.highWaterMark,
+        useWebdav,
+        onCommitted: () => validators.delete(target.url.href),
+      });
+    },
+    delete: deleteLocation,
+  };
+  if (settings.webdav !== false) transport.list = listLocation;
+  return transport;
+}

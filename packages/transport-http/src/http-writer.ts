@@ -1,0 +1,289 @@
+import { randomBytes } from 'node:crypto';
+import { Readable, Writable } from 'node:stream';
+import { writableFinished, type TransportWriteOptions, type TransportWriter } from '@bentoport/core';
+import type { BentoportError } from '@bentoport/core';
+import type { HttpClient, HttpResponse } from './http-client.js';
+import { abortedFailure, httpFailure, networkFailure, statusFailure, throwIfSignalAborted } from './http-errors.js';
+import { baseName, displayUrl, parentUrl, siblingUrl, type RequestTarget } from './request-target.js';
+import { ensureCollection, moveResource } from './webdav.js';
+
+/** Keeps `.<basename>.bentoport-<12 hex>.tmp` within the usual 255-byte name limit. */
+const MAX_BASENAME_IN_TEMP_NAME = 200;
+/** How long an abort waits for the answer to a PUT whose body was sent, before deleting the temp resource. */
+const ABORT_WAIT_MILLISECONDS = 30_000;
+
+export interface WriterSettings {
+  highWaterMark: number;
+  /** Decide per write whether the server speaks WebDAV (cached per origin by the caller). */
+  useWebdav(target: RequestTarget, signal: AbortSignal | undefined): Promise<boolean>;
+  /** Called after a commit made new bytes visible (drops pinned validators). */
+  onCommitted(): void;
+}
+
+/** The temporary sibling of the target, for WebDAV uploads: same collection, so MOVE is a rename. */
+export function temporaryUrlFor(url: URL): URL {
+  const name = `.${baseName(url).slice(0, MAX_BASENAME_IN_TEMP_NAME)}.bentoport-${randomBytes(6).toString('hex')}.tmp`;
+  return siblingUrl(url, name);
+}
+
+function checkSizeHint(sizeHint: number | undefined, display: string): void {
+  if (sizeHint !== undefined && (!Number.isSafeInteger(sizeHint) || sizeHint < 0)) {
+    throw new TypeError(`[transport-http] PUT ${display}: sizeHint must be a non-negative integer, got ${String(sizeHint)}`);
+  }
+}
+
+/** A PUT refused because the body had no length: say what to do instead. */
+function putStatusFailure(status: number, display: string, sizeKnown: boolean): BentoportError {
+  if (!sizeKnown && (status === 411 || status === 501)) {
+    return statusFailure(
+      status,
+      'PUT',
+      display,
+      'the server needs the size in advance (Content-Length) and a streamed export has none; presigned single PUTs need a known size: export to a WebDAV server or a local file, or pass sizeHint',
+    );
+  }
+  return statusFailure(status, 'PUT', display);
+}
+
+/**
+ * Open a two-phase upload.
+ *
+ * - WebDAV (detected by OPTIONS, or forced): missing parent collections are created with MKCOL,
+ *   the bytes go to `.<name>.bentoport-<hex>.tmp` beside the target, and `commit` MOVEs it over
+ *   the target with `Overwrite: T`; `abort` cancels the PUT and DELETEs the temporary resource.
+ * - Plain PUT (a presigned URL, a server without MOVE): the PUT goes to the target itself and
+ *   the last chunk (or, for an empty body, the whole request) is held back until `commit`, so the
+ *   server never sees a complete body before then; `abort` cuts the connection, and a server
+ *   stores nothing from an incomplete body.
+ *
+ * The body is sent with `Content-Length` when `sizeHint` is given, else chunked.
+ */
+export async function openHttpWriter(
+  client: HttpClient,
+  target: RequestTarget,
+  options: TransportWriteOptions,
+  settings: WriterSettings,
+): Promise<TransportWriter> {
+  const { signal, sizeHint } = options;
+  const display = target.display;
+  checkSizeHint(sizeHint, display);
+  throwIfSignalAborted(signal, 'PUT', display);
+  if (target.url.pathname.endsWith('/')) throw httpFailure('ERR_INVALID_TARGET', 'PUT', display, 'the URL names a collection, not a file');
+  const webdav = await settings.useWebdav(target, signal);
+  let putUrl = target.url;
+  if (webdav) {
+    await ensureCollection(client, target, parentUrl(target.url), signal);
+    putUrl = temporaryUrlFor(target.url);
+  }
+  throwIfSignalAborted(signal, 'PUT', display);
+  return httpWriter({ client, target, putUrl, webdav, sizeHint, signal, settings });
+}
+
+interface WriterParts {
+  client: HttpClient;
+  target: RequestTarget;
+  putUrl: URL;
+  webdav: boolean;
+  sizeHint: number | undefined;
+  signal: AbortSignal | undefined;
+  settings: WriterSettings;
+}
+
+function httpWriter(parts: WriterParts): TransportWriter {
+  const { client, target, putUrl, webdav, sizeHint, signal, settings } = parts;
+  const display = target.display;
+  const cancel = new AbortController();
+  let state: 'open' | 'committing' | 'committed' | 'aborted' = 'open';
+  let settled: Promise<void> | undefined;
+  let failure: Error | undefined;
+  let waiting: ((error?: Error | null) => void) | undefined;
+  let held: Buffer | undefined;
+  let bodyEnded = false;
+  let request: Promise<HttpResponse> | undefined;
+
+  const body = new Readable({
+    highWaterMark: settings.highWaterMark,
+    read() {
+      const callback = waiting;
+      waiting = undefined;
+      callback?.();
+    },
+  });
+  // Undici reports a failed body through the request promise; the body's own error is noise here.
+  body.on('error', () => {});
+
+  function fail(error: Error): void {
+    if (failure !== undefined) return;
+    failure = error;
+    const callback = waiting;
+    waiting = undefined;
+    callback?.(error);
+    stream.destroy(error);
+  }
+
+  function startRequest(requestBody: Readable | string): void {
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+    if (sizeHint !== undefined) headers['content-length'] = String(sizeHint);
+    request = client.send(target, 'PUT', {
+      method: 'PUT',
+      url: putUrl,
+      headers,
+      body: requestBody,
+      signal: cancel.signal,
+      followRedirects: false,
+      retry: false,
+    });
+    request.then(
+      async (response) => {
+        // An answer before the body was complete is a refusal (401, 403, 411, 413, …).
+        if (!bodyEnded && state === 'open' && (response.status < 200 || response.status >= 300)) {
+          await response.body.dump().catch(() => {});
+          fail(putStatusFailure(response.status, display, sizeHint !== undefined));
+        }
+      },
+      (error: unknown) => {
+        if (state === 'open') fail(networkFailure(error, 'PUT', display, signal));
+      },
+    );
+  }
+
+  function deliver(chunk: Buffer, callback: (error?: Error | null) => void): void {
+    if (body.push(chunk)) callback();
+    else waiting = callback;
+  }
+
+  const stream = new Writable({
+    highWaterMark: settings.highWaterMark,
+    write(chunk: Buffer, _encoding, callback) {
+      if (failure !== undefined) return callback(failure);
+      if (webdav) return deliver(chunk, callback);
+      // Plain PUT: hold the newest chunk back so the body stays incomplete until commit.
+      const previous = held;
+      held = chunk;
+      if (previous === undefined) callback();
+      else deliver(previous, callback);
+    },
+    final(callback) {
+      if (failure !== undefined) return callback(failure);
+      if (webdav) {
+        bodyEnded = true;
+        body.push(null);
+      }
+      callback();
+    },
+  });
+
+  // An empty plain PUT with a known length would complete at once: send it at commit instead.
+  const deferred = !webdav && sizeHint === 0;
+  if (!deferred) startRequest(body);
+
+  function onAbort(): void {
+    if (state !== 'open') return;
+    void abortWith(abortedFailure('PUT', display, signal as AbortSignal));
+  }
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  async function removeTemporary(): Promise<void> {
+    if (!webdav) return;
+    try {
+      const response = await client.send(target, 'DELETE', { method: 'DELETE', url: putUrl, followRedirects: false });
+      await response.body.dump().catch(() => {});
+    } catch {
+      // abort never throws; a leftover temp name is the only cost.
+    }
+  }
+
+  async function settleRequest(): Promise<void> {
+    if (request === undefined) return;
+    if (bodyEnded) {
+      // The server may be storing the complete body: wait for its answer so DELETE comes after.
+      const timer = setTimeout(() => cancel.abort(), ABORT_WAIT_MILLISECONDS);
+      try {
+        const response = await request;
+        await response.body.dump().catch(() => {});
+      } catch {
+        // Cancelled or failed: nothing to wait for.
+      } finally {
+        clearTimeout(timer);
+      }
+      return;
+    }
+    cancel.abort();
+    body.destroy();
+    await request.then((response) => response.body.dump(), () => {}).catch(() => {});
+  }
+
+  function abortWith(error?: Error): Promise<void> {
+    state = 'aborted';
+    signal?.removeEventListener('abort', onAbort);
+    if (error !== undefined) fail(error);
+    else {
+      failure ??= httpFailure('ERR_ABORTED', 'PUT', display, 'the write was aborted');
+      stream.destroy();
+    }
+    settled = settleRequest().then(removeTemporary);
+    return settled;
+  }
+
+  async function finishCommit(): Promise<void> {
+    try {
+      await writableFinished(stream, (errored) => errored ?? httpFailure('ERR_IO', 'COMMIT', display, 'the stream was destroyed before it finished'));
+      if (failure !== undefined) throw failure;
+      // The last moment to honour the signal: what follows makes the bytes visible.
+      throwIfSignalAborted(signal, 'COMMIT', display);
+      if (deferred) {
+        bodyEnded = true;
+        startRequest('');
+      } else if (!webdav) {
+        if (held !== undefined) {
+          const last = held;
+          held = undefined;
+          await new Promise<void>((resolve, reject) => deliver(last, (error) => (error ? reject(error) : resolve())));
+        }
+        bodyEnded = true;
+        body.push(null);
+      }
+      let response: HttpResponse;
+      try {
+        response = await (request as Promise<HttpResponse>);
+      } catch (error) {
+        throw networkFailure(error, 'PUT', display, signal);
+      }
+      await response.body.dump().catch(() => {});
+      if (response.status < 200 || response.status >= 300) throw putStatusFailure(response.status, display, sizeHint !== undefined);
+      if (webdav) {
+        throwIfSignalAborted(signal, 'COMMIT', display);
+        await moveResource(client, target, putUrl, signal);
+      }
+    } catch (error) {
+      signal?.removeEventListener('abort', onAbort);
+      state = 'aborted';
+      stream.destroy();
+      cancel.abort();
+      await removeTemporary();
+      throw networkFailure(error, 'COMMIT', displayUrl(target.url, target.credentials?.user), signal);
+    }
+    state = 'committed';
+    signal?.removeEventListener('abort', onAbort);
+    settings.onCommitted();
+  }
+
+  async function commit(): Promise<void> {
+    if (state === 'committed' || state === 'committing') return settled;
+    if (state === 'aborted') {
+      await settled?.catch(() => {});
+      throw httpFailure('ERR_ABORTED', 'COMMIT', display, 'the write was aborted');
+    }
+    if (!stream.writableEnded) throw new TypeError(`[transport-http] COMMIT ${display}: call stream.end() before commit()`);
+    state = 'committing';
+    settled = finishCommit();
+    return settled;
+  }
+
+  async function abort(): Promise<void> {
+    if (state === 'open') return abortWith();
+    await settled?.catch(() => {});
+  }
+
+  return { stream, commit, abort };
+}

@@ -1,0 +1,1 @@
+export { httpTransport, type HttpTransportOptions } from './http-transport.js';

@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { Location, Transport } from '@bentoport/core';
+
+export async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Write, finish and commit one object. */
+export async function putBytes(transport: Transport, location: Location, data: Buffer, sizeHint?: number): Promise<void> {
+  const writer = await transport.write(location, sizeHint === undefined ? {} : { sizeHint });
+  writer.stream.end(data);
+  await finished(writer.stream);
+  await writer.commit();
+}
+
+/** Access-log lines written since `offset` (a byte offset from {@link logSize}). */
+export function logSince(file: string, offset: number): string[] {
+  return readFileSync(file).subarray(offset).toString('utf8').split('\n').filter((line) => line !== '');
+}
+
+export function logSize(file: string): number {
+  return readFileSync(file).length;
+}
+
+/** Deterministic bytes that differ by seed. */
+export function patternBytes(size: number, seed: number): Buffer {
+  const data = Buffer.allocUnsafe(size);
+  let state = seed * 2654435761 + 1;
+  for (let index = 0; index < size; index++) {
+    state = (state * 1103515245 + 12345) >>> 0;
+    data[index] = state >>> 24;
+  }
+  return data;
+}

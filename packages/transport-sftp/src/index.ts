@@ -1,0 +1,1 @@
+export { sftpTransport, type SftpTransportOptions } from './sftp-transport.js';

@@ -1,0 +1,267 @@
+import { userInfo } from 'node:os';
+import {
+  BentoportError,
+  type Location,
+  type Transport,
+  type TransportListEntry,
+  type TransportStat,
+} from '@bentoport/core';
+import * as calls from './sftp-calls.js';
+import { resolveEndpoint, serverPath, type EndpointSettings, type SftpEndpoint } from './sftp-endpoint.js';
+import { fromSftpError, sftpFailure, throwIfSignalAborted } from './sftp-errors.js';
+import { openSftpReader } from './sftp-reader.js';
+import { openSftpWriter } from './sftp-writer.js';
+import { defaultKnownHosts, defaultPrivateKeyPaths, SshPool, type SftpConnection } from './ssh-connection.js';
+
+/** Options of {@link sftpTransport}. */
+export interface SftpTransportOptions {
+  /**
+   * A private key (OpenSSH or PEM text) to log in with. Without it, the first of
+   * `~/.ssh/id_ed25519`, `~/.ssh/id_ecdsa`, `~/.ssh/id_rsa` that exist are offered.
+   * @default undefined
+   */
+  privateKey?: string | Buffer;
+  /**
+   * Paths of private keys to offer instead of the default ones.
+   * @default ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa']
+   */
+  privateKeyPath?: string | string[];
+  /**
+   * The passphrase of an encrypted private key. Never printed.
+   * @default undefined
+   */
+  passphrase?: string;
+  /**
+   * The ssh-agent socket to ask for keys, or `false` not to use an agent.
+   * @default env.SSH_AUTH_SOCK
+   */
+  agent?: string | false;
+  /**
+   * known_hosts files to check the server's host key against (hashed `|1|` entries, `[host]:port`
+   * names, patterns and `@revoked` are understood), or `false` to trust only `hostKeyFingerprint`.
+   * An unknown or changed key fails with ERR_AUTH naming its SHA256 fingerprint.
+   * @default ['~/.ssh/known_hosts', '/etc/ssh/ssh_known_hosts']
+   */
+  knownHosts?: string | string[] | false;
+  /**
+   * Host key fingerprints to accept whatever known_hosts says, as `ssh-keygen -lf` prints them
+   * (`SHA256:…`).
+   * @default []
+   */
+  hostKeyFingerprint?: string | string[];
+  /**
+   * Milliseconds to wait for the connection and login.
+   * @default 20000
+   */
+  timeout?: number;
+  /**
+   * Milliseconds between SSH keep-alive messages; three unanswered ones close the connection
+   * (and a transfer reconnects). 0 turns them off.
+   * @default 15000
+   */
+  keepaliveInterval?: number;
+  /**
+   * Reconnections after a dropped connection before a transfer gives up; a transfer resumes
+   * from the last byte the server acknowledged. Progress resets the count.
+   * @default 3
+   */
+  retries?: number;
+  /**
+   * Delay before the first retry, in milliseconds; it doubles (with jitter) up to 8 s.
+   * @default 250
+   */
+  retryDelay?: number;
+  /**
+   * Bytes per READ or WRITE request (OpenSSH accepts up to 255 KiB).
+   * @default 65536
+   */
+  chunkSize?: number;
+  /**
+   * Requests in flight at once per transfer: memory is about `chunkSize × concurrency` on top of
+   * the streams' high-water mark.
+   * @default 32
+   */
+  concurrency?: number;
+  /**
+   * Bytes a read stream buffers and a writer stream takes before `write()` returns false.
+   * @default 262144 (256 KiB)
+   */
+  highWaterMark?: number;
+  /**
+   * Whether `commit()` asks the server to flush the file to disk (fsync@openssh.com, where offered).
+   * @default true
+   */
+  fsync?: boolean;
+  /**
+   * Whether a URL without a user name or password takes them from `$NETRC` or `~/.netrc`.
+   * @default true
+   */
+  netrc?: boolean;
+  /**
+   * The environment to read `SSH_AUTH_SOCK` and `NETRC` from.
+   * @default process.env
+   */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Milliseconds an unused connection stays open for the next operation.
+   * @default 100
+   */
+  idleMilliseconds?: number;
+}
+
+function integer(value: unknown, name: string, fallback: number, minimum: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`sftpTransport: options.${name} must be a number, got ${typeof value}`);
+  if (!Number.isSafeInteger(value) || value < minimum) {
+    throw new BentoportError('ERR_INVALID_OPTION', `[transport-sftp] options.${name} must be an integer >= ${minimum}, got ${value}`);
+  }
+  return value;
+}
+
+function list(value: string | string[] | undefined): string[] | undefined {
+  return value === undefined ? undefined : Array.isArray(value) ? value : [value];
+}
+
+function resolveOptions(options: SftpTransportOptions) {
+  if (typeof options !== 'object' || options === null) throw new TypeError('sftpTransport: options must be an object');
+  const fingerprints = list(options.hostKeyFingerprint) ?? [];
+  for (const fingerprint of fingerprints) {
+    if (!/^SHA256:[A-Za-z0-9+/]{43}$/.test(fingerprint)) {
+      throw new BentoportError('ERR_INVALID_OPTION', `[transport-sftp] options.hostKeyFingerprint must look like SHA256:<43 base64 characters>, got ${fingerprint}`);
+    }
+  }
+  const chunkSize = integer(options.chunkSize, 'chunkSize', 64 * 1024, 1024);
+  if (chunkSize > 255 * 1024) throw new BentoportError('ERR_INVALID_OPTION', `[transport-sftp] options.chunkSize must be at most 261120, got ${chunkSize}`);
+  const env = options.env ?? process.env;
+  const agent = options.agent === undefined ? env.SSH_AUTH_SOCK || undefined : options.agent === false ? undefined : options.agent;
+  return {
+    connection: {
+      privateKey: options.privateKey,
+      privateKeyPaths: list(options.privateKeyPath) ?? (options.privateKey === undefined ? defaultPrivateKeyPaths() : []),
+      passphrase: options.passphrase,
+      agent,
+      knownHosts: options.knownHosts === false ? (false as const) : (list(options.knownHosts) ?? defaultKnownHosts()),
+      hostKeyFingerprints: fingerprints,
+      timeout: integer(options.timeout, 'timeout', 20_000, 1),
+      keepaliveInterval: integer(options.keepaliveInterval, 'keepaliveInterval', 15_000, 0),
+      retries: integer(options.retries, 'retries', 3, 0),
+      retryDelay: integer(options.retryDelay, 'retryDelay', 250, 0),
+      idleMilliseconds: integer(options.idleMilliseconds, 'idleMilliseconds', 100, 0),
+    },
+    transfer: {
+      chunkSize,
+      concurrency: integer(options.concurrency, 'concurrency', 32, 1),
+      highWaterMark: integer(options.highWaterMark, 'highWaterMark', 256 * 1024, 1),
+      retries: integer(options.retries, 'retries', 3, 0),
+      retryDelay: integer(options.retryDelay, 'retryDelay', 250, 0),
+      fsync: options.fsync ?? true,
+    },
+    netrc: options.netrc ?? true,
+    env,
+  };
+}
+
+/**
+ * A transport for `sftp://` locations on ssh2 (pure JavaScript). Logs in with ssh-agent, private
+ * keys and the URL's password, in that order; checks the server's host key against known_hosts
+ * (or given fingerprints) and refuses an unknown or changed one. Transfers keep several requests
+ * in flight; writes go to a temporary file beside the target (missing directories are created),
+ * renamed over it on `commit` with posix-rename@openssh.com; `abort` removes it. A dropped
+ * connection is reopened with backoff and the transfer resumes where the server left off.
+ *
+ * Paths are absolute on the server (`sftp://host/srv/x.tar` is `/srv/x.tar`); `/~/` starts from
+ * the login directory. Without a user in the URL, netrc's login, else the local user name.
+ *
+ * Errors: `ERR_NOT_FOUND` for a missing file or directory, `ERR_AUTH` for a refused login or an
+ * unknown, changed or revoked host key (the message names its SHA256 fingerprint),
+ * `ERR_PERMISSION` for a refusal by the server, `ERR_INVALID_TARGET` for a directory where a file
+ * is expected, `ERR_ABORTED` when the signal fires, `ERR_IO` for anything else once retries are
+ * spent; messages read `[transport-sftp] <OPERATION> <location.display>: <reason>`, secrets as `***`.
+ *
+ * @example
+ * ```ts
+ * import { createBentoport } from '@bentoport/core';
+ * import { tarFormat } from '@bentoport/format-tar';
+ * import { sftpTransport } from '@bentoport/transport-sftp';
+ *
+ * const bentoport = createBentoport({ formats: [tarFormat()], transports: [sftpTransport()] });
+ * await bentoport.exportBento('iris:latest', 'sftp://deploy@bentos.example.com/srv/bentos/');
+ * ```
+ */
+export function sftpTransport(options: SftpTransportOptions = {}): Transport {
+  const settings = resolveOptions(options);
+  const endpointSettings: EndpointSettings = {
+    netrc: settings.netrc,
+    env: settings.env,
+    defaultUser: (() => {
+      try {
+        return userInfo().username;
+      } catch {
+        return process.env.USER ?? 'root';
+      }
+    })(),
+  };
+  let pool: SshPool | undefined;
+  const connections = (): SshPool => (pool ??= new SshPool(settings.connection));
+
+  async function withConnection<T>(
+    location: Location,
+    operation: string,
+    signal: AbortSignal | undefined,
+    task: (connection: SftpConnection, remotePath: string, endpoint: SftpEndpoint) => Promise<T>,
+  ): Promise<T> {
+    throwIfSignalAborted(signal, operation, location.display);
+    const endpoint = await resolveEndpoint(location, endpointSettings);
+    const connection = await connections().acquire(endpoint, operation, location.display, signal);
+    try {
+      return await task(connection, serverPath(location, connection.home), endpoint);
+    } catch (error) {
+      throw fromSftpError(error, operation, location.display, [endpoint.password ?? '']);
+    } finally {
+      connections().release(connection);
+    }
+  }
+
+  const stat = (location: Location, statOptions: { signal?: AbortSignal } = {}): Promise<TransportStat> =>
+    withConnection(location, 'STAT', statOptions.signal, async ({ sftp }, remotePath) => {
+      const stats = await calls.stat(sftp, remotePath);
+      if (calls.isDirectoryMode(stats.mode)) return { type: 'directory', size: 0, mtime: new Date(stats.mtime * 1000) };
+      return { type: 'file', size: stats.size, mtime: new Date(stats.mtime * 1000), etag: `${stats.size.toString(16)}-${stats.mtime.toString(16)}` };
+    });
+
+  const listDirectory = (location: Location, listOptions: { signal?: AbortSignal } = {}): Promise<TransportListEntry[]> =>
+    withConnection(location, 'LIST', listOptions.signal, async ({ sftp }, remotePath) => {
+      const stats = await calls.stat(sftp, remotePath);
+      if (!calls.isDirectoryMode(stats.mode)) throw sftpFailure('ERR_INVALID_TARGET', 'LIST', location.display, 'a file, not a directory, is at this location');
+      const entries = await calls.readdir(sftp, remotePath);
+      return entries
+        .filter((entry) => entry.filename !== '.' && entry.filename !== '..')
+        .map((entry): TransportListEntry =>
+          calls.isDirectoryMode(entry.attrs.mode)
+            ? { name: entry.filename, type: 'directory', size: 0 }
+            : { name: entry.filename, type: 'file', size: entry.attrs.size },
+        )
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    });
+
+  const remove = (location: Location, deleteOptions: { signal?: AbortSignal } = {}): Promise<void> =>
+    withConnection(location, 'DELETE', deleteOptions.signal, async ({ sftp }, remotePath) => {
+      const stats = await calls.stat(sftp, remotePath);
+      if (calls.isDirectoryMode(stats.mode)) throw sftpFailure('ERR_INVALID_TARGET', 'DELETE', location.display, 'a directory is at this location');
+      await calls.unlink(sftp, remotePath);
+    });
+
+  return {
+    apiVersion: 1,
+    name: 'transport-sftp',
+    protocols: ['sftp'],
+    capabilities: { rangedReads: true, list: true, delete: true, atomicCommit: true, resumableWrites: false },
+    stat,
+    read: async (location, readOptions = {}) =>
+      openSftpReader(connections(), await resolveEndpoint(location, endpointSettings), location, readOptions, settings.transfer),
+    write: async (location, writeOptions = {}) =>
+      openSftpWriter(connections(), await resolveEndpoint(location, endpointSettings), location, writeOptions, settings.transfer),
+    list: listDirectory,
+    delete: remove,
+  };
+}

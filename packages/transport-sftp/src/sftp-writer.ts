@@ -1,0 +1,299 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import {
+  backoffDelay,
+  delayUnlessAborted,
+  writableFinished,
+  type Location,
+  type TransportWriteOptions,
+  type TransportWriter,
+} from '@bentoport/core';
+import * as calls from './sftp-calls.js';
+import { baseNameOf, parentOf, serverPath, type SftpEndpoint } from './sftp-endpoint.js';
+import { abortedFailure, fromSftpError, isTransient, sftpFailure, throwIfSignalAborted } from './sftp-errors.js';
+import type { SftpConnection, SshPool } from './ssh-connection.js';
+
+export interface WriterSettings {
+  chunkSize: number;
+  concurrency: number;
+  highWaterMark: number;
+  retries: number;
+  retryDelay: number;
+  fsync: boolean;
+}
+
+const MAX_BASENAME_IN_TEMP_NAME = 200;
+
+export function temporaryPathFor(target: string): string {
+  const directory = parentOf(target);
+  const name = `.${baseNameOf(target).slice(0, MAX_BASENAME_IN_TEMP_NAME)}.bentoport-${randomBytes(6).toString('hex')}.tmp`;
+  return directory === '/' ? `/${name}` : `${directory}/${name}`;
+}
+
+/** mkdir -p: create each missing directory from the top. */
+async function makeDirectories(connection: SftpConnection, directory: string): Promise<void> {
+  const exists = await calls.stat(connection.sftp, directory).then((stats) => calls.isDirectoryMode(stats.mode), () => false);
+  if (exists || directory === '/') return;
+  await makeDirectories(connection, parentOf(directory));
+  await calls.mkdir(connection.sftp, directory).catch(async (error: unknown) => {
+    // Created meanwhile by someone else is fine.
+    const stats = await calls.stat(connection.sftp, directory).catch(() => undefined);
+    if (stats === undefined || !calls.isDirectoryMode(stats.mode)) throw error;
+  });
+}
+
+/**
+ * Check the target, create missing parent directories (mkdir -p, as FTP and `sftp -p` users
+ * expect), then open a temporary file beside the target. Refusals reject here.
+ */
+export async function openSftpWriter(
+  pool: SshPool,
+  endpoint: SftpEndpoint,
+  location: Location,
+  options: TransportWriteOptions,
+  settings: WriterSettings,
+): Promise<TransportWriter> {
+  const { signal } = options;
+  const { display } = location;
+  const secrets = [endpoint.password ?? ''];
+  throwIfSignalAborted(signal, 'WRITE', display);
+  let opened: { connection: SftpConnection; result: { target: string; temporary: string; handle: Buffer } };
+  try {
+    opened = await pool.run(endpoint, 'WRITE', display, signal, async (connection) => {
+      const target = serverPath(location, connection.home);
+      const existing = await calls.stat(connection.sftp, target).catch(() => undefined);
+      if (target.endsWith('/') || (existing !== undefined && calls.isDirectoryMode(existing.mode))) {
+        throw sftpFailure('ERR_INVALID_TARGET', 'WRITE', display, 'a directory is at this location');
+      }
+      await makeDirectories(connection, parentOf(target));
+      const temporary = temporaryPathFor(target);
+      const handle = await calls.open(connection.sftp, temporary, 'wx');
+      return { target, temporary, handle };
+    }, true);
+  } catch (error) {
+    throw fromSftpError(error, 'WRITE', display, secrets);
+  }
+  const { connection } = opened;
+  const { target, temporary, handle } = opened.result;
+  if (signal?.aborted) {
+    await calls.close(connection.sftp, handle).catch(() => {});
+    await calls.unlink(connection.sftp, temporary).catch(() => {});
+    pool.release(connection);
+    throw abortedFailure('WRITE', display, signal);
+  }
+  return sftpWriter({ pool, endpoint, display, connection, handle, target, temporary, signal, settings });
+}
+
+interface WriterParts {
+  pool: SshPool;
+  endpoint: SftpEndpoint;
+  display: string;
+  connection: SftpConnection;
+  handle: Buffer;
+  target: string;
+  temporary: string;
+  signal: AbortSignal | undefined;
+  settings: WriterSettings;
+}
+
+interface Pending {
+  offset: number;
+  data: Buffer;
+  done: Promise<void>;
+}
+
+function sftpWriter(parts: WriterParts): TransportWriter {
+  const { pool, endpoint, display, target, temporary, signal, settings } = parts;
+  const secrets = [endpoint.password ?? ''];
+  let connection: SftpConnection | undefined = parts.connection;
+  let handle: Buffer | undefined = parts.handle;
+  let state: 'open' | 'committing' | 'committed' | 'aborted' = 'open';
+  let settled: Promise<void> | undefined;
+  let position = 0;
+  /** WRITE requests sent and not yet acknowledged: kept so they can be sent again after a cut. */
+  const inFlight = new Set<Pending>();
+  let failures = 0;
+  let recovering: Promise<void> | undefined;
+
+  function send(offset: number, data: Buffer): Pending {
+    const pending: Pending = { offset, data, done: Promise.resolve() };
+    pending.done = (async () => {
+      for (;;) {
+        if (recovering !== undefined) await recovering;
+        const current = connection;
+        const currentHandle = handle;
+        if (current === undefined || currentHandle === undefined) throw sftpFailure('ERR_IO', 'WRITE', display, 'the connection is closed');
+        try {
+          await calls.write(current.sftp, currentHandle, data, offset);
+          failures = 0;
+          return;
+        } catch (error) {
+          if (state === 'aborted') throw error;
+          recovering ??= recover(error, current).finally(() => {
+            recovering = undefined;
+          });
+          await recovering;
+        }
+      }
+    })();
+    inFlight.add(pending);
+    pending.done.then(() => inFlight.delete(pending), () => {});
+    return pending;
+  }
+
+  /**
+   * Reconnect after a cut and reopen the temporary file without truncating it: every request
+   * still in flight is then sent again at its offset (SFTP writes are positional, so a request
+   * the server did apply is simply rewritten with the same bytes).
+   */
+  async function recover(error: unknown, broken: SftpConnection): Promise<void> {
+    if (connection === broken) {
+      connection = undefined;
+      handle = undefined;
+      pool.discard(broken);
+    }
+    failures++;
+    if (signal?.aborted) throw abortedFailure('WRITE', display, signal);
+    if (!isTransient(error) || failures > settings.retries) throw fromSftpError(error, 'WRITE', display, secrets);
+    await delayUnlessAborted(backoffDelay(failures, { baseMilliseconds: settings.retryDelay }), signal).catch(() => {
+      throw abortedFailure('WRITE', display, signal!);
+    });
+    const fresh = await pool.acquire(endpoint, 'WRITE', display, signal);
+    try {
+      handle = await calls.open(fresh.sftp, temporary, 'r+');
+      connection = fresh;
+    } catch (reopenError) {
+      pool.release(fresh);
+      throw fromSftpError(reopenError, 'WRITE', display, secrets);
+    }
+  }
+
+  /** Resolve once fewer than `limit` requests are in flight; reject if one failed for good. */
+  async function windowBelow(limit: number): Promise<void> {
+    while (inFlight.size >= limit) await Promise.race([...inFlight].map((pending) => pending.done));
+  }
+
+  /** Bytes taken but not sent yet: small chunks (a tar header, a source file) are gathered into full requests. */
+  let gathered: Buffer[] = [];
+  let gatheredBytes = 0;
+
+  async function sendGathered(all: boolean): Promise<void> {
+    while (gatheredBytes >= settings.chunkSize || (all && gatheredBytes > 0)) {
+      await windowBelow(settings.concurrency);
+      if (state === 'aborted') throw sftpFailure('ERR_ABORTED', 'WRITE', display, 'aborted');
+      const joined = gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered);
+      const piece = joined.subarray(0, settings.chunkSize);
+      const rest = joined.subarray(piece.length);
+      gathered = rest.length > 0 ? [rest] : [];
+      gatheredBytes = rest.length;
+      send(position, piece);
+      position += piece.length;
+    }
+  }
+
+  const stream = new Writable({
+    highWaterMark: settings.highWaterMark,
+    write(chunk: Buffer, _encoding, callback) {
+      gathered.push(chunk);
+      gatheredBytes += chunk.length;
+      sendGathered(false).then(
+        () => callback(),
+        (error: unknown) => callback(fromSftpError(error, 'WRITE', display, secrets)),
+      );
+    },
+    final(callback) {
+      (async () => {
+        await sendGathered(true);
+        await windowBelow(1);
+        if (connection === undefined || handle === undefined) throw sftpFailure('ERR_IO', 'WRITE', display, 'the connection is closed');
+        const stats = await calls.fstat(connection.sftp, handle);
+        if (stats.size !== position) throw sftpFailure('ERR_IO', 'WRITE', display, `the server holds ${stats.size} of ${position} bytes`);
+        if (settings.fsync) await calls.fsync(connection.sftp, handle);
+        await calls.close(connection.sftp, handle);
+        handle = undefined;
+      })().then(
+        () => callback(),
+        (error: unknown) => callback(fromSftpError(error, 'WRITE', display, secrets)),
+      );
+    },
+  });
+
+  function onAbort(): void {
+    if (state !== 'open') return;
+    void abortWith(abortedFailure('WRITE', display, signal!));
+  }
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  /** Close and remove the temporary file; never throws. */
+  async function discard(): Promise<void> {
+    await Promise.allSettled([...inFlight].map((pending) => pending.done));
+    const current = connection ?? (await pool.acquire(endpoint, 'WRITE', display).catch(() => undefined));
+    connection = undefined;
+    if (current === undefined) return;
+    if (handle !== undefined) await calls.close(current.sftp, handle).catch(() => {});
+    handle = undefined;
+    await calls.unlink(current.sftp, temporary).catch(() => {});
+    pool.release(current);
+  }
+
+  function abortWith(error?: Error): Promise<void> {
+    state = 'aborted';
+    signal?.removeEventListener('abort', onAbort);
+    stream.destroy(error);
+    settled = discard();
+    return settled;
+  }
+
+  async function commit(): Promise<void> {
+    if (state === 'committed' || state === 'committing') return settled;
+    if (state === 'aborted') {
+      await settled;
+      throw sftpFailure('ERR_ABORTED', 'COMMIT', display, 'the write was aborted');
+    }
+    if (!stream.writableEnded) throw new TypeError(`[transport-sftp] COMMIT ${display}: call stream.end() before commit()`);
+    state = 'committing';
+    settled = finishCommit();
+    return settled;
+  }
+
+  async function finishCommit(): Promise<void> {
+    try {
+      await writableFinished(stream, (errored) => errored ?? sftpFailure('ERR_IO', 'COMMIT', display, 'the stream was destroyed before it finished'));
+      throwIfSignalAborted(signal, 'COMMIT', display);
+      if (connection === undefined) throw sftpFailure('ERR_IO', 'COMMIT', display, 'the connection is closed');
+      await renameOver(connection, temporary, target);
+    } catch (error) {
+      signal?.removeEventListener('abort', onAbort);
+      state = 'aborted';
+      stream.destroy();
+      await discard();
+      throw fromSftpError(error, 'COMMIT', display, secrets);
+    }
+    state = 'committed';
+    signal?.removeEventListener('abort', onAbort);
+    pool.release(connection);
+    connection = undefined;
+  }
+
+  async function abort(): Promise<void> {
+    if (state === 'open') return abortWith();
+    await settled?.catch(() => {});
+  }
+
+  return { stream, commit, abort };
+}
+
+/**
+ * posix-rename@openssh.com replaces the target atomically. Without it, SSH_FXP_RENAME refuses an
+ * existing target, so the old file is removed first (a short window without the file).
+ */
+async function renameOver(connection: SftpConnection, from: string, to: string): Promise<void> {
+  try {
+    await calls.posixRename(connection.sftp, from, to);
+    return;
+  } catch (error) {
+    if ((error as { unsupported?: boolean }).unsupported !== true) throw error;
+  }
+  await calls.unlink(connection.sftp, to).catch(() => {});
+  await calls.rename(connection.sftp, from, to);
+}
