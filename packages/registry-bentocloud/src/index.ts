@@ -1,0 +1,1 @@
+export { bentoCloudRegistry, type BentoCloudRegistryOptions } from './bentocloud-registry.js';

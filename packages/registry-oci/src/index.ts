@@ -1,0 +1,1 @@
+export { ociRegistry, type OciRegistryOptions } from './oci-registry.js';
