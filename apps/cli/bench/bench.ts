@@ -3,7 +3,8 @@
  * seeded, realistic bento (one large float32 weights file and thousands of small sources).
  *
  * Environment: BENCH_SIZE_MB (default 1024), BENCH_SOURCE_FILES (3000), BENCH_RUNS (3),
- * BENCH_FORMATS (tar,gz,zip), BENCH_DIR (scratch parent, default the system temp directory).
+ * BENCH_FTP=1 / BENCH_SFTP=1 (rows over vsftpd / OpenSSH sshd, as root), BENCH_S3=1 (rows over moto S3 beside `aws s3 cp`), BENCH_FORMATS (tar,gz,zip; also bento (tar+xz), bz2, and `format:policy` such as bento:store or
+ * gz:max for a compression policy other than auto), BENCH_DIR (scratch parent, default the system temp directory).
  * The references (GNU tar, Python's shutil) are spawned here only: the product never does.
  */
 import { execFile } from 'node:child_process';
@@ -13,6 +14,9 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { writeSampleBento } from '@bentoport/test-utils';
+import { benchFtpSftp } from './bench-ftp-sftp.js';
+import { benchHttp } from './bench-http.js';
+import { benchS3 } from './bench-s3.js';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -21,7 +25,10 @@ const workerPath = path.join(here, 'bench-worker.js');
 const SIZE_MB = Number(process.env.BENCH_SIZE_MB ?? 1024);
 const SOURCE_FILES = Number(process.env.BENCH_SOURCE_FILES ?? 3000);
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
-const FORMATS = (process.env.BENCH_FORMATS ?? 'tar,gz,zip').split(',').map((format) => format.trim()) as ('tar' | 'gz' | 'zip')[];
+type BenchFormat = 'tar' | 'gz' | 'zip' | 'bento' | 'bz2';
+/** `format` or `format:policy`; the policy (auto when absent) goes to the export. */
+const FORMAT_SPECS = (process.env.BENCH_FORMATS ?? 'tar,gz,zip').split(',').map((spec) => spec.trim());
+const FORMATS = FORMAT_SPECS.map((spec) => spec.split(':')[0]) as BenchFormat[];
 const MIB = 1024 * 1024;
 const RSS_LIMIT_MIB = 200;
 
@@ -105,6 +112,12 @@ async function buildReferenceTree(source: string, target: string): Promise<void>
 
 const fileSize = async (file: string) => (await stat(file)).size;
 
+const hasCommand = async (name: string): Promise<boolean> =>
+  run('sh', ['-c', `command -v ${name}`]).then(
+    () => true,
+    () => false,
+  );
+
 function formatRow(row: Row, payloadBytes: number): string[] {
   const reference = row.reference;
   const speed = reference ? `${(reference.seconds / row.seconds).toFixed(2)}x` : '';
@@ -147,15 +160,17 @@ async function bench(scratch: string): Promise<boolean> {
   await buildReferenceTree(sample.models[0]?.path as string, path.join(tree, 'models', 'bench-model', 'bench1weights001'));
 
   const rows: Row[] = [];
-  const extension = { tar: 'tar', gz: 'tar.gz', zip: 'zip' } as const;
-  for (const format of FORMATS) {
-    console.log(`\n[${format}]`);
+  const extension = { tar: 'tar', gz: 'tar.gz', zip: 'zip', bento: 'bento', bz2: 'tar.bz2' } as const;
+  for (const spec of FORMAT_SPECS) {
+    const format = spec.split(':')[0] as BenchFormat;
+    const policy = spec.split(':')[1];
+    console.log(`\n[${spec}]`);
     const archive = path.join(scratch, `ours.${extension[format]}`);
     const ourExport: Sample[] = [];
     const ourImport: Sample[] = [];
     for (let round = 0; round < RUNS; round++) {
       await rm(archive, { force: true });
-      ourExport.push(await timedWorker(['export', home, sample.bentoTag, archive, format]));
+      ourExport.push(await timedWorker(['export', home, sample.bentoTag, archive, format, ...(policy ? [policy] : [])]));
       const freshHome = path.join(scratch, `import-${round}`);
       ourImport.push(await timedWorker(['import', freshHome, archive, format]));
       await rm(freshHome, { recursive: true, force: true });
@@ -166,32 +181,38 @@ async function bench(scratch: string): Promise<boolean> {
     const references: { tool: string; operation: 'export' | 'import'; sample: () => Promise<Sample> }[] = [];
     const refArchive = path.join(scratch, `reference.${extension[format]}`);
     const extractInto = path.join(scratch, 'reference-extract');
+    // tar with the matching (de)compressor; -I runs xz on every core, pigz (if installed) likewise.
+    const tarCompressors: Record<BenchFormat, string[]> = { tar: [], gz: ['gzip'], zip: [], bento: ['xz -T0'], bz2: ['bzip2'] };
+    if (format === 'gz' && (await hasCommand('pigz'))) tarCompressors.gz.push('pigz');
+    if (format === 'gz' && !(await hasCommand('pigz'))) console.log('  (pigz not installed: apt-get install pigz for the tar -I pigz row)');
     if (format !== 'zip') {
-      const flag = format === 'gz' ? 'czf' : 'cf';
-      references.push({
-        tool: `tar ${flag}`,
-        operation: 'export',
-        sample: async () => {
-          const result = await timedCommand(['tar', flag, refArchive, '-C', tree, '.'], scratch);
-          return { ...result, size: await fileSize(refArchive) };
-        },
-      });
+      const programs = format === 'tar' ? [undefined] : tarCompressors[format];
+      for (const program of programs) {
+        references.push({
+          tool: program === undefined ? 'tar cf' : program === 'gzip' ? 'tar czf' : `tar -I '${program}' cf`,
+          operation: 'export',
+          sample: async () => {
+            const result = await timedCommand(['tar', ...(program === undefined ? [] : ['-I', program]), '-cf', refArchive, '-C', tree, '.'], scratch);
+            return { ...result, size: await fileSize(refArchive) };
+          },
+        });
+      }
     }
-    const shutilFormat = { tar: 'tar', gz: 'gztar', zip: 'zip' }[format];
+    const shutilFormat = { tar: 'tar', gz: 'gztar', zip: 'zip', bento: 'xztar', bz2: 'bztar' }[format];
     references.push({
       tool: `python ${shutilFormat}`,
       operation: 'export',
       sample: () => timedPython(`shutil.make_archive(sys.argv[1], '${shutilFormat}', root_dir=sys.argv[2])`, [path.join(scratch, 'python-reference'), tree]),
     });
     if (format !== 'zip') {
-      const flag = format === 'gz' ? 'xzf' : 'xf';
+      const decompressor = { tar: undefined, gz: 'gzip', zip: undefined, bento: 'xz', bz2: 'bzip2' }[format];
       references.push({
-        tool: `tar ${flag}`,
+        tool: decompressor === undefined ? 'tar xf' : `tar -I ${decompressor} xf`,
         operation: 'import',
         sample: async () => {
           await rm(extractInto, { recursive: true, force: true });
           await mkdir(extractInto);
-          return timedCommand(['tar', flag, archive, '-C', extractInto], scratch);
+          return timedCommand(['tar', ...(decompressor === undefined ? [] : ['-I', decompressor]), '-xf', archive, '-C', extractInto], scratch);
         },
       });
     } else {
@@ -218,11 +239,26 @@ async function bench(scratch: string): Promise<boolean> {
     }
     await rm(archive, { force: true });
     const primary = (operation: 'export' | 'import') => referenceRows.find((row) => row.operation === operation);
-    rows.push({ format, operation: 'export', tool: 'bentoport', ...summarize(ourExport), reference: primary('export') });
+    const label = policy ? `${format}:${policy}` : format;
+    // The headline reference for bento exports is BentoML's own path (Python xztar).
+    const exportReference = format === 'bento' ? referenceRows.find((row) => row.tool === 'python xztar') : primary('export');
+    rows.push({ format: label, operation: 'export', tool: 'bentoport', ...summarize(ourExport), reference: exportReference });
     rows.push(...referenceRows.filter((row) => row.operation === 'export'));
-    rows.push({ format, operation: 'import', tool: 'bentoport', ...summarize(ourImport), reference: primary('import') });
+    rows.push({ format: label, operation: 'import', tool: 'bentoport', ...summarize(ourImport), reference: primary('import') });
     rows.push(...referenceRows.filter((row) => row.operation === 'import'));
   }
+
+  // BENCH_HTTP=1: the same bento over HTTP (nginx WebDAV) beside curl; off by default.
+  const http = process.env.BENCH_HTTP === '1'
+    ? await benchHttp({ scratch, home, tag: sample.bentoTag, tree, formats: FORMATS.filter((format): format is 'tar' | 'gz' | 'zip' => format === 'tar' || format === 'gz' || format === 'zip'), runs: RUNS, timedWorker, timedCommand, summarize })
+    : { rows: [], checks: [] };
+  rows.push(...http.rows);
+  // BENCH_FTP=1 / BENCH_SFTP=1: over vsftpd and OpenSSH beside curl and sftp; off by default.
+  const servers = await benchFtpSftp({ scratch, home, tag: sample.bentoTag, formats: FORMATS, runs: RUNS, timedCommand, summarize });
+  rows.push(...servers.rows);
+  // BENCH_S3=1: export to / import from a moto S3 server beside `aws s3 cp`; off by default.
+  const s3 = await benchS3({ scratch, home, tag: sample.bentoTag, formats: FORMATS, runs: RUNS, timedWorker, timedCommand, summarize });
+  rows.push(...s3.rows);
 
   console.log(`\nPayload ${(payload / MIB).toFixed(1)} MiB (${sample.files} files), median of ${RUNS} run(s); MB/s = payload / wall time; RSS = peak of the process; for tar rows it is the largest of tar and gzip, with a floor of the Python wrapper that forked them (Linux keeps ru_maxrss across exec).\n`);
   printTable(
@@ -230,7 +266,7 @@ async function bench(scratch: string): Promise<boolean> {
     rows.map((row) => formatRow(row, payload)),
   );
 
-  const checks: [string, boolean | undefined][] = [];
+  const checks: [string, boolean | undefined][] = [...http.checks, ...servers.checks, ...s3.checks];
   for (const row of rows.filter((candidate) => candidate.tool === 'bentoport')) {
     checks.push([`${row.format} ${row.operation}: peak RSS ${row.maxRssMiB?.toFixed(0)} MiB < ${RSS_LIMIT_MIB} MiB`, (row.maxRssMiB ?? Infinity) < RSS_LIMIT_MIB]);
   }
@@ -240,6 +276,15 @@ async function bench(scratch: string): Promise<boolean> {
     checks.push([`gz export ${gzExport.seconds.toFixed(2)} s <= tar czf ${tarCzf.seconds.toFixed(2)} s`, gzExport.seconds <= tarCzf.seconds]);
     if (gzExport.size !== undefined && tarCzf.size !== undefined) {
       checks.push([`gz size ${(gzExport.size / tarCzf.size).toFixed(4)}x <= 1.01x tar czf`, gzExport.size <= tarCzf.size * 1.01]);
+    }
+  }
+  // Issue 4's targets for BentoML's native format, when those rows ran.
+  const bentoExport = rows.find((row) => row.tool === 'bentoport' && row.format === 'bento' && row.operation === 'export');
+  const pythonXz = rows.find((row) => row.tool === 'python xztar');
+  if (bentoExport && pythonXz) {
+    checks.push([`bento export ${(pythonXz.seconds / bentoExport.seconds).toFixed(2)}x as fast as python xztar (>= 4x)`, pythonXz.seconds >= 4 * bentoExport.seconds]);
+    if (bentoExport.size !== undefined && pythonXz.size !== undefined) {
+      checks.push([`bento size ${(bentoExport.size / pythonXz.size).toFixed(4)}x <= 1.02x python xztar`, bentoExport.size <= pythonXz.size * 1.02]);
     }
   }
   console.log('');

@@ -57,11 +57,16 @@ describe('errors', () => {
   });
 
   it('never prints a password', async () => {
-    const result = await runCli(['--home', home, 'export', 'sample_service', 'bucket/key.tar', '--protocol', 's3', '--user', 'me', '--passwd', 'S3CR3T-VALUE']);
+    // A closed loopback port as the S3 endpoint: the request fails without leaving the machine.
+    const loopbackS3 = { env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_REGION: 'us-east-1' } };
+    const result = await runCli(
+      ['--home', home, 'export', 'sample_service', 'bucket/key.tar', '--protocol', 's3', '--user', 'me', '--passwd', 'S3CR3T-VALUE'],
+      loopbackS3,
+    );
     expect(result.code).toBe(1);
     expect(result.stderrLines).toHaveLength(1);
     expect(result.stderr).not.toContain('S3CR3T-VALUE');
-    const url = await runCli(['--home', home, 'import', 's3://me:S3CR3T-VALUE@bucket/key.tar']);
+    const url = await runCli(['--home', home, 'import', 's3://me:S3CR3T-VALUE@bucket/key.tar'], loopbackS3);
     expect(url.code).toBe(1);
     expect(url.stderr).not.toContain('S3CR3T-VALUE');
   });

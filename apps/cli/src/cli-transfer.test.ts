@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffTrees, hashTree, hasPython, makeScratchDir, python, removeScratchDirs, writeSampleBento, type SampleBento } from '@bentoport/test-utils';
@@ -168,6 +168,17 @@ describe('--json, --quiet, defaults', () => {
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^sample_service-u432a5xip2dc6ax4\.(gz|tar\.gz)$/);
     expect(result.stdoutLines[0]).toBe(`Bento(tag="${TAG}") exported to ${path.join(scratch, files[0] as string)}.`);
+  });
+
+  it('exports with no format to DIR/ as BentoML does: <name>-<version>.bento (tar+xz)', async () => {
+    const scratch = await makeScratchDir('cli-native');
+    await mkdir(path.join(scratch, 'out'));
+    const result = await runCli(['--home', homeA, 'export', 'sample_service:latest', './out/'], { cwd: scratch });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(await readdir(path.join(scratch, 'out'))).toEqual(['sample_service-u432a5xip2dc6ax4.bento']);
+    const head = (await readFile(path.join(scratch, 'out', 'sample_service-u432a5xip2dc6ax4.bento'))).subarray(0, 6);
+    expect([...head]).toEqual([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
   });
 
   it('exports and imports a model alone', async () => {

@@ -1,5 +1,9 @@
 import { EXIT, main } from './main.js';
 
+// The AWS SDK warns on every run that its 2027 releases will need Node 22. The versions we pin
+// support Node 20, and a one-line-error CLI must not print a paragraph of someone else's notice.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const controller = new AbortController();
 process.on('SIGINT', () => {
   // First Ctrl-C: stop the operation and clean up (temp files, staging). Second: leave now.

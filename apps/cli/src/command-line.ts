@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { PULL_OPTIONS, REGISTRY_OPTIONS } from './registry-options.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -15,7 +16,7 @@ export class UsageError extends Error {
 }
 
 export type Group = 'bentos' | 'models';
-export type CommandName = 'list' | 'get' | 'delete' | 'export' | 'import';
+export type CommandName = 'list' | 'get' | 'delete' | 'export' | 'import' | 'push' | 'pull';
 
 export interface CommandSpec {
   name: CommandName;
@@ -60,6 +61,7 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
       format: { type: 'string' },
       compression: { type: 'string' },
       'checksum-file': { type: 'boolean' },
+      resume: { type: 'boolean' },
       ...TARGET_OPTIONS,
     },
   },
@@ -68,6 +70,8 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     positionals: [1, 1],
     options: { format: { type: 'string' }, sha256: { type: 'string' }, ...TARGET_OPTIONS },
   },
+  push: { name: 'push', positionals: [1, 1], options: REGISTRY_OPTIONS },
+  pull: { name: 'pull', positionals: [1, 1], options: PULL_OPTIONS },
 };
 
 export type OptionValues = Record<string, string | boolean | string[] | undefined>;

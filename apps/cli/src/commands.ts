@@ -17,6 +17,7 @@ import {
 } from '@bentoport/core';
 import { UsageError, type CommandName, type Group, type OptionValues } from './command-line.js';
 import { humanSize, localTime, renderTable, renderYamlList } from './render.js';
+import { runPull, runPush } from './registry-commands.js';
 
 /** The process streams and environment a command runs against. */
 export interface CliIo {
@@ -213,6 +214,7 @@ async function runExport(context: CommandContext, api: KindApi): Promise<void> {
     ...targetOptions(context),
     compression: compression as CompressionPolicy,
     checksumFile: Boolean(context.values['checksum-file']),
+    resume: Boolean(context.values.resume),
     signal: context.signal,
   };
   const result: ExportResult = await api.export(tag, toStdout ? context.io.stdout : out, string(context.values.format), options);
@@ -263,5 +265,15 @@ export async function runCommand(context: CommandContext): Promise<void> {
       return runExport(context, api);
     case 'import':
       return runImport(context, api);
+    case 'push':
+    case 'pull': {
+      const registryContext = {
+        ...context,
+        kind: context.group === 'models' ? ('model' as const) : ('bento' as const),
+        print: (text: string) => status(context, text),
+        printJson: (value: unknown) => printJson(context, value),
+      };
+      return context.command === 'push' ? runPush(registryContext) : runPull(registryContext);
+    }
   }
 }

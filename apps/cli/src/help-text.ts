@@ -1,4 +1,5 @@
 import type { CommandName, Group } from './command-line.js';
+import { REGISTRY_HELP } from './registry-options.js';
 
 const GLOBAL = `Global options:
   --home DIR          BentoML home (default: $BENTOML_HOME, else ~/bentoml)
@@ -25,7 +26,9 @@ Commands:
   delete TAG…              delete bentos
   export TAG [OUT]         write a bento (with its models) to an archive
   import PATH              read a bento archive into the store
-  models list|get|delete|export|import
+  push TAG                 push a bento and its models to a registry (oci://…)
+  pull TAG                 pull a bento (and its missing models) from a registry
+  models list|get|delete|export|import|push|pull
                            the same for models
 
 ${GLOBAL}
@@ -41,6 +44,8 @@ Commands:
   models delete TAG…         delete models (refused while a bento uses them)
   models export TAG [OUT]    write a model to an archive
   models import PATH         read a model archive into the store
+  models push TAG            push a model to a registry
+  models pull TAG            pull a model from a registry
 
 ${GLOBAL}
 `;
@@ -88,6 +93,8 @@ Options:
   --format F             tar, gz, zip, … (the installed formats)
   --compression C        auto (default), max or store
   --checksum-file        also write <archive>.sha256 beside the archive
+  --resume               continue an interrupted upload to the same URL (S3), and keep
+                         this one's parts if it fails
 
 ${TARGET}
 `;
@@ -103,6 +110,28 @@ Options:
                          (default: <archive>.sha256 beside the file, when there is one)
 
 ${TARGET}
+`;
+    case 'push':
+      return `Usage: ${prefix} push TAG [options]
+
+Push a ${item} to a registry${group === 'models' ? '' : ', its models first (each skipped when the registry has it)'}.
+TAG may be name:latest or a version prefix. A version the registry already holds is skipped
+with a notice unless --force.
+
+${REGISTRY_HELP}
+`;
+    case 'pull':
+      return `Usage: ${prefix} pull TAG [options]
+
+Pull ${item === 'bento' ? 'a bento' : 'a model'} from a registry into the store. The local store is checked first;
+TAG needs an explicit version when it is not there. Every byte is verified before it enters
+the store.${group === 'models' ? '' : `
+Unlike BentoML (which needs --with-models), the bento's models missing from the model
+store are pulled too; --without-models pulls the bento alone.`}
+
+${REGISTRY_HELP}${group === 'models' ? '' : `
+  --with-models          pull the missing models (the default; accepted for BentoML users)
+  --without-models       pull the bento only`}
 `;
   }
 }

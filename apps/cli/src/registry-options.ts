@@ -1,0 +1,26 @@
+/** Options of `push` and `pull` (bentos and models). */
+export const REGISTRY_OPTIONS = {
+  registry: { type: 'string' },
+  context: { type: 'string' },
+  force: { type: 'boolean', short: 'f' },
+  'plain-http': { type: 'boolean' },
+  insecure: { type: 'boolean' },
+} as const;
+
+export const PULL_OPTIONS = {
+  ...REGISTRY_OPTIONS,
+  'with-models': { type: 'boolean' },
+  'without-models': { type: 'boolean' },
+} as const;
+
+export const REGISTRY_HELP = `Registry options:
+  --registry URL         where to push or pull: oci://HOST[:PORT]/REPOSITORY or
+                         bentocloud[://CONTEXT] (default: $BENTOPORT_REGISTRY, else 'registry:' in
+                         ~/.config/bentoport/config.yaml, else BentoCloud when $BENTOML_HOME/.yatai.yaml
+                         exists or BENTO_CLOUD_API_KEY is set)
+  --context NAME         BentoCloud context of .yatai.yaml (default: $BENTOML_CLOUD_CONTEXT, else
+                         the current context)
+  -f, --force            push/pull even when the other side has this version; a pull
+                         replaces only this version, once the new copy is verified
+  --plain-http           talk HTTP, not HTTPS, to a registry that is not on loopback
+  --insecure             do not verify the registry's TLS certificate`;
