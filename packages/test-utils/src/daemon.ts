@@ -63,3 +63,18 @@ export async function waitForBanner(port: number, prefix: string, daemon: Daemon
   }
   throw new Error(`no '${prefix}' banner on 127.0.0.1:${port} within ${timeout} ms (${lastError}): ${daemon.output()}`);
 }
+
+/**
+ * Start a server and resolve once every port in `ports` accepts connections (at most `timeout`
+ * ms each); a server that fails to come up is stopped and the error carries its output.
+ */
+export async function startDaemonOnPorts(command: string, args: string[], ports: number[], timeout = 10_000): Promise<Daemon> {
+  const daemon = startDaemon(command, args);
+  try {
+    for (const port of ports) await waitForBanner(port, '', daemon, timeout);
+  } catch (error) {
+    await daemon.stop();
+    throw error;
+  }
+  return daemon;
+}

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { freePort, startDaemon, type Daemon } from './daemon.js';
+import { freePort, startDaemonOnPorts, type Daemon } from '@bentoport/test-utils';
 import { startTokenFront, type TokenFront } from './token-front.js';
 
 /** What the tests receive through `inject('oci')`. */
@@ -62,7 +62,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     mkdirSync(data, { recursive: true });
     const config = path.join(scratch, name, 'config.yml');
     writeFileSync(config, registryConfig(data, port, auth));
-    daemons.push(await startDaemon(`registry-${name}`, registry as string, ['serve', config], [port]));
+    daemons.push(await startDaemonOnPorts(registry as string, ['serve', config], [port]));
     return data;
   };
   try {

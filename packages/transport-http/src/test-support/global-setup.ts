@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { freePort, startDaemon, type Daemon } from './daemon.js';
+import { freePort, startDaemonOnPorts, type Daemon } from '@bentoport/test-utils';
 
 /** What the tests receive through `inject('http')`. */
 export interface HttpServers {
@@ -122,8 +122,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   writeFileSync(path.join(scratch, 'tinyproxy.conf'), tinyproxyConfig(scratch, proxyPort));
   writeFileSync(path.join(scratch, 'tinyproxy.log'), '');
   try {
-    daemons.push(await startDaemon('nginx', nginx as string, ['-c', path.join(scratch, 'nginx.conf')], [ports.dav, ports.tls, ports.plain]));
-    daemons.push(await startDaemon('tinyproxy', tinyproxy as string, ['-d', '-c', path.join(scratch, 'tinyproxy.conf')], [proxyPort]));
+    daemons.push(await startDaemonOnPorts(nginx as string, ['-c', path.join(scratch, 'nginx.conf')], [ports.dav, ports.tls, ports.plain]));
+    daemons.push(await startDaemonOnPorts(tinyproxy as string, ['-d', '-c', path.join(scratch, 'tinyproxy.conf')], [proxyPort]));
   } catch (error) {
     await Promise.all(daemons.map((daemon) => daemon.stop()));
     throw error;
