@@ -7,3 +7,4 @@ export { pyyamlDump, type YamlValue } from './pyyaml-dump.js';
 export { startDaemon, startDaemonOnPorts, waitForBanner, type Daemon } from './daemon.js';
 export { freePort, freePortRange } from './free-port.js';
 export { ensureLocalUser, rootRequirement } from './local-user.js';
+export { startCountingProxy, type CountingProxy, type CountingProxyOptions, type CutOptions } from './counting-proxy.js';

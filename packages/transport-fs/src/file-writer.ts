@@ -3,8 +3,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { writableFinished, type Location, type TransportWriteOptions, type TransportWriter } from '@bentoport/core';
-import { abortedFailure, fromSystemError, fsFailure, localPath, throwIfSignalAborted } from './fs-errors.js';
+import { twoPhaseWriter, type Location, type TransportWriteOptions, type TransportWriter } from '@bentoport/core';
+import { abortedFailure, COMPONENT, fromSystemError, fsFailure, localPath, throwIfSignalAborted } from './fs-errors.js';
 
 /** Keeps `.<basename>.bentoport-<12 hex>.tmp` within the usual 255-byte name limit. */
 const MAX_BASENAME_IN_TEMP_NAME = 200;
@@ -102,8 +102,6 @@ interface FileWriterParts {
 function fileWriter(parts: FileWriterParts): TransportWriter {
   const { location, target, temporary, handle, signal, settings } = parts;
   let position = 0;
-  let state: 'open' | 'committing' | 'committed' | 'aborted' = 'open';
-  let settled: Promise<void> | undefined;
 
   const stream = new Writable({
     highWaterMark: settings.highWaterMark,
@@ -127,62 +125,21 @@ function fileWriter(parts: FileWriterParts): TransportWriter {
     },
   });
 
-  function onAbort(): void {
-    if (state !== 'open') return;
-    // Destroy with the coded error so a pipeline into this stream rejects with ERR_ABORTED.
-    void abortWith(abortedFailure('WRITE', location, signal!));
-  }
-  signal?.addEventListener('abort', onAbort, { once: true });
-
-  function abortWith(error?: Error): Promise<void> {
-    state = 'aborted';
-    signal?.removeEventListener('abort', onAbort);
-    stream.destroy(error);
-    settled = discard(handle, temporary);
-    return settled;
-  }
-
-  async function commit(): Promise<void> {
-    if (state === 'committed' || state === 'committing') return settled;
-    if (state === 'aborted') {
-      await settled;
-      throw fsFailure('ERR_ABORTED', 'COMMIT', location, 'the write was aborted');
-    }
-    if (!stream.writableEnded) throw new TypeError(`[transport-fs] COMMIT ${location.display}: call stream.end() before commit()`);
-    state = 'committing';
-    settled = finishCommit();
-    return settled;
-  }
-
-  async function finishCommit(): Promise<void> {
-    try {
-      await whenFinished(stream, location);
+  return twoPhaseWriter({
+    stream,
+    component: COMPONENT,
+    operation: 'WRITE',
+    display: location.display,
+    signal,
+    async finish() {
       if (settings.fsync) await handle.sync();
       await handle.close();
       // The last moment to honour the signal: after the rename the write is visible.
       throwIfSignalAborted(signal, 'COMMIT', location);
       await rename(temporary, target);
-    } catch (error) {
-      signal?.removeEventListener('abort', onAbort);
-      state = 'aborted';
-      stream.destroy();
-      await discard(handle, temporary);
-      throw fromSystemError(error, 'COMMIT', location);
-    }
-    state = 'committed';
-    signal?.removeEventListener('abort', onAbort);
-    if (settings.fsync) await syncDirectory(path.dirname(target));
-  }
-
-  async function abort(): Promise<void> {
-    if (state === 'open') return abortWith();
-    // Aborting during or after a commit changes nothing, and still never throws.
-    await settled?.catch(() => {});
-  }
-
-  return { stream, commit, abort };
-}
-
-function whenFinished(stream: Writable, location: Location): Promise<void> {
-  return writableFinished(stream, (errored) => errored ?? fsFailure('ERR_IO', 'COMMIT', location, 'the stream was destroyed before it finished'));
+    },
+    discard: () => discard(handle, temporary),
+    commitFailure: (error) => fromSystemError(error, 'COMMIT', location),
+    committed: () => (settings.fsync ? syncDirectory(path.dirname(target)) : undefined),
+  });
 }

@@ -3,8 +3,7 @@ import { Readable, Writable } from 'node:stream';
 import {
   backoffDelay,
   delayUnlessAborted,
-  writableFinished,
-  type BentoportError,
+  twoPhaseWriter,
   type Location,
   type TransportWriteOptions,
   type TransportWriter,
@@ -12,7 +11,7 @@ import {
 import { FTPError, type Client } from 'basic-ftp';
 import type { ConnectionPool, FtpConnection } from './connection-pool.js';
 import { baseNameOf, parentOf, serverPath, type FtpEndpoint } from './ftp-endpoint.js';
-import { abortedFailure, fromFtpError, ftpFailure, isTransient, throwIfSignalAborted } from './ftp-errors.js';
+import { abortedFailure, COMPONENT, fromFtpError, ftpFailure, isTransient, throwIfSignalAborted } from './ftp-errors.js';
 import { isDirectory, makeDirectories } from './remote-file.js';
 
 export interface WriterSettings {
@@ -135,8 +134,8 @@ function ftpWriter(parts: WriterParts): TransportWriter {
   const { pool, endpoint, display, target, temporary, signal, settings } = parts;
   const secrets = endpoint.secrets;
   let connection: FtpConnection | undefined = parts.connection;
-  let state: 'open' | 'committing' | 'committed' | 'aborted' = 'open';
-  let settled: Promise<void> | undefined;
+  /** Set when the write is being discarded: the transfer then stops quietly. */
+  let discarding = false;
   const resumeBuffer = new ResumeBuffer(settings.resumeBufferBytes);
   let accepted = 0;
   let ended = false;
@@ -176,7 +175,7 @@ function ftpWriter(parts: WriterParts): TransportWriter {
       try {
         connection ??= await pool.connect(endpoint, 'STOR', display, signal);
         await store(connection.client, attempt, temporary, offset);
-        if (state === 'aborted') return;
+        if (discarding) return;
         // The server closed the upload (226) although we had not ended: it lost the connection.
         if (!ended) throw ftpFailure('ERR_IO', 'STOR', display, 'the server ended the upload early', secrets, undefined);
         return;
@@ -184,7 +183,7 @@ function ftpWriter(parts: WriterParts): TransportWriter {
         attempt.destroy();
         connection?.client.close();
         connection = undefined;
-        if (state === 'aborted') return;
+        if (discarding) return;
         if (signal?.aborted) throw abortedFailure('STOR', display, signal);
         const failure = fromFtpError(error, 'STOR', display, secrets);
         const transient = isTransient(error) || (failure.code === 'ERR_IO' && !(error instanceof FTPError));
@@ -232,17 +231,12 @@ function ftpWriter(parts: WriterParts): TransportWriter {
     },
   });
   transfer.catch((error: unknown) => {
-    if (state === 'open' && !stream.destroyed) stream.destroy(error as Error);
+    if (writer.state === 'open' && !stream.destroyed) stream.destroy(error as Error);
   });
-
-  function onAbort(): void {
-    if (state !== 'open') return;
-    void abortWith(abortedFailure('STOR', display, signal!));
-  }
-  signal?.addEventListener('abort', onAbort, { once: true });
 
   /** Stop the transfer and remove the temporary file; never throws. */
   async function discard(): Promise<void> {
+    discarding = true;
     source?.destroy();
     connection?.client.close();
     connection = undefined;
@@ -252,29 +246,13 @@ function ftpWriter(parts: WriterParts): TransportWriter {
     }).catch(() => {});
   }
 
-  function abortWith(error?: Error): Promise<void> {
-    state = 'aborted';
-    signal?.removeEventListener('abort', onAbort);
-    stream.destroy(error);
-    settled = discard();
-    return settled;
-  }
-
-  async function commit(): Promise<void> {
-    if (state === 'committed' || state === 'committing') return settled;
-    if (state === 'aborted') {
-      await settled;
-      throw ftpFailure('ERR_ABORTED', 'COMMIT', display, 'the write was aborted');
-    }
-    if (!stream.writableEnded) throw new TypeError(`[transport-ftp] COMMIT ${display}: call stream.end() before commit()`);
-    state = 'committing';
-    settled = finishCommit();
-    return settled;
-  }
-
-  async function finishCommit(): Promise<void> {
-    try {
-      await writableFinished(stream, (errored) => errored ?? ftpFailure('ERR_IO', 'COMMIT', display, 'the stream was destroyed before it finished'));
+  const writer = twoPhaseWriter({
+    stream,
+    component: COMPONENT,
+    operation: 'STOR',
+    display,
+    signal,
+    async finish() {
       await transfer;
       throwIfSignalAborted(signal, 'COMMIT', display);
       await pool.run(endpoint, 'COMMIT', display, signal, async ({ client }) => {
@@ -282,25 +260,15 @@ function ftpWriter(parts: WriterParts): TransportWriter {
         if (stored !== accepted) throw ftpFailure('ERR_IO', 'COMMIT', display, `the server stored ${stored} of ${accepted} bytes`, secrets);
         await renameOver(client, temporary, target);
       });
-    } catch (error) {
-      signal?.removeEventListener('abort', onAbort);
-      state = 'aborted';
-      stream.destroy();
-      await discard();
-      throw fromFtpError(error as BentoportError, 'COMMIT', display, secrets);
-    }
-    state = 'committed';
-    signal?.removeEventListener('abort', onAbort);
-    if (connection !== undefined) pool.release(connection);
-    connection = undefined;
-  }
-
-  async function abort(): Promise<void> {
-    if (state === 'open') return abortWith();
-    await settled?.catch(() => {});
-  }
-
-  return { stream, commit, abort };
+    },
+    discard,
+    commitFailure: (error) => fromFtpError(error, 'COMMIT', display, secrets),
+    committed() {
+      if (connection !== undefined) pool.release(connection);
+      connection = undefined;
+    },
+  });
+  return writer;
 }
 
 /**

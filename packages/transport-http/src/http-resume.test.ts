@@ -2,15 +2,22 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { isBentoportError } from '@bentoport/core';
+import { startCountingProxy, type CountingProxy } from '@bentoport/test-utils';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { httpTransport } from './http-transport.js';
-import { startCountingProxy } from './test-support/counting-proxy.js';
 import { patternBytes, readAll } from './test-support/helpers.js';
 import { httpLocation, uniqueName } from './test-support/locations.js';
 import { startRecordingServer, type RecordingServer } from './test-support/node-server.js';
 
 const servers = inject('http');
 const MiB = 1024 * 1024;
+
+/** A proxy to nginx that delivers exactly `bytes` of the download, then ends it cleanly. */
+async function cuttingProxy(bytes: number, onCut?: () => void): Promise<CountingProxy> {
+  const proxy = await startCountingProxy({ targetPort: servers.davPort });
+  proxy.cutAfter(bytes, { direction: 'down', how: 'end', onCut });
+  return proxy;
+}
 
 describe.skipIf(servers.skip !== undefined)('resuming a dropped download (nginx behind a counting TCP proxy)', () => {
   const directory = uniqueName('resume');
@@ -23,15 +30,15 @@ describe.skipIf(servers.skip !== undefined)('resuming a dropped download (nginx 
   });
 
   it('resumes from the last good byte after a cut, re-sending under 5% of the bytes, byte-identical', async () => {
-    const proxy = await startCountingProxy({ targetPort: servers.davPort, cutAfterBytes: 6 * MiB });
+    const proxy = await cuttingProxy(6 * MiB);
     try {
       const transport = httpTransport({ retryDelay: 20 });
       const data = await readAll(await transport.read(httpLocation('http', `127.0.0.1:${proxy.port}`, `/${directory}/big.bin`)));
-      expect(proxy.cut()).toBe(true);
-      expect(proxy.connections()).toBe(2);
+      expect(proxy.cuts).toBe(1);
+      expect(proxy.connections).toBe(2);
       expect(data.length).toBe(size);
       expect(data.equals(original)).toBe(true);
-      const resent = proxy.bytesDown() - size;
+      const resent = proxy.bytesDown - size;
       expect(resent).toBeGreaterThan(0);
       expect(resent / size).toBeLessThan(0.05);
     } finally {
@@ -40,13 +47,13 @@ describe.skipIf(servers.skip !== undefined)('resuming a dropped download (nginx 
   });
 
   it('resumes a ranged read and still stops at its end', async () => {
-    const proxy = await startCountingProxy({ targetPort: servers.davPort, cutAfterBytes: 2 * MiB });
+    const proxy = await cuttingProxy(2 * MiB);
     try {
       const transport = httpTransport({ retryDelay: 20 });
       const start = 1_000_001;
       const end = start + 5 * MiB;
       const data = await readAll(await transport.read(httpLocation('http', `127.0.0.1:${proxy.port}`, `/${directory}/big.bin`), { start, end }));
-      expect(proxy.cut()).toBe(true);
+      expect(proxy.cuts).toBe(1);
       expect(data.equals(original.subarray(start, end))).toBe(true);
     } finally {
       await proxy.close();
@@ -56,11 +63,7 @@ describe.skipIf(servers.skip !== undefined)('resuming a dropped download (nginx 
   it('detects an object replaced mid-download (new ETag) with ERR_CORRUPT_ARCHIVE instead of joining two versions', async () => {
     const file = path.join(servers.davRoot, directory, 'replaced.bin');
     writeFileSync(file, original);
-    const proxy = await startCountingProxy({
-      targetPort: servers.davPort,
-      cutAfterBytes: 3 * MiB,
-      onCut: () => writeFileSync(file, patternBytes(size + 1, 2)),
-    });
+    const proxy = await cuttingProxy(3 * MiB, () => writeFileSync(file, patternBytes(size + 1, 2)));
     try {
       const stream = await httpTransport({ retryDelay: 20 }).read(httpLocation('http', `127.0.0.1:${proxy.port}`, `/${directory}/replaced.bin`));
       const error = await readAll(stream).then(() => undefined, (caught: unknown) => caught);
@@ -72,7 +75,7 @@ describe.skipIf(servers.skip !== undefined)('resuming a dropped download (nginx 
   });
 
   it('gives up after `retries` failed resumes with ERR_IO', async () => {
-    const proxy = await startCountingProxy({ targetPort: servers.davPort, cutAfterBytes: MiB });
+    const proxy = await cuttingProxy(MiB);
     const stream = await httpTransport({ retryDelay: 20, retries: 2 }).read(httpLocation('http', `127.0.0.1:${proxy.port}`, `/${directory}/big.bin`));
     // Nothing listens on the proxy's port any more: every resume fails to connect.
     await proxy.close();

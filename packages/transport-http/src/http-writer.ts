@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
-import { writableFinished, type TransportWriteOptions, type TransportWriter } from '@bentoport/core';
+import { twoPhaseWriter, type TransportWriteOptions, type TransportWriter } from '@bentoport/core';
 import type { BentoportError } from '@bentoport/core';
 import type { HttpClient, HttpResponse } from './http-client.js';
-import { abortedFailure, httpFailure, networkFailure, statusFailure, throwIfSignalAborted } from './http-errors.js';
+import { COMPONENT, httpFailure, networkFailure, statusFailure, throwIfSignalAborted } from './http-errors.js';
 import { baseName, displayUrl, parentUrl, siblingUrl, type RequestTarget } from './request-target.js';
 import { ensureCollection, moveResource } from './webdav.js';
 
@@ -93,8 +93,6 @@ function httpWriter(parts: WriterParts): TransportWriter {
   const { client, target, putUrl, webdav, sizeHint, signal, settings } = parts;
   const display = target.display;
   const cancel = new AbortController();
-  let state: 'open' | 'committing' | 'committed' | 'aborted' = 'open';
-  let settled: Promise<void> | undefined;
   let failure: Error | undefined;
   let waiting: ((error?: Error | null) => void) | undefined;
   let held: Buffer | undefined;
@@ -136,13 +134,13 @@ function httpWriter(parts: WriterParts): TransportWriter {
     request.then(
       async (response) => {
         // An answer before the body was complete is a refusal (401, 403, 411, 413, …).
-        if (!bodyEnded && state === 'open' && (response.status < 200 || response.status >= 300)) {
+        if (!bodyEnded && writer.state === 'open' && (response.status < 200 || response.status >= 300)) {
           await response.body.dump().catch(() => {});
           fail(putStatusFailure(response.status, display, sizeHint !== undefined));
         }
       },
       (error: unknown) => {
-        if (state === 'open') fail(networkFailure(error, 'PUT', display, signal));
+        if (writer.state === 'open') fail(networkFailure(error, 'PUT', display, signal));
       },
     );
   }
@@ -177,12 +175,6 @@ function httpWriter(parts: WriterParts): TransportWriter {
   const deferred = !webdav && sizeHint === 0;
   if (!deferred) startRequest(body);
 
-  function onAbort(): void {
-    if (state !== 'open') return;
-    void abortWith(abortedFailure('PUT', display, signal as AbortSignal));
-  }
-  signal?.addEventListener('abort', onAbort, { once: true });
-
   async function removeTemporary(): Promise<void> {
     if (!webdav) return;
     try {
@@ -213,24 +205,27 @@ function httpWriter(parts: WriterParts): TransportWriter {
     await request.then((response) => response.body.dump(), () => {}).catch(() => {});
   }
 
-  function abortWith(error?: Error): Promise<void> {
-    state = 'aborted';
-    signal?.removeEventListener('abort', onAbort);
-    if (error !== undefined) fail(error);
-    else {
-      failure ??= httpFailure('ERR_ABORTED', 'PUT', display, 'the write was aborted');
-      stream.destroy();
-    }
-    settled = settleRequest().then(removeTemporary);
-    return settled;
+  /**
+   * Refuse further writes, then end the PUT (waiting for the server's answer to a complete body,
+   * so DELETE comes after it) and delete the temporary resource. Never throws.
+   */
+  async function discard(reason?: unknown): Promise<void> {
+    failure ??= reason instanceof Error ? reason : httpFailure('ERR_ABORTED', 'PUT', display, 'the write was aborted', reason);
+    const callback = waiting;
+    waiting = undefined;
+    callback?.(failure);
+    await settleRequest();
+    await removeTemporary();
   }
 
-  async function finishCommit(): Promise<void> {
-    try {
-      await writableFinished(stream, (errored) => errored ?? httpFailure('ERR_IO', 'COMMIT', display, 'the stream was destroyed before it finished'));
+  const writer = twoPhaseWriter({
+    stream,
+    component: COMPONENT,
+    operation: 'PUT',
+    display,
+    signal,
+    async finish() {
       if (failure !== undefined) throw failure;
-      // The last moment to honour the signal: what follows makes the bytes visible.
-      throwIfSignalAborted(signal, 'COMMIT', display);
       if (deferred) {
         bodyEnded = true;
         startRequest('');
@@ -255,35 +250,10 @@ function httpWriter(parts: WriterParts): TransportWriter {
         throwIfSignalAborted(signal, 'COMMIT', display);
         await moveResource(client, target, putUrl, signal);
       }
-    } catch (error) {
-      signal?.removeEventListener('abort', onAbort);
-      state = 'aborted';
-      stream.destroy();
-      cancel.abort();
-      await removeTemporary();
-      throw networkFailure(error, 'COMMIT', displayUrl(target.url, target.credentials?.user), signal);
-    }
-    state = 'committed';
-    signal?.removeEventListener('abort', onAbort);
-    settings.onCommitted();
-  }
-
-  async function commit(): Promise<void> {
-    if (state === 'committed' || state === 'committing') return settled;
-    if (state === 'aborted') {
-      await settled?.catch(() => {});
-      throw httpFailure('ERR_ABORTED', 'COMMIT', display, 'the write was aborted');
-    }
-    if (!stream.writableEnded) throw new TypeError(`[transport-http] COMMIT ${display}: call stream.end() before commit()`);
-    state = 'committing';
-    settled = finishCommit();
-    return settled;
-  }
-
-  async function abort(): Promise<void> {
-    if (state === 'open') return abortWith();
-    await settled?.catch(() => {});
-  }
-
-  return { stream, commit, abort };
+    },
+    discard,
+    commitFailure: (error) => networkFailure(error, 'COMMIT', displayUrl(target.url, target.credentials?.user), signal),
+    committed: () => settings.onCommitted(),
+  });
+  return writer;
 }

@@ -10,12 +10,12 @@ import {
   type CompletedPart,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { writableFinished, type Location, type TransportWriteOptions, type TransportWriter } from '@bentoport/core';
+import { twoPhaseWriter, type Location, type TransportWriteOptions, type TransportWriter } from '@bentoport/core';
 import { withRetries } from './retry.js';
 import { MAX_PARTS, partSizeFor } from './part-size.js';
 import { findUnfinishedUpload, partMatches, type UnfinishedUpload } from './unfinished-upload.js';
 import { resolveTarget, type S3Context, type S3Settings } from './s3-context.js';
-import { abortedFailure, errorNameOf, fromS3Error, s3Failure, throwIfSignalAborted } from './s3-errors.js';
+import { COMPONENT, errorNameOf, fromS3Error, s3Failure, throwIfSignalAborted } from './s3-errors.js';
 import type { S3Target } from './s3-location.js';
 
 /** The write options (`resume` included). */
@@ -95,8 +95,6 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
   let nextPart = 1;
   let smallBody: Buffer | undefined;
   let failure: Error | undefined;
-  let state: 'open' | 'committing' | 'committed' | 'aborted' = 'open';
-  let settled: Promise<void> | undefined;
 
   /** Take exactly `length` bytes off the front of what is pending, in one buffer. */
   function take(length: number): Buffer {
@@ -176,7 +174,7 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
       (error: unknown) => {
         inFlight.delete(running);
         // Destroying the stream makes the pipeline feeding it reject now, not at the next write.
-        if (state === 'open') stream.destroy(fail(error));
+        if (writer.state === 'open') stream.destroy(fail(error));
         else fail(error);
       },
     );
@@ -228,12 +226,6 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
     },
   });
 
-  function onAbort(): void {
-    if (state !== 'open') return;
-    void abortWith(abortedFailure(OPERATION, location, signal));
-  }
-  signal?.addEventListener('abort', onAbort, { once: true });
-
   /** Cancel what is in flight, then remove the upload (unless it is kept for a resume). Never throws. */
   async function cleanUp(): Promise<void> {
     requests.abort(new Error('the write was aborted'));
@@ -243,19 +235,14 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
     if (id !== undefined) await abortUpload(client, Bucket, Key, id);
   }
 
-  function abortWith(error?: Error): Promise<void> {
-    state = 'aborted';
-    signal?.removeEventListener('abort', onAbort);
-    stream.destroy(error);
-    settled = cleanUp();
-    return settled;
-  }
-
-  async function finishCommit(): Promise<void> {
-    try {
-      await writableFinished(stream, (errored) => errored ?? s3Failure('ERR_IO', OPERATION, location, 'the stream was destroyed before it finished'));
-      // The last moment to honour the signal: after this request the object is visible.
-      throwIfSignalAborted(signal, OPERATION, location);
+  const writer = twoPhaseWriter({
+    stream,
+    component: COMPONENT,
+    operation: OPERATION,
+    display: location.display,
+    signal,
+    // After this request the object is visible.
+    async finish() {
       const commitRetry = { ...retry, signal };
       if (smallBody !== undefined) {
         const body = smallBody;
@@ -275,36 +262,12 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
           commitRetry,
         );
       }
-    } catch (error) {
-      signal?.removeEventListener('abort', onAbort);
-      state = 'aborted';
-      stream.destroy();
-      await cleanUp();
-      throw fromS3Error(error, OPERATION, location, signal);
-    }
-    state = 'committed';
-    signal?.removeEventListener('abort', onAbort);
-  }
-
-  async function commit(): Promise<void> {
-    if (state === 'committed' || state === 'committing') return settled;
-    if (state === 'aborted') {
-      await settled?.catch(() => {});
-      throw s3Failure('ERR_ABORTED', OPERATION, location, 'the write was aborted');
-    }
-    if (!stream.writableEnded) throw new TypeError(`[transport-s3] COMMIT ${location.display}: call stream.end() before commit()`);
-    state = 'committing';
-    settled = finishCommit();
-    return settled;
-  }
-
-  async function abort(): Promise<void> {
-    if (state === 'open') return abortWith();
-    // Aborting during or after a commit changes nothing, and still never throws.
-    await settled?.catch(() => {});
-  }
-
-  return { stream, commit, abort, resumed };
+    },
+    // With `resume`, a failed or aborted write keeps its multipart upload for the next run.
+    discard: cleanUp,
+    commitFailure: (error) => fromS3Error(error, OPERATION, location, signal),
+  });
+  return { stream, commit: writer.commit, abort: writer.abort, resumed };
 }
 
 /**

@@ -6,10 +6,9 @@ import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createBentoport, isBentoportError, type Location, type Transport } from '@bentoport/core';
 import { tarFormat } from '@bentoport/format-tar';
-import { hashTree, makeScratchDir, removeScratchDirs, writeSampleBento } from '@bentoport/test-utils';
+import { hashTree, makeScratchDir, removeScratchDirs, startCountingProxy, writeSampleBento, type CountingProxy } from '@bentoport/test-utils';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sftpTransport } from './sftp-transport.js';
-import { startCountingProxy, type CountingProxy } from './test-support/counting-proxy.js';
 import { makeUserDirectory, serverUrl, urlLocation } from './test-support/locations.js';
 
 const servers = inject('sftp');
@@ -146,7 +145,7 @@ describe.skipIf(servers.skip !== undefined)(`sftpTransport against OpenSSH${serv
   describe('a connection cut mid-transfer, through a counting proxy', () => {
     let proxy: CountingProxy;
     beforeAll(async () => {
-      proxy = await startCountingProxy(servers.port);
+      proxy = await startCountingProxy({ targetPort: servers.port });
     });
     afterAll(() => proxy.close());
     const size = 48 * MiB;

@@ -3,14 +3,14 @@ import { Writable } from 'node:stream';
 import {
   backoffDelay,
   delayUnlessAborted,
-  writableFinished,
+  twoPhaseWriter,
   type Location,
   type TransportWriteOptions,
   type TransportWriter,
 } from '@bentoport/core';
 import * as calls from './sftp-calls.js';
 import { baseNameOf, parentOf, serverPath, type SftpEndpoint } from './sftp-endpoint.js';
-import { abortedFailure, fromSftpError, isTransient, sftpFailure, throwIfSignalAborted } from './sftp-errors.js';
+import { abortedFailure, COMPONENT, fromSftpError, isTransient, sftpFailure, throwIfSignalAborted } from './sftp-errors.js';
 import type { SftpConnection, SshPool } from './ssh-connection.js';
 
 export interface WriterSettings {
@@ -107,8 +107,6 @@ function sftpWriter(parts: WriterParts): TransportWriter {
   const secrets = [endpoint.password ?? ''];
   let connection: SftpConnection | undefined = parts.connection;
   let handle: Buffer | undefined = parts.handle;
-  let state: 'open' | 'committing' | 'committed' | 'aborted' = 'open';
-  let settled: Promise<void> | undefined;
   let position = 0;
   /** WRITE requests sent and not yet acknowledged: kept so they can be sent again after a cut. */
   const inFlight = new Set<Pending>();
@@ -128,7 +126,7 @@ function sftpWriter(parts: WriterParts): TransportWriter {
           failures = 0;
           return;
         } catch (error) {
-          if (state === 'aborted') throw error;
+          if (writer.state === 'aborted') throw error;
           recovering ??= recover(error, current).finally(() => {
             recovering = undefined;
           });
@@ -180,7 +178,7 @@ function sftpWriter(parts: WriterParts): TransportWriter {
   async function sendGathered(all: boolean): Promise<void> {
     while (gatheredBytes >= settings.chunkSize || (all && gatheredBytes > 0)) {
       await windowBelow(settings.concurrency);
-      if (state === 'aborted') throw sftpFailure('ERR_ABORTED', 'WRITE', display, 'aborted');
+      if (writer.state === 'aborted') throw sftpFailure('ERR_ABORTED', 'WRITE', display, 'aborted');
       const joined = gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered);
       const piece = joined.subarray(0, settings.chunkSize);
       const rest = joined.subarray(piece.length);
@@ -218,12 +216,6 @@ function sftpWriter(parts: WriterParts): TransportWriter {
     },
   });
 
-  function onAbort(): void {
-    if (state !== 'open') return;
-    void abortWith(abortedFailure('WRITE', display, signal!));
-  }
-  signal?.addEventListener('abort', onAbort, { once: true });
-
   /** Close and remove the temporary file; never throws. */
   async function discard(): Promise<void> {
     await Promise.allSettled([...inFlight].map((pending) => pending.done));
@@ -236,51 +228,24 @@ function sftpWriter(parts: WriterParts): TransportWriter {
     pool.release(current);
   }
 
-  function abortWith(error?: Error): Promise<void> {
-    state = 'aborted';
-    signal?.removeEventListener('abort', onAbort);
-    stream.destroy(error);
-    settled = discard();
-    return settled;
-  }
-
-  async function commit(): Promise<void> {
-    if (state === 'committed' || state === 'committing') return settled;
-    if (state === 'aborted') {
-      await settled;
-      throw sftpFailure('ERR_ABORTED', 'COMMIT', display, 'the write was aborted');
-    }
-    if (!stream.writableEnded) throw new TypeError(`[transport-sftp] COMMIT ${display}: call stream.end() before commit()`);
-    state = 'committing';
-    settled = finishCommit();
-    return settled;
-  }
-
-  async function finishCommit(): Promise<void> {
-    try {
-      await writableFinished(stream, (errored) => errored ?? sftpFailure('ERR_IO', 'COMMIT', display, 'the stream was destroyed before it finished'));
-      throwIfSignalAborted(signal, 'COMMIT', display);
+  const writer = twoPhaseWriter({
+    stream,
+    component: COMPONENT,
+    operation: 'WRITE',
+    display,
+    signal,
+    async finish() {
       if (connection === undefined) throw sftpFailure('ERR_IO', 'COMMIT', display, 'the connection is closed');
       await renameOver(connection, temporary, target);
-    } catch (error) {
-      signal?.removeEventListener('abort', onAbort);
-      state = 'aborted';
-      stream.destroy();
-      await discard();
-      throw fromSftpError(error, 'COMMIT', display, secrets);
-    }
-    state = 'committed';
-    signal?.removeEventListener('abort', onAbort);
-    pool.release(connection);
-    connection = undefined;
-  }
-
-  async function abort(): Promise<void> {
-    if (state === 'open') return abortWith();
-    await settled?.catch(() => {});
-  }
-
-  return { stream, commit, abort };
+    },
+    discard,
+    commitFailure: (error) => fromSftpError(error, 'COMMIT', display, secrets),
+    committed() {
+      if (connection !== undefined) pool.release(connection);
+      connection = undefined;
+    },
+  });
+  return writer;
 }
 
 /**

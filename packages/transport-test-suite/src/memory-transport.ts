@@ -1,7 +1,7 @@
 import { Readable, Writable } from 'node:stream';
 import {
   BentoportError,
-  writableFinished,
+  twoPhaseWriter,
   type ErrorCode,
   type Location,
   type Transport,
@@ -182,7 +182,6 @@ export function memoryTransport(options: MemoryTransportOptions = {}): Transport
 
   function memoryWriter(location: Location, key: string, signal: AbortSignal | undefined): TransportWriter {
     let chunks: Buffer[] = [];
-    let state: 'open' | 'committed' | 'aborted' = 'open';
     const stream = new Writable({
       highWaterMark: writeHighWaterMark,
       write(chunk: Buffer, _encoding, callback) {
@@ -191,40 +190,21 @@ export function memoryTransport(options: MemoryTransportOptions = {}): Transport
         setImmediate(callback);
       },
     });
-    const onAbort = (): void => {
-      if (state !== 'open') return;
-      const error = abortedError('WRITE', location, signal!);
-      discard();
-      stream.destroy(error);
-    };
-    const discard = (): void => {
-      state = 'aborted';
-      chunks = [];
-      signal?.removeEventListener('abort', onAbort);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-
-    async function commit(): Promise<void> {
-      if (state === 'committed') return;
-      if (state === 'aborted') throw failure('ERR_ABORTED', 'COMMIT', location, 'the write was aborted');
-      if (!stream.writableEnded) throw new TypeError(`[${NAME}] COMMIT ${location.display}: call stream.end() before commit()`);
-      await whenFinished(stream, location);
-      // `state` may have changed while waiting (abort, signal), which TypeScript cannot see.
-      if ((state as string) === 'aborted') throw failure('ERR_ABORTED', 'COMMIT', location, 'the write was aborted');
-      checkWritable(key, location, 'COMMIT');
-      objects.set(key, { data: Buffer.concat(chunks), mtime: new Date(), version: ++versions });
-      chunks = [];
-      state = 'committed';
-      signal?.removeEventListener('abort', onAbort);
-    }
-
-    async function abort(): Promise<void> {
-      if (state !== 'open') return;
-      discard();
-      stream.destroy();
-    }
-
-    return { stream, commit, abort };
+    return twoPhaseWriter({
+      stream,
+      component: NAME,
+      operation: 'WRITE',
+      display: location.display,
+      signal,
+      async finish() {
+        checkWritable(key, location, 'COMMIT');
+        objects.set(key, { data: Buffer.concat(chunks), mtime: new Date(), version: ++versions });
+        chunks = [];
+      },
+      async discard() {
+        chunks = [];
+      },
+    });
   }
 
   async function list(location: Location, listOptions: { signal?: AbortSignal } = {}): Promise<TransportListEntry[]> {
@@ -263,10 +243,4 @@ export function memoryTransport(options: MemoryTransportOptions = {}): Transport
     ...(capabilities.list ? { list } : {}),
     ...(capabilities.delete ? { delete: remove } : {}),
   };
-}
-
-function whenFinished(stream: Writable, location: Location): Promise<void> {
-  return writableFinished(stream, (errored) =>
-    failure('ERR_IO', 'COMMIT', location, 'the stream was destroyed before it finished', errored ?? undefined),
-  );
 }
