@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { BentoportError } from '@bentoport/core';
 import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, EncodeOptions, Format } from '@bentoport/core';
-import { cutIntoClassedPieces, decodeTar, encodeTarSegments, mapInOrder, pullReadable } from '@bentoport/format-tar';
+import { cutIntoClassedPieces, decodeTar, encodeTarSegments, mapInOrder, abortableEncoderOutput } from '@bentoport/format-tar';
 import { joinBlocks, singleBlockOf } from './bzip2-stream-writer.js';
 import { Bzip2WorkerPool } from './bzip2-workers.js';
 import { createBunzip2 } from './unbzip2-transform.js';
@@ -72,18 +72,7 @@ export function bz2Format(options: Bz2FormatOptions = {}): Format {
       const controller = new AbortController();
       const workers = concurrency ?? availableParallelism();
       const bytes = bzip2Stream(cutIntoClassedPieces(encodeTarSegments(entries, 'bz2', controller.signal, false), PIECE_SIZE), workers);
-      const signal = encodeOptions.signal;
-      const onAbort = (): void => {
-        output.destroy(new BentoportError('ERR_ABORTED', '[format-bz2] write bz2: aborted', { cause: signal?.reason }));
-      };
-      const output = pullReadable(bytes, () => {
-        signal?.removeEventListener('abort', onAbort);
-        controller.abort();
-      });
-      output.once('end', () => signal?.removeEventListener('abort', onAbort));
-      if (signal?.aborted === true) process.nextTick(onAbort);
-      else signal?.addEventListener('abort', onAbort, { once: true });
-      return output;
+      return abortableEncoderOutput(bytes, controller, encodeOptions.signal, '[format-bz2] write bz2');
     },
 
     /**

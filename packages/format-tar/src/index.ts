@@ -4,7 +4,7 @@ import type { ArchiveEntry, ArchiveSource, CompressibilityClass, CompressionPoli
 import { DEFAULT_PIECE_SIZE, defaultConcurrency, parallelGzipPieces } from './parallel-gzip.js';
 import type { DeflateMode } from './parallel-gzip.js';
 import { cutIntoClassedPieces } from './pieces.js';
-import { pullReadable } from './pull-readable.js';
+import { abortableEncoderOutput } from './pull-readable.js';
 import { sniffTar } from './sniff.js';
 import { decodeTar } from './tar-decoder.js';
 import { encodeTar, encodeTarSegments } from './tar-encoder.js';
@@ -14,7 +14,7 @@ import { encodeTar, encodeTarSegments } from './tar-encoder.js';
 export { encodeTarSegments, type TarSegment } from './tar-encoder.js';
 export { decodeTar, type DecodeTarStreamOptions } from './tar-decoder.js';
 export { cutIntoClassedPieces, mapInOrder, type ClassedPiece } from './pieces.js';
-export { pullReadable } from './pull-readable.js';
+export { abortableEncoderOutput } from './pull-readable.js';
 
 // The exact size of an uncompressed tar before encoding it (registry-bentocloud's presigned PUT).
 export { tarByteLength } from './tar-encoder.js';
@@ -93,18 +93,7 @@ export function tarFormat(options: TarFormatOptions = {}): Format {
               concurrency: concurrency ?? defaultConcurrency(),
             })
           : encodeTar(entries, format, controller.signal);
-      const signal = encodeOptions.signal;
-      const onAbort = (): void => {
-        output.destroy(new BentoportError('ERR_ABORTED', `[format-tar] write ${format}: aborted`, { cause: signal?.reason }));
-      };
-      const output = pullReadable(bytes, () => {
-        signal?.removeEventListener('abort', onAbort);
-        controller.abort();
-      });
-      output.once('end', () => signal?.removeEventListener('abort', onAbort));
-      if (signal?.aborted === true) process.nextTick(onAbort);
-      else signal?.addEventListener('abort', onAbort, { once: true });
-      return output;
+      return abortableEncoderOutput(bytes, controller, encodeOptions.signal, `[format-tar] write ${format}`);
     },
 
     /**

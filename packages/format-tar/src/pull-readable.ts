@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { BentoportError } from '@bentoport/core';
 
 /**
  * A byte Readable that pulls from an async iterator only while its consumer wants more.
@@ -45,4 +46,28 @@ export function pullReadable(source: AsyncIterable<Buffer>, onDestroy: (error: E
   }
 
   return readable;
+}
+
+/**
+ * The output stream of an encoder: pulls `bytes` on demand; when `signal` fires (or already has),
+ * the stream is destroyed with ERR_ABORTED naming `what` (`[format-xz] write bento`), and
+ * `controller` is aborted so the encoder stops reading entries. Every tar-based codec returns this.
+ */
+export function abortableEncoderOutput(
+  bytes: AsyncIterable<Buffer>,
+  controller: AbortController,
+  signal: AbortSignal | undefined,
+  what: string,
+): Readable {
+  const onAbort = (): void => {
+    output.destroy(new BentoportError('ERR_ABORTED', `${what}: aborted`, { cause: signal?.reason }));
+  };
+  const output = pullReadable(bytes, () => {
+    signal?.removeEventListener('abort', onAbort);
+    controller.abort();
+  });
+  output.once('end', () => signal?.removeEventListener('abort', onAbort));
+  if (signal?.aborted === true) process.nextTick(onAbort);
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return output;
 }

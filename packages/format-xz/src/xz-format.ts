@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import lzma from 'lzma-native';
 import { BentoportError, effectiveClass } from '@bentoport/core';
 import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, EncodeOptions, Format } from '@bentoport/core';
-import { cutIntoClassedPieces, decodeTar, encodeTarSegments, mapInOrder, pullReadable } from '@bentoport/format-tar';
+import { cutIntoClassedPieces, decodeTar, encodeTarSegments, mapInOrder, abortableEncoderOutput } from '@bentoport/format-tar';
 import { encodePiece } from './lzma2-encoder.js';
 import { indexAndFooter, streamHeader } from './xz-container.js';
 import type { BlockRecord } from './xz-container.js';
@@ -92,18 +92,7 @@ export function xzFormat(options: XzFormatOptions = {}): Format {
       const controller = new AbortController();
       const segments = encodeTarSegments(entries, format, controller.signal, policy === 'auto');
       const bytes = xzStream(cutIntoClassedPieces(segments, blockSize), policy, concurrency ?? availableParallelism());
-      const signal = encodeOptions.signal;
-      const onAbort = (): void => {
-        output.destroy(new BentoportError('ERR_ABORTED', `[format-xz] write ${format}: aborted`, { cause: signal?.reason }));
-      };
-      const output = pullReadable(bytes, () => {
-        signal?.removeEventListener('abort', onAbort);
-        controller.abort();
-      });
-      output.once('end', () => signal?.removeEventListener('abort', onAbort));
-      if (signal?.aborted === true) process.nextTick(onAbort);
-      else signal?.addEventListener('abort', onAbort, { once: true });
-      return output;
+      return abortableEncoderOutput(bytes, controller, encodeOptions.signal, `[format-xz] write ${format}`);
     },
 
     /**
