@@ -114,3 +114,34 @@ export function throwIfAborted(signal: AbortSignal | undefined, what: string): v
     throw new BentoportError('ERR_ABORTED', `${what} was aborted`, { cause: signal.reason });
   }
 }
+
+/**
+ * `redact(text)`, and every given secret (a password, a passphrase, a token), raw or URL-encoded,
+ * replaced with `***`. For plugins whose credentials also reach messages outside a URL.
+ */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (secret.length === 0) continue;
+    result = result.split(secret).join('***');
+    const encoded = encodeURIComponent(secret);
+    if (encoded !== secret) result = result.split(encoded).join('***');
+  }
+  return redact(result);
+}
+
+/**
+ * The same error with the secrets scrubbed from its message and stack, so a `cause` attached to a
+ * BentoportError cannot leak a password when it is logged. Returns its argument.
+ */
+export function redactErrorSecrets<T>(error: T, secrets: readonly string[]): T {
+  if (error instanceof Error) {
+    try {
+      error.message = redactSecrets(error.message, secrets);
+      if (error.stack !== undefined) error.stack = redactSecrets(error.stack, secrets);
+    } catch {
+      // Read-only (a DOMException): such errors never carry a password.
+    }
+  }
+  return error;
+}

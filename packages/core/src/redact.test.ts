@@ -16,3 +16,15 @@ describe('redact', () => {
     expect(location.display).toBe('https://bucket.example.com/iris.tar.gz?X-Amz-Credential=***&X-Amz-Signature=***');
   });
 });
+
+describe('redactSecrets', () => {
+  it('hides each secret raw and URL-encoded, and URL passwords too', async () => {
+    const { redactSecrets, redactErrorSecrets } = await import('./errors.js');
+    expect(redactSecrets('login p@ss/1 failed (p%40ss%2F1) ftp://u:other@h/x', ['p@ss/1'])).toBe(
+      'login *** failed (***) ftp://u:***@h/x',
+    );
+    const error = redactErrorSecrets(new Error('bad passphrase hunter2'), ['hunter2', '']);
+    expect(error.message).toBe('bad passphrase ***');
+    expect(error.stack).not.toContain('hunter2');
+  });
+});

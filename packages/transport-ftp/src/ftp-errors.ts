@@ -1,18 +1,7 @@
-import { BentoportError, isBentoportError, redact, type ErrorCode } from '@bentoport/core';
+import { BentoportError, isBentoportError, redactErrorSecrets, redactSecrets, type ErrorCode } from '@bentoport/core';
 import { FTPError } from 'basic-ftp';
 
 export const COMPONENT = 'transport-ftp';
-
-/** Replace every secret (the password) with `***`, and any `scheme://user:pass@` too. */
-export function scrub(text: string, secrets: readonly string[]): string {
-  let result = text;
-  for (const secret of secrets) {
-    if (secret.length > 0) result = result.split(secret).join('***');
-    const encoded = encodeURIComponent(secret);
-    if (encoded !== secret && encoded.length > 0) result = result.split(encoded).join('***');
-  }
-  return redact(result);
-}
 
 /** `[transport-ftp] <OPERATION> <display>: <reason>`, scrubbed, with the original error as `cause`. */
 export function ftpFailure(
@@ -23,20 +12,7 @@ export function ftpFailure(
   secrets: readonly string[] = [],
   cause?: unknown,
 ): BentoportError {
-  return new BentoportError(code, scrub(`[${COMPONENT}] ${operation} ${display}: ${reason}`, secrets), cause === undefined ? {} : { cause: scrubbedCause(cause, secrets) });
-}
-
-/** The cause keeps its class and code but never the password in its message or stack. */
-function scrubbedCause(cause: unknown, secrets: readonly string[]): unknown {
-  if (cause instanceof Error) {
-    try {
-      cause.message = scrub(cause.message, secrets);
-      if (cause.stack !== undefined) cause.stack = scrub(cause.stack, secrets);
-    } catch {
-      // Read-only (a DOMException): such errors never carry a password.
-    }
-  }
-  return cause;
+  return new BentoportError(code, redactSecrets(`[${COMPONENT}] ${operation} ${display}: ${reason}`, secrets), cause === undefined ? {} : { cause: redactErrorSecrets(cause, secrets) });
 }
 
 const TLS_VERIFY_CODES = new Set([

@@ -1,34 +1,10 @@
-import { BentoportError, isBentoportError, redact, type ErrorCode } from '@bentoport/core';
+import { BentoportError, isBentoportError, redactErrorSecrets, redactSecrets, type ErrorCode } from '@bentoport/core';
 
 export const COMPONENT = 'transport-sftp';
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02) that the server sends with a failure. */
 const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
-
-/** Replace every secret (password, passphrase) with `***`, and any `scheme://user:pass@` too. */
-export function scrub(text: string, secrets: readonly string[]): string {
-  let result = text;
-  for (const secret of secrets) {
-    if (secret.length === 0) continue;
-    result = result.split(secret).join('***');
-    const encoded = encodeURIComponent(secret);
-    if (encoded !== secret) result = result.split(encoded).join('***');
-  }
-  return redact(result);
-}
-
-function scrubbedCause(cause: unknown, secrets: readonly string[]): unknown {
-  if (cause instanceof Error) {
-    try {
-      cause.message = scrub(cause.message, secrets);
-      if (cause.stack !== undefined) cause.stack = scrub(cause.stack, secrets);
-    } catch {
-      // Read-only (a DOMException): such errors never carry a password.
-    }
-  }
-  return cause;
-}
 
 /** `[transport-sftp] <OPERATION> <display>: <reason>`, scrubbed, with the original error as `cause`. */
 export function sftpFailure(
@@ -39,7 +15,7 @@ export function sftpFailure(
   secrets: readonly string[] = [],
   cause?: unknown,
 ): BentoportError {
-  return new BentoportError(code, scrub(`[${COMPONENT}] ${operation} ${display}: ${reason}`, secrets), cause === undefined ? {} : { cause: scrubbedCause(cause, secrets) });
+  return new BentoportError(code, redactSecrets(`[${COMPONENT}] ${operation} ${display}: ${reason}`, secrets), cause === undefined ? {} : { cause: redactErrorSecrets(cause, secrets) });
 }
 
 interface SshError {
