@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { lstat, readFile, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ArchiveEntry } from './archive-entry.js';
@@ -83,7 +83,78 @@ export async function* itemEntries(options: ItemEntriesOptions): AsyncGenerator<
   for (const directory of options.virtualDirectories ?? []) addVirtual(directory, { children: new Map() });
   const rootTree = options.trees.find((tree) => tree.prefix === '');
   const rootReal = rootTree ? await realpath(rootTree.directory) : undefined;
-  yield* walk(virtualRoot, rootTree?.directory, rootReal, rootTree?.exclude ?? [], options, new Set());
+  yield* readAhead(walk(virtualRoot, rootTree?.directory, rootReal, rootTree?.exclude ?? [], options, new Set()), options);
+}
+
+/** Entries walked ahead of the encoder; small files among them are read whole meanwhile. */
+const READ_AHEAD_ENTRIES = 16;
+/** Files up to this size are read ahead whole (so at most 16 MiB is held); larger ones stream. */
+const READ_AHEAD_FILE_BYTES = 1024 * 1024;
+/** Where each small file entry's bytes live on disk, for {@link readAhead}. */
+const smallFileSources = new WeakMap<ArchiveEntry, string>();
+
+/**
+ * Walks up to READ_AHEAD_ENTRIES entries ahead of the consumer and starts reading each small file
+ * among them at once. Why: every file costs an lstat, an open, reads and a close, each a round
+ * trip through the libuv thread pool; one after the other, 3,000 source files took 0.9 s to
+ * archive while the encoder and the disk sat idle. Ahead and side by side, the pool's threads
+ * overlap them with the encoding.
+ */
+async function* readAhead(inner: AsyncGenerator<ArchiveEntry>, options: ItemEntriesOptions): AsyncGenerator<ArchiveEntry> {
+  const queue: Promise<IteratorResult<ArchiveEntry>>[] = [];
+  let exhausted = false;
+  const topUp = (): void => {
+    while (!exhausted && queue.length < READ_AHEAD_ENTRIES) {
+      const step = inner.next().then((result) => {
+        if (result.done === true) exhausted = true;
+        else startReading(result.value, options);
+        return result;
+      });
+      // Consumed (and its rejection thrown) in order below; this only keeps an early failure
+      // from counting as unhandled while it waits in the queue.
+      step.catch(() => undefined);
+      queue.push(step);
+    }
+  };
+  try {
+    while (true) {
+      topUp();
+      const step = await (queue.shift() as Promise<IteratorResult<ArchiveEntry>>);
+      if (step.done === true) return;
+      yield step.value;
+    }
+  } finally {
+    // Let the walk settle, then close it (its own finally blocks run, no handle stays open).
+    await Promise.allSettled(queue);
+    await inner.return(undefined);
+  }
+}
+
+/** Starts reading a small file entry now; its `open()` then serves the bytes from memory. */
+function startReading(entry: ArchiveEntry, options: ItemEntriesOptions): void {
+  const source = smallFileSources.get(entry);
+  if (source === undefined) return;
+  const bytes = readFile(source);
+  bytes.catch(() => undefined); // surfaces through open()'s stream, if the entry is ever read
+  entry.open = () => bufferedBody(bytes, options);
+}
+
+function bufferedBody(bytes: Promise<Buffer>, options: ItemEntriesOptions): Readable {
+  let started = false;
+  return new Readable({
+    read() {
+      if (started) return;
+      started = true;
+      bytes.then(
+        (data) => {
+          options.onFileBytes?.(data.length);
+          if (data.length > 0) this.push(data);
+          this.push(null);
+        },
+        (error: unknown) => this.destroy(error as Error),
+      );
+    },
+  });
 }
 
 async function* walk(
@@ -196,7 +267,7 @@ async function* walkDirectory(
 }
 
 function fileEntry(source: string, archivePath: string, mode: number, size: number, options: ItemEntriesOptions): ArchiveEntry {
-  return {
+  const entry: ArchiveEntry = {
     path: archivePath,
     type: 'file',
     mode: mode & 0o7777,
@@ -208,4 +279,6 @@ function fileEntry(source: string, archivePath: string, mode: number, size: numb
       return stream;
     },
   };
+  if (size <= READ_AHEAD_FILE_BYTES) smallFileSources.set(entry, source);
+  return entry;
 }

@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { ArchiveEntry } from './archive-entry.js';
 import { isBentoportError } from './errors.js';
 import { extractEntries, type ExtractionLimits } from './safe-extract.js';
+import { SmallFileWrites } from './small-file-writes.js';
 
 let root: string;
 beforeEach(async () => {
@@ -126,5 +127,40 @@ describe('safe extraction', () => {
   it('accepts a directory named twice and leaves nothing special behind', async () => {
     await extractEntries(from([file('a/b'), directory('a')]), root);
     expect((await lstat(path.join(root, 'a'))).isDirectory()).toBe(true);
+  });
+
+  it('writes many small files side by side with their modes and mtimes', async () => {
+    const entries = Array.from({ length: 200 }, (_, index) => ({ ...file(`d${index % 7}/f${index}`, `content ${index}`, 0o600 + (index % 2) * 0o44), mtime: 1_600_000_000 + index }));
+    const summary = await extractEntries(from(entries), root);
+    expect(summary.files).toBe(200);
+    for (const index of [0, 1, 99, 199]) {
+      const target = path.join(root, `d${index % 7}`, `f${index}`);
+      expect(await readFile(target, 'utf8')).toBe(`content ${index}`);
+      const info = await stat(target);
+      expect(info.mode & 0o777).toBe(0o600 + (index % 2) * 0o44);
+      expect(info.mtimeMs).toBe((1_600_000_000 + index) * 1000);
+    }
+  });
+
+  it('calls a body shorter or longer than its header corrupt, for small and large files', async () => {
+    const lying = (size: number, actual: number): ArchiveEntry => ({ path: `f${size}`, type: 'file', mode: 0o644, mtime: 0, size, open: () => Readable.from([Buffer.alloc(actual)]) });
+    for (const [size, actual] of [[10, 5], [10, 20], [3 << 20, 2 << 20], [2 << 20, 3 << 20]] as const) {
+      const error = await extractEntries(from([lying(size, actual)]), root).catch((caught: unknown) => caught);
+      expect(isBentoportError(error, 'ERR_CORRUPT_ARCHIVE'), `${size}/${actual}: ${String(error)}`).toBe(true);
+      expect((error as Error).message).toContain(`its header says ${size}`);
+    }
+  });
+});
+
+describe('SmallFileWrites', () => {
+  it('reports a failed write from drain() and from the next add(), and settles without throwing', async () => {
+    const writes = new SmallFileWrites(2, 1024);
+    await writes.add(path.join(root, 'ok'), Buffer.from('fine'), 0o644, 0);
+    await writes.add(path.join(root, 'missing-directory', 'x'), Buffer.from('lost'), 0o644, 0);
+    await expect(writes.drain()).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(writes.add(path.join(root, 'later'), Buffer.from('no'), 0o644, 0)).rejects.toMatchObject({ code: 'ENOENT' });
+    await writes.settle();
+    expect(await readFile(path.join(root, 'ok'), 'utf8')).toBe('fine');
+    await expect(lstat(path.join(root, 'later'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

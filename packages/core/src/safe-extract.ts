@@ -5,6 +5,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArchiveEntry } from './archive-entry.js';
 import { BentoportError, throwIfAborted } from './errors.js';
+import { SmallFileWrites } from './small-file-writes.js';
 
 /** Limits that stop a hostile archive (zip bomb, millions of entries) before it fills the disk. */
 export interface ExtractionLimits {
@@ -45,6 +46,8 @@ export interface ExtractSummary {
 const PERMISSION_BITS = 0o777; // setuid, setgid and sticky are stripped
 /** Bytes buffered per file being written: with Node's 16 KiB default each chunk waits for the last write. */
 const WRITE_BUFFER = 1024 * 1024;
+/** Files up to this size are read whole and written by {@link SmallFileWrites}, several at a time. */
+const SMALL_FILE_BYTES = 1024 * 1024;
 
 function unsafe(entryPath: string, reason: string): BentoportError {
   return new BentoportError('ERR_UNSAFE_ARCHIVE', `[extract] unsafe archive entry '${entryPath}': ${reason}`, {
@@ -116,113 +119,131 @@ export async function extractEntries(
     }
   };
 
-  for await (const entry of entries) {
-    throwIfAborted(options.signal, 'extraction');
-    const relativePath = normaliseEntryPath(entry.path);
-    if (relativePath === '') {
-      entry.open?.().resume();
-      continue; // the archive root (`.` or `./`)
-    }
-    summary.entries++;
-    if (summary.entries > limits.maxEntries) throw unsafe(entry.path, `the archive has more than ${limits.maxEntries} entries`);
-
-    const key = collisionKey(relativePath);
-    const existing = seen.get(key);
-    if (existing !== undefined) {
-      // A directory named again (some writers emit one entry per directory and imply it earlier) is fine.
-      const alreadyDirectory = existing === relativePath && kinds.get(existing) === 'directory' && entry.type === 'directory';
-      if (!alreadyDirectory) {
-        throw unsafe(
-          entry.path,
-          existing === relativePath ? 'the path appears twice' : `it collides with '${existing}' on case-insensitive file systems`,
-        );
+  const smallFiles = new SmallFileWrites();
+  try {
+    for await (const entry of entries) {
+      throwIfAborted(options.signal, 'extraction');
+      const relativePath = normaliseEntryPath(entry.path);
+      if (relativePath === '') {
+        entry.open?.().resume();
+        continue; // the archive root (`.` or `./`)
       }
-    }
-    await ensureParents(relativePath, entry.path);
-    const target = path.join(root, relativePath);
-    const mode = entry.mode & PERMISSION_BITS;
+      summary.entries++;
+      if (summary.entries > limits.maxEntries) throw unsafe(entry.path, `the archive has more than ${limits.maxEntries} entries`);
 
-    switch (entry.type) {
-      case 'directory': {
-        if (existing === undefined) await mkdir(target);
-        directoryTimes.push({ target, mode: mode | 0o700, mtime: entry.mtime });
-        break;
-      }
-      case 'file': {
-        if (entry.size > limits.maxTotalBytes - summary.bytes) {
-          throw unsafe(entry.path, `the archive expands beyond the ${limits.maxTotalBytes}-byte limit`);
-        }
-        const handle = await open(target, 'wx', 0o600);
-        let written = 0;
-        const counter = new Transform({
-          // Large buffers keep the decoder and the disk writes overlapping (see WRITE_BUFFER).
-          highWaterMark: WRITE_BUFFER,
-          transform(chunk: Buffer, _encoding, callback) {
-            written += chunk.length;
-            summary.bytes += chunk.length;
-            try {
-              checkRatio(entry.path);
-              callback(null, chunk);
-            } catch (error) {
-              callback(error as Error);
-            }
-          },
-        });
-        const body = entry.open?.();
-        if (body) {
-          await pipeline(body, counter, createWriteStream('', { fd: handle, flush: false, highWaterMark: WRITE_BUFFER }), {
-            signal: options.signal,
-          });
-        } else {
-          await handle.close();
-        }
-        if (written !== entry.size) {
-          throw new BentoportError(
-            'ERR_CORRUPT_ARCHIVE',
-            `[extract] entry '${entry.path}' has ${written} bytes, its header says ${entry.size}`,
+      const key = collisionKey(relativePath);
+      const existing = seen.get(key);
+      if (existing !== undefined) {
+        // A directory named again (some writers emit one entry per directory and imply it earlier) is fine.
+        const alreadyDirectory = existing === relativePath && kinds.get(existing) === 'directory' && entry.type === 'directory';
+        if (!alreadyDirectory) {
+          throw unsafe(
+            entry.path,
+            existing === relativePath ? 'the path appears twice' : `it collides with '${existing}' on case-insensitive file systems`,
           );
         }
-        // The mode was not given to open(): the umask would have cut the bits the archive holds.
-        await chmod(target, mode);
-        await utimes(target, entry.mtime, entry.mtime);
-        summary.files++;
-        break;
       }
-      case 'symlink': {
-        const linkTarget = entry.linkTarget ?? '';
-        if (linkTarget === '' || linkTarget.includes('\0')) throw unsafe(entry.path, 'its link target is empty or invalid');
-        if (path.posix.isAbsolute(linkTarget) || /^[a-zA-Z]:/.test(linkTarget) || linkTarget.includes('\\')) {
-          throw unsafe(entry.path, `its link target '${linkTarget}' is absolute`);
+      await ensureParents(relativePath, entry.path);
+      const target = path.join(root, relativePath);
+      const mode = entry.mode & PERMISSION_BITS;
+
+      switch (entry.type) {
+        case 'directory': {
+          if (existing === undefined) await mkdir(target);
+          directoryTimes.push({ target, mode: mode | 0o700, mtime: entry.mtime });
+          break;
         }
-        const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(relativePath), linkTarget));
-        if (resolved === '..' || resolved.startsWith('../')) {
-          throw unsafe(entry.path, `its link target '${linkTarget}' points outside the archive`);
+        case 'file': {
+          if (entry.size > limits.maxTotalBytes - summary.bytes) {
+            throw unsafe(entry.path, `the archive expands beyond the ${limits.maxTotalBytes}-byte limit`);
+          }
+          if (entry.size <= SMALL_FILE_BYTES) {
+            const data = await readSmallBody(entry, (count) => {
+              summary.bytes += count;
+              checkRatio(entry.path);
+            });
+            await smallFiles.add(target, data, mode, entry.mtime);
+            summary.files++;
+            break;
+          }
+          const handle = await open(target, 'wx', 0o600);
+          let written = 0;
+          const counter = new Transform({
+            // Large buffers keep the decoder and the disk writes overlapping (see WRITE_BUFFER).
+            highWaterMark: WRITE_BUFFER,
+            transform(chunk: Buffer, _encoding, callback) {
+              written += chunk.length;
+              summary.bytes += chunk.length;
+              try {
+                checkRatio(entry.path);
+                callback(null, chunk);
+              } catch (error) {
+                callback(error as Error);
+              }
+            },
+          });
+          const body = entry.open?.();
+          if (body) {
+            await pipeline(body, counter, createWriteStream('', { fd: handle, flush: false, highWaterMark: WRITE_BUFFER }), {
+              signal: options.signal,
+            });
+          } else {
+            await handle.close();
+          }
+          if (written !== entry.size) {
+            throw new BentoportError(
+              'ERR_CORRUPT_ARCHIVE',
+              `[extract] entry '${entry.path}' has ${written} bytes, its header says ${entry.size}`,
+            );
+          }
+          // The mode was not given to open(): the umask would have cut the bits the archive holds.
+          await chmod(target, mode);
+          await utimes(target, entry.mtime, entry.mtime);
+          summary.files++;
+          break;
         }
-        // `..` after a name could climb out through another symlink (`d -> .`, `e -> d/..`): only
-        // leading `..` segments, which walk real directories, are allowed.
-        const segments = linkTarget.split('/').filter((segment) => segment !== '' && segment !== '.');
-        const firstName = segments.findIndex((segment) => segment !== '..');
-        if (firstName !== -1 && segments.slice(firstName).includes('..')) {
-          throw unsafe(entry.path, `its link target '${linkTarget}' has '..' after a name`);
+        case 'symlink': {
+          const linkTarget = entry.linkTarget ?? '';
+          if (linkTarget === '' || linkTarget.includes('\0')) throw unsafe(entry.path, 'its link target is empty or invalid');
+          if (path.posix.isAbsolute(linkTarget) || /^[a-zA-Z]:/.test(linkTarget) || linkTarget.includes('\\')) {
+            throw unsafe(entry.path, `its link target '${linkTarget}' is absolute`);
+          }
+          const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(relativePath), linkTarget));
+          if (resolved === '..' || resolved.startsWith('../')) {
+            throw unsafe(entry.path, `its link target '${linkTarget}' points outside the archive`);
+          }
+          // `..` after a name could climb out through another symlink (`d -> .`, `e -> d/..`): only
+          // leading `..` segments, which walk real directories, are allowed.
+          const segments = linkTarget.split('/').filter((segment) => segment !== '' && segment !== '.');
+          const firstName = segments.findIndex((segment) => segment !== '..');
+          if (firstName !== -1 && segments.slice(firstName).includes('..')) {
+            throw unsafe(entry.path, `its link target '${linkTarget}' has '..' after a name`);
+          }
+          await symlink(linkTarget, target);
+          await lutimes(target, entry.mtime, entry.mtime).catch(() => undefined);
+          break;
         }
-        await symlink(linkTarget, target);
-        await lutimes(target, entry.mtime, entry.mtime).catch(() => undefined);
-        break;
+        case 'hardlink': {
+          const linkTarget = normaliseEntryPath(entry.linkTarget ?? '');
+          if (linkTarget === '' || kinds.get(linkTarget) !== 'file') {
+            throw unsafe(entry.path, `its hard link target '${entry.linkTarget ?? ''}' is not a file extracted before it`);
+          }
+          await smallFiles.drain(); // the target may still be being written
+          await link(path.join(root, linkTarget), target);
+          summary.files++;
+          break;
+        }
+        default:
+          throw unsafe(entry.path, 'device files, FIFOs and other special entries are not allowed');
       }
-      case 'hardlink': {
-        const linkTarget = normaliseEntryPath(entry.linkTarget ?? '');
-        if (linkTarget === '' || kinds.get(linkTarget) !== 'file') {
-          throw unsafe(entry.path, `its hard link target '${entry.linkTarget ?? ''}' is not a file extracted before it`);
-        }
-        await link(path.join(root, linkTarget), target);
-        summary.files++;
-        break;
-      }
-      default:
-        throw unsafe(entry.path, 'device files, FIFOs and other special entries are not allowed');
+      seen.set(key, relativePath);
+      kinds.set(relativePath, entry.type === 'hardlink' ? 'file' : entry.type);
     }
-    seen.set(key, relativePath);
-    kinds.set(relativePath, entry.type === 'hardlink' ? 'file' : entry.type);
+
+    await smallFiles.drain();
+  } finally {
+    // On an error, no write may still be running when the caller removes `root`.
+    await smallFiles.settle();
   }
 
   // Directory modes and times last: a read-only directory must not block writing its children,
@@ -232,6 +253,28 @@ export async function extractEntries(
     await utimes(target, mtime, mtime);
   }
   return summary;
+}
+
+/**
+ * The whole body of a file entry no larger than SMALL_FILE_BYTES; `counted` sees every chunk
+ * (the limits are checked there). A body longer or shorter than its header says is corrupt.
+ */
+async function readSmallBody(entry: ArchiveEntry, counted: (bytes: number) => void): Promise<Buffer> {
+  const body = entry.open?.();
+  if (body === undefined) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    length += chunk.length;
+    if (length > entry.size) break;
+    counted(chunk.length);
+    chunks.push(chunk);
+  }
+  if (length !== entry.size) {
+    body.destroy();
+    throw new BentoportError('ERR_CORRUPT_ARCHIVE', `[extract] entry '${entry.path}' has ${length > entry.size ? 'more than ' : ''}${length} bytes, its header says ${entry.size}`);
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length);
 }
 
 /** True when `target` is a directory (not following a final symlink). */
