@@ -155,29 +155,41 @@ async function benchServer(kind: 'ftp' | 'sftp', input: ServerBenchInput): Promi
       console.log(`\n[${format} over ${kind.toUpperCase()}: ${kind === 'ftp' ? 'vsftpd' : 'OpenSSH internal-sftp'} on 127.0.0.1]`);
       const name = `ours.${EXTENSION[format]}`;
       const url = `${server.base}${name}`;
+      const local = path.join(scratch, `${kind}-${name}`);
       const ourExport: Sample[] = [];
       const ourImport: Sample[] = [];
+      const referenceSamples: Sample[][] = [];
+      let size = 0;
+      // Ours and the reference take turns in every round, so a machine that speeds up or slows
+      // down during the bench (page-cache writeback, a neighbour on the host) weighs on both alike.
       for (let round = 0; round < runs; round++) {
         ourExport.push(await timedWorker(['export', home, tag, url, format], server.env));
+        if (round === 0) {
+          await rm(local, { force: true });
+          execFileSync('cp', [path.join(server.directory, name), local]);
+          size = (await stat(local)).size;
+        }
+        const [exportReference, importReference] = server.references(local, name);
+        referenceSamples[0] ??= [];
+        referenceSamples[0].push(await timedCommand(exportReference!.command, scratch));
         const freshHome = path.join(scratch, `${kind}-import-${round}`);
         ourImport.push(await timedWorker(['import', freshHome, url, format], server.env));
         await rm(freshHome, { recursive: true, force: true });
-        console.log(`  bentoport run ${round + 1}/${runs}: export ${ourExport.at(-1)?.seconds.toFixed(2)} s, import ${ourImport.at(-1)?.seconds.toFixed(2)} s`);
+        referenceSamples[1] ??= [];
+        referenceSamples[1].push(await timedCommand(importReference!.command, scratch));
+        await rm(`${local}.download`, { force: true });
+        console.log(
+          `  run ${round + 1}/${runs}: export ${ourExport.at(-1)?.seconds.toFixed(2)} s (${exportReference!.tool} ${referenceSamples[0].at(-1)?.seconds.toFixed(2)} s), ` +
+            `import ${ourImport.at(-1)?.seconds.toFixed(2)} s (${importReference!.tool} ${referenceSamples[1].at(-1)?.seconds.toFixed(2)} s)`,
+        );
       }
-      const local = path.join(scratch, `${kind}-${name}`);
-      await rm(local, { force: true });
-      execFileSync('cp', [path.join(server.directory, name), local]);
-      const size = (await stat(local)).size;
-      const referenceRows: ServerRow[] = [];
-      for (const reference of server.references(local, name)) {
-        const samples: Sample[] = [];
-        for (let round = 0; round < runs; round++) {
-          samples.push(await timedCommand(reference.command, scratch));
-          await rm(`${local}.download`, { force: true });
-        }
-        referenceRows.push({ format, operation: reference.operation, tool: reference.tool, ...summarize(samples), size });
-        console.log(`  ${reference.tool}: ${summarize(samples).seconds.toFixed(2)} s`);
-      }
+      const referenceRows: ServerRow[] = server.references(local, name).map((reference, index) => ({
+        format,
+        operation: reference.operation,
+        tool: reference.tool,
+        ...summarize(referenceSamples[index] ?? []),
+        size,
+      }));
       const exportRow: ServerRow = { format, operation: 'export', tool: `bentoport ${kind}`, ...summarize(ourExport), reference: referenceRows[0] };
       const importRow: ServerRow = { format, operation: 'import', tool: `bentoport ${kind}`, ...summarize(ourImport), reference: referenceRows[1] };
       rows.push(exportRow, referenceRows[0] as ServerRow, importRow, referenceRows[1] as ServerRow);
