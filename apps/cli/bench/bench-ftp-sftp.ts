@@ -10,6 +10,7 @@ import { rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { settleDisk } from './settle-disk.js';
 import { ensureLocalUser, freePort, freePortRange, startDaemon, waitForBanner, type Daemon } from '@bentoport/test-utils';
 
 const run = promisify(execFile);
@@ -44,6 +45,7 @@ export interface ServerBenchInput {
 
 /** The bench worker with extra environment (a HOME whose ~/.ssh holds the bench's key and known_hosts). */
 async function timedWorker(args: string[], env: NodeJS.ProcessEnv): Promise<Sample> {
+  await settleDisk();
   const { stdout } = await run(process.execPath, [workerPath, ...args], { maxBuffer: 1 << 20, env: { ...process.env, ...env } });
   const result = JSON.parse(stdout.trim().split('\n').at(-1) as string) as { seconds: number; maxRssKiB: number; size: number };
   return { seconds: result.seconds, maxRssMiB: result.maxRssKiB / 1024, size: result.size };
@@ -162,7 +164,12 @@ async function benchServer(kind: 'ftp' | 'sftp', input: ServerBenchInput): Promi
       let size = 0;
       // Ours and the reference take turns in every round, so a machine that speeds up or slows
       // down during the bench (page-cache writeback, a neighbour on the host) weighs on both alike.
+      // Every upload, ours or the reference's, writes a new file: a file overwritten in place
+      // reuses the page-cache pages its old content freed, a new one must get fresh ones.
+      const clearUploads = () =>
+        Promise.all(['', 'curl-', 'sftp-'].map((prefix) => rm(path.join(server.directory, `${prefix}${name}`), { force: true })));
       for (let round = 0; round < runs; round++) {
+        await clearUploads();
         ourExport.push(await timedWorker(['export', home, tag, url, format], server.env));
         if (round === 0) {
           await rm(local, { force: true });
@@ -171,6 +178,7 @@ async function benchServer(kind: 'ftp' | 'sftp', input: ServerBenchInput): Promi
         }
         const [exportReference, importReference] = server.references(local, name);
         referenceSamples[0] ??= [];
+        await Promise.all(['curl-', 'sftp-'].map((prefix) => rm(path.join(server.directory, `${prefix}${name}`), { force: true })));
         referenceSamples[0].push(await timedCommand(exportReference!.command, scratch));
         const freshHome = path.join(scratch, `${kind}-import-${round}`);
         ourImport.push(await timedWorker(['import', freshHome, url, format], server.env));

@@ -17,6 +17,7 @@ import { writeSampleBento } from '@bentoport/test-utils';
 import { benchFtpSftp } from './bench-ftp-sftp.js';
 import { benchHttp } from './bench-http.js';
 import { benchS3 } from './bench-s3.js';
+import { settleDisk } from './settle-disk.js';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -71,6 +72,7 @@ async function timedCommand(command: string[], cwd: string): Promise<Sample> {
     't = time.perf_counter()\n' +
     'subprocess.run(sys.argv[1:], check=True)\n' +
     'print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)';
+  await settleDisk();
   const { stdout } = await run('python3', ['-c', script, ...command], { cwd, maxBuffer: 1 << 20 });
   const [seconds, rssKiB] = stdout.trim().split(/\s+/).map(Number) as [number, number];
   return { seconds, maxRssMiB: rssKiB / 1024, size: undefined };
@@ -83,12 +85,14 @@ async function timedPython(body: string, args: string[]): Promise<Sample> {
     't = time.perf_counter()\n' +
     `result = ${body}\n` +
     'print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, os.path.getsize(result) if isinstance(result, str) else 0)';
+  await settleDisk();
   const { stdout } = await run('python3', ['-c', script, ...args], { maxBuffer: 1 << 20 });
   const [seconds, rssKiB, size] = stdout.trim().split(/\s+/).map(Number) as [number, number, number];
   return { seconds, maxRssMiB: rssKiB / 1024, size: size || undefined };
 }
 
 async function timedWorker(args: string[]): Promise<Sample & { sha256: string }> {
+  await settleDisk();
   const { stdout } = await run(process.execPath, [workerPath, ...args], { maxBuffer: 1 << 20 });
   const result = JSON.parse(stdout.trim().split('\n').at(-1) as string) as { seconds: number; maxRssKiB: number; size: number; sha256: string };
   return { seconds: result.seconds, maxRssMiB: result.maxRssKiB / 1024, size: result.size, sha256: result.sha256 };
