@@ -64,7 +64,7 @@ export interface S3TransportOptions {
   partsInFlight?: number;
   /**
    * Bytes per ranged GET when downloading.
-   * @default 4194304 (4 MiB)
+   * @default 8388608 (8 MiB, as the aws CLI)
    */
   rangeSize?: number;
   /**
@@ -120,7 +120,7 @@ export interface S3TransportOptions {
 const DEFAULTS = {
   partSize: 8 * MiB,
   partsInFlight: 4,
-  rangeSize: 4 * MiB,
+  rangeSize: 8 * MiB,
   rangesInFlight: 4,
   retries: 4,
   retryDelayMilliseconds: 500,
