@@ -11,8 +11,10 @@ import { crc32 } from 'node:zlib';
 
 const STREAM_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
 const FOOTER_MAGIC = Buffer.from([0x59, 0x5a]);
+/** The check type this encoder writes: CRC32 (id 1). */
+export const CHECK_CRC32 = 1;
 /** Stream flags: a zero byte, then the check type. */
-const STREAM_FLAGS = Buffer.from([0x00, 0x01]);
+const streamFlags = (checkType: number): Buffer => Buffer.from([0x00, checkType]);
 /** CRC32 is 4 bytes in a block's check field. */
 export const CHECK_SIZE = 4;
 const LZMA2_FILTER_ID = 0x21;
@@ -30,10 +32,10 @@ export interface EncodedBlock {
   record: BlockRecord;
 }
 
-export function streamHeader(): Buffer {
+export function streamHeader(checkType = CHECK_CRC32): Buffer {
   const crc = Buffer.alloc(4);
-  crc.writeUInt32LE(crc32(STREAM_FLAGS) >>> 0);
-  return Buffer.concat([STREAM_MAGIC, STREAM_FLAGS, crc]);
+  crc.writeUInt32LE(crc32(streamFlags(checkType)) >>> 0);
+  return Buffer.concat([STREAM_MAGIC, streamFlags(checkType), crc]);
 }
 
 /** xz's variable-length integer: 7 bits a byte, low bits first, high bit = more follows. */
@@ -93,7 +95,7 @@ export function encodeBlock(lzma2: Buffer[], uncompressed: Buffer, dictionaryPro
 }
 
 /** The index over every block of the stream, then the stream footer. */
-export function indexAndFooter(records: readonly BlockRecord[]): Buffer {
+export function indexAndFooter(records: readonly BlockRecord[], checkType = CHECK_CRC32): Buffer {
   const parts: Buffer[] = [Buffer.from([0x00]), encodeVli(records.length)];
   for (const record of records) parts.push(encodeVli(record.unpaddedSize), encodeVli(record.uncompressedSize));
   const unpadded = Buffer.concat(parts);
@@ -104,7 +106,7 @@ export function indexAndFooter(records: readonly BlockRecord[]): Buffer {
 
   const footer = Buffer.alloc(12);
   footer.writeUInt32LE(indexSize / 4 - 1, 4);
-  STREAM_FLAGS.copy(footer, 8);
+  streamFlags(checkType).copy(footer, 8);
   footer.writeUInt32LE(crc32(footer.subarray(4, 10)) >>> 0, 0);
   FOOTER_MAGIC.copy(footer, 10);
   return Buffer.concat([index, footer]);

@@ -1,19 +1,19 @@
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
-import lzma from 'lzma-native';
 import { BentoportError, effectiveClass } from '@bentoport/core';
 import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, EncodeOptions, Format } from '@bentoport/core';
 import { cutIntoClassedPieces, decodeTar, encodeTarSegments, mapInOrder, abortableEncoderOutput } from '@bentoport/format-tar';
 import { encodePiece } from './lzma2-encoder.js';
+import { parallelXzDecoder } from './parallel-xz-decoder.js';
 import { indexAndFooter, streamHeader } from './xz-container.js';
 import type { BlockRecord } from './xz-container.js';
 
 /** Options of {@link xzFormat}. All are optional. */
 export interface XzFormatOptions {
   /**
-   * How many blocks are compressed at once, each by liblzma on a thread of its own. Memory for
-   * encoding is about `concurrency` × (25 MiB + 2 × `blockSize`). Use 1 to leave the other cores
-   * alone.
+   * How many blocks are compressed, or decoded, at once, each by liblzma on a thread of its own.
+   * Memory for encoding is about `concurrency` × (25 MiB + 2 × `blockSize`); for decoding about
+   * (`concurrency` + 1) × 2 × the file's block size. Use 1 to leave the other cores alone.
    * @default os.availableParallelism()
    */
   concurrency?: number;
@@ -105,8 +105,9 @@ export function xzFormat(options: XzFormatOptions = {}): Format {
       const format = checkFormat(decodeOptions.format, 'read');
       return decodeTar(source, format, decodeOptions.signal, {
         component: 'format-xz',
-        // CONCATENATED: a file of several xz streams (what `cat a.xz b.xz` or pxz make) is one input.
-        decompress: () => lzma.createStream('streamDecoder', { flags: lzma.CONCATENATED, memlimit: decoderMemoryLimit, synchronous: false }),
+        // Any number of streams (what `cat a.xz b.xz` or pxz make) is one input; blocks with
+        // sizes in their headers are decoded side by side.
+        decompress: () => parallelXzDecoder({ concurrency: concurrency ?? availableParallelism(), memoryLimit: decoderMemoryLimit }),
       });
     },
   };
