@@ -4,7 +4,7 @@ import path from 'node:path';
 import { isBentoportError } from '@bentoport/core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { httpTransport } from './http-transport.js';
-import { logSince, logSize, putBytes, readAll } from './test-support/helpers.js';
+import { logLinesSince, logSize, putBytes, readAll } from './test-support/helpers.js';
 import { httpLocation, uniqueName } from './test-support/locations.js';
 import { startRecordingServer, type RecordingServer } from './test-support/node-server.js';
 
@@ -68,7 +68,7 @@ describe.skipIf(servers.skip !== undefined)('credentials against nginx Basic aut
     const transport = httpTransport({ netrc: false });
     const before = logSize(servers.accessLog);
     expect((await readAll(await transport.read(httpLocation('http', host, file, query)))).toString()).toBe('classified');
-    expect(logSince(servers.accessLog, before).some((line) => line.includes(`auth="Basic ${token}"`))).toBe(true);
+    expect((await logLinesSince(servers.accessLog, before, 1)).some((line) => line.includes(`auth="Basic ${token}"`))).toBe(true);
     const error = await failureOf(transport.stat(httpLocation('http', host, `/private/${directory}/missing.bin`, query)));
     expect(isBentoportError(error, 'ERR_NOT_FOUND')).toBe(true);
     // header.* parameters are not part of the resource: the message names the URL without them.

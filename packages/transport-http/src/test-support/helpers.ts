@@ -22,6 +22,21 @@ export function logSince(file: string, offset: number): string[] {
   return readFileSync(file).subarray(offset).toString('utf8').split('\n').filter((line) => line !== '');
 }
 
+/**
+ * Like {@link logSince}, once at least `count` lines are there: nginx writes a request's log line
+ * after sending its response, so the client can see the answer before the line exists. Waits at
+ * most `timeoutMs` (polling every 20 ms), then returns what is there.
+ */
+export async function logLinesSince(file: string, offset: number, count: number, timeoutMs = 2000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let lines = logSince(file, offset);
+  while (lines.length < count && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    lines = logSince(file, offset);
+  }
+  return lines;
+}
+
 export function logSize(file: string): number {
   return readFileSync(file).length;
 }
