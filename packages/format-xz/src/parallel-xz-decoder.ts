@@ -5,19 +5,7 @@ import lzma from 'lzma-native';
 import { BentoportError } from '@bentoport/core';
 import { indexAndFooter, streamHeader, type BlockRecord } from './xz-container.js';
 
-/**
- * An xz decoder that decodes several blocks at once.
- *
- * Why: liblzma 5.2 (what lzma-native ships) decodes one block after the other on one thread, so
- * importing a 1 GiB `.bento` took 1.5× as long as `tar -I xz x`. Blocks whose headers carry
- * their compressed size (ours, and those of `xz -T`) can be cut out of the input without
- * decoding them; each is wrapped as a one-block xz stream of its own (same check type, an index
- * of one record) and decoded by liblzma on a thread-pool thread, which verifies the block's sizes
- * and check as usual. Output comes out in order.
- *
- * Files whose first block has no sizes in its header (single-threaded xz, Python's `lzma`) are
- * one long block with nothing to split, and go through liblzma's own stream decoder unchanged.
- */
+/** Options of {@link parallelXzDecoder}. */
 export interface ParallelXzOptions {
   /** Blocks decoded at once. */
   concurrency: number;
@@ -343,7 +331,21 @@ async function nextStream(reader: ByteReader): Promise<StreamHeader | undefined>
   return parseStreamHeader(await reader.read(12, 'a stream header'));
 }
 
-/** A Duplex (xz in, decompressed out) for format-tar's `decompress` option. */
+/**
+ * An xz decoder that decodes several blocks at once.
+ *
+ * Why: liblzma 5.2 (what lzma-native ships) decodes one block after the other on one thread, so
+ * importing a 1 GiB `.bento` took 1.5× as long as `tar -I xz x`. Blocks whose headers carry
+ * their compressed size (ours, and those of `xz -T`) can be cut out of the input without
+ * decoding them; each is wrapped as a one-block xz stream of its own (same check type, an index
+ * of one record) and decoded by liblzma on a thread-pool thread, which verifies the block's sizes
+ * and check as usual. Output comes out in order.
+ *
+ * Files whose first block has no sizes in its header (single-threaded xz, Python's `lzma`) are
+ * one long block with nothing to split, and go through liblzma's own stream decoder unchanged.
+ *
+ * Returns a Duplex (xz in, decompressed bytes out), as format-tar's `decompress` option takes.
+ */
 export function parallelXzDecoder(options: ParallelXzOptions): Duplex {
   return Duplex.from(async function* (input: AsyncIterable<Buffer>) {
     yield* decodeXz(input, options);

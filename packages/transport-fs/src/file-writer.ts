@@ -1,18 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { twoPhaseWriter, type Location, type TransportWriteOptions, type TransportWriter } from '@bentoport/core';
+import { temporarySiblingName, twoPhaseWriter, type Location, type TransportWriteOptions, type TransportWriter } from '@bentoport/core';
 import { abortedFailure, COMPONENT, fromSystemError, fsFailure, localPath, throwIfSignalAborted } from './fs-errors.js';
-
-/** Keeps `.<basename>.bentoport-<12 hex>.tmp` within the usual 255-byte name limit. */
-const MAX_BASENAME_IN_TEMP_NAME = 200;
 
 /** The temporary name beside the target: same directory, so the commit's rename is atomic. */
 export function temporaryPathFor(target: string): string {
-  const basename = path.basename(target).slice(0, MAX_BASENAME_IN_TEMP_NAME);
-  return path.join(path.dirname(target), `.${basename}.bentoport-${randomBytes(6).toString('hex')}.tmp`);
+  return path.join(path.dirname(target), temporarySiblingName(path.basename(target)));
 }
 
 export interface FileWriterSettings {

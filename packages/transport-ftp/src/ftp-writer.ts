@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import {
   backoffDelay,
   delayUnlessAborted,
+  temporarySiblingName,
   twoPhaseWriter,
   type Location,
   type TransportWriteOptions,
@@ -23,12 +23,9 @@ export interface WriterSettings {
 
 const EMPTY_TLS_UPLOAD_DELAY = 200;
 
-/** Keeps `.<basename>.bentoport-<12 hex>.tmp` within the usual 255-byte name limit. */
-const MAX_BASENAME_IN_TEMP_NAME = 200;
-
 export function temporaryPathFor(target: string): string {
   const directory = parentOf(target);
-  const name = `.${baseNameOf(target).slice(0, MAX_BASENAME_IN_TEMP_NAME)}.bentoport-${randomBytes(6).toString('hex')}.tmp`;
+  const name = temporarySiblingName(baseNameOf(target));
   return directory === '/' ? `/${name}` : `${directory}/${name}`;
 }
 

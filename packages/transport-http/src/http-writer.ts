@@ -1,14 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
-import { twoPhaseWriter, type TransportWriteOptions, type TransportWriter } from '@bentoport/core';
+import { temporarySiblingName, twoPhaseWriter, type TransportWriteOptions, type TransportWriter } from '@bentoport/core';
 import type { BentoportError } from '@bentoport/core';
 import type { HttpClient, HttpResponse } from './http-client.js';
 import { COMPONENT, httpFailure, networkFailure, statusFailure, throwIfSignalAborted } from './http-errors.js';
 import { baseName, displayUrl, parentUrl, siblingUrl, type RequestTarget } from './request-target.js';
 import { ensureCollection, moveResource } from './webdav.js';
 
-/** Keeps `.<basename>.bentoport-<12 hex>.tmp` within the usual 255-byte name limit. */
-const MAX_BASENAME_IN_TEMP_NAME = 200;
 /** How long an abort waits for the answer to a PUT whose body was sent, before deleting the temp resource. */
 const ABORT_WAIT_MILLISECONDS = 30_000;
 
@@ -22,8 +19,7 @@ export interface WriterSettings {
 
 /** The temporary sibling of the target, for WebDAV uploads: same collection, so MOVE is a rename. */
 export function temporaryUrlFor(url: URL): URL {
-  const name = `.${baseName(url).slice(0, MAX_BASENAME_IN_TEMP_NAME)}.bentoport-${randomBytes(6).toString('hex')}.tmp`;
-  return siblingUrl(url, name);
+  return siblingUrl(url, temporarySiblingName(baseName(url)));
 }
 
 function checkSizeHint(sizeHint: number | undefined, display: string): void {
