@@ -5,8 +5,13 @@ import { createBentoport } from '@bentoport/core';
 import { tarFormat } from '@bentoport/format-tar';
 import { hashTree, makeScratchDir, python, writeSampleBento } from '@bentoport/test-utils';
 import { fsTransport } from '@bentoport/transport-fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { bz2Format } from './index.js';
+
+/** Worker threads this process runs right now, as Node's diagnostic report lists them. */
+function runningWorkers(): number {
+  return (process.report.getReport() as { workers: unknown[] }).workers.length;
+}
 
 function bentoportAt(home: string) {
   return createBentoport({ home, formats: [bz2Format(), tarFormat()], transports: [fsTransport()] });
@@ -78,7 +83,7 @@ describe('format-bz2: .tar.bz2 archives', () => {
     expect(await hashTree(imported.item.path)).toEqual(await hashTree(sample.bentoPath));
   });
 
-  it('refuses corrupt and truncated bzip2 with ERR_CORRUPT_ARCHIVE', async () => {
+  it('refuses corrupt and truncated bzip2 with ERR_CORRUPT_ARCHIVE, leaving no decoder thread behind', async () => {
     const root = await makeScratchDir('bz2-corrupt');
     const { home, sample } = await sampleHome(root);
     const good = await readFile((await bentoportAt(home).exportBento(sample.bentoTag, path.join(root, 'good.tar.bz2'))).destination);
@@ -88,8 +93,11 @@ describe('format-bz2: .tar.bz2 archives', () => {
     for (const [name, bytes] of Object.entries({ 'flipped.tar.bz2': flipped, 'truncated.tar.bz2': good.subarray(0, good.length - 300) })) {
       await writeFile(path.join(root, name), bytes);
       const target = bentoportAt(path.join(root, `home-${name}`));
+      const before = runningWorkers();
       await expect(target.importBento(path.join(root, name)), name).rejects.toMatchObject({ code: 'ERR_CORRUPT_ARCHIVE' });
       expect(await target.listBentos()).toEqual([]);
+      // A decoder thread left running would keep the process from exiting.
+      await vi.waitFor(() => expect(runningWorkers(), name).toBeLessThanOrEqual(before));
     }
   });
 

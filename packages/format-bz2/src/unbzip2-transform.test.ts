@@ -1,0 +1,152 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { seededRandom } from '@bentoport/test-utils';
+import unbzip2Stream from 'unbzip2-stream';
+import { describe, expect, it, vi } from 'vitest';
+import { createBunzip2 } from './unbzip2-transform.js';
+
+const WORDS = ['model', 'tensor', 'batch', 'token', 'runner', 'service', 'predict', 'weights', 'layer', 'prompt', '\n', '    '];
+
+/** Seeded text with stretches of incompressible bytes: each `-9` block decodes to ~900 kB. */
+function sampleBytes(size: number, seed: number): Buffer {
+  const random = seededRandom(seed);
+  const bytes = Buffer.alloc(size);
+  let offset = 0;
+  while (offset < size) {
+    if (random.next() < 0.1) {
+      const end = Math.min(size, offset + random.integer(1, 20_000));
+      while (offset < end) bytes[offset++] = random.integer(0, 255);
+    } else {
+      offset += bytes.write(`${random.pick(WORDS)} `, offset, 'latin1');
+    }
+  }
+  return bytes;
+}
+
+function bzip2(input: Buffer, level = 9): Buffer {
+  return execFileSync('bzip2', [`-${level}`, '-c'], { input, maxBuffer: 1 << 30 });
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Feeds `input` in pieces of `chunkSize` bytes (the last one shorter). */
+function chunked(input: Buffer, chunkSize: number): Readable {
+  let offset = 0;
+  return new Readable({
+    read() {
+      this.push(offset < input.length ? input.subarray(offset, (offset += chunkSize)) : null);
+    },
+  });
+}
+
+async function decode(input: Buffer, chunkSize = 65_536): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of chunked(input, chunkSize).pipe(createBunzip2())) parts.push(part as Buffer);
+  return Buffer.concat(parts);
+}
+
+/** The message unbzip2-stream gives for `input` when it runs on this thread, as before. */
+async function referenceError(input: Buffer): Promise<string> {
+  const decoder = unbzip2Stream();
+  const failed = once(decoder, 'error') as Promise<[Error]>;
+  decoder.on('data', () => undefined);
+  try {
+    decoder.write(input);
+    decoder.end();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return (await failed)[0].message;
+}
+
+/** Worker threads this process runs right now, as Node's diagnostic report lists them. */
+function runningWorkers(): number {
+  return (process.report.getReport() as { workers: unknown[] }).workers.length;
+}
+
+describe('createBunzip2: unbzip2-stream on a worker thread', () => {
+  const plain = sampleBytes(2_500_000, 1);
+  const compressed = bzip2(plain);
+
+  it('decodes a multi-block stream to the same bytes whatever the chunking', async () => {
+    for (const chunkSize of [997, 4099, 65_536, 1_000_003, compressed.length]) {
+      expect(sha256(await decode(compressed, chunkSize)), `chunks of ${chunkSize}`).toBe(sha256(plain));
+    }
+  });
+
+  it('decodes byte by byte', async () => {
+    const small = sampleBytes(40_000, 2);
+    expect((await decode(bzip2(small), 1)).equals(small)).toBe(true);
+  });
+
+  it('decodes concatenated streams of different block sizes, and an empty one among them', async () => {
+    const second = sampleBytes(300_000, 3);
+    const input = Buffer.concat([compressed, bzip2(Buffer.alloc(0)), bzip2(second, 1)]);
+    expect(sha256(await decode(input, 8191))).toBe(sha256(Buffer.concat([plain, second])));
+  });
+
+  it('decodes a block that expands far beyond its compressed size (46 MB of zeros from a few bytes)', async () => {
+    const zeros = Buffer.alloc(50_000_000);
+    const output = await decode(bzip2(zeros));
+    expect(output.length).toBe(zeros.length);
+    expect(output.equals(zeros)).toBe(true);
+  });
+
+  it("fails with unbzip2-stream's own messages for corrupt, truncated and non-bzip2 input, and stops the worker", async () => {
+    const before = runningWorkers();
+    const flipped = Buffer.from(compressed);
+    const middle = Math.floor(flipped.length / 2);
+    flipped.writeUInt8((flipped[middle] as number) ^ 0x55, middle);
+    const cases = { flipped, truncated: compressed.subarray(0, compressed.length - 300), 'not bzip2': plain.subarray(0, 100_000) };
+    for (const [name, input] of Object.entries(cases)) {
+      const expected = await referenceError(input);
+      await expect(decode(input), name).rejects.toThrow(expected);
+    }
+    await vi.waitFor(() => expect(runningWorkers()).toBe(before));
+  });
+
+  it('stops decoding while the reader lags, however the input is chunked, then delivers everything', async () => {
+    const text = sampleBytes(16_000_000, 4);
+    const input = bzip2(text);
+    // 64 KiB chunks (what fs streams give) and the whole file as one write.
+    for (const [chunkSize, unreadAtMost] of [
+      [65_536, 2 * 1024 * 1024],
+      [input.length, 6 * 1024 * 1024],
+    ] as const) {
+      let fed = 0;
+      const source = chunked(input, chunkSize).on('data', (chunk: Buffer) => (fed += chunk.length));
+      const transform = source.pipe(createBunzip2());
+      // Nobody reads: decoding must stop once a few MiB wait, and so must reading the source.
+      await vi.waitFor(() => expect(transform.readableLength).toBeGreaterThan(0), { timeout: 30_000 });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(transform.readableLength, `chunks of ${chunkSize}`).toBeLessThan(unreadAtMost);
+      if (chunkSize < input.length) expect(fed).toBeLessThan(input.length / 2);
+      const parts: Buffer[] = [];
+      for await (const part of transform) parts.push(part as Buffer);
+      expect(sha256(Buffer.concat(parts)), `chunks of ${chunkSize}`).toBe(sha256(text));
+    }
+  });
+
+  it('terminates the worker when the reader destroys the stream part-way, and closes only after that', async () => {
+    const before = runningWorkers();
+    const transform = chunked(compressed, 65_536).pipe(createBunzip2());
+    await once(transform, 'readable');
+    expect(transform.read()).not.toBeNull();
+    expect(runningWorkers()).toBe(before + 1);
+    transform.destroy();
+    await once(transform, 'close');
+    expect(runningWorkers()).toBe(before);
+  });
+
+  it('terminates the worker once the output ended', async () => {
+    const before = runningWorkers();
+    const transform = chunked(compressed, 65_536).pipe(createBunzip2());
+    transform.resume();
+    await once(transform, 'close');
+    expect(runningWorkers()).toBe(before);
+  });
+});
