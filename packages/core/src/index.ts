@@ -21,5 +21,5 @@ export { CLASSIFY_MIN_BYTES, CLASSIFY_SAMPLE_BYTES, classifySample, effectiveCla
 export { netrcCredentials, parseNetrc, type NetrcCredentials, type NetrcLookupOptions } from './netrc.js';
 export { parseNetloc, type Netloc } from './netloc.js';
 export { backoffDelay, delayUnlessAborted, type BackoffOptions } from './retry-delay.js';
-export { temporarySiblingName } from './temporary-name.js';
+export { temporarySiblingName, temporarySiblingPath } from './temporary-name.js';
 export { twoPhaseWriter, type TwoPhaseWriter, type TwoPhaseWriterOptions, type TwoPhaseWriterState } from './two-phase-writer.js';

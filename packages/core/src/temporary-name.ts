@@ -13,3 +13,15 @@ const MAX_BASENAME_IN_TEMPORARY_NAME = 200;
 export function temporarySiblingName(basename: string): string {
   return `.${basename.slice(0, MAX_BASENAME_IN_TEMPORARY_NAME)}.bentoport-${randomBytes(6).toString('hex')}.tmp`;
 }
+
+/**
+ * {@link temporarySiblingName} beside a `/`-separated path on a server (FTP, SFTP), whatever the
+ * local platform's separator: `/data/svc.bento` → `/data/.svc.bento.bentoport-<hex>.tmp`.
+ */
+export function temporarySiblingPath(remotePath: string): string {
+  const trimmed = remotePath.replace(/\/+$/, '');
+  const slash = trimmed.lastIndexOf('/');
+  const directory = slash <= 0 ? '/' : trimmed.slice(0, slash);
+  const name = temporarySiblingName(trimmed.slice(slash + 1));
+  return directory === '/' ? `/${name}` : `${directory}/${name}`;
+}

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import lzma from 'lzma-native';
 import { BentoportError } from '@bentoport/core';
-import { indexAndFooter, streamHeader, type BlockRecord } from './xz-container.js';
+import { FOOTER_MAGIC, indexAndFooter, LZMA2_FILTER_ID, STREAM_MAGIC, streamHeader, type BlockRecord } from './xz-container.js';
 
 /** Options of {@link parallelXzDecoder}. */
 export interface ParallelXzOptions {
@@ -13,11 +13,8 @@ export interface ParallelXzOptions {
   memoryLimit: number;
 }
 
-const STREAM_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
-const FOOTER_MAGIC = Buffer.from([0x59, 0x5a]);
 /** Bytes of the check field for each check type (0 none, 1 CRC32, 4 CRC64, 10 SHA-256, others reserved). */
 const CHECK_SIZES = [0, 4, 4, 4, 8, 8, 8, 16, 16, 16, 32, 32, 32, 64, 64, 64];
-const LZMA2_FILTER_ID = 0x21;
 /**
  * A block without a compressed size in its header, met after blocks that had one, is delimited
  * by walking its LZMA2 chunk headers and held whole: up to this many bytes.

@@ -9,15 +9,15 @@ import { crc32 } from 'node:zlib';
  * with Node's zlib; every reader of xz supports it (BentoML's Python writes CRC64, xz's default).
  */
 
-const STREAM_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
-const FOOTER_MAGIC = Buffer.from([0x59, 0x5a]);
+export const STREAM_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+export const FOOTER_MAGIC = Buffer.from([0x59, 0x5a]);
 /** The check type this encoder writes: CRC32 (id 1). */
 export const CHECK_CRC32 = 1;
 /** Stream flags: a zero byte, then the check type. */
 const streamFlags = (checkType: number): Buffer => Buffer.from([0x00, checkType]);
 /** CRC32 is 4 bytes in a block's check field. */
 export const CHECK_SIZE = 4;
-const LZMA2_FILTER_ID = 0x21;
+export const LZMA2_FILTER_ID = 0x21;
 
 /** What the index must know about each block. */
 export interface BlockRecord {

@@ -2,7 +2,7 @@ import { Readable, Writable } from 'node:stream';
 import {
   backoffDelay,
   delayUnlessAborted,
-  temporarySiblingName,
+  temporarySiblingPath,
   twoPhaseWriter,
   type Location,
   type TransportWriteOptions,
@@ -10,7 +10,7 @@ import {
 } from '@bentoport/core';
 import { FTPError, type Client } from 'basic-ftp';
 import type { ConnectionPool, FtpConnection } from './connection-pool.js';
-import { baseNameOf, parentOf, serverPath, type FtpEndpoint } from './ftp-endpoint.js';
+import { parentOf, serverPath, type FtpEndpoint } from './ftp-endpoint.js';
 import { abortedFailure, COMPONENT, fromFtpError, ftpFailure, isTransient, throwIfSignalAborted } from './ftp-errors.js';
 import { isDirectory, makeDirectories } from './remote-file.js';
 
@@ -22,12 +22,6 @@ export interface WriterSettings {
 }
 
 const EMPTY_TLS_UPLOAD_DELAY = 200;
-
-export function temporaryPathFor(target: string): string {
-  const directory = parentOf(target);
-  const name = temporarySiblingName(baseNameOf(target));
-  return directory === '/' ? `/${name}` : `${directory}/${name}`;
-}
 
 /**
  * Run one STOR (or REST offset + STOR) of `source`. REST must come right before STOR, after the
@@ -113,7 +107,7 @@ export async function openFtpWriter(
     pool.release(connection);
     throw abortedFailure('STOR', display, signal);
   }
-  return ftpWriter({ pool, endpoint, connection, display, target, temporary: temporaryPathFor(target), signal, settings });
+  return ftpWriter({ pool, endpoint, connection, display, target, temporary: temporarySiblingPath(target), signal, settings });
 }
 
 interface WriterParts {

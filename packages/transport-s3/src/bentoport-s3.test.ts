@@ -19,6 +19,7 @@ const run = promisify(execFile);
 const endpoint = inject('motoEndpoint');
 const MiB = 1024 * 1024;
 const awsCli = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
+if (!awsCli && process.env.CI === 'true') throw new Error('CI=true and the aws CLI is not installed (apt-get install -y awscli)');
 const cliPath = fileURLToPath(new URL('../../../apps/cli/dist/cli.js', import.meta.url));
 
 /** The environment of a child that knows nothing but the endpoint and dummy credentials. */

@@ -57,7 +57,3 @@ export function parentOf(filePath: string): string {
   return slash <= 0 ? '/' : trimmed.slice(0, slash);
 }
 
-export function baseNameOf(filePath: string): string {
-  const trimmed = filePath.replace(/\/+$/, '');
-  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
-}

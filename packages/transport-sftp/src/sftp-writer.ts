@@ -2,14 +2,14 @@ import { Writable } from 'node:stream';
 import {
   backoffDelay,
   delayUnlessAborted,
-  temporarySiblingName,
+  temporarySiblingPath,
   twoPhaseWriter,
   type Location,
   type TransportWriteOptions,
   type TransportWriter,
 } from '@bentoport/core';
 import * as calls from './sftp-calls.js';
-import { baseNameOf, parentOf, serverPath, type SftpEndpoint } from './sftp-endpoint.js';
+import { parentOf, serverPath, type SftpEndpoint } from './sftp-endpoint.js';
 import { abortedFailure, COMPONENT, fromSftpError, isTransient, sftpFailure, throwIfSignalAborted } from './sftp-errors.js';
 import type { SftpConnection, SshPool } from './ssh-connection.js';
 
@@ -20,12 +20,6 @@ export interface WriterSettings {
   retries: number;
   retryDelay: number;
   fsync: boolean;
-}
-
-export function temporaryPathFor(target: string): string {
-  const directory = parentOf(target);
-  const name = temporarySiblingName(baseNameOf(target));
-  return directory === '/' ? `/${name}` : `${directory}/${name}`;
 }
 
 /** mkdir -p: create each missing directory from the top. */
@@ -64,7 +58,7 @@ export async function openSftpWriter(
         throw sftpFailure('ERR_INVALID_TARGET', 'WRITE', display, 'a directory is at this location');
       }
       await makeDirectories(connection, parentOf(target));
-      const temporary = temporaryPathFor(target);
+      const temporary = temporarySiblingPath(target);
       const handle = await calls.open(connection.sftp, temporary, 'wx');
       return { target, temporary, handle };
     }, true);
