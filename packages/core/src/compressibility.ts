@@ -44,6 +44,16 @@ export function classifySample(sample: Uint8Array): CompressibilityClass {
 }
 
 /**
+ * How deflate (gzip, zip) compresses `dense` data: run-length matches and Huffman coding, no
+ * match search. Weights gain from entropy coding (exponent bytes, quantised values) and from runs
+ * of zeros, hardly ever from long matches, so this is at least as small as level 1 or 6 on them
+ * and 3–4× faster. Measured on 32 MiB of each (ratio, speed on one core): float32 0.9265 at
+ * 115 MB/s against level 1's 0.9301 at 34 MB/s; float16 0.9208 / 0.9251; bf16 0.7820 / 0.8024;
+ * half-zero float32 0.5605 / 0.5886; int8 0.6771 / 0.7293.
+ */
+export const DENSE_DEFLATE = { level: 1, strategy: constants.Z_RLE } as const;
+
+/**
  * The class a compressed format should treat a stretch as, under `policy`: `max` treats
  * everything as `compressible` (the classic setting everywhere), `store` everything as
  * `incompressible` (stored), `auto` keeps the sampled class.

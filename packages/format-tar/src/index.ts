@@ -1,8 +1,7 @@
 import type { Readable } from 'node:stream';
 import { BentoportError, effectiveClass } from '@bentoport/core';
-import type { ArchiveEntry, ArchiveSource, CompressibilityClass, CompressionPolicy, DecodeOptions, EncodeOptions, Format } from '@bentoport/core';
-import { DEFAULT_PIECE_SIZE, defaultConcurrency, parallelGzipPieces } from './parallel-gzip.js';
-import type { DeflateMode } from './parallel-gzip.js';
+import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, EncodeOptions, Format } from '@bentoport/core';
+import { DEFAULT_PIECE_SIZE, defaultConcurrency, deflateMode, parallelGzipPieces } from './parallel-gzip.js';
 import { cutIntoClassedPieces } from './pieces.js';
 import { abortableEncoderOutput } from './pull-readable.js';
 import { sniffTar } from './sniff.js';
@@ -116,20 +115,4 @@ function checkFormat(format: string, operation: 'read' | 'write'): (typeof FORMA
 function checkPolicy(policy: CompressionPolicy, format: string): CompressionPolicy {
   if (policy === 'auto' || policy === 'max' || policy === 'store') return policy;
   throw new BentoportError('ERR_INVALID_OPTION', `[format-tar] write ${format}: unknown compression policy ${String(policy)}`);
-}
-
-/**
- * The deflate setting per class: classic (6, or 9 under `max`, or `gzipLevel`) for compressible
- * data, level 1 for dense data (float32 weights: within 1% of level 6's size at 3× the speed),
- * stored blocks for incompressible data.
- */
-function deflateMode(pieceClass: CompressibilityClass, policy: CompressionPolicy, gzipLevel: number | undefined): DeflateMode {
-  switch (pieceClass) {
-    case 'incompressible':
-      return { kind: 'store' };
-    case 'dense':
-      return { kind: 'deflate', level: 1 };
-    default:
-      return { kind: 'deflate', level: gzipLevel ?? (policy === 'max' ? 9 : 6) };
-  }
 }

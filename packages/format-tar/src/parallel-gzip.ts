@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { constants, crc32, deflateRaw } from 'node:zlib';
 import type { ZlibOptions } from 'node:zlib';
-import type { CompressibilityClass } from '@bentoport/core';
+import { DENSE_DEFLATE } from '@bentoport/core';
+import type { CompressibilityClass, CompressionPolicy } from '@bentoport/core';
 import { cutIntoClassedPieces, mapInOrder } from './pieces.js';
 import type { ClassedPiece } from './pieces.js';
 
@@ -21,8 +22,24 @@ import type { ClassedPiece } from './pieces.js';
  * the corrupt bytes silently (see docs/compression-notes.md).
  */
 
-/** How the deflate data is made. */
-export type DeflateMode = { kind: 'deflate'; level: number } | { kind: 'store' };
+/** How the deflate data is made: zlib's level and strategy (default strategy if unset), or stored blocks. */
+export type DeflateMode = { kind: 'deflate'; level: number; strategy?: number } | { kind: 'store' };
+
+/**
+ * The deflate setting per class: classic (6, or 9 under `max`, or `gzipLevel`) for compressible
+ * data, run-length deflate for dense data (weights: as small as level 6, 3–4× faster than level
+ * 1; see DENSE_DEFLATE), stored blocks for incompressible data.
+ */
+export function deflateMode(pieceClass: CompressibilityClass, policy: CompressionPolicy, gzipLevel: number | undefined): DeflateMode {
+  switch (pieceClass) {
+    case 'incompressible':
+      return { kind: 'store' };
+    case 'dense':
+      return { kind: 'deflate', ...DENSE_DEFLATE };
+    default:
+      return { kind: 'deflate', level: gzipLevel ?? (policy === 'max' ? 9 : 6) };
+  }
+}
 
 export interface ParallelGzipOptions {
   mode: DeflateMode;
@@ -116,6 +133,7 @@ function compressPiece(piece: Buffer, dictionary: Buffer | undefined, mode: Defl
   if (mode.kind === 'store') return Promise.resolve(storedBlocks(piece));
   const options: ZlibOptions = {
     level: mode.level,
+    strategy: mode.strategy ?? constants.Z_DEFAULT_STRATEGY,
     // Ends the piece at a byte boundary without a final block, so the next piece follows on.
     finishFlush: constants.Z_SYNC_FLUSH,
     // One output chunk instead of many 16 KiB ones that zlib would concatenate at the end.

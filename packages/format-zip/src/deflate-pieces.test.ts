@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { inflateRawSync } from 'node:zlib';
+import { constants, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { FINAL_EMPTY_BLOCK, cutPieces, deflatePieces } from './deflate-pieces.js';
 import { hasPython, runPython } from './test-helpers.js';
@@ -23,6 +23,17 @@ function repetitive(length: number): Buffer {
 }
 
 describe('deflatePieces', () => {
+  it('passes the strategy to zlib: run-length matches cannot reach a repeat 20,000 bytes back', async () => {
+    const data = repetitive(600_000);
+    const parts: Buffer[] = [];
+    const options = { level: 1, strategy: constants.Z_RLE, pieceSize: 131_072, concurrency: 2 };
+    for await (const part of deflatePieces(cutPieces(chunksOf(data, 10_007), options.pieceSize), options)) parts.push(part);
+    const runLength = Buffer.concat(parts);
+    expect(inflateRawSync(runLength).equals(data)).toBe(true);
+    // The default strategy finds the repeats and shrinks the data ~30×; run-length finds none.
+    expect(runLength.length).toBeGreaterThan(10 * (await deflateAll(data, 131_072, 2, 1)).length);
+  });
+
   it('cuts pieces of exactly pieceSize bytes whatever the input chunking', async () => {
     const lengths: number[] = [];
     for await (const piece of cutPieces(chunksOf(randomBytes(100_000), 333), 32_768)) lengths.push(piece.length);

@@ -28,9 +28,10 @@ const WINDOW_SIZE = 32 * 1024;
  */
 const SYNC_PIECE_LIMIT = 16 * 1024;
 
-function deflatePiece(piece: Buffer, dictionary: Buffer | undefined, level: number): Promise<Buffer> {
+function deflatePiece(piece: Buffer, dictionary: Buffer | undefined, level: number, strategy: number): Promise<Buffer> {
   const options = {
     level,
+    strategy,
     finishFlush: zlibConstants.Z_SYNC_FLUSH,
     ...(dictionary === undefined ? {} : { dictionary }),
   };
@@ -73,6 +74,8 @@ export async function* cutPieces(chunks: AsyncIterable<Buffer>, pieceSize: numbe
 export interface DeflatePiecesOptions {
   /** zlib level 1..9. */
   level: number;
+  /** zlib strategy. @default zlib's default strategy */
+  strategy?: number;
   /** Uncompressed bytes per piece. */
   pieceSize: number;
   /** Pieces being compressed at once; also bounds memory to about this many pieces (input + output). */
@@ -87,7 +90,7 @@ export async function* deflatePieces(pieces: AsyncIterable<Buffer>, options: Def
   const inFlight: Promise<Buffer>[] = [];
   let dictionary: Buffer | undefined;
   for await (const piece of pieces) {
-    const compressed = deflatePiece(piece, dictionary, options.level);
+    const compressed = deflatePiece(piece, dictionary, options.level, options.strategy ?? zlibConstants.Z_DEFAULT_STRATEGY);
     // Awaited in order below; this only keeps a failure that we have not reached yet from being
     // reported as an unhandled rejection.
     compressed.catch(() => undefined);
