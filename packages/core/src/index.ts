@@ -12,7 +12,7 @@ export { defaultHome, loadItemMetadata, openItemStore, type ItemStore, type Stor
 export { withLock, type LockOptions } from './store-lock.js';
 export { DEFAULT_EXTRACTION_LIMITS, extractEntries, normaliseEntryPath, type ExtractionLimits, type ExtractOptions, type ExtractSummary } from './safe-extract.js';
 export { itemEntries, type ArchiveSourceTree, type ItemEntriesOptions, type VirtualFile } from './item-entries.js';
-export { digestingStream, peekStream, writableFinished, type DigestingStream } from './streams.js';
+export { digestingStream, peekStream, THREADED_DIGEST_MIN_BYTES, writableFinished, type DigestingStream, type DigestingStreamOptions } from './streams.js';
 export { createBentoport, describeItem } from './bentoport.js';
 export { proxyForUrl } from './proxy.js';
 export { bentoportConfigPath, readDefaultRegistry, type PullOptions, type PullResult, type PushOptions, type PushResult, type RegistrySetting } from './push-pull.js';

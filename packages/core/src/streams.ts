@@ -1,28 +1,83 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform, type Writable } from 'node:stream';
+import { ThreadedSha256 } from './threaded-sha256.js';
 
 /** A pass-through that hashes (SHA-256) and counts what flows through it. */
 export interface DigestingStream extends Transform {
   /** Bytes seen so far. */
   readonly bytes: number;
-  /** Hex SHA-256 of everything seen; valid once the stream has ended. */
+  /** Hex SHA-256 of everything seen; valid once the stream has ended (throws before). */
   digest(): string;
 }
 
-export function digestingStream(onBytes?: (total: number) => void): DigestingStream {
-  const hash = createHash('sha256');
+export interface DigestingStreamOptions {
+  /** Called with the running byte count after every chunk. */
+  onBytes?: (total: number) => void;
+  /**
+   * How many bytes are expected, when known. From {@link THREADED_DIGEST_MIN_BYTES} on, the hash
+   * runs on a worker thread (see ThreadedSha256); below it, or when unknown, inline, since a
+   * thread costs ~20 ms to start. @default undefined
+   */
+  expectedBytes?: number;
+}
+
+/** Inputs from this size on are hashed on a worker thread. */
+export const THREADED_DIGEST_MIN_BYTES = 64 * 1024 * 1024;
+
+export function digestingStream(options: DigestingStreamOptions = {}): DigestingStream {
+  const { onBytes, expectedBytes } = options;
   let bytes = 0;
   let hex: string | undefined;
-  const stream = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      onBytes?.(bytes);
-      callback(null, chunk);
-    },
-  }) as DigestingStream;
+  let stream: DigestingStream;
+  if (expectedBytes !== undefined && expectedBytes >= THREADED_DIGEST_MIN_BYTES) {
+    const hash = new ThreadedSha256();
+    stream = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        bytes += chunk.length;
+        onBytes?.(bytes);
+        let room: Promise<void> | undefined;
+        try {
+          room = hash.update(chunk);
+        } catch (error) {
+          callback(error as Error);
+          return;
+        }
+        // The chunk goes on at once; only the next one waits while the worker catches up.
+        this.push(chunk);
+        if (room) room.then(() => callback(), callback);
+        else callback();
+      },
+      flush(callback) {
+        hash.digest().then((digest) => {
+          hex = digest;
+          callback();
+        }, callback);
+      },
+      destroy(error, callback) {
+        hash.destroy();
+        callback(error);
+      },
+    }) as DigestingStream;
+  } else {
+    const hash = createHash('sha256');
+    stream = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        onBytes?.(bytes);
+        callback(null, chunk);
+      },
+      flush(callback) {
+        hex = hash.digest('hex');
+        callback();
+      },
+    }) as DigestingStream;
+  }
   Object.defineProperty(stream, 'bytes', { get: () => bytes });
-  stream.digest = () => (hex ??= hash.digest('hex'));
+  stream.digest = () => {
+    if (hex === undefined) throw new Error('digestingStream: digest() called before the stream ended');
+    return hex;
+  };
   return stream;
 }
 
