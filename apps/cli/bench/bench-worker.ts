@@ -11,18 +11,16 @@ import { bz2Format } from '@bentoport/format-bz2';
 import { tarFormat } from '@bentoport/format-tar';
 import { xzFormat } from '@bentoport/format-xz';
 import { zipFormat } from '@bentoport/format-zip';
-import { fsTransport } from '@bentoport/transport-fs';
-import { ftpTransport } from '@bentoport/transport-ftp';
-import { httpTransport } from '@bentoport/transport-http';
-import { s3Transport } from '@bentoport/transport-s3';
-import { sftpTransport } from '@bentoport/transport-sftp';
+import { transportsFor } from '../src/transport-loading.js';
 
 const [operation, home, ...rest] = process.argv.slice(2);
 if ((operation !== 'export' && operation !== 'import') || home === undefined) {
   console.error('usage: bench-worker export <home> <tag> <out> <format> | import <home> <archive> <format>');
   process.exit(2);
 }
-const bentoport = createBentoport({ home, formats: [xzFormat(), tarFormat(), zipFormat(), bz2Format()], transports: [fsTransport(), httpTransport(), ftpTransport(), sftpTransport(), s3Transport()] });
+// The transports as the CLI loads them: only the one the URL names (see transport-loading.ts).
+const transports = await transportsFor(operation === 'export' ? rest.slice(1, 2) : rest.slice(0, 1), {}, process.env);
+const bentoport = createBentoport({ home, formats: [xzFormat(), tarFormat(), zipFormat(), bz2Format()], transports });
 const started = performance.now();
 let size: number;
 let sha256: string;

@@ -4,15 +4,11 @@ import { bz2Format } from '@bentoport/format-bz2';
 import { tarFormat } from '@bentoport/format-tar';
 import { xzFormat } from '@bentoport/format-xz';
 import { zipFormat } from '@bentoport/format-zip';
-import { fsTransport } from '@bentoport/transport-fs';
-import { ftpTransport } from '@bentoport/transport-ftp';
-import { httpTransport } from '@bentoport/transport-http';
-import { s3Transport } from '@bentoport/transport-s3';
-import { sftpTransport } from '@bentoport/transport-sftp';
 import { UsageError, parseCommandLine, type Invocation } from './command-line.js';
 import { runCommand, type CliIo } from './commands.js';
 import { helpText } from './help-text.js';
 import { registriesFor } from './registry-commands.js';
+import { transportsFor } from './transport-loading.js';
 import { createProgressRenderer, type ProgressMode } from './progress-renderer.js';
 
 declare const __BENTOPORT_VERSION__: string;
@@ -95,7 +91,7 @@ export async function main(argv: string[], options: MainOptions): Promise<number
     const bentoport = createBentoport({
       ...(home === undefined ? {} : { home }),
       formats: [xzFormat(), tarFormat(), zipFormat(), bz2Format()],
-      transports: [fsTransport(), s3Transport(), httpTransport({ env }), ftpTransport({ env }), sftpTransport({ env })],
+      transports: await transportsFor(invocation.positionals, values, env),
       onProgress: renderer.listener,
       registries: command === 'push' || command === 'pull' ? await registriesFor(values, env) : [],
     });

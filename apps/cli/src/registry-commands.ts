@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { defaultHome, readDefaultRegistry, type Bentoport, type PullResult, type PushResult, type Registry } from '@bentoport/core';
-import { ociRegistry } from '@bentoport/registry-oci';
-import { bentoCloudRegistry } from '@bentoport/registry-bentocloud';
 import { UsageError, type OptionValues } from './command-line.js';
 
 /**
  * The registry a push or pull talks to, from `--registry`, `BENTOPORT_REGISTRY` or the config
- * file: URL schemes map to plugins here and nowhere else.
+ * file: URL schemes map to plugins here and nowhere else. The plugin is imported here, so other
+ * commands never load it (see transport-loading.ts).
  */
 export async function registriesFor(values: OptionValues, env: NodeJS.ProcessEnv): Promise<Registry[]> {
   const url = typeof values.registry === 'string' ? values.registry : (await readDefaultRegistry(env))?.url;
@@ -17,9 +16,11 @@ export async function registriesFor(values: OptionValues, env: NodeJS.ProcessEnv
     const context = typeof values.context === 'string' ? values.context : url?.replace(/^bentocloud(:\/\/)?/i, '').replace(/\/+$/, '') || undefined;
     const loggedIn = Boolean(env.BENTO_CLOUD_API_KEY) || existsSync(path.join(home ?? defaultHome(env), '.yatai.yaml'));
     if (url === undefined && context === undefined && !loggedIn) return [];
+    const { bentoCloudRegistry } = await import('@bentoport/registry-bentocloud');
     return [bentoCloudRegistry({ ...(context === undefined ? {} : { context }), ...(home === undefined ? {} : { home }), env })];
   }
   if (/^oci:\/\//i.test(url)) {
+    const { ociRegistry } = await import('@bentoport/registry-oci');
     return [ociRegistry({ url, plainHttp: Boolean(values['plain-http']), insecure: Boolean(values.insecure), env })];
   }
   throw new UsageError(`unsupported registry '${url.replace(/\/\/[^/@]*@/, '//***@')}' (use oci://HOST[:PORT]/REPOSITORY or bentocloud[://CONTEXT])`);
