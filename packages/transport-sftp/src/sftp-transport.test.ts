@@ -68,6 +68,22 @@ describe.skipIf(servers.skip !== undefined)(`sftpTransport against OpenSSH${serv
     expect(readFileSync(path.join(directory, 'renamed.tar'), 'utf8')).toBe('new archive bytes');
   });
 
+  it('writes chunks of every size in order: tar headers, small files, chunks that straddle requests', async () => {
+    // 512-byte headers put the stream off the 64 KiB request grid; a 1 MiB chunk then spans
+    // several requests and the last one straddles into the next chunk.
+    const sizes = [512, 1 * MiB, 512, 5, 70_000, 65_536, 4, 1 * MiB + 4096, 511, 200_000];
+    const chunks = sizes.map((size, index) => seeded(size, index + 1));
+    const location = urlLocation(`${serverUrl(servers)}${directory}/straddled.tar`);
+    const writer = await transport.write(location);
+    for (const chunk of chunks) {
+      if (!writer.stream.write(chunk)) await new Promise((resolve) => writer.stream.once('drain', resolve));
+    }
+    writer.stream.end();
+    await finished(writer.stream);
+    await writer.commit();
+    expect(sha256(readFileSync(path.join(directory, 'straddled.tar')))).toBe(sha256(Buffer.concat(chunks)));
+  });
+
   it('removes the temporary file on abort', async () => {
     const writer = await transport.write(urlLocation(`${serverUrl(servers)}${directory}/aborted.tar`));
     writer.stream.write(Buffer.alloc(300_000, 7));

@@ -164,18 +164,42 @@ function sftpWriter(parts: WriterParts): TransportWriter {
   }
 
   /** Bytes taken but not sent yet: small chunks (a tar header, a source file) are gathered into full requests. */
-  let gathered: Buffer[] = [];
+  const gathered: Buffer[] = [];
   let gatheredBytes = 0;
+
+  /**
+   * The next `size` bytes (fewer at the end) off the front of `gathered`. A view when one chunk
+   * holds them all, which is the rule for large chunks; a copy only for a piece that straddles
+   * chunks. (Joining everything gathered would copy each 1 MiB chunk once more whenever a 512-byte
+   * tar header had put the stream off its 64 KiB grid: 1 GiB of copies and garbage per GiB.)
+   */
+  function takePiece(size: number): Buffer {
+    const first = gathered[0]!;
+    if (first.length >= size) {
+      if (first.length === size) gathered.shift();
+      else gathered[0] = first.subarray(size);
+      gatheredBytes -= size;
+      return first.subarray(0, size);
+    }
+    const piece = Buffer.allocUnsafe(Math.min(size, gatheredBytes));
+    let filled = 0;
+    while (filled < piece.length) {
+      const head = gathered[0]!;
+      const taken = Math.min(head.length, piece.length - filled);
+      head.copy(piece, filled, 0, taken);
+      filled += taken;
+      if (taken === head.length) gathered.shift();
+      else gathered[0] = head.subarray(taken);
+    }
+    gatheredBytes -= piece.length;
+    return piece;
+  }
 
   async function sendGathered(all: boolean): Promise<void> {
     while (gatheredBytes >= settings.chunkSize || (all && gatheredBytes > 0)) {
       await windowBelow(settings.concurrency);
       if (writer.state === 'aborted') throw sftpFailure('ERR_ABORTED', 'WRITE', display, 'aborted');
-      const joined = gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered);
-      const piece = joined.subarray(0, settings.chunkSize);
-      const rest = joined.subarray(piece.length);
-      gathered = rest.length > 0 ? [rest] : [];
-      gatheredBytes = rest.length;
+      const piece = takePiece(settings.chunkSize);
       send(position, piece);
       position += piece.length;
     }
