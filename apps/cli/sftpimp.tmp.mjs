@@ -1,0 +1,10 @@
+import { performance } from 'node:perf_hooks';
+import { createBentoport } from '@bentoport/core';
+import { tarFormat } from '@bentoport/format-tar';
+import { fsTransport } from '@bentoport/transport-fs';
+import { sftpTransport } from '@bentoport/transport-sftp';
+const [home, src, chunk, conc, op] = process.argv.slice(2);
+const b = createBentoport({ home, formats: [tarFormat()], transports: [fsTransport(), sftpTransport({ chunkSize: Number(chunk), concurrency: Number(conc) })] });
+const t0 = performance.now();
+if (op === 'export') await b.exportBento('sample_service:u432a5xip2dc6ax4', src, 'tar'); else await b.importBento(src, 'tar');
+console.log(op ?? 'import', chunk, conc, ((performance.now() - t0) / 1000).toFixed(2), 's', (process.resourceUsage().maxRSS/1024).toFixed(0), 'MiB');
