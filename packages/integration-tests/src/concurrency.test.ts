@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile, stat, symlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashTree, writeSampleBento } from '@bentoport/test-utils';
@@ -71,17 +71,22 @@ describe('a store on another file system (EXDEV)', () => {
     const usable = await stat(shm).then((info) => info.isDirectory()).catch(() => false);
     const { root, homeA, homeB } = await scratch('exdev');
     const otherFs = usable ? await import('node:fs/promises').then((fs) => fs.mkdtemp(path.join(shm, 'bentoport-'))) : undefined;
-    if (!otherFs || (await stat(otherFs)).dev === (await stat(root)).dev) {
-      console.warn('skipping EXDEV test: no second file system available');
-      return;
+    try {
+      if (!otherFs || (await stat(otherFs)).dev === (await stat(root)).dev) {
+        console.warn('skipping EXDEV test: no second file system available');
+        return;
+      }
+      const sample = await writeSampleBento(homeA, { models: 1 });
+      const archive = path.join(root, 'x.tar');
+      await bentoportAt(homeA).exportBento(sample.bentoTag, archive);
+      await mkdir(homeB, { recursive: true });
+      await symlink(otherFs, path.join(homeB, 'bentos'));
+      const imported = await bentoportAt(homeB).importBento(archive);
+      expect(await hashTree(imported.item.path)).toEqual(await hashTree(sample.bentoPath));
+      expect(await readdir(otherFs)).toEqual([sample.bentoTag.split(':')[0]]);
+    } finally {
+      // Outside the run's TMPDIR, so nobody else removes it: every run used to leave one behind.
+      if (otherFs) await rm(otherFs, { recursive: true, force: true });
     }
-    const sample = await writeSampleBento(homeA, { models: 1 });
-    const archive = path.join(root, 'x.tar');
-    await bentoportAt(homeA).exportBento(sample.bentoTag, archive);
-    await mkdir(homeB, { recursive: true });
-    await symlink(otherFs, path.join(homeB, 'bentos'));
-    const imported = await bentoportAt(homeB).importBento(archive);
-    expect(await hashTree(imported.item.path)).toEqual(await hashTree(sample.bentoPath));
-    expect(await readdir(otherFs)).toEqual([sample.bentoTag.split(':')[0]]);
   });
 });
