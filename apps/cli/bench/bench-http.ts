@@ -117,52 +117,70 @@ export async function benchHttp(input: HttpBenchInput): Promise<{ rows: HttpRow[
       const name = `ours.${extension[format]}`;
       const url = `${base}/${name}`;
       const local = path.join(scratch, `http-${name}`);
-      const ourExport: Sample[] = [];
-      const ourImport: Sample[] = [];
-      for (let round = 0; round < runs; round++) {
-        await rm(path.join(server.root, name), { force: true });
-        ourExport.push(await timedWorker(['export', home, tag, url, format]));
-        const freshHome = path.join(scratch, `http-import-${round}`);
-        ourImport.push(await timedWorker(['import', freshHome, url, format]));
-        await rm(freshHome, { recursive: true, force: true });
-        console.log(`  bentoport run ${round + 1}/${runs}: export ${ourExport.at(-1)?.seconds.toFixed(2)} s, import ${ourImport.at(-1)?.seconds.toFixed(2)} s`);
-      }
-      await timedCommand(['curl', '-sS', '-f', '-o', local, url], scratch);
-      const size = (await stat(local)).size;
-
-      const references: { tool: string; operation: 'export' | 'import'; command: string[]; primary: boolean }[] = [];
       const tarFlag = tarFlags[format];
+      const extractInto = path.join(scratch, 'http-extract');
+      const download = path.join(scratch, 'http-download');
+      // The issue's references are `curl -T` / `curl -o` of the made archive; the pipes that do
+      // our whole job (`tar c | curl -T -`, `curl | tar x`) are shown beside them.
+      const references: { tool: string; operation: 'export' | 'import'; command: string[]; primary: boolean }[] = [];
       if (tarFlag !== undefined) {
         references.push({
           tool: `tar c${tarFlag}f - | curl -T -`,
           operation: 'export',
           command: ['sh', '-c', `tar c${tarFlag}f - -C "$1" . | curl -sS -f -T - "$2"`, 'sh', tree, `${base}/piped.${extension[format]}`],
-          primary: true,
+          primary: false,
         });
       }
-      references.push({ tool: 'curl -T file', operation: 'export', command: ['curl', '-sS', '-f', '-T', local, `${base}/curl.${extension[format]}`], primary: tarFlag === undefined });
-      const extractInto = path.join(scratch, 'http-extract');
+      references.push({ tool: 'curl -T file', operation: 'export', command: ['curl', '-sS', '-f', '-T', local, `${base}/curl.${extension[format]}`], primary: true });
       if (tarFlag !== undefined) {
         references.push({
           tool: `curl | tar x${tarFlag}f -`,
           operation: 'import',
           command: ['sh', '-c', `mkdir -p "$2" && curl -sS -f "$1" | tar x${tarFlag}f - -C "$2"`, 'sh', url, extractInto],
-          primary: true,
+          primary: false,
         });
       }
-      references.push({ tool: 'curl -o file', operation: 'import', command: ['curl', '-sS', '-f', '-o', path.join(scratch, 'http-download'), url], primary: tarFlag === undefined });
+      references.push({ tool: 'curl -o file', operation: 'import', command: ['curl', '-sS', '-f', '-o', download, url], primary: true });
 
-      const referenceRows: HttpRow[] = [];
-      for (const reference of references) {
-        const samples: Sample[] = [];
-        for (let round = 0; round < runs; round++) {
-          samples.push(await timedCommand(reference.command, scratch));
+      // Ours and the references take turns in every round, as in the FTP and SFTP rows, so a
+      // machine that speeds up or slows down during the bench weighs on both alike.
+      const ourExport: Sample[] = [];
+      const ourImport: Sample[] = [];
+      const referenceSamples: Sample[][] = references.map(() => []);
+      let size = 0;
+      const runReferences = async (operation: 'export' | 'import'): Promise<void> => {
+        for (const [index, reference] of references.entries()) {
+          if (reference.operation !== operation) continue;
+          referenceSamples[index]!.push(await timedCommand(reference.command, scratch));
           await rm(extractInto, { recursive: true, force: true });
-          await rm(path.join(scratch, 'http-download'), { force: true });
+          await rm(download, { force: true });
         }
-        referenceRows.push({ format, operation: reference.operation, tool: reference.tool, ...summarize(samples), size });
-        console.log(`  ${reference.tool}: ${summarize(samples).seconds.toFixed(2)} s`);
+      };
+      for (let round = 0; round < runs; round++) {
+        await rm(path.join(server.root, name), { force: true });
+        ourExport.push(await timedWorker(['export', home, tag, url, format]));
+        if (round === 0) {
+          await timedCommand(['curl', '-sS', '-f', '-o', local, url], scratch);
+          size = (await stat(local)).size;
+        }
+        await runReferences('export');
+        const freshHome = path.join(scratch, `http-import-${round}`);
+        ourImport.push(await timedWorker(['import', freshHome, url, format]));
+        await rm(freshHome, { recursive: true, force: true });
+        await runReferences('import');
+        const last = (index: number): string => `${references[index]!.tool} ${referenceSamples[index]!.at(-1)?.seconds.toFixed(2)} s`;
+        console.log(
+          `  run ${round + 1}/${runs}: export ${ourExport.at(-1)?.seconds.toFixed(2)} s (${references.map((reference, index) => (reference.operation === 'export' ? last(index) : '')).filter(Boolean).join(', ')}), ` +
+            `import ${ourImport.at(-1)?.seconds.toFixed(2)} s (${references.map((reference, index) => (reference.operation === 'import' ? last(index) : '')).filter(Boolean).join(', ')})`,
+        );
       }
+      const referenceRows: HttpRow[] = references.map((reference, index) => ({
+        format,
+        operation: reference.operation,
+        tool: reference.tool,
+        ...summarize(referenceSamples[index] ?? []),
+        size,
+      }));
       const primary = (operation: 'export' | 'import') =>
         referenceRows.find((row, index) => row.operation === operation && references[index]?.primary);
       const exportRow: HttpRow = { format, operation: 'export', tool: 'bentoport http', ...summarize(ourExport), reference: primary('export') };
