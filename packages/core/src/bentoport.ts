@@ -384,6 +384,8 @@ export function createBentoport(options: BentoportOptions = {}): Bentoport {
           const rangeLocation = location;
           const rangeTransport = transport;
           wholeInputRead = pipeline(stream, new Writable({ write: (_chunk, _encoding, callback) => callback() }));
+          // Awaited on success only; a failure elsewhere destroys the stream and with it this.
+          wholeInputRead.catch(() => undefined);
           archive = {
             size,
             stream: () => lazyReadable(() => rangeTransport.read(rangeLocation, { signal })),
@@ -449,6 +451,9 @@ export function createBentoport(options: BentoportOptions = {}): Bentoport {
       };
     } catch (error) {
       raw.destroy();
+      // pipe() does not pass a destroy on: without this, a hash thread would outlive the failed
+      // import and keep the process from exiting.
+      digest.destroy();
       throw toBentoportError(signal?.aborted ? signal.reason ?? error : error, 'import', 'read', display);
     } finally {
       if (staging) await removeStagingDirectory(staging);

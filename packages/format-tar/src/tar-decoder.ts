@@ -33,7 +33,6 @@ type TarStreamHeader = Omit<Header, 'type' | 'pax' | 'linkname'> & {
   pax?: Record<string, string> | null;
 };
 
-/** How {@link decodeTar} gets at the tar bytes, for formats built on this container. */
 /**
  * Output bytes per inflate call. zlib's default, 16 KiB, makes 65,536 thread-pool round trips and
  * stream chunks per GiB, and that, not inflating, was what a gz import spent its time on:
@@ -41,6 +40,7 @@ type TarStreamHeader = Omit<Header, 'type' | 'pax' | 'linkname'> & {
  */
 const INFLATE_CHUNK_BYTES = 256 * 1024;
 
+/** How {@link decodeTar} gets at the tar bytes, for formats built on this container. */
 export interface DecodeTarStreamOptions {
   /**
    * A fresh decompressor (a Duplex: compressed bytes in, tar bytes out) that the archive's bytes

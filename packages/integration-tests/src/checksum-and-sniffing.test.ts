@@ -1,9 +1,12 @@
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { copyFile, open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { tarFormat } from '@bentoport/format-tar';
 import { zipFormat } from '@bentoport/format-zip';
 import { writeSampleBento } from '@bentoport/test-utils';
+import { THREADED_DIGEST_MIN_BYTES } from '@bentoport/core';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { bentoportAt, listTree, rejectionOf, scratch } from './harness.js';
 
@@ -98,3 +101,34 @@ describe('format sniffing', () => {
     expect((await rejectionOf(a.exportBento(sample.bentoTag, 'ftp://host/x.tar'))).code).toBe('ERR_UNSUPPORTED_PROTOCOL');
   });
 });
+
+describe('a failed import of a large archive', () => {
+  /** Worker threads alive in this process (the digest of a large archive runs on one). */
+  const liveWorkers = (): number => (process.report.getReport() as { workers: unknown[] }).workers.length;
+
+  async function largeFile(file: string, head: Buffer): Promise<void> {
+    const handle = await open(file, 'w');
+    try {
+      await handle.write(head);
+      const block = randomBytes(1024 * 1024);
+      for (let written = head.length; written < THREADED_DIGEST_MIN_BYTES + 1024 * 1024; written += block.length) await handle.write(block);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  it.each([
+    ['bytes that match no format', Buffer.alloc(0), 'ERR_UNSUPPORTED_FORMAT'],
+    ['a zip head over junk (no central directory)', Buffer.from('PK\x03\x04'), 'ERR_CORRUPT_ARCHIVE'],
+  ])('%s: rejects, and leaves no hash thread behind to keep the process alive', async (_name, head, code) => {
+    const { root, homeB } = await scratch('large-failure');
+    const archive = path.join(root, 'junk.bin');
+    await largeFile(archive, head);
+    const before = liveWorkers();
+    const error = await rejectionOf(bentoportAt(homeB).importBento(archive));
+    expect(error.code).toBe(code);
+    for (let attempt = 0; attempt < 100 && liveWorkers() > before; attempt++) await sleep(20);
+    expect(liveWorkers()).toBe(before);
+  });
+});
+
