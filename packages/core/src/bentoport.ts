@@ -364,8 +364,10 @@ export function createBentoport(options: BentoportOptions = {}): Bentoport {
     // hashing) is the bottleneck while the file writes leave the second core idle part of the
     // time; 1 GiB tar import 1.46 -> 1.25 s locally, 2.05 -> 1.80 s over FTP.
     const digest = digestingStream({ onBytes: (bytes) => emit({ type: 'bytes', bytesDone: bytes, bytesTotal: size }), expectedBytes: size });
-    raw.on('error', (error) => digest.destroy(error));
-    raw.pipe(digest);
+    // pipeline(), not pipe(): a failure or early close on either side destroys the other, so
+    // neither the source's connection nor the hash thread outlives a failed import. Its errors
+    // reach the decoder through `digest`.
+    pipeline(raw, digest).catch(() => undefined);
     let staging: string | undefined;
     try {
       const { head, stream } = await peekStream(digest, SNIFF_BYTES);
@@ -450,9 +452,6 @@ export function createBentoport(options: BentoportOptions = {}): Bentoport {
         modelsSkipped: embedded.skipped,
       };
     } catch (error) {
-      raw.destroy();
-      // pipe() does not pass a destroy on: without this, a hash thread would outlive the failed
-      // import and keep the process from exiting.
       digest.destroy();
       throw toBentoportError(signal?.aborted ? signal.reason ?? error : error, 'import', 'read', display);
     } finally {

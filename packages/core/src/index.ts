@@ -17,7 +17,7 @@ export { createBentoport, describeItem } from './bentoport.js';
 export { proxyForUrl } from './proxy.js';
 export { bentoportConfigPath, readDefaultRegistry, type PullOptions, type PullResult, type PushOptions, type PushResult, type RegistrySetting } from './push-pull.js';
 export { directorySize } from './directory-size.js';
-export { CLASSIFY_MIN_BYTES, CLASSIFY_SAMPLE_BYTES, classifySample, DENSE_DEFLATE, effectiveClass, type CompressibilityClass } from './compressibility.js';
+export { CLASSIFY_MIN_BYTES, CLASSIFY_SAMPLE_BYTES, classifySample, DENSE_DEFLATE, effectiveClass, INFLATE_CHUNK_BYTES, type CompressibilityClass } from './compressibility.js';
 export { netrcCredentials, parseNetrc, type NetrcCredentials, type NetrcLookupOptions } from './netrc.js';
 export { parseNetloc, type Netloc } from './netloc.js';
 export { backoffDelay, delayUnlessAborted, type BackoffOptions } from './retry-delay.js';

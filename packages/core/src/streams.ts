@@ -24,55 +24,57 @@ export interface DigestingStreamOptions {
 /** Inputs from this size on are hashed on a worker thread. */
 export const THREADED_DIGEST_MIN_BYTES = 64 * 1024 * 1024;
 
+/** What digestingStream needs of a SHA-256: inline (node:crypto) or on a worker thread. */
+interface Sha256 {
+  /** Adds a chunk; a promise means "wait before the next one". */
+  update(chunk: Buffer): Promise<void> | undefined;
+  digest(): Promise<string> | string;
+  destroy(): void;
+}
+
+function inlineSha256(): Sha256 {
+  const hash = createHash('sha256');
+  return {
+    update: (chunk) => void hash.update(chunk),
+    digest: () => hash.digest('hex'),
+    destroy: () => undefined,
+  };
+}
+
 export function digestingStream(options: DigestingStreamOptions = {}): DigestingStream {
   const { onBytes, expectedBytes } = options;
+  const hash: Sha256 = expectedBytes !== undefined && expectedBytes >= THREADED_DIGEST_MIN_BYTES ? new ThreadedSha256() : inlineSha256();
   let bytes = 0;
   let hex: string | undefined;
-  let stream: DigestingStream;
-  if (expectedBytes !== undefined && expectedBytes >= THREADED_DIGEST_MIN_BYTES) {
-    const hash = new ThreadedSha256();
-    stream = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        bytes += chunk.length;
-        onBytes?.(bytes);
-        let room: Promise<void> | undefined;
-        try {
-          room = hash.update(chunk);
-        } catch (error) {
-          callback(error as Error);
-          return;
-        }
-        // The chunk goes on at once; only the next one waits while the worker catches up.
-        this.push(chunk);
-        if (room) room.then(() => callback(), callback);
-        else callback();
-      },
-      flush(callback) {
-        hash.digest().then((digest) => {
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      let room: Promise<void> | undefined;
+      try {
+        room = hash.update(chunk);
+      } catch (error) {
+        callback(error as Error);
+        return;
+      }
+      bytes += chunk.length;
+      onBytes?.(bytes);
+      // The chunk goes on at once; only the next one waits while a hash thread catches up.
+      this.push(chunk);
+      if (room) room.then(() => callback(), callback);
+      else callback();
+    },
+    flush(callback) {
+      Promise.resolve()
+        .then(() => hash.digest())
+        .then((digest) => {
           hex = digest;
           callback();
         }, callback);
-      },
-      destroy(error, callback) {
-        hash.destroy();
-        callback(error);
-      },
-    }) as DigestingStream;
-  } else {
-    const hash = createHash('sha256');
-    stream = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        onBytes?.(bytes);
-        callback(null, chunk);
-      },
-      flush(callback) {
-        hex = hash.digest('hex');
-        callback();
-      },
-    }) as DigestingStream;
-  }
+    },
+    destroy(error, callback) {
+      hash.destroy();
+      callback(error);
+    },
+  }) as DigestingStream;
   Object.defineProperty(stream, 'bytes', { get: () => bytes });
   stream.digest = () => {
     if (hex === undefined) throw new Error('digestingStream: digest() called before the stream ended');

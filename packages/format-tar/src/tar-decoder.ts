@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { extract as createExtract } from 'tar-stream';
 import type { Header } from 'tar-stream';
-import { BentoportError, isBentoportError, toBentoportError } from '@bentoport/core';
+import { BentoportError, INFLATE_CHUNK_BYTES, isBentoportError, toBentoportError } from '@bentoport/core';
 import type { ArchiveEntry, ArchiveEntryType, ArchiveSource } from '@bentoport/core';
 
 /**
@@ -32,13 +32,6 @@ type TarStreamHeader = Omit<Header, 'type' | 'pax' | 'linkname'> & {
   linkname: string | null;
   pax?: Record<string, string> | null;
 };
-
-/**
- * Output bytes per inflate call. zlib's default, 16 KiB, makes 65,536 thread-pool round trips and
- * stream chunks per GiB, and that, not inflating, was what a gz import spent its time on:
- * 1 GiB import 8.2–9.0 s with the default, 4.7–5.1 s with 256 KiB (1 MiB gains no more).
- */
-const INFLATE_CHUNK_BYTES = 256 * 1024;
 
 /** How {@link decodeTar} gets at the tar bytes, for formats built on this container. */
 export interface DecodeTarStreamOptions {

@@ -1,6 +1,6 @@
 import { Readable, pipeline } from 'node:stream';
 import { createInflateRaw, crc32, inflateRawSync } from 'node:zlib';
-import { BentoportError, isBentoportError, throwIfAborted, toBentoportError } from '@bentoport/core';
+import { BentoportError, INFLATE_CHUNK_BYTES, isBentoportError, throwIfAborted, toBentoportError } from '@bentoport/core';
 import type { ArchiveEntry, ArchiveEntryType, ArchiveSource } from '@bentoport/core';
 import { RangeCursor } from './range-cursor.js';
 import type { CentralEntry } from './zip-central-directory.js';
@@ -21,12 +21,6 @@ import {
   S_IFREG,
   fromDosDateTime,
 } from './zip-records.js';
-
-/**
- * Output bytes per inflate call: zlib's 16 KiB default costs a thread-pool round trip and a
- * stream chunk per 16 KiB (65,536 per GiB), which made a gz import twice as slow in format-tar.
- */
-const INFLATE_CHUNK_BYTES = 256 * 1024;
 
 const OPERATION = '[format-zip] read zip';
 /** Symlink targets are read into memory; anything longer than this is not a path. */
