@@ -1,12 +1,9 @@
 import type { Readable, Writable } from 'node:stream';
-import type { CompressionPolicy, Format } from './format.js';
+import type { CompressionPolicy, Format, ProgressListener, Registry, Transport } from '@bentoport/spec';
 import type { ItemStore, StoreItem } from './item-store.js';
-import type { ProgressListener } from './progress.js';
 import type { PullOptions, PullResult, PushOptions, PushResult } from './push-pull.js';
-import type { Registry } from './registry.js';
 import type { ExtractionLimits } from './safe-extract.js';
 import type { TargetOptions } from './target.js';
-import type { Transport } from './transport.js';
 
 /** Options of {@link createBentoport}. */
 export interface BentoportOptions {

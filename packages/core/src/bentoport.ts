@@ -14,20 +14,18 @@ import type {
   ImportSource,
 } from './bentoport-types.js';
 import { directorySize } from './directory-size.js';
-import { BentoportError, isBentoportError, toBentoportError } from './errors.js';
-import type { ArchiveSource } from './format.js';
+import { type ArchiveSource, BentoportError, isBentoportError, type Location, type Operation, type ProgressEvent, type ProgressListener, type Transport } from '@bentoport/spec';
+import { peekStream, toBentoportError } from '@bentoport/plugin-kit';
 import { itemEntries, type ArchiveSourceTree, type VirtualFile } from './item-entries.js';
 import { defaultHome, loadItemMetadata, openItemStore, type ItemStore, type StoreItem } from './item-store.js';
 import { pluginSet } from './plugins.js';
 import { createPushPull } from './push-pull.js';
-import type { Operation, ProgressEvent, ProgressListener } from './progress.js';
 import { exportFolder, folderSource } from './folder.js';
 import { extractEntries } from './safe-extract.js';
 import { createStagingDirectory, removeStagingDirectory, sweepStaleStaging } from './staging.js';
-import { digestingStream, peekStream } from './streams.js';
+import { digestingStream } from './streams.js';
 import { formatTag, parseTag } from './tag.js';
 import { NATIVE_FORMAT, resolveExportTarget, resolveImportSource, type ItemKind } from './target.js';
-import type { Location, Transport } from './transport.js';
 
 const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 /** Bytes read before sniffing: tar's magic sits at offset 257. */

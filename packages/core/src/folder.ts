@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { ArchiveEntry } from './archive-entry.js';
-import { BentoportError } from './errors.js';
+import { type ArchiveEntry, BentoportError, type Location } from '@bentoport/spec';
 import { extractEntries } from './safe-extract.js';
-import type { Location } from './transport.js';
 
 /**
  * The `folder` format (spec §4.2, §4.3): an item as a plain directory tree instead of an archive.

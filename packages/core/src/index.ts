@@ -1,9 +1,7 @@
-export * from './errors.js';
-export type * from './archive-entry.js';
-export type * from './format.js';
-export type * from './transport.js';
-export type * from './registry.js';
-export type * from './progress.js';
+// The contracts and the plugin kit are re-exported while the first-party plugins move onto
+// @bentoport/spec and @bentoport/plugin-kit; plugins must import them from there.
+export * from '@bentoport/spec';
+export * from '@bentoport/plugin-kit';
 export type * from './bentoport-types.js';
 export * from './tag.js';
 export * from './metadata.js';
@@ -12,14 +10,7 @@ export { defaultHome, loadItemMetadata, openItemStore, type ItemStore, type Stor
 export { withLock, type LockOptions } from './store-lock.js';
 export { DEFAULT_EXTRACTION_LIMITS, extractEntries, normaliseEntryPath, type ExtractionLimits, type ExtractOptions, type ExtractSummary } from './safe-extract.js';
 export { itemEntries, type ArchiveSourceTree, type ItemEntriesOptions, type VirtualFile } from './item-entries.js';
-export { digestingStream, peekStream, THREADED_DIGEST_MIN_BYTES, writableFinished, type DigestingStream, type DigestingStreamOptions } from './streams.js';
+export { digestingStream, THREADED_DIGEST_MIN_BYTES, type DigestingStream, type DigestingStreamOptions } from './streams.js';
 export { createBentoport, describeItem } from './bentoport.js';
-export { proxyForUrl } from './proxy.js';
 export { bentoportConfigPath, readDefaultRegistry, type PullOptions, type PullResult, type PushOptions, type PushResult, type RegistrySetting } from './push-pull.js';
 export { directorySize } from './directory-size.js';
-export { CLASSIFY_MIN_BYTES, CLASSIFY_SAMPLE_BYTES, classifySample, DENSE_DEFLATE, effectiveClass, INFLATE_CHUNK_BYTES, type CompressibilityClass } from './compressibility.js';
-export { netrcCredentials, parseNetrc, type NetrcCredentials, type NetrcLookupOptions } from './netrc.js';
-export { parseNetloc, type Netloc } from './netloc.js';
-export { backoffDelay, delayUnlessAborted, type BackoffOptions } from './retry-delay.js';
-export { temporarySiblingName, temporarySiblingPath } from './temporary-name.js';
-export { twoPhaseWriter, type TwoPhaseWriter, type TwoPhaseWriterOptions, type TwoPhaseWriterState } from './two-phase-writer.js';

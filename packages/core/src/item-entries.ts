@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, readFile, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { ArchiveEntry } from './archive-entry.js';
+import type { ArchiveEntry } from '@bentoport/spec';
 
 /** A directory to archive under a path prefix, e.g. a model under `models/<name>/<version>`. */
 export interface ArchiveSourceTree {

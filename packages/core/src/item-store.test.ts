@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isBentoportError } from './errors.js';
+import { isBentoportError } from '@bentoport/spec';
 import { openItemStore } from './item-store.js';
 import { formatTag } from './tag.js';
 

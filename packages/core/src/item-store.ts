@@ -1,7 +1,7 @@
 import { cp, mkdir, mkdtemp, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { BentoportError } from './errors.js';
+import { BentoportError } from '@bentoport/spec';
 import { parseBentoYaml, parseModelYaml, type ItemMetadata } from './metadata.js';
 import { withLock } from './store-lock.js';
 import { compareTags, formatTag, makeTag, parseTag, type Tag } from './tag.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isBentoportError } from './errors.js';
+import { isBentoportError } from '@bentoport/spec';
 import { parseBentoYaml, parseCreationTime, parseModelYaml } from './metadata.js';
 
 const SPEC2 = `service: service:Summarization

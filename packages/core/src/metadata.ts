@@ -1,31 +1,8 @@
 import { parse as parseYaml } from 'yaml';
-import { BentoportError } from './errors.js';
+import { type BentoModelReference, BentoportError, type ItemMetadata } from '@bentoport/spec';
 import { formatTag, makeTag, type Tag } from './tag.js';
 
-/** A model a bento refers to, after BentoML's legacy conversions. */
-export interface BentoModelReference {
-  tag: Tag & { version: string };
-  /** `bentoml` for store models (embedded on export), `huggingface` for Hub references (never embedded). */
-  registry: string;
-  module: string | null;
-}
-
-/** What bentoport needs from an item's yaml. The full parsed document is kept in `document`. */
-export interface ItemMetadata {
-  kind: 'bento' | 'model';
-  tag: Tag & { version: string };
-  /** `creation_time` as microseconds since the epoch (naive times are taken as UTC). */
-  creationTime: number;
-  /** `creation_time` as written, for display. */
-  creationTimeText: string;
-  /** For bentos: every model referenced (top level and services[].models, services win). */
-  models: BentoModelReference[];
-  labels: Record<string, string>;
-  /** For models: the framework module. For bentos: the service import string. */
-  module: string | null;
-  /** The parsed yaml document, unchanged (bentoport never rewrites the user's file). */
-  document: Record<string, unknown>;
-}
+export type { BentoModelReference, ItemMetadata } from '@bentoport/spec';
 
 const ISO_PATTERN =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?)?\s*(Z|[+-]\d{2}:?\d{2}(?::?\d{2})?)?$/i;

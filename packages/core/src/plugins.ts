@@ -1,7 +1,4 @@
-import { BentoportError } from './errors.js';
-import type { Format } from './format.js';
-import type { Registry } from './registry.js';
-import type { Transport } from './transport.js';
+import { BentoportError, type Format, type Registry, type Transport } from '@bentoport/spec';
 
 /** The package that brings each format token, for "not installed" messages. */
 const FORMAT_PACKAGES: Record<string, string> = {

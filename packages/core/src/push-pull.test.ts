@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createBentoport } from './bentoport.js';
-import { isBentoportError } from './errors.js';
+import { isBentoportError, type Registry } from '@bentoport/spec';
 import { bentoportConfigPath, readDefaultRegistry } from './push-pull.js';
-import type { Registry } from './registry.js';
 
 const scratch: string[] = [];
 afterAll(async () => {

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ArchiveEntry } from './archive-entry.js';
-import { isBentoportError } from './errors.js';
+import { type ArchiveEntry, isBentoportError } from '@bentoport/spec';
 import { extractEntries, type ExtractionLimits } from './safe-extract.js';
 import { SmallFileWrites } from './small-file-writes.js';
 

@@ -3,8 +3,8 @@ import { chmod, link, lstat, mkdir, open, symlink, utimes, lutimes } from 'node:
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ArchiveEntry } from './archive-entry.js';
-import { BentoportError, throwIfAborted } from './errors.js';
+import { type ArchiveEntry, BentoportError } from '@bentoport/spec';
+import { throwIfAborted } from '@bentoport/plugin-kit';
 import { SmallFileWrites } from './small-file-writes.js';
 
 /** Limits that stop a hostile archive (zip bomb, millions of entries) before it fills the disk. */

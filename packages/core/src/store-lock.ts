@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { BentoportError } from './errors.js';
+import { BentoportError } from '@bentoport/spec';
 
 /** True when a process with this pid exists on this host. */
 export function isProcessAlive(pid: number): boolean {

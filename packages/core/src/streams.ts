@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Readable, Transform, type Writable } from 'node:stream';
+import { Transform } from 'node:stream';
 import { ThreadedSha256 } from './threaded-sha256.js';
 
 /** A pass-through that hashes (SHA-256) and counts what flows through it. */
@@ -81,63 +81,4 @@ export function digestingStream(options: DigestingStreamOptions = {}): Digesting
     return hex;
   };
   return stream;
-}
-
-/**
- * Read the first `length` bytes of a stream (fewer if it is shorter) without losing them: returns
- * them and a stream that yields the whole input from its first byte, with backpressure intact.
- */
-export async function peekStream(source: Readable, length: number): Promise<{ head: Buffer; stream: Readable }> {
-  const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const buffered: Buffer[] = [];
-  let size = 0;
-  let done = false;
-  while (size < length) {
-    const next = await iterator.next();
-    if (next.done) {
-      done = true;
-      break;
-    }
-    const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
-    buffered.push(chunk);
-    size += chunk.length;
-  }
-  const head = Buffer.concat(buffered).subarray(0, length);
-  async function* replay() {
-    yield* buffered;
-    if (done) return;
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  }
-  const stream = Readable.from(replay(), { objectMode: false });
-  stream.on('close', () => {
-    if (!done) void iterator.return?.();
-  });
-  return { head, stream };
-}
-
-/**
- * Resolve once a writable has finished; when it is destroyed before that, reject with what
- * `failure(stream.errored)` returns. Unlike `stream.finished`, it settles at once for a stream
- * that already finished or was destroyed, so a two-phase `commit` can never hang on it.
- */
-export function writableFinished(stream: Writable, failure: (errored: Error | null) => Error): Promise<void> {
-  if (stream.writableFinished) return Promise.resolve();
-  if (stream.destroyed) return Promise.reject(failure(stream.errored));
-  return new Promise((resolve, reject) => {
-    const onFinish = (): void => {
-      stream.off('close', onClose);
-      resolve();
-    };
-    const onClose = (): void => {
-      stream.off('finish', onFinish);
-      if (stream.writableFinished) resolve();
-      else reject(failure(stream.errored));
-    };
-    stream.once('finish', onFinish);
-    stream.once('close', onClose);
-  });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isBentoportError } from './errors.js';
+import { isBentoportError } from '@bentoport/spec';
 import { compareTags, formatTag, makeTag, newVersion, parseTag } from './tag.js';
 
 const LENGTH = "a tag's name or version must be at most 63 characters in length";

@@ -1,11 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { BentoportError } from './errors.js';
+import { BentoportError, type Tag } from '@bentoport/spec';
 
-/** A BentoML tag. `version` is undefined for a bare name. Both parts are lower-case. */
-export interface Tag {
-  readonly name: string;
-  readonly version: string | undefined;
-}
+export type { Tag } from '@bentoport/spec';
 
 const TAG_PATTERN = /^[a-z0-9]([-._a-z0-9]*[a-z0-9])?$/;
 const MAX_LENGTH = 63;

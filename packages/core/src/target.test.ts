@@ -1,10 +1,9 @@
-import { mkdtemp, mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isBentoportError } from './errors.js';
+import { isBentoportError } from '@bentoport/spec';
 import { guessFormat, resolveExportTarget, resolveImportSource, type TargetOptions } from './target.js';
-import { stat } from 'node:fs/promises';
 
 let d: string;
 beforeAll(async () => {
@@ -138,5 +137,13 @@ describe('remote targets (spec §4.5)', () => {
     expect(source.location.display).toBe('s3://key:***@bucket/path/x.tar.gz?region=eu');
     expect(source.format).toBe('gz');
     expect(source.explicitFormat).toBe(false);
+  });
+});
+
+describe('resolved location display', () => {
+  it('keeps presigned signatures out of a resolved location display', () => {
+    const { location } = resolveImportSource('https://bucket.example.com/iris.tar.gz?X-Amz-Credential=AKIA&X-Amz-Signature=deadbeef', undefined, undefined, 'bento', '/');
+    expect(location.query).toContain('X-Amz-Signature=deadbeef');
+    expect(location.display).toBe('https://bucket.example.com/iris.tar.gz?X-Amz-Credential=***&X-Amz-Signature=***');
   });
 });

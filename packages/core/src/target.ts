@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { BentoportError, redact } from './errors.js';
-import type { Location } from './transport.js';
+import { BentoportError, type Location } from '@bentoport/spec';
+import { redact } from '@bentoport/plugin-kit';
 
 /** The kinds of item that can be exported, with BentoML's native extension for each. */
 export type ItemKind = 'bento' | 'model';

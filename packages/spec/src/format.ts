@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ApiVersion } from './api-version.js';
 import type { ArchiveEntry } from './archive-entry.js';
 
 /** What a codec can do. Core and the tests read these instead of guessing. */
@@ -55,7 +56,7 @@ export interface DecodeOptions {
  * safe extraction does).
  */
 export interface Format {
-  readonly apiVersion: 1;
+  readonly apiVersion: ApiVersion;
   /** The plugin's name, for messages: `format-tar`. */
   readonly name: string;
   /** BentoML format tokens this codec reads and writes: `['tar', 'gz']`. */

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redact } from './errors.js';
-import { resolveImportSource } from './target.js';
+import { redact, redactErrorSecrets, redactSecrets } from './redaction.js';
 
 describe('redact', () => {
   it('hides URL passwords and the values of secret query parameters, keeping the rest', () => {
@@ -9,22 +8,27 @@ describe('redact', () => {
     );
     expect(redact('https://h/p?sig=s&Signature=t&X-Amz-Security-Token=u')).toBe('https://h/p?sig=***&Signature=***&X-Amz-Security-Token=***');
   });
-
-  it('keeps presigned signatures out of a resolved location display', () => {
-    const { location } = resolveImportSource('https://bucket.example.com/iris.tar.gz?X-Amz-Credential=AKIA&X-Amz-Signature=deadbeef', undefined, undefined, 'bento', '/');
-    expect(location.query).toContain('X-Amz-Signature=deadbeef');
-    expect(location.display).toBe('https://bucket.example.com/iris.tar.gz?X-Amz-Credential=***&X-Amz-Signature=***');
-  });
 });
 
 describe('redactSecrets', () => {
-  it('hides each secret raw and URL-encoded, and URL passwords too', async () => {
-    const { redactSecrets, redactErrorSecrets } = await import('./errors.js');
+  it('hides each secret raw and URL-encoded, and URL passwords too', () => {
     expect(redactSecrets('login p@ss/1 failed (p%40ss%2F1) ftp://u:other@h/x', ['p@ss/1'])).toBe(
       'login *** failed (***) ftp://u:***@h/x',
     );
     const error = redactErrorSecrets(new Error('bad passphrase hunter2'), ['hunter2', '']);
     expect(error.message).toBe('bad passphrase ***');
     expect(error.stack).not.toContain('hunter2');
+  });
+});
+
+describe('redactSecrets with a short password', () => {
+  it('hides the credential fields, not every letter that matches', () => {
+    const message = '[transport-ftp] STAT ftp://u:p@127.0.0.1:2121/x.bento: Server sent FIN packet unexpectedly';
+    expect(redactSecrets(message, ['p'])).toBe('[transport-ftp] STAT ftp://u:***@127.0.0.1:2121/x.bento: Server sent FIN packet unexpectedly');
+    expect(redactSecrets('login with p failed; p', ['p'])).toBe('login with *** failed; ***');
+  });
+
+  it('hides secrets that start or end with punctuation', () => {
+    expect(redactSecrets('token=.s3cr3t! was refused', ['.s3cr3t!'])).toBe('token=*** was refused');
   });
 });

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
-import { BentoportError, toBentoportError } from './errors.js';
-import { writableFinished } from './streams.js';
-import type { TransportWriter } from './transport.js';
+import { BentoportError, type TransportWriter } from '@bentoport/spec';
+import { toBentoportError } from './coded-errors.js';
+import { writableFinished } from './stream-helpers.js';
 
 /** Where a {@link twoPhaseWriter} is: `open` until `commit` or `abort` is called, then one of the other three. */
 export type TwoPhaseWriterState = 'open' | 'committing' | 'committed' | 'aborted';

@@ -1,4 +1,4 @@
-import { BentoportError } from './errors.js';
+import { BentoportError } from '@bentoport/spec';
 
 /** A URL netloc (`Location.host`) taken apart, with user and password percent-decoded. */
 export interface Netloc {

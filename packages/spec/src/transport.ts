@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { ApiVersion } from './api-version.js';
 
 /**
  * Where bytes live, as resolved from a path or URL (BentoML's protocol/netloc/path/query split).
@@ -91,7 +92,7 @@ export interface TransportWriter {
  *   location with credentials redacted.
  */
 export interface Transport {
-  readonly apiVersion: 1;
+  readonly apiVersion: ApiVersion;
   /** The plugin's name, for messages: `transport-fs`. */
   readonly name: string;
   /** URL schemes handled: `['file']`. */

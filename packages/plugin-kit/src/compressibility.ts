@@ -1,5 +1,5 @@
 import { constants, deflateRawSync } from 'node:zlib';
-import type { CompressionPolicy } from './format.js';
+import type { CompressionPolicy } from '@bentoport/spec';
 
 /**
  * How well a stretch of bytes compresses, judged from a sample:

@@ -1,5 +1,6 @@
 import type { ArchiveEntry } from './archive-entry.js';
-import type { ItemMetadata } from './metadata.js';
+import type { ApiVersion } from './api-version.js';
+import type { ItemMetadata } from './item-metadata.js';
 import type { ProgressListener } from './progress.js';
 
 /** A stored item a registry can hold. */
@@ -85,7 +86,7 @@ export interface RegistryPushResult {
  * atomic install on pull); a registry only moves one item at a time and never touches the store.
  */
 export interface Registry {
-  readonly apiVersion: 1;
+  readonly apiVersion: ApiVersion;
   /** The plugin's name, for messages: `registry-oci`. */
   readonly name: string;
   /**

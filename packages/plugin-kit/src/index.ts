@@ -1,0 +1,23 @@
+export { toBentoportError, throwIfAborted } from './coded-errors.js';
+export { redact, redactErrorSecrets, redactSecrets } from './redaction.js';
+export { netrcCredentials, parseNetrc, type NetrcCredentials, type NetrcLookupOptions } from './netrc.js';
+export { parseNetloc, type Netloc } from './netloc.js';
+export { proxyForUrl } from './proxy.js';
+export { backoffDelay, delayUnlessAborted, type BackoffOptions } from './retry-delay.js';
+export { temporarySiblingName, temporarySiblingPath } from './temporary-name.js';
+export { twoPhaseWriter, type TwoPhaseWriter, type TwoPhaseWriterOptions, type TwoPhaseWriterState } from './two-phase-writer.js';
+export { peekStream, writableFinished } from './stream-helpers.js';
+export {
+  CLASSIFY_MIN_BYTES,
+  CLASSIFY_SAMPLE_BYTES,
+  classifySample,
+  DENSE_DEFLATE,
+  effectiveClass,
+  INFLATE_CHUNK_BYTES,
+  type CompressibilityClass,
+} from './compressibility.js';
+export { errorCodeForHttpStatus, pluginFailure, type PluginFailureOptions } from './plugin-failure.js';
+export { NETWORK_DEFAULTS, resolveNetworkOptions, type NetworkOptions, type ResolvedNetworkOptions } from './network-options.js';
+export { optionChecks, type OptionChecks } from './option-validation.js';
+export { withRetry, type RetryOptions } from './retry.js';
+export { isTlsVerificationError, isTransientHttpStatus, isTransientNetworkError, systemErrorCode } from './transient-errors.js';
