@@ -21,7 +21,7 @@ export async function registriesFor(values: OptionValues, env: NodeJS.ProcessEnv
   }
   if (/^oci:\/\//i.test(url)) {
     const { ociRegistry } = await import('@bentoport/registry-oci');
-    return [ociRegistry({ url, plainHttp: Boolean(values['plain-http']), insecure: Boolean(values.insecure), env })];
+    return [ociRegistry({ url, plainHttp: Boolean(values['plain-http']), rejectUnauthorized: !values.insecure, env })];
   }
   throw new UsageError(`unsupported registry '${url.replace(/\/\/[^/@]*@/, '//***@')}' (use oci://HOST[:PORT]/REPOSITORY or bentocloud[://CONTEXT])`);
 }

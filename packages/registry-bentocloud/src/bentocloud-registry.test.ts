@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
@@ -22,7 +22,7 @@ const motoEndpoint = inject('motoEndpoint');
 const withMoto = motoEndpoint ? describe : describe.skip;
 
 /** Small parts (moto is started with a 64 KiB minimum) and quick retries keep the tests fast. */
-const FAST: BentoCloudRegistryOptions = { partSize: 64 * 1024, retryDelayMs: 5, attempts: 3 };
+const FAST: BentoCloudRegistryOptions = { partSize: 64 * 1024, retryDelayMs: 5, retries: 2 };
 
 let api: BentoCloudApiDouble;
 
@@ -207,7 +207,7 @@ withMoto('bentoCloudRegistry against the BentoCloud API double and a real S3 ser
     const error = await bentoportAt(home).bentoport.push(sample.bentoTag).catch((caught: unknown) => caught);
     expect(isBentoportError(error, 'ERR_IO')).toBe(true);
     expect((error as Error).message).toMatch(/part 3.*503 SlowDown/);
-    expect(api.faultHits.get(3)).toBe(FAST.attempts);
+    expect(api.faultHits.get(3)).toBe((FAST.retries ?? 0) + 1); // the first attempt and every retry
     expect(callNames().filter((name) => name.endsWith('/complete_multipart_upload'))).toEqual([]);
     const finish = api.calls.find((call) => call.path.endsWith('/finish_upload'));
     expect(finish?.body).toMatchObject({ status: 'failed' });
@@ -325,6 +325,66 @@ withMoto('bentoCloudRegistry against the BentoCloud API double and a real S3 ser
     expect(api.violations.length).toBe(5);
     expect(home).toBeTruthy();
     api.resetLog();
+  });
+});
+
+/** A TCP server that accepts connections and never writes a byte: a BentoCloud that hangs. */
+async function startSilentServer(): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createTcpServer((socket) => {
+    accepted += 1;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections: () => accepted,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('bentoCloudRegistry against an API that accepts and never answers', () => {
+  it('fails has() with ERR_IO after timeoutMs per attempt, retried `retries` times, instead of hanging', async () => {
+    const silent = await startSilentServer();
+    try {
+      const registry = bentoCloudRegistry({ apiToken: 'silent-token-0123', endpoint: silent.url, timeoutMs: 300, retries: 1, retryDelayMs: 10, env: {} });
+      const started = Date.now();
+      const error = await registry.has({ kind: 'bento', name: 'svc', version: 'v1' }).catch((caught: unknown) => caught);
+      const elapsed = Date.now() - started;
+      expect(isBentoportError(error, 'ERR_IO')).toBe(true);
+      expect(elapsed).toBeGreaterThanOrEqual(2 * 300 - 50);
+      expect(elapsed).toBeLessThan(5000);
+      expect(silent.connections()).toBe(2);
+      expect((error as Error).message).toMatch(/^\[registry-bentocloud\] GET \/api\/v1\/bento_repositories\/svc\/bentos\/v1 at http:\/\/127\.0\.0\.1:\d+: /);
+      expect((error as Error).message).not.toContain('silent-token-0123');
+    } finally {
+      await silent.close();
+    }
+  });
+});
+
+describe('bentoCloudRegistry options', () => {
+  it('takes the network options every plugin takes, checked the same way', () => {
+    for (const name of ['connectTimeoutMs', 'timeoutMs', 'transferTimeoutMs'] as const) {
+      let error: unknown;
+      try {
+        bentoCloudRegistry({ [name]: 0 });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(isBentoportError(error, 'ERR_INVALID_OPTION')).toBe(true);
+      expect((error as Error).message).toContain(`options.${name}`);
+    }
+    expect(() => bentoCloudRegistry({ retries: -1 })).toThrow(/options\.retries/);
+    expect(() => bentoCloudRegistry({ partSize: 1024 })).toThrow(/options\.partSize/);
+    expect(() => bentoCloudRegistry({ rejectUnauthorized: 'no' as unknown as boolean })).toThrow(TypeError);
+    expect(() => bentoCloudRegistry(null as unknown as BentoCloudRegistryOptions)).toThrow(TypeError);
+    expect(bentoCloudRegistry({ context: 'staging', rejectUnauthorized: false, ca: 'PEM', retries: 0, env: {} }).url).toBe('bentocloud://staging');
   });
 });
 

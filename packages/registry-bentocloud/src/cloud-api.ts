@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { request } from 'undici';
 import type { CloudContext } from './cloud-context.js';
 import { httpStatusError, networkError } from './cloud-errors.js';
-import type { DispatcherTimeouts, Dispatchers } from './http-dispatchers.js';
+import type { Dispatchers } from './http-dispatchers.js';
 
 export type ItemKind = 'bento' | 'model';
 
@@ -28,8 +28,10 @@ export class CloudApi {
     private readonly context: CloudContext,
     private readonly dispatchers: Dispatchers,
     private readonly bentomlVersion: string,
-    private readonly apiTimeouts: DispatcherTimeouts,
-    private readonly transferTimeouts: DispatcherTimeouts,
+    /** The longest wait for an API answer (and each read of it), ms. */
+    private readonly apiTimeoutMs: number,
+    /** The longest wait for one read, or for the answer after an upload body, during byte transfers, ms. */
+    private readonly transferTimeoutMs: number,
   ) {}
 
   /** `/bento_repositories/{name}` or `/model_repositories/{name}`. */
@@ -60,7 +62,7 @@ export class CloudApi {
         method,
         headers: this.headers(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        dispatcher: this.dispatchers.for(url, this.apiTimeouts),
+        dispatcher: this.dispatchers.for(url, this.apiTimeoutMs),
         signal: options.signal,
       });
     } catch (error) {
@@ -93,7 +95,7 @@ export class CloudApi {
         method: 'PUT',
         headers: this.headers({ 'content-type': 'application/octet-stream', 'content-length': String(length) }),
         body,
-        dispatcher: this.dispatchers.for(url, this.transferTimeouts),
+        dispatcher: this.dispatchers.for(url, this.transferTimeoutMs),
         signal: options.signal,
       });
     } catch (error) {
@@ -121,7 +123,7 @@ export class CloudApi {
     const where = url.pathname.startsWith('/api/') ? `at ${this.context.endpoint}` : `(${url.host})`;
     let response;
     try {
-      response = await request(url, { method: 'GET', headers, dispatcher: this.dispatchers.for(url, this.transferTimeouts), signal: options.signal });
+      response = await request(url, { method: 'GET', headers, dispatcher: this.dispatchers.for(url, this.transferTimeoutMs), signal: options.signal });
     } catch (error) {
       throw networkError(operation, where, error, this.context.apiToken, options.signal);
     }
@@ -148,7 +150,7 @@ export class CloudApi {
         // An explicit type: some S3 servers store an untyped body as a form, or drop it.
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(length) },
         body,
-        dispatcher: this.dispatchers.for(url, this.transferTimeouts),
+        dispatcher: this.dispatchers.for(url, this.transferTimeoutMs),
         signal: options.signal,
       });
     } catch (error) {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BentoportError, defaultHome } from '@bentoport/core';
+import { BentoportError } from '@bentoport/spec';
 import { parse as parseYaml } from 'yaml';
+import { bentomlHome } from './bentoml-home.js';
 
 /** The BentoCloud account one registry instance talks to. */
 export interface CloudContext {
@@ -28,7 +29,7 @@ function trimEndpoint(endpoint: string): string {
 
 /** `$BENTOML_HOME/.yatai.yaml`, where `bentoml cloud login` keeps its contexts. */
 export function yataiConfigPath(sources: Pick<ContextSources, 'home' | 'env'>): string {
-  return path.join(sources.home ?? defaultHome(sources.env), '.yatai.yaml');
+  return path.join(sources.home ?? bentomlHome(sources.env), '.yatai.yaml');
 }
 
 /**

@@ -1,4 +1,5 @@
-import { BentoportError, isBentoportError, redact, type ErrorCode } from '@bentoport/core';
+import { isBentoportError, type BentoportError } from '@bentoport/spec';
+import { errorCodeForHttpStatus, isTlsVerificationError, isTransientHttpStatus, isTransientNetworkError, pluginFailure } from '@bentoport/plugin-kit';
 
 export const COMPONENT = 'registry-bentocloud';
 
@@ -22,49 +23,33 @@ export function describeBody(text: string): string {
   return flat.length > BODY_LIMIT ? `${flat.slice(0, BODY_LIMIT)}…` : flat;
 }
 
-function codeForStatus(status: number): ErrorCode {
-  if (status === 401 || status === 403) return 'ERR_AUTH';
-  if (status === 404) return 'ERR_NOT_FOUND';
-  return 'ERR_IO';
-}
-
 /**
  * One line for a failed BentoCloud call: component, method, the API path (never the token, never
  * a presigned query string), the status, the API's message and, for 5xx, the trace id BentoCloud
- * support asks for.
+ * support asks for. Marked transient (worth a retry) for 408, 429 and the 5xx of a busy server.
  */
-export function httpStatusError(
-  operation: string,
-  target: string,
-  status: number,
-  body: string,
-  traceId: string | undefined,
-  secret: string,
-): BentoportError {
-  const detail = describeBody(body).split(secret).join('***');
+export function httpStatusError(operation: string, target: string, status: number, body: string, traceId: string | undefined, secret: string): BentoportError {
+  const detail = describeBody(body);
   const trace = traceId ? ` (trace ID ${traceId}: report it to BentoCloud support)` : '';
-  return new BentoportError(codeForStatus(status), redact(`[${COMPONENT}] ${operation} ${target}: ${status}${detail ? ` ${detail}` : ''}${trace}`), {
+  return pluginFailure(COMPONENT, errorCodeForHttpStatus(status), operation, target, `${status}${detail ? ` ${detail}` : ''}${trace}`, {
+    secrets: [secret],
+    transient: isTransientHttpStatus(status),
     details: { status, ...(traceId ? { traceId } : {}) },
   });
 }
 
-/** A network failure (no HTTP status), with the token scrubbed from whatever the error says. */
+/**
+ * A failure without an HTTP status, with the token scrubbed from whatever the error says:
+ * ERR_ABORTED when the signal fired, ERR_AUTH for a certificate that does not verify, else ERR_IO,
+ * transient when the same request may succeed (a reset, a timeout).
+ */
 export function networkError(operation: string, target: string, error: unknown, secret: string, signal?: AbortSignal): BentoportError {
   if (isBentoportError(error)) return error;
-  if (signal?.aborted) return new BentoportError('ERR_ABORTED', `[${COMPONENT}] ${operation} ${target} was aborted`, { cause: signal.reason });
+  if (signal?.aborted) return pluginFailure(COMPONENT, 'ERR_ABORTED', operation, target, 'aborted', { cause: signal.reason });
   const cause = error as { message?: string; code?: string; cause?: { message?: string; code?: string } };
   const reason = [cause?.code, cause?.message, cause?.cause?.code, cause?.cause?.message].filter(Boolean).join(': ');
-  return new BentoportError('ERR_IO', redact(`[${COMPONENT}] ${operation} ${target}: ${reason || String(error)}`.split(secret).join('***')), {
-    cause: error,
-    details: { network: true },
-  });
-}
-
-/** Whether a failure is worth another attempt: a network error or a 5xx/429 answer. */
-export function isRetryable(error: unknown): boolean {
-  if (!isBentoportError(error)) return true;
-  if (error.code === 'ERR_ABORTED') return false;
-  if (error.details.network === true) return true;
-  const status = error.details.status;
-  return typeof status === 'number' && (status >= 500 || status === 429 || status === 408);
+  if (isTlsVerificationError(error)) {
+    return pluginFailure(COMPONENT, 'ERR_AUTH', operation, target, `${reason} (trust its CA with the ca option, or set rejectUnauthorized: false)`, { cause: error, secrets: [secret] });
+  }
+  return pluginFailure(COMPONENT, 'ERR_IO', operation, target, reason || String(error), { cause: error, secrets: [secret], transient: isTransientNetworkError(error) });
 }

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import type { RegistryPushItem } from '@bentoport/core';
+import type { RegistryPushItem } from '@bentoport/spec';
 
 /** READMEs above this are sent as an empty description: BentoCloud refuses bodies over 4 MB (BentoML PR #5420). */
 export const README_LIMIT = 3 * 1024 * 1024;

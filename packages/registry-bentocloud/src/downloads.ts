@@ -1,5 +1,6 @@
 import { Transform, pipeline, type Readable } from 'node:stream';
-import { BentoportError, peekStream } from '@bentoport/core';
+import { BentoportError } from '@bentoport/spec';
+import { peekStream } from '@bentoport/plugin-kit';
 import { COMPONENT } from './cloud-errors.js';
 
 const MAGIC: Array<{ name: string; bytes: number[] }> = [

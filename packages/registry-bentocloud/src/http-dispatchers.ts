@@ -1,31 +1,30 @@
-import { proxyForUrl } from '@bentoport/core';
+import { proxyForUrl, type ResolvedNetworkOptions } from '@bentoport/plugin-kit';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 
-/** Timeouts in milliseconds, each per network operation (as httpx applies them), never for a whole transfer. */
-export interface DispatcherTimeouts {
-  /** Establishing a connection (TCP + TLS). */
-  connect: number;
-  /** Waiting for response headers once the request body is sent, and for each read of a body. */
-  idle: number;
-}
-
 /**
- * One undici dispatcher per (proxy, timeouts) pair, chosen per URL through core's
- * `proxyForUrl`, so `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` apply to the API and to presigned
- * URLs alike (Node's own `fetch` ignores them).
+ * One undici dispatcher per (proxy, idle timeout) pair, chosen per URL through the kit's
+ * `proxyForUrl`, so `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` apply to the API and to presigned URLs
+ * alike (Node's own `fetch` ignores them). Every connection gets `connectTimeoutMs` (TCP and TLS,
+ * also to a proxy) and the TLS settings (`rejectUnauthorized`, `ca`) of the network options.
  */
 export class Dispatchers {
   private readonly cache = new Map<string, Dispatcher>();
 
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
+  constructor(private readonly network: ResolvedNetworkOptions) {}
 
-  for(url: URL, timeouts: DispatcherTimeouts): Dispatcher {
-    const proxy = proxyForUrl(url, this.env);
-    const key = `${proxy ?? ''}|${timeouts.connect}|${timeouts.idle}`;
+  /**
+   * The dispatcher for `url` that waits at most `idleTimeoutMs` for response headers once a request
+   * is sent and for each read of a body: never a limit on a whole transfer.
+   */
+  for(url: URL, idleTimeoutMs: number): Dispatcher {
+    const proxy = proxyForUrl(url, this.network.env);
+    const key = `${proxy ?? ''}|${idleTimeoutMs}`;
     let dispatcher = this.cache.get(key);
     if (!dispatcher) {
-      const settings = { connect: { timeout: timeouts.connect }, headersTimeout: timeouts.idle, bodyTimeout: timeouts.idle };
-      dispatcher = proxy === undefined ? new Agent(settings) : new ProxyAgent({ uri: proxy, ...settings, proxyTls: { timeout: timeouts.connect } });
+      const { connectTimeoutMs, rejectUnauthorized, ca } = this.network;
+      const tls = { timeout: connectTimeoutMs, rejectUnauthorized, ...(ca === undefined ? {} : { ca }) };
+      const timeouts = { headersTimeout: idleTimeoutMs, bodyTimeout: idleTimeoutMs };
+      dispatcher = proxy === undefined ? new Agent({ connect: tls, ...timeouts }) : new ProxyAgent({ uri: proxy, requestTls: tls, proxyTls: tls, ...timeouts });
       this.cache.set(key, dispatcher);
     }
     return dispatcher;

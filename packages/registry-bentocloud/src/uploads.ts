@@ -1,14 +1,8 @@
 import { Transform, pipeline, type Readable } from 'node:stream';
-import { BentoportError, backoffDelay, delayUnlessAborted } from '@bentoport/core';
+import { BentoportError } from '@bentoport/spec';
+import { withRetry, type RetryOptions } from '@bentoport/plugin-kit';
 import { CloudApi, type CloudItem, type ItemKind } from './cloud-api.js';
-import { COMPONENT, isRetryable } from './cloud-errors.js';
-
-export interface RetryPolicy {
-  /** Attempts per part or request, the first included. */
-  attempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
+import { COMPONENT } from './cloud-errors.js';
 
 export interface UploadTarget {
   api: CloudApi;
@@ -18,27 +12,14 @@ export interface UploadTarget {
   /** `bento "svc:v1"`, for messages. */
   what: string;
   signal?: AbortSignal | undefined;
-  retry: RetryPolicy;
+  /** Retries of each part or single PUT on transient failures (network errors, 408, 429, 5xx). */
+  retry: Pick<RetryOptions, 'retries' | 'retryDelayMs'>;
   onBytes: (bytesDone: number) => void;
 }
 
-/**
- * Run `attempt` until it succeeds, retrying network errors and 5xx answers with exponential
- * backoff and jitter (BentoML retries only bad statuses, at once, and never network errors).
- */
-export async function withRetries<T>(policy: RetryPolicy, signal: AbortSignal | undefined, attempt: (attemptNumber: number) => Promise<T>): Promise<T> {
-  for (let attemptNumber = 1; ; attemptNumber++) {
-    try {
-      return await attempt(attemptNumber);
-    } catch (error) {
-      if (attemptNumber >= policy.attempts || !isRetryable(error) || signal?.aborted) throw error;
-      try {
-        await delayUnlessAborted(backoffDelay(attemptNumber, { baseMilliseconds: policy.baseDelayMs, maxMilliseconds: policy.maxDelayMs }), signal);
-      } catch {
-        throw error;
-      }
-    }
-  }
+/** `withRetry` with the target's retry settings and signal. */
+function retried<T>(target: UploadTarget, attempt: () => Promise<T>): Promise<T> {
+  return withRetry(attempt, { ...target.retry, ...(target.signal ? { signal: target.signal } : {}) });
 }
 
 /** Proxy strategy: the tar goes through BentoCloud's API. A stream cannot be replayed, so one attempt. */
@@ -51,7 +32,7 @@ export async function proxyUpload(target: UploadTarget, body: Readable, length: 
  * retried by encoding the item again from its first byte (`openBody` walks the store afresh).
  */
 export async function singlePresignedUpload(target: UploadTarget, presignedUrl: string, openBody: () => Readable, length: number): Promise<void> {
-  await withRetries(target.retry, target.signal, async () => {
+  await retried(target, async () => {
     await target.api.presignedPut(presignedUrl, counting(openBody(), target.onBytes), length, target.what, { signal: target.signal });
   });
 }
@@ -61,11 +42,69 @@ export interface MultipartSettings {
   concurrency: number;
 }
 
+/** Parts of `partSize` bytes (the last one shorter, and one empty part for an empty stream), numbered from 1. */
+async function* partsOf(body: Readable, partSize: number): AsyncGenerator<{ partNumber: number; bytes: Buffer }> {
+  let partNumber = 0;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    let rest = chunk;
+    while (rest.length > 0) {
+      const take = Math.min(rest.length, partSize - pendingBytes);
+      pending.push(take === rest.length ? rest : rest.subarray(0, take));
+      pendingBytes += take;
+      rest = rest.subarray(take);
+      if (pendingBytes === partSize) {
+        yield { partNumber: ++partNumber, bytes: Buffer.concat(pending, pendingBytes) };
+        pending = [];
+        pendingBytes = 0;
+      }
+    }
+  }
+  if (pendingBytes > 0 || partNumber === 0) yield { partNumber: ++partNumber, bytes: Buffer.concat(pending, pendingBytes) };
+}
+
+/** Presign one part and PUT it, retried as a whole (a new URL each time); returns its ETag. */
+async function uploadPart(target: UploadTarget, itemPath: string, uploadId: string, partNumber: number, bytes: Buffer): Promise<string> {
+  const etag = await retried(target, async () => {
+    const presigned = await target.api.call<CloudItem>('PATCH', `${itemPath}/presign_multipart_upload_url`, { upload_id: uploadId, part_number: partNumber }, { signal: target.signal });
+    const url = presigned?.presigned_upload_url;
+    if (!url) throw new BentoportError('ERR_IO', `[${COMPONENT}] presign part ${partNumber} of ${target.what}: BentoCloud returned no URL`);
+    return target.api.presignedPut(url, bytes, bytes.length, `${target.what} part ${partNumber}`, { signal: target.signal });
+  });
+  if (!etag) throw new BentoportError('ERR_IO', `[${COMPONENT}] upload part ${partNumber} of ${target.what}: the storage returned no ETag`);
+  return etag;
+}
+
+/** Tasks run at most `concurrency` at a time; the first failure stops new ones and is kept. */
+class PartQueue {
+  private readonly running = new Set<Promise<void>>();
+  failure: unknown;
+
+  constructor(private readonly concurrency: number) {}
+
+  /** Wait for a free slot, then start `task` (nothing once a task has failed). */
+  async launch(task: () => Promise<void>): Promise<void> {
+    while (this.running.size >= this.concurrency && this.failure === undefined) await Promise.race(this.running);
+    if (this.failure !== undefined) return;
+    const running: Promise<void> = task()
+      .catch((error: unknown) => {
+        this.failure ??= error;
+      })
+      .finally(() => this.running.delete(running));
+    this.running.add(running);
+  }
+
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.running]);
+  }
+}
+
 /**
  * Multipart strategy (spec §5.3 step 11, with §8 e fixed): parts are cut from the tar stream
  * as it is produced, each held in memory only while it uploads (at most `concurrency` parts plus
- * the one being filled), retried with backoff on network errors and 5xx; when a part fails for
- * good, reading stops and `complete_multipart_upload` is never sent.
+ * the one being filled), retried with backoff on transient failures; when a part fails for good,
+ * reading stops and `complete_multipart_upload` is never sent.
  */
 export async function multipartUpload(target: UploadTarget, body: Readable, length: number, settings: MultipartSettings): Promise<void> {
   const itemPath = CloudApi.itemPath(target.kind, target.name, target.version);
@@ -76,83 +115,31 @@ export async function multipartUpload(target: UploadTarget, body: Readable, leng
   // S3 allows 10,000 parts: grow the part size for very large items rather than fail at the end.
   const partSize = Math.max(settings.partSize, Math.ceil(length / 10_000));
   const etags: string[] = [];
-  const running = new Set<Promise<void>>();
-  let failure: unknown;
-  let uploadedBytes = 0;
-
-  const uploadPart = async (partNumber: number, bytes: Buffer): Promise<void> => {
-    const etag = await withRetries(target.retry, target.signal, async () => {
-      const presigned = await target.api.call<CloudItem>(
-        'PATCH',
-        `${itemPath}/presign_multipart_upload_url`,
-        { upload_id: uploadId, part_number: partNumber },
-        { signal: target.signal },
-      );
-      const url = presigned?.presigned_upload_url;
-      if (!url) throw new BentoportError('ERR_IO', `[${COMPONENT}] presign part ${partNumber} of ${target.what}: BentoCloud returned no URL`);
-      return target.api.presignedPut(url, bytes, bytes.length, `${target.what} part ${partNumber}`, { signal: target.signal });
-    });
-    if (!etag) throw new BentoportError('ERR_IO', `[${COMPONENT}] upload part ${partNumber} of ${target.what}: the storage returned no ETag`);
-    etags[partNumber - 1] = etag;
-    uploadedBytes += bytes.length;
-    target.onBytes(uploadedBytes);
-  };
-
-  const launch = async (partNumber: number, bytes: Buffer): Promise<void> => {
-    while (running.size >= settings.concurrency && failure === undefined) await Promise.race(running);
-    if (failure !== undefined) return;
-    const task: Promise<void> = uploadPart(partNumber, bytes)
-      .catch((error: unknown) => {
-        failure ??= error;
-      })
-      .finally(() => running.delete(task));
-    running.add(task);
-  };
-
-  let partNumber = 0;
+  const queue = new PartQueue(settings.concurrency);
   let totalRead = 0;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  let uploadedBytes = 0;
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      totalRead += chunk.length;
-      let rest = chunk;
-      while (rest.length > 0) {
-        const take = Math.min(rest.length, partSize - pendingBytes);
-        pending.push(take === rest.length ? rest : rest.subarray(0, take));
-        pendingBytes += take;
-        rest = rest.subarray(take);
-        if (pendingBytes === partSize) {
-          partNumber++;
-          const bytes = Buffer.concat(pending, pendingBytes);
-          pending = [];
-          pendingBytes = 0;
-          await launch(partNumber, bytes);
-          if (failure !== undefined) break;
-        }
-      }
-      if (failure !== undefined) break;
-    }
-    if (failure === undefined && (pendingBytes > 0 || partNumber === 0)) {
-      partNumber++;
-      await launch(partNumber, Buffer.concat(pending, pendingBytes));
+    for await (const { partNumber, bytes } of partsOf(body, partSize)) {
+      totalRead += bytes.length;
+      await queue.launch(async () => {
+        etags[partNumber - 1] = await uploadPart(target, itemPath, uploadId, partNumber, bytes);
+        uploadedBytes += bytes.length;
+        target.onBytes(uploadedBytes);
+      });
+      if (queue.failure !== undefined) break;
     }
   } catch (error) {
-    failure ??= error;
+    queue.failure ??= error;
   } finally {
-    if (failure !== undefined) body.destroy();
-    await Promise.allSettled([...running]);
+    if (queue.failure !== undefined) body.destroy();
+    await queue.settle();
   }
-  if (failure !== undefined) throw failure;
+  if (queue.failure !== undefined) throw queue.failure;
   if (totalRead !== length) {
     throw new BentoportError('ERR_IO', `[${COMPONENT}] upload ${target.what}: the tar stream has ${totalRead} bytes, ${length} were announced`);
   }
-  await target.api.call(
-    'PATCH',
-    `${itemPath}/complete_multipart_upload`,
-    { parts: etags.map((etag, index) => ({ part_number: index + 1, etag })), upload_id: uploadId },
-    { signal: target.signal },
-  );
+  const parts = etags.map((etag, index) => ({ part_number: index + 1, etag }));
+  await target.api.call('PATCH', `${itemPath}/complete_multipart_upload`, { parts, upload_id: uploadId }, { signal: target.signal });
 }
 
 /** The same bytes, counted as they are consumed (not as they are produced: that is the upload's pace). */

@@ -1,4 +1,5 @@
-import { BentoportError, type ItemMetadata, type RegistryItemRef } from '@bentoport/core';
+import { createHash } from 'node:crypto';
+import { BentoportError, type ItemMetadata, type RegistryItemRef } from '@bentoport/spec';
 import type { BlobDigest } from './upload-state.js';
 
 /** OCI image manifest media type (the only manifest this plugin writes and reads). */
@@ -112,6 +113,11 @@ export function buildManifest(kind: 'bento' | 'model', config: BlobDigest, layer
     layers,
     annotations,
   };
+}
+
+/** The content digest of bytes, as descriptors and `?digest=` name it: `sha256:<hex>`. */
+export function contentDigest(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;

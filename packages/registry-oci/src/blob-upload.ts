@@ -1,15 +1,20 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { BentoportError, isBentoportError, type ProgressListener } from '@bentoport/core';
-import type { RegistryClient } from './registry-client.js';
-import type { BlobDigest, LocalState } from './upload-state.js';
+import { isBentoportError, type ProgressListener } from '@bentoport/spec';
+import { isTransientNetworkError, pluginFailure, withRetry } from '@bentoport/plugin-kit';
+import { contentDigest } from './artifact-layout.js';
+import { discardBody, pushScope, type RegistryClient } from './registry-client.js';
+import { COMPONENT } from './registry-failures.js';
+import type { BlobDigest, LocalState, UploadState } from './upload-state.js';
 
 export interface UploadContext {
   client: RegistryClient;
   repository: string;
   chunkSize: number;
-  /** Network failures tolerated per blob before giving up (the upload state stays for the next run). */
+  /** Transient failures retried per blob, after the first attempt (the upload state stays for the next run). */
   retries: number;
+  /** Delay before the first retry, ms. */
+  retryDelayMs: number;
   state: LocalState;
   signal?: AbortSignal;
   /** Bytes confirmed by the registry, as they are. */
@@ -22,11 +27,22 @@ export interface UploadResult extends BlobDigest {
   bytesSent: number;
 }
 
+/** What one blob's upload remembers from one attempt to the next within a run. */
+interface UploadMemory {
+  /** The session as the registry last confirmed it; undefined to start a new one. */
+  session: UploadState | undefined;
+  bytesSent: number;
+}
+
 /** The registry refused to continue the upload session: start the blob again. */
 class RestartUpload extends Error {}
 
-function resolveLocation(client: RegistryClient, location: string | null, what: string): string {
-  if (!location) throw new BentoportError('ERR_IO', `[registry-oci] ${what}: the registry sent no upload Location`);
+/** Times one attempt sends a blob again from its first byte when the registry cannot continue a session. */
+const MAX_RESTARTS = 2;
+
+/** The absolute URL of an upload session's `Location` answer to `method target`. */
+function resolveLocation(client: RegistryClient, location: string | null, method: string, target: string): string {
+  if (!location) throw pluginFailure(COMPONENT, 'ERR_IO', method, target, 'the registry sent no upload Location');
   return new URL(location, client.baseUrl).href;
 }
 
@@ -44,27 +60,49 @@ function receivedBytes(range: string | null): number | undefined {
   return last === 0 ? 0 : last + 1;
 }
 
-async function startUpload(context: UploadContext, scope: string): Promise<string> {
+function notice(context: UploadContext, message: string): void {
+  context.onProgress?.({ type: 'notice', operation: 'push', message: `[registry-oci] ${message}` });
+}
+
+async function startUpload(context: UploadContext): Promise<string> {
   const path = `/v2/${context.repository}/blobs/uploads/`;
-  const response = await context.client.request('POST', path, { scope, signal: context.signal, headers: { 'content-length': '0' } });
+  const response = await context.client.request('POST', path, { scope: pushScope(context.repository), signal: context.signal, headers: { 'content-length': '0' } });
   if (response.status !== 202) throw await context.client.failure(response, 'POST', `${context.client.baseUrl}${path}`);
-  await response.body?.cancel().catch(() => undefined);
-  return resolveLocation(context.client, response.headers.get('location'), `POST ${path}`);
+  await discardBody(response);
+  return resolveLocation(context.client, response.headers.get('location'), 'POST', `${context.client.baseUrl}${path}`);
 }
 
 /** Where the registry says an upload session stands, or undefined when it no longer knows it. */
-async function uploadStatus(context: UploadContext, location: string, scope: string): Promise<{ location: string; offset: number } | undefined> {
+async function uploadStatus(context: UploadContext, location: string): Promise<UploadState | undefined> {
   try {
-    const response = await context.client.request('GET', location, { scope, signal: context.signal });
-    await response.body?.cancel().catch(() => undefined);
+    const response = await context.client.request('GET', location, { scope: pushScope(context.repository), signal: context.signal });
+    await discardBody(response);
     if (response.status !== 204) return undefined;
     const offset = receivedBytes(response.headers.get('range'));
     if (offset === undefined) return undefined;
-    return { location: response.headers.get('location') ? resolveLocation(context.client, response.headers.get('location'), 'GET') : location, offset };
+    const next = response.headers.get('location');
+    return { location: next ? resolveLocation(context.client, next, 'GET', `${context.repository} upload`) : location, offset };
   } catch (error) {
     if (isBentoportError(error, 'ERR_ABORTED')) throw error;
     return undefined;
   }
+}
+
+/** Cancel a session on the registry and forget it here, whatever the registry answers. */
+async function dropSession(context: UploadContext, location: string, resumeKey: string | undefined): Promise<void> {
+  await context.client.request('DELETE', location, { scope: pushScope(context.repository) }).then(discardBody).catch(() => undefined);
+  if (resumeKey) await context.state.deleteUpload(resumeKey);
+}
+
+/** The saved session (this run's, or an earlier run's) when the registry still holds it, else a new one. */
+async function openSession(context: UploadContext, resumeKey: string | undefined, memory: UploadMemory): Promise<UploadState> {
+  const saved = (resumeKey ? await context.state.getUpload(resumeKey) : undefined) ?? memory.session;
+  if (saved) {
+    const known = await uploadStatus(context, saved.location);
+    if (known) return known;
+    notice(context, `the registry no longer holds the interrupted upload; sending the ${context.repository} blob again from its start`);
+  }
+  return { location: await startUpload(context), offset: 0 };
 }
 
 /** Buffers of `size` bytes (the last one shorter) from a byte stream. */
@@ -88,145 +126,129 @@ async function* chunksOf(stream: Readable, size: number): AsyncGenerator<Buffer>
   if (pendingBytes > 0) yield Buffer.concat(pending, pendingBytes);
 }
 
+/** PATCH one chunk at `start`; returns the session's next location. */
+async function sendChunk(context: UploadContext, location: string, body: Buffer, start: number): Promise<string> {
+  const response = await context.client.request('PATCH', location, {
+    scope: pushScope(context.repository),
+    signal: context.signal,
+    body,
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length), 'content-range': `${start}-${start + body.length - 1}` },
+  });
+  if (response.status === 404 || response.status === 416) {
+    await discardBody(response);
+    throw new RestartUpload(`PATCH answered ${response.status}`);
+  }
+  if (response.status !== 202) throw await context.client.failure(response, 'PATCH', `${context.repository} upload`);
+  await discardBody(response);
+  return resolveLocation(context.client, response.headers.get('location'), 'PATCH', `${context.repository} upload`);
+}
+
+/**
+ * Read and hash the whole source, PATCHing the bytes past `session.offset` (those before it the
+ * registry has already) and saving the session after every accepted chunk.
+ */
+async function sendChunks(context: UploadContext, source: Readable, session: UploadState, resumeKey: string | undefined, memory: UploadMemory): Promise<BlobDigest> {
+  const hash = createHash('sha256');
+  const resumedAt = session.offset;
+  let position = 0;
+  for await (const chunk of chunksOf(source, context.chunkSize)) {
+    hash.update(chunk);
+    const end = position + chunk.length;
+    if (end > session.offset) {
+      const body = chunk.subarray(Math.max(0, session.offset - position));
+      if (resumedAt > 0 && session.offset === resumedAt) notice(context, `resuming the upload of a ${context.repository} blob at byte ${resumedAt}`);
+      session.location = await sendChunk(context, session.location, body, session.offset);
+      session.offset += body.length;
+      memory.bytesSent += body.length;
+      context.onBytes?.(body.length);
+      if (resumeKey) await context.state.setUpload(resumeKey, { location: session.location, offset: session.offset });
+    }
+    position = end;
+  }
+  if (position < session.offset) throw new RestartUpload('the source is shorter than what the registry holds');
+  return { digest: `sha256:${hash.digest('hex')}`, size: position };
+}
+
+/** Close the session with `PUT ?digest=`: the registry checks the digest and the blob exists. */
+async function commitBlob(context: UploadContext, location: string, digest: string): Promise<void> {
+  const response = await context.client.request('PUT', withDigest(location, digest), {
+    scope: pushScope(context.repository),
+    signal: context.signal,
+    headers: { 'content-length': '0', 'content-type': 'application/octet-stream' },
+  });
+  if (response.status === 404 || response.status === 416) throw new RestartUpload('the registry lost the session');
+  if (response.status === 400) throw new RestartUpload('the registry holds other bytes than were hashed');
+  if (response.status !== 201) throw await context.client.failure(response, 'PUT', `${context.repository} blob ${digest}`);
+  await discardBody(response);
+}
+
+/** One pass over the source: resume or open a session, send what the registry lacks, commit. */
+async function uploadOnce(context: UploadContext, open: () => Readable, resumeKey: string | undefined, memory: UploadMemory): Promise<UploadResult> {
+  const session = await openSession(context, resumeKey, memory);
+  memory.session = session;
+  const source = open();
+  try {
+    const blob = await sendChunks(context, source, session, resumeKey, memory);
+    await commitBlob(context, session.location, blob.digest);
+    if (resumeKey) await context.state.deleteUpload(resumeKey);
+    return { ...blob, bytesSent: memory.bytesSent };
+  } catch (error) {
+    source.destroy();
+    // An explicit abort leaves no trace; a session the registry cannot continue is started afresh.
+    if (context.signal?.aborted || error instanceof RestartUpload) {
+      await dropSession(context, session.location, resumeKey);
+      memory.session = undefined;
+    }
+    throw error;
+  }
+}
+
+/** {@link uploadOnce}, sent again from the first byte (at most {@link MAX_RESTARTS} times) when the registry cannot continue. */
+async function uploadWithRestarts(context: UploadContext, open: () => Readable, resumeKey: string | undefined, memory: UploadMemory): Promise<UploadResult> {
+  for (let restarts = 0; ; restarts++) {
+    try {
+      return await uploadOnce(context, open, resumeKey, memory);
+    } catch (error) {
+      if (!(error instanceof RestartUpload) || context.signal?.aborted) throw error;
+      if (restarts >= MAX_RESTARTS) {
+        throw pluginFailure(COMPONENT, 'ERR_IO', 'upload to', context.repository, `the registry could not continue the upload ${restarts + 1} times (${error.message})`);
+      }
+      notice(context, `the registry cannot continue this upload (${error.message}); sending the ${context.repository} blob again from its start`);
+    }
+  }
+}
+
 /**
  * Upload one blob whose digest is not known in advance: POST a session, PATCH it chunk by chunk
  * while hashing, then `PUT ?digest=` with the digest computed on the way, so no temp file is
  * written. After every accepted chunk the session is saved under `resumeKey`; an interrupted upload
- * (this run after a network failure, or the next run) asks the registry how far it got and
- * continues from there (re-reading and hashing the bytes it already has, sending none of them). A
- * registry that cannot continue (CNCF distribution after a PATCH cut mid-body answers 404
- * BLOB_UPLOAD_INVALID) gets the blob again from its first byte.
+ * (this run after a transient failure, retried with backoff up to `retries` times, or the next
+ * run) asks the registry how far it got and continues from there (re-reading and hashing the bytes
+ * it already has, sending none of them). A registry that cannot continue (CNCF distribution after
+ * a PATCH cut mid-body answers 404 BLOB_UPLOAD_INVALID) gets the blob again from its first byte.
+ * @throws {BentoportError} ERR_IO once the retries are spent, ERR_AUTH, ERR_ABORTED.
  */
 export async function uploadBlob(context: UploadContext, open: () => Readable, resumeKey: string | undefined): Promise<UploadResult> {
-  const scope = `repository:${context.repository}:pull,push`;
-  let failures = 0;
-  let bytesSent = 0;
-  let saved = resumeKey ? await context.state.getUpload(resumeKey) : undefined;
-  for (let round = 0; round < context.retries + 3; round++) {
-    let location: string;
-    let offset = 0;
-    const known = saved ? await uploadStatus(context, saved.location, scope) : undefined;
-    if (saved && !known) {
-      context.onProgress?.({
-        type: 'notice',
-        operation: 'push',
-        message: `[registry-oci] the registry no longer holds the interrupted upload; sending the ${context.repository} blob again from its start`,
-      });
-    }
-    saved = undefined;
-    if (known) {
-      location = known.location;
-      offset = known.offset;
-    } else {
-      location = await startUpload(context, scope);
-    }
-    const hash = createHash('sha256');
-    let total = 0;
-    const stream = open();
-    try {
-      const resumedAt = offset;
-      for await (const chunk of chunksOf(stream, context.chunkSize)) {
-        hash.update(chunk);
-        let body = chunk;
-        if (total + chunk.length <= offset) {
-          total += chunk.length; // the registry has these bytes already
-          continue;
-        }
-        if (total < offset) {
-          body = chunk.subarray(offset - total);
-          total = offset;
-        }
-        if (resumedAt > 0 && total === resumedAt) {
-          context.onProgress?.({ type: 'notice', operation: 'push', message: `[registry-oci] resuming the upload of a ${context.repository} blob at byte ${resumedAt}` });
-        }
-        const sent = await sendChunk(context, scope, location, body, total);
-        location = sent.location;
-        bytesSent += sent.bytesSent;
-        total += body.length;
-        context.onBytes?.(body.length);
-        if (resumeKey) await context.state.setUpload(resumeKey, { location, offset: total });
-      }
-      if (total < offset) throw new RestartUpload('the source is shorter than what the registry holds');
-      const digest = `sha256:${hash.digest('hex')}`;
-      const response = await context.client.request('PUT', withDigest(location, digest), {
-        scope,
-        signal: context.signal,
-        headers: { 'content-length': '0', 'content-type': 'application/octet-stream' },
-      });
-      if (response.status === 404 || response.status === 416) throw new RestartUpload('the registry lost the session');
-      if (response.status === 400) throw new RestartUpload('the registry holds other bytes than were hashed');
-      if (response.status !== 201) throw await context.client.failure(response, 'PUT', `${context.repository} blob ${digest}`);
-      await response.body?.cancel().catch(() => undefined);
-      if (resumeKey) await context.state.deleteUpload(resumeKey);
-      return { digest, size: total, bytesSent };
-    } catch (error) {
-      stream.destroy();
-      if (context.signal?.aborted) {
-        // An explicit abort leaves no trace: the session is cancelled and forgotten.
-        await context.client.request('DELETE', location, { scope }).then((r) => r.body?.cancel()).catch(() => undefined);
-        if (resumeKey) await context.state.deleteUpload(resumeKey);
-        throw error;
-      }
-      if (error instanceof RestartUpload) {
-        context.onProgress?.({
-          type: 'notice',
-          operation: 'push',
-          message: `[registry-oci] the registry cannot continue this upload (${error.message}); sending the ${context.repository} blob again from its start`,
-        });
-        await context.client.request('DELETE', location, { scope }).then((r) => r.body?.cancel()).catch(() => undefined);
-        if (resumeKey) await context.state.deleteUpload(resumeKey);
-        continue;
-      }
-      if (isBentoportError(error, 'ERR_IO') && failures < context.retries && error.details.status === undefined) {
-        failures += 1;
-        saved = resumeKey ? await context.state.getUpload(resumeKey) : { location, offset: total };
-        saved ??= { location, offset: total };
-        continue;
-      }
-      throw error;
-    }
-  }
-  throw new BentoportError('ERR_IO', `[registry-oci] upload to ${context.repository}: gave up after ${context.retries + 3} attempts`);
-}
-
-async function sendChunk(
-  context: UploadContext,
-  scope: string,
-  location: string,
-  body: Buffer,
-  start: number,
-): Promise<{ location: string; bytesSent: number }> {
-  const response = await context.client.request('PATCH', location, {
-    scope,
-    signal: context.signal,
-    body,
-    headers: {
-      'content-type': 'application/octet-stream',
-      'content-length': String(body.length),
-      'content-range': `${start}-${start + body.length - 1}`,
-    },
+  const memory: UploadMemory = { session: undefined, bytesSent: 0 };
+  return withRetry(() => uploadWithRestarts(context, open, resumeKey, memory), {
+    retries: context.retries,
+    retryDelayMs: context.retryDelayMs,
+    isRetryable: isTransientNetworkError,
+    ...(context.signal ? { signal: context.signal } : {}),
   });
-  if (response.status === 404 || response.status === 416) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new RestartUpload(`PATCH answered ${response.status}`);
-  }
-  if (response.status !== 202) throw await context.client.failure(response, 'PATCH', `${context.repository} upload`);
-  await response.body?.cancel().catch(() => undefined);
-  return { location: resolveLocation(context.client, response.headers.get('location'), 'PATCH'), bytesSent: body.length };
 }
 
 /** Upload a small blob whose bytes are in memory (a config): POST, then one `PUT ?digest=` with the body. */
 export async function uploadSmallBlob(context: UploadContext, body: Buffer): Promise<BlobDigest> {
-  const scope = `repository:${context.repository}:pull,push`;
-  const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
-  const location = await startUpload(context, scope);
+  const digest = contentDigest(body);
+  const location = await startUpload(context);
   const response = await context.client.request('PUT', withDigest(location, digest), {
-    scope,
+    scope: pushScope(context.repository),
     signal: context.signal,
     body,
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length) },
   });
   if (response.status !== 201) throw await context.client.failure(response, 'PUT', `${context.repository} blob ${digest}`);
-  await response.body?.cancel().catch(() => undefined);
+  await discardBody(response);
   return { digest, size: body.length };
 }

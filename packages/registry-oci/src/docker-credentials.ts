@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { BentoportError } from '@bentoport/core';
+import { BentoportError } from '@bentoport/spec';
 
 /** Registry credentials: a user name and password (or token), or an identity token for the bearer flow. */
 export interface OciCredentials {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { open, readFile, readdir, stat } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import path from 'node:path';
 import { createBentoport, isBentoportError, type Bentoport, type ProgressEvent, type Registry } from '@bentoport/core';
 import { hashTree, makeScratchDir, removeScratchDirs, writeSampleBento } from '@bentoport/test-utils';
@@ -50,6 +51,26 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Erro
   expect(error, `expected ${code}`).toBeDefined();
   expect(isBentoportError(error) ? error.code : String(error)).toBe(code);
   return error as Error;
+}
+
+/** A TCP server that accepts connections and never writes a byte: a registry that hangs. */
+async function startSilentServer(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createServer((socket) => {
+    accepted += 1;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    connections: () => accepted,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 async function manifestOf(port: number, repository: string, reference: string): Promise<{ layers: Array<{ digest: string; size: number; mediaType: string }> }> {
@@ -361,11 +382,47 @@ describe.skipIf(skip !== undefined)('registry-oci authentication', () => {
   });
 });
 
+describe('ociRegistry against a registry that accepts and never answers', () => {
+  it('fails has() with ERR_IO after timeoutMs per attempt, retried `retries` times, instead of hanging', async () => {
+    const silent = await startSilentServer();
+    try {
+      const registry = ociRegistry({ url: `oci://127.0.0.1:${silent.port}/team`, timeoutMs: 300, retries: 1, retryDelayMs: 10, cacheDirectory: false, dockerConfig: false, env: {} });
+      const started = Date.now();
+      const error = await expectCode(registry.has({ kind: 'bento', name: 'svc', version: 'v1' }), 'ERR_IO');
+      const elapsed = Date.now() - started;
+      expect(elapsed).toBeGreaterThanOrEqual(2 * 300 - 50);
+      expect(elapsed).toBeLessThan(5000);
+      expect(silent.connections()).toBe(2);
+      expect(error.message).toMatch(new RegExp(`^\\[registry-oci\\] HEAD http://127\\.0\\.0\\.1:${silent.port}/v2/team/svc/manifests/v1: `));
+      expect(error.message).not.toContain('\n');
+    } finally {
+      await silent.close();
+    }
+  });
+});
+
 describe('ociRegistry options', () => {
   it('rejects URLs that are not oci://HOST/REPOSITORY with a valid repository path', () => {
     expect(() => ociRegistry({ url: 'https://example.com/team' })).toThrow(/oci:\/\/HOST/);
     expect(() => ociRegistry({ url: 'oci://example.com/Team' })).toThrow(/not a valid OCI repository path/);
     expect(() => ociRegistry({ url: 'oci://example.com/team', chunkSize: 0 })).toThrow(/chunkSize/);
+  });
+
+  it('takes the network options every plugin takes, checked the same way', () => {
+    for (const name of ['connectTimeoutMs', 'timeoutMs'] as const) {
+      const error = (() => {
+        try {
+          ociRegistry({ url: 'oci://example.com/team', [name]: 0 });
+        } catch (caught) {
+          return caught;
+        }
+      })();
+      expect(isBentoportError(error, 'ERR_INVALID_OPTION')).toBe(true);
+      expect((error as Error).message).toContain(`options.${name}`);
+    }
+    expect(() => ociRegistry({ url: 'oci://example.com/team', retries: -1 })).toThrow(/options\.retries/);
+    expect(() => ociRegistry({ url: 'oci://example.com/team', rejectUnauthorized: 'no' as unknown as boolean })).toThrow(TypeError);
+    expect(ociRegistry({ url: 'oci://example.com/team', rejectUnauthorized: false, ca: 'PEM', retries: 0, retryDelayMs: 0 }).url).toBe('oci://example.com/team');
   });
 
   it('never shows URL credentials in its url', () => {

@@ -1,4 +1,4 @@
-import { BentoportError } from '@bentoport/core';
+import { BentoportError } from '@bentoport/spec';
 
 /**
  * OCI path components (distribution spec): `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`. BentoML names are

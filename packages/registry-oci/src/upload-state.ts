@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { temporarySiblingName } from '@bentoport/plugin-kit';
 
 /** A layer's digest and size, as a descriptor needs them. */
 export interface BlobDigest {
@@ -39,9 +40,15 @@ async function readJson<T>(file: string): Promise<T | undefined> {
 
 async function writeJson(file: string, value: unknown): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const temporary = path.join(path.dirname(file), temporarySiblingName(path.basename(file)));
   await writeFile(temporary, JSON.stringify(value));
   await rename(temporary, file);
+}
+
+/** Where the state is kept by default: `$XDG_CACHE_HOME/bentoport/registry-oci`, else `~/.cache/bentoport/registry-oci`. */
+export function defaultStateDirectory(env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(env.HOME ?? homedir(), '.cache');
+  return path.join(base, 'bentoport', 'registry-oci');
 }
 
 /** State kept in `directory`, or nowhere (`undefined`: every lookup misses). */
