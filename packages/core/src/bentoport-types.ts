@@ -105,7 +105,9 @@ export interface Bentoport {
   exportBento(tag: string, target: ExportTarget, outputFormat?: string, options?: ExportOptions): Promise<ExportResult>;
   /**
    * Import a bento archive, as BentoML's `import_bento(path, input_format)`: embedded models go to
-   * the model store (existing ones skipped), the bento enters without `models/`, atomically.
+   * the model store (existing ones skipped), the bento enters without `models/`, atomically. Every
+   * embedded model is verified before any is installed, and a failed import takes out again the
+   * models it installed, so the store ends as it began.
    * @throws {BentoportError} ERR_ALREADY_EXISTS, ERR_CORRUPT_ARCHIVE, ERR_UNSAFE_ARCHIVE,
    * ERR_INVALID_METADATA, ERR_UNSUPPORTED_FORMAT, ERR_NOT_FOUND.
    */
@@ -134,7 +136,8 @@ export interface Bentoport {
   push(tag: string, options?: PushOptions): Promise<PushResult>;
   /**
    * Pull a bento (spec §5.5): the local store is checked first; the missing models follow unless
-   * `withModels: false`; `force` replaces only that version, after the new copy is verified.
+   * `withModels: false`, staged and verified with the bento and installed with it or not at all;
+   * `force` replaces only that version, after the new copy is verified.
    * @throws {BentoportError} ERR_INVALID_TAG (no version), ERR_NOT_FOUND (remote), ERR_CORRUPT_ARCHIVE
    * (nothing stored), ERR_UNSAFE_ARCHIVE, ERR_INVALID_METADATA, ERR_AUTH, ERR_IO, ERR_ABORTED.
    */

@@ -56,7 +56,8 @@ export interface ItemStore {
   withNameLock<T>(name: string, body: () => Promise<T>): Promise<T>;
 }
 
-const TYPE_NAME: Record<ItemKind, string> = { bento: 'Bento', model: 'Model' };
+/** How BentoML names each kind in messages: `Bento`, `Model`. */
+export const TYPE_NAME: Record<ItemKind, string> = { bento: 'Bento', model: 'Model' };
 const YAML_NAME: Record<ItemKind, string> = { bento: 'bento.yaml', model: 'model.yaml' };
 const PULL_COMMAND: Record<ItemKind, string> = { bento: 'bentoml pull', model: 'bentoml models pull' };
 
@@ -95,6 +96,21 @@ export async function loadItemMetadata(kind: ItemKind, directory: string): Promi
   return kind === 'bento' ? parseBentoYaml(text) : parseModelYaml(text);
 }
 
+/**
+ * An item's yaml, or ERR_INVALID_METADATA in BentoML's words naming `where` (a path, or a place
+ * in an archive) when the directory has none.
+ */
+export async function requireItemMetadata(kind: ItemKind, directory: string, where: string): Promise<ItemMetadata> {
+  const metadata = await loadItemMetadata(kind, directory);
+  if (!metadata) {
+    throw new BentoportError(
+      'ERR_INVALID_METADATA',
+      `Failed to load ${kind === 'bento' ? 'bento' : 'bento model'} because it does not contain a '${YAML_NAME[kind]}' (${where})`,
+    );
+  }
+  return metadata;
+}
+
 /** BentoML's `$BENTOML_HOME`: the env var (variables and `~` expanded) or `~/bentoml`, made absolute. */
 export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
   const home = env.HOME ?? env.USERPROFILE ?? '';
@@ -127,14 +143,9 @@ export function openItemStore(home: string, kind: ItemKind): ItemStore {
   }
 
   async function loadRequired(name: string, version: string): Promise<StoreItem> {
-    const item = await load(name, version);
-    if (!item) {
-      throw new BentoportError(
-        'ERR_INVALID_METADATA',
-        `Failed to load ${kind === 'bento' ? 'bento' : 'bento model'} because it does not contain a '${YAML_NAME[kind]}' (${path.join(base, name, version)})`,
-      );
-    }
-    return item;
+    const directory = path.join(base, name, version);
+    const metadata = await requireItemMetadata(kind, directory, directory);
+    return { kind, tag: makeTag(name, version) as Tag & { version: string }, path: directory, metadata };
   }
 
   async function versionsOf(name: string): Promise<string[]> {

@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createBentoport } from './bentoport.js';
-import { isBentoportError, type Registry } from '@bentoport/spec';
+import { BentoportError, isBentoportError, type Registry, type RegistryItemRef } from '@bentoport/spec';
+import { itemEntries } from './item-entries.js';
 import { bentoportConfigPath, readDefaultRegistry } from './push-pull.js';
 
 const scratch: string[] = [];
@@ -67,5 +68,68 @@ describe('choosing a registry', () => {
     expect(isBentoportError(unknown, 'ERR_INVALID_OPTION')).toBe(true);
     const ambiguous = await bentoport.pull('svc:v1').catch((caught: unknown) => caught);
     expect(String((ambiguous as Error).message)).toMatch(/several registries/);
+  });
+});
+
+const CREATED = "creation_time: '2025-01-01T00:00:00+00:00'";
+const MODELS = ['m1', 'm2', 'm3'];
+const BENTO_YAML = `service: service:Svc\nname: svc\nversion: v1\n${CREATED}\nmodels:\n${MODELS.map((name) => `- tag: ${name}:v1\n  module: ''\n  ${CREATED}\n`).join('')}`;
+
+/**
+ * A registry serving items from `<remote>/<kind>/<name>/<version>` directories, as entries the way
+ * a real one delivers them (the registry protocol itself is not under test here).
+ */
+async function directoryRegistry(remote: string): Promise<Registry> {
+  const itemDirectory = (ref: RegistryItemRef) => path.join(remote, ref.kind, ref.name, ref.version);
+  const bento = itemDirectory({ kind: 'bento', name: 'svc', version: 'v1' });
+  await mkdir(bento, { recursive: true });
+  await writeFile(path.join(bento, 'bento.yaml'), BENTO_YAML);
+  for (const name of MODELS) {
+    const model = itemDirectory({ kind: 'model', name, version: 'v1' });
+    await mkdir(model, { recursive: true });
+    await writeFile(path.join(model, 'saved_model.bin'), `weights of ${name}`);
+    // The last model arrives without its model.yaml.
+    if (name !== 'm3') await writeFile(path.join(model, 'model.yaml'), `name: ${name}\nversion: v1\nmodule: ''\n${CREATED}\n`);
+  }
+  return {
+    apiVersion: 1,
+    name: 'directory-registry',
+    url: `test://${remote}`,
+    capabilities: { separateModels: true, dedup: false, resumableUploads: false },
+    has: async () => true,
+    push: async () => {
+      throw new BentoportError('ERR_IO', 'read-only');
+    },
+    pull: (ref) => itemEntries({ trees: [{ directory: itemDirectory(ref), prefix: '' }], mtime: 1_735_689_600, keepSymlinks: true }),
+  };
+}
+
+/** The names in a store directory, none when it was never created. */
+async function namesIn(storeDirectory: string): Promise<string[]> {
+  return readdir(storeDirectory).catch(() => []);
+}
+
+describe('a pull with models that fails part-way', () => {
+  it('installs neither the bento nor the models that came before the broken one', async () => {
+    const registry = await directoryRegistry(await scratchDir());
+    const home = await scratchDir();
+    const bentoport = createBentoport({ home, registries: [registry] });
+    const error = await bentoport.pull('svc:v1').catch((caught: unknown) => caught);
+    expect(isBentoportError(error, 'ERR_INVALID_METADATA')).toBe(true);
+    expect(String((error as Error).message)).toContain('pull m3:v1 from test://');
+    expect(await namesIn(path.join(home, 'models'))).toEqual([]);
+    expect(await namesIn(path.join(home, 'bentos'))).toEqual([]);
+  });
+
+  it('installs none of the missing models of a local bento either', async () => {
+    const registry = await directoryRegistry(await scratchDir());
+    const home = await scratchDir();
+    const local = path.join(home, 'bentos', 'svc', 'v1');
+    await mkdir(local, { recursive: true });
+    await writeFile(path.join(local, 'bento.yaml'), BENTO_YAML);
+    const bentoport = createBentoport({ home, registries: [registry] });
+    const error = await bentoport.pull('svc:v1').catch((caught: unknown) => caught);
+    expect(isBentoportError(error, 'ERR_INVALID_METADATA')).toBe(true);
+    expect(await namesIn(path.join(home, 'models'))).toEqual([]);
   });
 });

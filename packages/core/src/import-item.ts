@@ -1,0 +1,128 @@
+import type { Readable } from 'node:stream';
+import { BentoportError, type Location } from '@bentoport/spec';
+import { extractArchive, hashedArchive, sniffArchive, type ArchiveInput } from './archive-source.js';
+import type { ImportOptions, ImportResult, ImportSource } from './bentoport-types.js';
+import { expectedDigest } from './checksum-sidecar.js';
+import { readEmbeddedModels } from './embedded-models.js';
+import { operationError, progressEmitter, type Emit, type EngineContext } from './engine-context.js';
+import { folderSource } from './folder.js';
+import { runImportPipeline, type ModelNotices, type StagedModels } from './import-pipeline.js';
+import { itemEntries } from './item-entries.js';
+import { requireItemMetadata } from './item-store.js';
+import { extractEntries } from './safe-extract.js';
+import { sweepStaleStaging } from './staging.js';
+import { resolveImportSource, type ItemKind } from './target.js';
+
+const IMPORT_NOTICES: ModelNotices = {
+  operation: 'import',
+  installed: (tag) => `Model ${tag} imported into the model store.`,
+  skipped: (tag) => `Model ${tag} already exists in the global model store, skipping copy.`,
+};
+
+async function embeddedModels(bentoDirectory: string): Promise<StagedModels> {
+  return { staged: await readEmbeddedModels(bentoDirectory), present: [] };
+}
+
+/**
+ * Import an archive (a path, a URL or a stream) or, with format `folder`, a local directory:
+ * embedded models go to the model store (existing ones skipped), the item enters without
+ * `models/`, all through {@link runImportPipeline}.
+ */
+export async function importItem(
+  context: EngineContext,
+  kind: ItemKind,
+  source: ImportSource,
+  inputFormat: string | undefined,
+  options: ImportOptions = {},
+): Promise<ImportResult> {
+  const emit = progressEmitter(context, 'import', options.onProgress);
+  await sweepStaleStaging(context.home).catch(() => undefined);
+  emit({ type: 'phase', phase: 'resolve' });
+  if (typeof source !== 'string') {
+    const input: ArchiveInput = { display: '-', format: inputFormat, explicitFormat: inputFormat !== undefined };
+    return importArchive(context, kind, input, async () => source, options, emit);
+  }
+  const resolved = resolveImportSource(source, inputFormat, options, kind, context.cwd);
+  if (resolved.format === 'folder') return importFolder(context, kind, resolved.location, emit, options.signal);
+  const { location } = resolved;
+  const transport = context.plugins.transportFor(location.protocol, location.display);
+  const info = await transport.stat(location, { signal: options.signal });
+  if (info.type === 'directory') {
+    throw new BentoportError('ERR_INVALID_TARGET', `${location.display} is a directory, not an archive (use format folder to import a directory)`);
+  }
+  const input: ArchiveInput = { display: location.display, transport, location, size: info.size, format: resolved.format, explicitFormat: resolved.explicitFormat };
+  return importArchive(context, kind, input, () => transport.read(location, { signal: options.signal }), options, emit);
+}
+
+/** Import an archive; `open` starts reading it (after the checksum sidecar was read). */
+async function importArchive(
+  context: EngineContext,
+  kind: ItemKind,
+  input: ArchiveInput,
+  open: () => Promise<Readable>,
+  options: ImportOptions,
+  emit: Emit,
+): Promise<ImportResult> {
+  const signal = options.signal;
+  const expected = await expectedDigest(options.sha256, input.transport, input.location, signal);
+  const digest = hashedArchive(await open(), input.size, emit);
+  try {
+    const sniffed = await sniffArchive(digest, context.plugins, input);
+    emit({ type: 'phase', phase: 'transfer', target: input.display });
+    const installed = await runImportPipeline(context, {
+      kind,
+      emit,
+      notices: IMPORT_NOTICES,
+      stage: (itemDirectory, staging) => extractArchive({ sniffed, digest, input, itemDirectory, staging, limits: context.limits, signal }),
+      verify: async (itemDirectory) => {
+        const sha256 = digest.digest();
+        if (expected && expected.sha256 !== sha256) {
+          throw new BentoportError(
+            'ERR_CORRUPT_ARCHIVE',
+            `[import] ${input.display}: SHA-256 mismatch (expected ${expected.sha256}, got ${sha256}); nothing was imported`,
+          );
+        }
+        return requireItemMetadata(kind, itemDirectory, input.display);
+      },
+      models: embeddedModels,
+    });
+    return {
+      item: installed.item,
+      format: sniffed.format,
+      sha256: digest.digest(),
+      size: digest.bytes,
+      ...(expected ? { verifiedAgainst: expected.from } : {}),
+      modelsImported: installed.modelsInstalled,
+      modelsSkipped: installed.modelsSkipped,
+    };
+  } catch (error) {
+    digest.destroy();
+    throw operationError(error, signal, 'import', 'read', input.display);
+  }
+}
+
+/**
+ * Import from a local directory (format `folder`), read in place: its files are copied once
+ * into the staging directory, which then enters the store by rename like any import.
+ */
+async function importFolder(context: EngineContext, kind: ItemKind, location: Location, emit: Emit, signal: AbortSignal | undefined): Promise<ImportResult> {
+  const directory = await folderSource(location);
+  let bytes = 0;
+  try {
+    emit({ type: 'phase', phase: 'transfer', target: location.display });
+    const installed = await runImportPipeline(context, {
+      kind,
+      emit,
+      notices: IMPORT_NOTICES,
+      stage: async (itemDirectory) => {
+        const entries = itemEntries({ trees: [{ directory, prefix: '' }], mtime: Math.floor(Date.now() / 1000), keepSymlinks: true });
+        bytes = (await extractEntries(entries, itemDirectory, { limits: context.limits, signal })).bytes;
+      },
+      verify: (itemDirectory) => requireItemMetadata(kind, itemDirectory, location.display),
+      models: embeddedModels,
+    });
+    return { item: installed.item, format: 'folder', sha256: '', size: bytes, modelsImported: installed.modelsInstalled, modelsSkipped: installed.modelsSkipped };
+  } catch (error) {
+    throw operationError(error, signal, 'import', 'read', location.display);
+  }
+}

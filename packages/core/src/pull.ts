@@ -1,0 +1,144 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { BentoportError, isBentoportError, type ItemMetadata, type Registry, type RegistryItemRef } from '@bentoport/spec';
+import { operationError, progressEmitter, storeOf, type Emit, type EngineContext } from './engine-context.js';
+import { installModels, runImportPipeline, withStaging, type ModelNotices, type StagedModels } from './import-pipeline.js';
+import { loadItemMetadata, TYPE_NAME, type ItemStore, type StoreItem } from './item-store.js';
+import { chooseRegistry, type PullOptions, type PullResult } from './push-pull.js';
+import { extractEntries } from './safe-extract.js';
+import { sweepStaleStaging } from './staging.js';
+import { formatTag, parseTag } from './tag.js';
+import type { ItemKind } from './target.js';
+
+const PULL_NOTICES: ModelNotices = {
+  operation: 'pull',
+  installed: (tag) => `Model "${tag}" pulled into the model store`,
+};
+
+/** Source → decode → stage for a registry: safe-extract the entries it delivers for `ref`. */
+async function stagePulled(context: EngineContext, registry: Registry, ref: RegistryItemRef, directory: string, signal: AbortSignal | undefined, emit: Emit): Promise<void> {
+  await extractEntries(registry.pull(ref, { signal, onProgress: emit }), directory, { limits: context.limits, signal });
+}
+
+/**
+ * The pulled item's yaml, checked against what was asked for.
+ * @throws {BentoportError} ERR_INVALID_METADATA without a yaml, ERR_CORRUPT_ARCHIVE when the
+ * registry delivered another item.
+ */
+async function verifyPulled(registry: Registry, ref: RegistryItemRef, directory: string): Promise<ItemMetadata> {
+  const refText = `${ref.name}:${ref.version}`;
+  const metadata = await loadItemMetadata(ref.kind, directory);
+  if (!metadata) {
+    throw new BentoportError(
+      'ERR_INVALID_METADATA',
+      `[${registry.name}] pull ${refText} from ${registry.url}: the ${ref.kind} has no '${ref.kind === 'bento' ? 'bento.yaml' : 'model.yaml'}'`,
+    );
+  }
+  if (metadata.tag.name !== ref.name || (ref.version !== 'latest' && metadata.tag.version !== ref.version)) {
+    throw new BentoportError(
+      'ERR_CORRUPT_ARCHIVE',
+      `[${registry.name}] pull ${refText}: the registry delivered '${formatTag(metadata.tag)}' instead; nothing was stored`,
+    );
+  }
+  return metadata;
+}
+
+/**
+ * Download into `staging` the models `bento` uses that the local model store lacks, and verify
+ * each; none is installed yet. Models travel as items of their own, so a bento's embedded copy
+ * is never used.
+ */
+async function stageMissingModels(
+  context: EngineContext,
+  registry: Registry,
+  bento: ItemMetadata,
+  staging: string,
+  signal: AbortSignal | undefined,
+  emit: Emit,
+): Promise<StagedModels> {
+  const models: StagedModels = { staged: [], present: [] };
+  const seen = new Set<string>();
+  for (const reference of bento.models) {
+    if (reference.registry !== 'bentoml') continue;
+    const modelTag = formatTag(reference.tag);
+    if (seen.has(modelTag) || (await context.models.has(reference.tag))) {
+      models.present.push(modelTag);
+      continue;
+    }
+    seen.add(modelTag);
+    const ref: RegistryItemRef = { kind: 'model', name: reference.tag.name, version: reference.tag.version };
+    const directory = path.join(staging, 'models', ref.name, ref.version);
+    await mkdir(directory, { recursive: true });
+    await stagePulled(context, registry, ref, directory, signal, emit);
+    emit({ type: 'phase', phase: 'verify' });
+    models.staged.push({ directory, metadata: await verifyPulled(registry, ref, directory) });
+  }
+  return models;
+}
+
+/** Pull the models a local bento lacks: all staged and verified, then all installed or none. */
+async function pullMissingModels(
+  context: EngineContext,
+  registry: Registry,
+  bento: StoreItem,
+  signal: AbortSignal | undefined,
+  emit: Emit,
+): Promise<{ pulled: string[]; skipped: string[] }> {
+  return withStaging(context, async (staging) => {
+    const models = await stageMissingModels(context, registry, bento.metadata, staging, signal, emit);
+    if (models.staged.length > 0) emit({ type: 'phase', phase: 'commit' });
+    const installed = await installModels(context, models.staged, emit, PULL_NOTICES);
+    return { pulled: installed.installed.map((model) => formatTag(model.tag)), skipped: [...models.present, ...installed.skipped] };
+  });
+}
+
+async function localCopy(store: ItemStore, tagLike: string): Promise<StoreItem | undefined> {
+  try {
+    return await store.get(tagLike);
+  } catch (error) {
+    if (!isBentoportError(error, 'ERR_NOT_FOUND')) throw error;
+    return undefined;
+  }
+}
+
+/**
+ * Pull an item: the local store is checked first (a bento there only gets its missing models);
+ * `force` replaces only that version, after the new copy is verified. A bento's missing models
+ * are staged beside it and enter the store with it, or not at all.
+ */
+export async function pull(context: EngineContext, kind: ItemKind, tagLike: string, options: PullOptions = {}): Promise<PullResult> {
+  const emit = progressEmitter(context, 'pull', options.onProgress);
+  const signal = options.signal;
+  const withModels = kind === 'bento' && (options.withModels ?? true);
+  await sweepStaleStaging(context.home).catch(() => undefined);
+  emit({ type: 'phase', phase: 'resolve' });
+  const tag = parseTag(tagLike);
+  const registry = await chooseRegistry(context.plugins.registries, options.registry);
+  const local = await localCopy(storeOf(context, kind), tagLike);
+  try {
+    if (local && !options.force) {
+      emit({ type: 'notice', message: `${TYPE_NAME[kind]} "${formatTag(local.tag)}" exists in local ${kind} store` });
+      const fetched = withModels ? await pullMissingModels(context, registry, local, signal, emit) : { pulled: [], skipped: [] };
+      return { item: local, registry: registry.url, skipped: true, replaced: false, modelsPulled: fetched.pulled, modelsSkipped: fetched.skipped };
+    }
+    const version = local?.tag.version ?? tag.version;
+    if (version === undefined) {
+      throw new BentoportError('ERR_INVALID_TAG', `${TYPE_NAME[kind]} "${tag.name}" version can not be None; pull an explicit version (name:version)`);
+    }
+    const ref: RegistryItemRef = { kind, name: tag.name, version };
+    emit({ type: 'phase', phase: 'transfer', target: registry.url });
+    const installed = await runImportPipeline(context, {
+      kind,
+      emit,
+      notices: PULL_NOTICES,
+      replace: local !== undefined,
+      stage: (directory) => stagePulled(context, registry, ref, directory, signal, emit),
+      verify: (directory) => verifyPulled(registry, ref, directory),
+      models: async (_directory, staging, metadata) => (withModels ? stageMissingModels(context, registry, metadata, staging, signal, emit) : { staged: [], present: [] }),
+    });
+    emit({ type: 'notice', message: `Successfully pulled ${TYPE_NAME[kind]} "${formatTag(installed.item.tag)}"` });
+    return { item: installed.item, registry: registry.url, skipped: false, replaced: local !== undefined, modelsPulled: installed.modelsInstalled, modelsSkipped: installed.modelsSkipped };
+  } catch (error) {
+    throw operationError(error, signal, registry.name, 'pull', `${tagLike} from ${registry.url}`);
+  }
+}
