@@ -68,6 +68,16 @@ describe('retryBudget', () => {
     await expect(waiting).rejects.toBe(error);
   });
 
+  it('retries an attempt after a failure until it succeeds or the budget is spent', async () => {
+    const budget = retryBudget({ retries: 2, retryDelayMs: 1 });
+    let reopened = 0;
+    await expect(budget.retry(reset(), async () => ++reopened)).resolves.toBe(1);
+    const last = reset();
+    await expect(budget.retry(reset(), async () => {
+      throw last;
+    }, true)).rejects.toBe(last);
+  });
+
   it('takes the protocol classification', async () => {
     const busy = Object.assign(new Error('450 busy'), { code: 450 });
     await expect(retryBudget({ retryDelayMs: 1, isRetryable: (error) => (error as { code?: unknown }).code === 450 }).afterFailure(busy)).resolves.toBeUndefined();

@@ -33,6 +33,12 @@ export interface RetryBudget {
    * then still finishes; it stays bounded, because every fresh start needs progress on finite work.
    */
   afterFailure(error: unknown, progressed?: boolean): Promise<void>;
+  /**
+   * After `error`, wait and run `attempt` until it succeeds, each of its failures counting too;
+   * rejects with the last failure as it was once the budget is spent. `progressed` is
+   * {@link RetryBudget.afterFailure}'s, for `error`.
+   */
+  retry<T>(error: unknown, attempt: () => Promise<T>, progressed?: boolean): Promise<T>;
 }
 
 /**
@@ -50,20 +56,32 @@ export function retryBudget(options: RetryOptions = {}): RetryBudget {
   const isRetryable = options.isRetryable ?? isTransientNetworkError;
   let failures = 0;
   let attempts = 0;
+  async function afterFailure(error: unknown, progressed = false): Promise<void> {
+    failures = progressed ? 1 : failures + 1;
+    if (failures > retries || options.signal?.aborted || !isRetryable(error)) throw error;
+    attempts++;
+    const delayMs = backoffDelay(failures, { baseMilliseconds: options.retryDelayMs ?? 250 });
+    options.onRetry?.(attempts, delayMs, error);
+    try {
+      await delayUnlessAborted(delayMs, options.signal);
+    } catch {
+      throw error;
+    }
+  }
   return {
     get failures() {
       return failures;
     },
-    async afterFailure(error, progressed = false) {
-      failures = progressed ? 1 : failures + 1;
-      if (failures > retries || options.signal?.aborted || !isRetryable(error)) throw error;
-      attempts++;
-      const delayMs = backoffDelay(failures, { baseMilliseconds: options.retryDelayMs ?? 250 });
-      options.onRetry?.(attempts, delayMs, error);
-      try {
-        await delayUnlessAborted(delayMs, options.signal);
-      } catch {
-        throw error;
+    afterFailure,
+    async retry(error, attempt, progressed = false) {
+      await afterFailure(error, progressed);
+      // Bounded: every failure of `attempt` is counted by afterFailure, which stops the loop.
+      for (;;) {
+        try {
+          return await attempt();
+        } catch (next) {
+          await afterFailure(next);
+        }
       }
     },
   };
@@ -79,12 +97,10 @@ export function retryBudget(options: RetryOptions = {}): RetryBudget {
  * ```
  */
 export async function withRetry<T>(attempt: (attemptNumber: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const budget = retryBudget(options);
-  for (let attemptNumber = 0; ; attemptNumber++) {
-    try {
-      return await attempt(attemptNumber);
-    } catch (error) {
-      await budget.afterFailure(error);
-    }
+  let attemptNumber = 0;
+  try {
+    return await attempt(attemptNumber);
+  } catch (error) {
+    return retryBudget(options).retry(error, () => attempt(++attemptNumber));
   }
 }

@@ -178,7 +178,7 @@ function pipelinedStream(parts: StreamParts): Readable {
     }
   }
 
-  /** Reconnect after a transient failure and re-request everything not yet handed out; throws once the budget is spent. */
+  /** Reconnect after a transient failure and re-request everything not yet handed out; throws once the budget is spent (bounded by it). */
   async function recover(error: unknown): Promise<void> {
     const broken = connection;
     connection = undefined;
@@ -186,18 +186,9 @@ function pipelinedStream(parts: StreamParts): Readable {
     if (broken !== undefined) pool.discard(broken);
     queue.length = 0;
     requested = position;
-    let failure = sftpFailure(error, 'READ', display, secrets, signal);
-    for (;;) {
-      // Bounded by the budget: it rejects once the retries since the last progress are spent.
-      await budget.afterFailure(failure, position > positionAtFailure);
-      positionAtFailure = position;
-      try {
-        await reopen();
-        break;
-      } catch (reopenError) {
-        failure = sftpFailure(reopenError, 'READ', display, secrets, signal);
-      }
-    }
+    const progressed = position > positionAtFailure;
+    positionAtFailure = position;
+    await budget.retry(sftpFailure(error, 'READ', display, secrets, signal), reopen, progressed);
     if (done) {
       closeConnection();
       return;
@@ -205,7 +196,7 @@ function pipelinedStream(parts: StreamParts): Readable {
     fill();
   }
 
-  /** A fresh connection and handle on the same version of the file. */
+  /** A fresh connection and handle on the same version of the file; its failures coded. */
   async function reopen(): Promise<void> {
     const fresh = await pool.acquire(endpoint, 'READ', display, signal);
     try {
@@ -217,7 +208,7 @@ function pipelinedStream(parts: StreamParts): Readable {
       connection = fresh;
     } catch (reopenError) {
       pool.release(fresh);
-      throw reopenError;
+      throw sftpFailure(reopenError, 'READ', display, secrets, signal);
     }
   }
 

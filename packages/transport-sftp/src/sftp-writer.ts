@@ -140,23 +140,15 @@ function sftpWriter(parts: WriterParts): TransportWriter {
       handle = undefined;
       pool.discard(broken);
     }
-    let failure = sftpFailure(error, 'WRITE', display, secrets, signal);
-    for (;;) {
-      // Bounded by the budget: it rejects once the retries since the last acknowledged write are spent.
-      await budget.afterFailure(failure, acknowledged).catch(() => {
-        throw signal?.aborted ? abortedFailure(COMPONENT, 'WRITE', display, signal) : failure;
-      });
-      acknowledged = false;
-      try {
-        await reopen();
-        return;
-      } catch (reopenError) {
-        failure = sftpFailure(reopenError, 'WRITE', display, secrets, signal);
-      }
-    }
+    const progressed = acknowledged;
+    acknowledged = false;
+    // Bounded by the budget: it rejects once the retries since the last acknowledged write are spent.
+    await budget.retry(sftpFailure(error, 'WRITE', display, secrets, signal), reopen, progressed).catch((failure: unknown) => {
+      throw signal?.aborted ? abortedFailure(COMPONENT, 'WRITE', display, signal) : failure;
+    });
   }
 
-  /** A fresh connection with the temporary file open again, without truncating it. */
+  /** A fresh connection with the temporary file open again, without truncating it; its failures coded. */
   async function reopen(): Promise<void> {
     const fresh = await pool.acquire(endpoint, 'WRITE', display, signal);
     try {
@@ -164,7 +156,7 @@ function sftpWriter(parts: WriterParts): TransportWriter {
       connection = fresh;
     } catch (reopenError) {
       pool.release(fresh);
-      throw reopenError;
+      throw sftpFailure(reopenError, 'WRITE', display, secrets, signal);
     }
   }
 
