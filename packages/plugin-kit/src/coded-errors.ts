@@ -17,9 +17,22 @@ export function toBentoportError(error: unknown, component: string, operation: s
   return new BentoportError(code, redact(`[${component}] ${operation} ${target}: ${reason}`), { cause: error });
 }
 
-/** Throw ERR_ABORTED if the signal has fired. */
-export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
-  if (signal?.aborted) {
-    throw new BentoportError('ERR_ABORTED', `${what} was aborted`, { cause: signal.reason });
-  }
+/**
+ * The ERR_ABORTED a plugin throws once the caller's signal fired:
+ * `[component] OPERATION target: aborted`, the signal's reason as `cause`.
+ */
+export function abortedFailure(component: string, operation: string, target: string, signal?: AbortSignal): BentoportError {
+  return new BentoportError('ERR_ABORTED', redact(`[${component}] ${operation} ${target}: aborted`), { cause: signal?.reason });
+}
+
+/**
+ * Throw ERR_ABORTED if the signal has fired: `what was aborted`, or, given a component, an
+ * operation and a target, the plugin's one-line {@link abortedFailure}.
+ */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void;
+export function throwIfAborted(signal: AbortSignal | undefined, component: string, operation: string, target: string): void;
+export function throwIfAborted(signal: AbortSignal | undefined, what: string, operation?: string, target?: string): void {
+  if (!signal?.aborted) return;
+  if (operation !== undefined && target !== undefined) throw abortedFailure(what, operation, target, signal);
+  throw new BentoportError('ERR_ABORTED', `${what} was aborted`, { cause: signal.reason });
 }

@@ -1,6 +1,6 @@
-export { toBentoportError, throwIfAborted } from './coded-errors.js';
+export { abortedFailure, toBentoportError, throwIfAborted } from './coded-errors.js';
 export { redact, redactErrorSecrets, redactSecrets } from './redaction.js';
-export { netrcCredentials, parseNetrc, type NetrcCredentials, type NetrcLookupOptions } from './netrc.js';
+export { netrcCredentials, parseNetrc, resolveLogin, type Login, type NetrcCredentials, type NetrcLookupOptions } from './netrc.js';
 export { parseNetloc, type Netloc } from './netloc.js';
 export { proxyForUrl } from './proxy.js';
 export { backoffDelay, delayUnlessAborted, type BackoffOptions } from './retry-delay.js';
@@ -19,5 +19,8 @@ export {
 export { errorCodeForHttpStatus, pluginFailure, type PluginFailureOptions } from './plugin-failure.js';
 export { NETWORK_DEFAULTS, resolveNetworkOptions, type NetworkOptions, type ResolvedNetworkOptions } from './network-options.js';
 export { optionChecks, type OptionChecks } from './option-validation.js';
-export { withRetry, type RetryOptions } from './retry.js';
+export { retryBudget, withRetry, type RetryBudget, type RetryOptions } from './retry.js';
+export { networkFailure, timeoutError, type NetworkFailureOptions } from './network-failure.js';
+export { checkReadRange, type ReadRange } from './read-range.js';
+export { parentDirectory, serverPath } from './server-path.js';
 export { isTlsVerificationError, isTransientHttpStatus, isTransientNetworkError, systemErrorCode } from './transient-errors.js';

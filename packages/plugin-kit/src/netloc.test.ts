@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseNetloc } from './netloc.js';
-import { parseNetrc } from './netrc.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseNetrc, resolveLogin } from './netrc.js';
 
 describe('parseNetloc', () => {
   it('decodes the user and password and splits host and port', () => {
@@ -45,5 +48,24 @@ describe('parseNetrc', () => {
   it('falls back to default, or nothing', () => {
     expect(parseNetrc(text, 'unknown.example')).toEqual({ login: 'anonymous', password: 'guest' });
     expect(parseNetrc('machine a login x', 'b')).toBeUndefined();
+  });
+});
+
+describe('resolveLogin', () => {
+  const directory = mkdtempSync(path.join(tmpdir(), 'kit-netrc-'));
+  const file = path.join(directory, 'netrc');
+  writeFileSync(file, 'machine h login alice password secret\n');
+  const env = { NETRC: file };
+
+  it('takes what the URL lacks from netrc, the password only for the same user', async () => {
+    expect(await resolveLogin({ hostname: 'h' }, { netrc: true, env })).toEqual({ user: 'alice', password: 'secret' });
+    expect(await resolveLogin({ hostname: 'h', user: 'alice' }, { netrc: true, env })).toEqual({ user: 'alice', password: 'secret' });
+    expect(await resolveLogin({ hostname: 'h', user: 'bob' }, { netrc: true, env })).toEqual({ user: 'bob', password: undefined });
+    expect(await resolveLogin({ hostname: 'h', user: 'bob', password: 'pw' }, { netrc: true, env })).toEqual({ user: 'bob', password: 'pw' });
+  });
+
+  it('reads no file when netrc is off', async () => {
+    expect(await resolveLogin({ hostname: 'h' }, { netrc: false, env })).toEqual({ user: undefined, password: undefined });
+    rmSync(directory, { recursive: true, force: true });
   });
 });

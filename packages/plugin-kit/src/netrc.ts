@@ -98,3 +98,24 @@ export async function netrcCredentials(host: string, options: NetrcLookupOptions
   }
   return parseNetrc(text, host);
 }
+
+/** A user name and password for one server, either possibly unknown. */
+export interface Login {
+  user?: string;
+  password?: string;
+}
+
+/**
+ * The login for a server from its URL first, then netrc (when `netrc` is true): a URL without a
+ * user takes netrc's login and password; a URL with a user but no password takes netrc's
+ * password only when netrc's entry is for that user (or names none). Undefined parts are the
+ * protocol's to default (anonymous FTP, the local user name for SSH).
+ */
+export async function resolveLogin(url: Login & { hostname: string }, options: NetrcLookupOptions & { netrc: boolean }): Promise<Login> {
+  const { user, password } = url;
+  if (!options.netrc || (user !== undefined && password !== undefined)) return { user, password };
+  const found = await netrcCredentials(url.hostname, options);
+  if (user === undefined) return { user: found?.login, password: found?.password };
+  const sameUser = found?.login === undefined || found.login === user;
+  return { user, password: sameUser ? found?.password : undefined };
+}

@@ -15,6 +15,8 @@ describe('optionChecks', () => {
   });
 
   it('refuses out-of-range values with ERR_INVALID_OPTION naming the option', () => {
+    expect(() => check.integer('parts', 65, 4, 1, 64)).toThrow('[format-x] options.parts must be an integer from 1 to 64, got 65');
+    expect(check.invalid('url', 'an http:// URL', 'ftp://x').message).toBe('[format-x] options.url must be an http:// URL, got "ftp://x"');
     for (const attempt of [() => check.integer('parts', 0.5, 4), () => check.oneOf('mode', 'c', ['a', 'b'], 'a'), () => check.optionalString('name', '')]) {
       try {
         attempt();

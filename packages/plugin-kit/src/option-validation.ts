@@ -8,8 +8,8 @@ import { BentoportError } from '@bentoport/spec';
  * configuration: a coded `ERR_INVALID_OPTION` naming the plugin, the option and the value.
  */
 export interface OptionChecks {
-  /** A safe integer of at least `minimum`, or `fallback` when undefined. */
-  integer(name: string, value: unknown, fallback: number, minimum?: number): number;
+  /** A safe integer from `minimum` to `maximum`, or `fallback` when undefined. */
+  integer(name: string, value: unknown, fallback: number, minimum?: number, maximum?: number): number;
   /** A boolean, or `fallback` when undefined. */
   boolean(name: string, value: unknown, fallback: boolean): boolean;
   /** One of `allowed`, or `fallback` when undefined. */
@@ -18,6 +18,8 @@ export interface OptionChecks {
   optionalString(name: string, value: unknown): string | undefined;
   /** The options object itself: a TypeError unless it is an object (undefined is `{}`). */
   object<T extends object>(options: T | undefined): T;
+  /** The ERR_INVALID_OPTION for a check of the plugin's own: `[component] options.name must be expected, got value`. */
+  invalid(name: string, expected: string, value: unknown): BentoportError;
 }
 
 /**
@@ -36,11 +38,15 @@ export function optionChecks(component: string): OptionChecks {
       details: { option: name },
     });
   return {
-    integer(name, value, fallback, minimum = 0) {
+    integer(name, value, fallback, minimum = 0, maximum = Number.MAX_SAFE_INTEGER) {
       if (value === undefined) return fallback;
       if (typeof value !== 'number') throw typeError(name, 'a number', value);
-      if (!Number.isSafeInteger(value) || value < minimum) {
-        throw invalid(name, minimum === 0 ? 'a non-negative integer' : `an integer of at least ${minimum}`, value);
+      if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
+        const expected =
+          maximum !== Number.MAX_SAFE_INTEGER ? `an integer from ${minimum} to ${maximum}`
+          : minimum === 0 ? 'a non-negative integer'
+          : `an integer of at least ${minimum}`;
+        throw invalid(name, expected, value);
       }
       return value;
     },
@@ -66,5 +72,6 @@ export function optionChecks(component: string): OptionChecks {
       if (typeof options !== 'object' || options === null) throw new TypeError(`${component}: options must be an object`);
       return options;
     },
+    invalid,
   };
 }

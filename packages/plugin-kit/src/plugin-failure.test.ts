@@ -1,5 +1,6 @@
 import { isBentoportError } from '@bentoport/spec';
 import { describe, expect, it } from 'vitest';
+import { abortedFailure, throwIfAborted } from './coded-errors.js';
 import { errorCodeForHttpStatus, pluginFailure } from './plugin-failure.js';
 import { isTransientNetworkError } from './transient-errors.js';
 
@@ -19,5 +20,19 @@ describe('pluginFailure', () => {
 
   it('maps HTTP statuses to codes', () => {
     expect([401, 403, 404, 410, 409, 500].map(errorCodeForHttpStatus)).toEqual(['ERR_AUTH', 'ERR_AUTH', 'ERR_NOT_FOUND', 'ERR_NOT_FOUND', 'ERR_ALREADY_EXISTS', 'ERR_IO']);
+  });
+});
+
+describe('abortedFailure and throwIfAborted', () => {
+  it('word an abort in the plugin line, keeping the reason as cause', () => {
+    const controller = new AbortController();
+    const reason = new Error('user');
+    expect(() => throwIfAborted(controller.signal, 'transport-x', 'GET', 'x://h/p')).not.toThrow();
+    controller.abort(reason);
+    const failure = abortedFailure('transport-x', 'GET', 'x://u:pw@h/p', controller.signal);
+    expect(failure.message).toBe('[transport-x] GET x://u:***@h/p: aborted');
+    expect(failure.cause).toBe(reason);
+    expect(() => throwIfAborted(controller.signal, 'transport-x', 'GET', 'x://h/p')).toThrow('[transport-x] GET x://h/p: aborted');
+    expect(() => throwIfAborted(controller.signal, 'extraction')).toThrow('extraction was aborted');
   });
 });

@@ -8,6 +8,10 @@ describe('redact', () => {
     );
     expect(redact('https://h/p?sig=s&Signature=t&X-Amz-Security-Token=u')).toBe('https://h/p?sig=***&Signature=***&X-Amz-Security-Token=***');
   });
+
+  it('keeps the `: ` that ends the target of a plugin message', () => {
+    expect(redact('[transport-http] GET http://h/x.bin?X-Amz-Signature=abc:def: 404 Not Found')).toBe('[transport-http] GET http://h/x.bin?X-Amz-Signature=***: 404 Not Found');
+  });
 });
 
 describe('redactSecrets', () => {

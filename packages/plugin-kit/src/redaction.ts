@@ -1,9 +1,10 @@
 /**
  * Query parameters whose values are secrets: presigned URL signatures and tokens (S3, GCS, Azure
- * SAS, CloudFront) and the `header.*` parameters transports turn into request headers.
+ * SAS, CloudFront) and the `header.*` parameters transports turn into request headers. A value
+ * ends at `&`, `#`, white space, or the `: ` that ends the target of a plugin's message.
  */
 const SECRET_QUERY_VALUE =
-  /([?&](?:x-amz-signature|x-amz-security-token|x-amz-credential|x-goog-signature|x-goog-credential|signature|sig|key-pair-id|policy|token|access_token|password|passwd|secret|api_key|apikey|header\.[^=&#\s]*)=)[^&#\s]*/gi;
+  /([?&](?:x-amz-signature|x-amz-security-token|x-amz-credential|x-goog-signature|x-goog-credential|signature|sig|key-pair-id|policy|token|access_token|password|passwd|secret|api_key|apikey|header\.[^=&#\s]*)=)(?:(?!: )[^&#\s])*/gi;
 
 /**
  * Replace the password of every `scheme://user:password@` in a string with `***`, and the value

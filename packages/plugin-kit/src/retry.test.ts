@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withRetry } from './retry.js';
+import { retryBudget, withRetry } from './retry.js';
 
 const reset = () => Object.assign(new Error('reset'), { code: 'ECONNRESET' });
 
@@ -41,5 +41,45 @@ describe('withRetry', () => {
       throw reset();
     }, { retryDelayMs: 1, signal: controller.signal })).rejects.toThrow('reset');
     expect(attempts).toBe(2);
+  });
+});
+
+describe('retryBudget', () => {
+  it('allows `retries` failures in a row and starts counting again after progress', async () => {
+    const budget = retryBudget({ retries: 2, retryDelayMs: 1 });
+    await budget.afterFailure(reset());
+    await budget.afterFailure(reset());
+    expect(budget.failures).toBe(2);
+    await budget.afterFailure(reset(), true);
+    expect(budget.failures).toBe(1);
+    await budget.afterFailure(reset());
+    const last = reset();
+    await expect(budget.afterFailure(last)).rejects.toBe(last);
+  });
+
+  it('rejects at once with the error itself when it is not retryable or the signal fired', async () => {
+    const bug = new TypeError('bug');
+    await expect(retryBudget({ retryDelayMs: 1 }).afterFailure(bug)).rejects.toBe(bug);
+    const controller = new AbortController();
+    const budget = retryBudget({ retryDelayMs: 60_000, signal: controller.signal });
+    const error = reset();
+    const waiting = budget.afterFailure(error);
+    controller.abort();
+    await expect(waiting).rejects.toBe(error);
+  });
+
+  it('retries an attempt after a failure until it succeeds or the budget is spent', async () => {
+    const budget = retryBudget({ retries: 2, retryDelayMs: 1 });
+    let reopened = 0;
+    await expect(budget.retry(reset(), async () => ++reopened)).resolves.toBe(1);
+    const last = reset();
+    await expect(budget.retry(reset(), async () => {
+      throw last;
+    }, true)).rejects.toBe(last);
+  });
+
+  it('takes the protocol classification', async () => {
+    const busy = Object.assign(new Error('450 busy'), { code: 450 });
+    await expect(retryBudget({ retryDelayMs: 1, isRetryable: (error) => (error as { code?: unknown }).code === 450 }).afterFailure(busy)).resolves.toBeUndefined();
   });
 });

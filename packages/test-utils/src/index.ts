@@ -8,3 +8,4 @@ export { startDaemon, startDaemonOnPorts, waitForBanner, type Daemon } from './d
 export { freePort, freePortRange } from './free-port.js';
 export { ensureLocalUser, rootRequirement } from './local-user.js';
 export { startCountingProxy, type CountingProxy, type CountingProxyOptions, type CutOptions } from './counting-proxy.js';
+export { failureWithin, startSilentServer, transferOperations, type SilentServer, type TransferringTransport } from './silent-server.js';

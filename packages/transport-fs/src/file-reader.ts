@@ -1,17 +1,9 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { Location, TransportReadOptions } from '@bentoport/core';
-import { abortedFailure, fromSystemError, fsFailure, localPath, throwIfSignalAborted } from './fs-errors.js';
-
-function checkRange(start: number, end: number, location: Location): void {
-  if (!Number.isSafeInteger(start) || start < 0) {
-    throw new RangeError(`[transport-fs] READ ${location.display}: start must be a non-negative integer, got ${start}`);
-  }
-  if (end !== Infinity && (!Number.isSafeInteger(end) || end < start)) {
-    throw new RangeError(`[transport-fs] READ ${location.display}: end must be an integer >= start, got ${end}`);
-  }
-}
+import { abortedFailure, checkReadRange, pluginFailure, throwIfAborted, toBentoportError } from '@bentoport/plugin-kit';
+import type { Location, TransportReadOptions } from '@bentoport/spec';
+import { COMPONENT, localPath } from './local-path.js';
 
 /**
  * Open the file first, so that a missing file rejects here with ERR_NOT_FOUND instead of failing
@@ -19,24 +11,22 @@ function checkRange(start: number, end: number, location: Location): void {
  */
 export async function openFileReader(location: Location, options: TransportReadOptions, highWaterMark: number): Promise<Readable> {
   const { signal } = options;
-  const start = options.start ?? 0;
-  const end = options.end ?? Infinity;
-  checkRange(start, end, location);
-  throwIfSignalAborted(signal, 'READ', location);
+  const { start, end } = checkReadRange(COMPONENT, 'READ', location.display, options);
+  throwIfAborted(signal, COMPONENT, 'READ', location.display);
   const filePath = localPath(location, 'READ');
   let handle: FileHandle;
   try {
     handle = await open(filePath, 'r');
   } catch (error) {
-    throw fromSystemError(error, 'READ', location);
+    throw toBentoportError(error, COMPONENT, 'READ', location.display);
   }
   try {
     // On Linux a directory opens fine and only fails at the first read: refuse it now.
-    if ((await handle.stat()).isDirectory()) throw fsFailure('ERR_INVALID_TARGET', 'READ', location, 'a directory is at this location');
-    throwIfSignalAborted(signal, 'READ', location);
+    if ((await handle.stat()).isDirectory()) throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'READ', location.display, 'a directory is at this location');
+    throwIfAborted(signal, COMPONENT, 'READ', location.display);
   } catch (error) {
     await handle.close().catch(() => {});
-    throw fromSystemError(error, 'READ', location);
+    throw toBentoportError(error, COMPONENT, 'READ', location.display);
   }
   return handleStream(handle, { start, end, signal, location, highWaterMark });
 }
@@ -75,7 +65,7 @@ function handleStream(handle: FileHandle, options: HandleStreamOptions): Readabl
           position += bytesRead;
           this.push(bytesRead < length ? buffer.subarray(0, bytesRead) : buffer);
         },
-        (error: unknown) => this.destroy(fromSystemError(error, 'READ', location)),
+        (error: unknown) => this.destroy(toBentoportError(error, COMPONENT, 'READ', location.display)),
       );
     },
     destroy(error, callback) {
@@ -83,12 +73,12 @@ function handleStream(handle: FileHandle, options: HandleStreamOptions): Readabl
       // close() waits for a read still in flight.
       handle.close().then(
         () => callback(error),
-        (closeError: unknown) => callback(error ?? fromSystemError(closeError, 'READ', location)),
+        (closeError: unknown) => callback(error ?? toBentoportError(closeError, COMPONENT, 'READ', location.display)),
       );
     },
   });
   function onAbort(): void {
-    stream.destroy(abortedFailure('READ', location, signal!));
+    stream.destroy(abortedFailure(COMPONENT, 'READ', location.display, signal));
   }
   signal?.addEventListener('abort', onAbort, { once: true });
   return stream;

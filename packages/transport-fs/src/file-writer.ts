@@ -2,8 +2,9 @@ import type { FileHandle } from 'node:fs/promises';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { temporarySiblingName, twoPhaseWriter, type Location, type TransportWriteOptions, type TransportWriter } from '@bentoport/core';
-import { abortedFailure, COMPONENT, fromSystemError, fsFailure, localPath, throwIfSignalAborted } from './fs-errors.js';
+import { abortedFailure, pluginFailure, temporarySiblingName, throwIfAborted, toBentoportError, twoPhaseWriter } from '@bentoport/plugin-kit';
+import type { Location, TransportWriteOptions, TransportWriter } from '@bentoport/spec';
+import { COMPONENT, localPath } from './local-path.js';
 
 /** The temporary name beside the target: same directory, so the commit's rename is atomic. */
 export function temporaryPathFor(target: string): string {
@@ -21,7 +22,7 @@ export interface FileWriterSettings {
  */
 export async function openFileWriter(location: Location, options: TransportWriteOptions, settings: FileWriterSettings): Promise<TransportWriter> {
   const { signal } = options;
-  throwIfSignalAborted(signal, 'WRITE', location);
+  throwIfAborted(signal, COMPONENT, 'WRITE', location.display);
   const target = localPath(location, 'WRITE');
   await checkTarget(target, location);
   const temporary = temporaryPathFor(target);
@@ -30,11 +31,11 @@ export async function openFileWriter(location: Location, options: TransportWrite
     // `wx`: never reuse a stray file; 0o666 so the umask decides the mode, as for any new file.
     handle = await open(temporary, 'wx', 0o666);
   } catch (error) {
-    throw fromSystemError(error, 'WRITE', location);
+    throw toBentoportError(error, COMPONENT, 'WRITE', location.display);
   }
   if (signal?.aborted) {
     await discard(handle, temporary);
-    throw abortedFailure('WRITE', location, signal);
+    throw abortedFailure(COMPONENT, 'WRITE', location.display, signal);
   }
   return fileWriter({ location, target, temporary, handle, signal, settings });
 }
@@ -45,16 +46,16 @@ async function checkTarget(target: string, location: Location): Promise<void> {
   const parentStat = await stat(parent).catch((error: unknown) => {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw fsFailure('ERR_NOT_FOUND', 'WRITE', location, `parent directory ${parent} does not exist`, error);
+      throw pluginFailure(COMPONENT, 'ERR_NOT_FOUND', 'WRITE', location.display, `parent directory ${parent} does not exist`, { cause: error });
     }
-    throw fromSystemError(error, 'WRITE', location);
+    throw toBentoportError(error, COMPONENT, 'WRITE', location.display);
   });
-  if (!parentStat.isDirectory()) throw fsFailure('ERR_INVALID_TARGET', 'WRITE', location, `${parent} is not a directory`);
+  if (!parentStat.isDirectory()) throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'WRITE', location.display, `${parent} is not a directory`);
   const targetStat = await stat(target).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw fromSystemError(error, 'WRITE', location);
+    throw toBentoportError(error, COMPONENT, 'WRITE', location.display);
   });
-  if (targetStat?.isDirectory()) throw fsFailure('ERR_INVALID_TARGET', 'WRITE', location, 'a directory is at this location');
+  if (targetStat?.isDirectory()) throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'WRITE', location.display, 'a directory is at this location');
 }
 
 /** Close and remove the temporary file, ignoring failures: abort never throws. */
@@ -105,7 +106,7 @@ function fileWriter(parts: FileWriterParts): TransportWriter {
       position += chunk.length;
       writeFully(handle, chunk, at).then(
         () => callback(),
-        (error: unknown) => callback(fromSystemError(error, 'WRITE', location)),
+        (error: unknown) => callback(toBentoportError(error, COMPONENT, 'WRITE', location.display)),
       );
     },
     writev(chunks, callback) {
@@ -115,7 +116,7 @@ function fileWriter(parts: FileWriterParts): TransportWriter {
       position += buffer.length;
       writeFully(handle, buffer, at).then(
         () => callback(),
-        (error: unknown) => callback(fromSystemError(error, 'WRITE', location)),
+        (error: unknown) => callback(toBentoportError(error, COMPONENT, 'WRITE', location.display)),
       );
     },
   });
@@ -130,11 +131,11 @@ function fileWriter(parts: FileWriterParts): TransportWriter {
       if (settings.fsync) await handle.sync();
       await handle.close();
       // The last moment to honour the signal: after the rename the write is visible.
-      throwIfSignalAborted(signal, 'COMMIT', location);
+      throwIfAborted(signal, COMPONENT, 'COMMIT', location.display);
       await rename(temporary, target);
     },
     discard: () => discard(handle, temporary),
-    commitFailure: (error) => fromSystemError(error, 'COMMIT', location),
+    commitFailure: (error) => toBentoportError(error, COMPONENT, 'COMMIT', location.display),
     committed: () => (settings.fsync ? syncDirectory(path.dirname(target)) : undefined),
   });
 }

@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
-import type { Location, TransportWriter } from '@bentoport/core';
-import { isBentoportError } from '@bentoport/core';
+import type { Location, TransportWriter } from '@bentoport/spec';
+import { isBentoportError } from '@bentoport/spec';
 import { runTransportSuite } from '@bentoport/transport-test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fsTransport } from './fs-transport.js';

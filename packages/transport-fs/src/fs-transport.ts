@@ -1,16 +1,11 @@
 import type { Dirent } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  BentoportError,
-  type Location,
-  type Transport,
-  type TransportListEntry,
-  type TransportStat,
-} from '@bentoport/core';
+import { optionChecks, pluginFailure, throwIfAborted, toBentoportError } from '@bentoport/plugin-kit';
+import type { Location, Transport, TransportListEntry, TransportStat } from '@bentoport/spec';
 import { openFileReader } from './file-reader.js';
 import { openFileWriter } from './file-writer.js';
-import { fromSystemError, fsFailure, localPath, throwIfSignalAborted } from './fs-errors.js';
+import { COMPONENT, localPath } from './local-path.js';
 
 /** Options of {@link fsTransport}. */
 export interface FsTransportOptions {
@@ -32,17 +27,16 @@ export interface FsTransportOptions {
 const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 
 function resolveOptions(options: FsTransportOptions): Required<FsTransportOptions> {
-  if (typeof options !== 'object' || options === null) throw new TypeError('fsTransport: options must be an object');
-  const { highWaterMark = DEFAULT_HIGH_WATER_MARK, fsync = true } = options;
-  if (!Number.isSafeInteger(highWaterMark) || highWaterMark <= 0) {
-    throw new BentoportError('ERR_INVALID_OPTION', `[transport-fs] options.highWaterMark must be a positive integer, got ${String(highWaterMark)}`);
-  }
-  if (typeof fsync !== 'boolean') throw new TypeError(`fsTransport: options.fsync must be a boolean, got ${typeof fsync}`);
-  return { highWaterMark, fsync };
+  const check = optionChecks(COMPONENT);
+  check.object(options);
+  return {
+    highWaterMark: check.integer('highWaterMark', options.highWaterMark, DEFAULT_HIGH_WATER_MARK, 1),
+    fsync: check.boolean('fsync', options.fsync, true),
+  };
 }
 
 async function statLocation(location: Location, options: { signal?: AbortSignal } = {}): Promise<TransportStat> {
-  throwIfSignalAborted(options.signal, 'STAT', location);
+  throwIfAborted(options.signal, COMPONENT, 'STAT', location.display);
   const filePath = localPath(location, 'STAT');
   try {
     const stats = await stat(filePath, { bigint: true });
@@ -55,7 +49,7 @@ async function statLocation(location: Location, options: { signal?: AbortSignal 
       etag: `${stats.ino.toString(16)}-${stats.size.toString(16)}-${stats.mtimeNs.toString(16)}`,
     };
   } catch (error) {
-    throw fromSystemError(error, 'STAT', location);
+    throw toBentoportError(error, COMPONENT, 'STAT', location.display);
   }
 }
 
@@ -69,30 +63,30 @@ async function entryOf(directory: string, entry: Dirent): Promise<TransportListE
 }
 
 async function listLocation(location: Location, options: { signal?: AbortSignal } = {}): Promise<TransportListEntry[]> {
-  throwIfSignalAborted(options.signal, 'LIST', location);
+  throwIfAborted(options.signal, COMPONENT, 'LIST', location.display);
   const directory = localPath(location, 'LIST');
   let entries: Dirent[];
   try {
     entries = await readdir(directory, { withFileTypes: true });
   } catch (error) {
     const isFile = (error as NodeJS.ErrnoException).code === 'ENOTDIR' && (await stat(directory).then((s) => s.isFile(), () => false));
-    if (isFile) throw fsFailure('ERR_INVALID_TARGET', 'LIST', location, 'a file, not a directory, is at this location', error);
-    throw fromSystemError(error, 'LIST', location);
+    if (isFile) throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'LIST', location.display, 'a file, not a directory, is at this location', { cause: error });
+    throw toBentoportError(error, COMPONENT, 'LIST', location.display);
   }
   const listed = await Promise.all(entries.map((entry) => entryOf(directory, entry)));
   return listed.filter((entry): entry is TransportListEntry => entry !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 async function deleteLocation(location: Location, options: { signal?: AbortSignal } = {}): Promise<void> {
-  throwIfSignalAborted(options.signal, 'DELETE', location);
+  throwIfAborted(options.signal, COMPONENT, 'DELETE', location.display);
   const filePath = localPath(location, 'DELETE');
   try {
     await unlink(filePath);
   } catch (error) {
     // Linux says EISDIR for a directory, macOS says EPERM: both mean "not a file".
     const isDirectory = await stat(filePath).then((s) => s.isDirectory(), () => false);
-    if (isDirectory) throw fsFailure('ERR_INVALID_TARGET', 'DELETE', location, 'a directory is at this location', error);
-    throw fromSystemError(error, 'DELETE', location);
+    if (isDirectory) throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'DELETE', location.display, 'a directory is at this location', { cause: error });
+    throw toBentoportError(error, COMPONENT, 'DELETE', location.display);
   }
 }
 

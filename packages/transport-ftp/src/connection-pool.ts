@@ -1,8 +1,9 @@
 import type { ConnectionOptions } from 'node:tls';
-import { backoffDelay, delayUnlessAborted, isBentoportError, type BentoportError } from '@bentoport/core';
+import { abortedFailure, throwIfAborted, timeoutError, withRetry } from '@bentoport/plugin-kit';
+import { isBentoportError } from '@bentoport/spec';
 import { Client, FTPError } from 'basic-ftp';
 import type { FtpEndpoint } from './ftp-endpoint.js';
-import { abortedFailure, fromFtpError, isTransient } from './ftp-errors.js';
+import { COMPONENT, ftpFailure } from './ftp-replies.js';
 
 /** A logged-in control connection and the directory it logged into. */
 export interface FtpConnection {
@@ -13,11 +14,12 @@ export interface FtpConnection {
 }
 
 export interface PoolSettings {
-  timeout: number;
+  connectTimeoutMs: number;
+  timeoutMs: number;
   retries: number;
-  retryDelay: number;
-  idleTimeout: number;
-  maxIdle: number;
+  retryDelayMs: number;
+  connectionIdleMs: number;
+  maxIdleConnections: number;
   tls: ConnectionOptions;
 }
 
@@ -34,15 +36,48 @@ function setReferenced(client: Client, referenced: boolean): void {
 }
 
 /**
+ * Log in within `connectTimeoutMs`. basic-ftp's own timeout is an idle one (`timeoutMs`, no byte
+ * for that long); this bounds the whole connect, TLS handshake and login, so a server that
+ * trickles its banner cannot hold a connect open either.
+ */
+async function logIn(client: Client, endpoint: FtpEndpoint, settings: PoolSettings): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(timeoutError(`no login to ${endpoint.hostname}:${endpoint.port}`, settings.connectTimeoutMs, 'connectTimeoutMs'));
+      client.close();
+    }, settings.connectTimeoutMs);
+  });
+  const login = (async () => {
+    await client.access({
+      host: endpoint.hostname,
+      port: endpoint.port,
+      user: endpoint.user,
+      password: endpoint.password,
+      secure: endpoint.tls === 'none' ? false : endpoint.tls === 'implicit' ? 'implicit' : true,
+      secureOptions: { ...settings.tls },
+    });
+    return client.pwd();
+  })();
+  try {
+    return await Promise.race([login, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * FTP allows one command at a time per control connection, so every operation takes its own
- * connection: idle ones are reused (unreferenced, closed after `idleTimeout`), new ones are
- * opened with retries and backoff when the network fails (never when the login is refused).
+ * connection: idle ones are reused (unreferenced, closed after `connectionIdleMs`), new ones
+ * opened on demand. `run` retries an operation with backoff when the network or a transient
+ * reply fails it (never when the login is refused).
  */
 export class ConnectionPool {
   readonly #idle = new Map<string, IdleEntry[]>();
 
   constructor(readonly settings: PoolSettings) {}
 
+  /** An idle connection to the endpoint, else a new one (one attempt: the caller retries). */
   async acquire(endpoint: FtpEndpoint, operation: string, display: string, signal?: AbortSignal): Promise<FtpConnection> {
     const idle = this.#idle.get(endpoint.key);
     while (idle !== undefined && idle.length > 0) {
@@ -56,37 +91,20 @@ export class ConnectionPool {
     return this.connect(endpoint, operation, display, signal);
   }
 
-  /** Open a fresh connection, retrying transient failures with backoff. */
+  /** Open and log in a fresh connection; one attempt, its failure coded (and marked transient when it is). */
   async connect(endpoint: FtpEndpoint, operation: string, display: string, signal?: AbortSignal): Promise<FtpConnection> {
-    let attempt = 0;
-    for (;;) {
-      if (signal?.aborted) throw abortedFailure(operation, display, signal);
-      const client = new Client(this.settings.timeout);
-      const onAbort = (): void => client.close();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        await client.access({
-          host: endpoint.hostname,
-          port: endpoint.port,
-          user: endpoint.user,
-          password: endpoint.password,
-          secure: endpoint.tls === 'none' ? false : endpoint.tls === 'implicit' ? 'implicit' : true,
-          secureOptions: { ...this.settings.tls },
-        });
-        const home = await client.pwd();
-        return { client, endpoint, home };
-      } catch (error) {
-        client.close();
-        if (signal?.aborted) throw abortedFailure(operation, display, signal);
-        const failure: BentoportError = fromFtpError(error, operation, display, endpoint.secrets);
-        if (!isTransient(error) || attempt >= this.settings.retries) throw failure;
-        attempt++;
-        await delayUnlessAborted(backoffDelay(attempt, { baseMilliseconds: this.settings.retryDelay }), signal).catch(() => {
-          throw abortedFailure(operation, display, signal!);
-        });
-      } finally {
-        signal?.removeEventListener('abort', onAbort);
-      }
+    throwIfAborted(signal, COMPONENT, operation, display);
+    const client = new Client(this.settings.timeoutMs);
+    const onAbort = (): void => client.close();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const home = await logIn(client, endpoint, this.settings);
+      return { client, endpoint, home };
+    } catch (error) {
+      client.close();
+      throw ftpFailure(error, operation, display, endpoint.secrets, signal);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -95,7 +113,7 @@ export class ConnectionPool {
     const { client, endpoint } = connection;
     if (client.closed) return;
     const idle = this.#idle.get(endpoint.key) ?? [];
-    if (idle.length >= this.settings.maxIdle) {
+    if (idle.length >= this.settings.maxIdleConnections) {
       client.close();
       return;
     }
@@ -106,7 +124,7 @@ export class ConnectionPool {
         const index = idle.indexOf(entry);
         if (index !== -1) idle.splice(index, 1);
         client.close();
-      }, this.settings.idleTimeout),
+      }, this.settings.connectionIdleMs),
     };
     entry.timer.unref();
     idle.push(entry);
@@ -114,18 +132,12 @@ export class ConnectionPool {
   }
 
   /**
-   * Run `task` on a connection, and again on a fresh one (with backoff) when the network fails:
-   * a reused connection may have been dropped by the server while it sat idle.
+   * Run `task` on a connection, and again on a fresh one (with backoff) when the network fails
+   * or the server answers a transient reply: a reused connection may have been dropped by the
+   * server while it sat idle.
    */
-  async run<T>(
-    endpoint: FtpEndpoint,
-    operation: string,
-    display: string,
-    signal: AbortSignal | undefined,
-    task: (connection: FtpConnection) => Promise<T>,
-  ): Promise<T> {
-    let attempt = 0;
-    for (;;) {
+  run<T>(endpoint: FtpEndpoint, operation: string, display: string, signal: AbortSignal | undefined, task: (connection: FtpConnection) => Promise<T>): Promise<T> {
+    const attempt = async (): Promise<T> => {
       const connection = await this.acquire(endpoint, operation, display, signal);
       const onAbort = (): void => connection.client.close();
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -134,22 +146,18 @@ export class ConnectionPool {
         this.release(connection);
         return result;
       } catch (error) {
-        if (signal?.aborted) {
-          connection.client.close();
-          throw abortedFailure(operation, display, signal);
-        }
         // A reply error leaves the connection usable; anything else may have broken it.
-        if (error instanceof FTPError || isBentoportError(error)) this.release(connection);
+        if (!signal?.aborted && (error instanceof FTPError || isBentoportError(error))) this.release(connection);
         else connection.client.close();
-        if (!isTransient(error) || attempt >= this.settings.retries) throw fromFtpError(error, operation, display, endpoint.secrets);
-        attempt++;
-        await delayUnlessAborted(backoffDelay(attempt, { baseMilliseconds: this.settings.retryDelay }), signal).catch(() => {
-          throw abortedFailure(operation, display, signal!);
-        });
+        throw ftpFailure(error, operation, display, endpoint.secrets, signal);
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
-    }
+    };
+    const { retries, retryDelayMs } = this.settings;
+    return withRetry(attempt, { retries, retryDelayMs, signal }).catch((error: unknown) => {
+      throw signal?.aborted ? abortedFailure(COMPONENT, operation, display, signal) : error;
+    });
   }
 
   /** Close every idle connection. */

@@ -1,5 +1,6 @@
-import { netrcCredentials, parseNetloc, type Location } from '@bentoport/core';
-import { ftpFailure } from './ftp-errors.js';
+import { parseNetloc, pluginFailure, resolveLogin } from '@bentoport/plugin-kit';
+import type { Location } from '@bentoport/spec';
+import { COMPONENT } from './ftp-replies.js';
 
 export type TlsMode = 'none' | 'explicit' | 'implicit';
 
@@ -25,7 +26,7 @@ function tlsFromQuery(location: Location): TlsMode | undefined {
   const params = new URLSearchParams(location.query);
   for (const key of params.keys()) {
     if (key !== 'tls') {
-      throw ftpFailure('ERR_INVALID_TARGET', 'RESOLVE', location.display, `unknown parameter '${key}' (the FTP transport reads only 'tls')`);
+      throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'RESOLVE', location.display, `unknown parameter '${key}' (the FTP transport reads only 'tls')`);
     }
   }
   const value = params.get('tls');
@@ -34,7 +35,7 @@ function tlsFromQuery(location: Location): TlsMode | undefined {
   if (['explicit', 'true', '1', 'yes'].includes(normalised)) return 'explicit';
   if (normalised === 'implicit') return 'implicit';
   if (['none', 'false', '0', 'no', 'off'].includes(normalised)) return 'none';
-  throw ftpFailure('ERR_INVALID_TARGET', 'RESOLVE', location.display, `tls=${value} is not one of explicit, implicit, none`);
+  throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'RESOLVE', location.display, `tls=${value} is not one of explicit, implicit, none`);
 }
 
 /**
@@ -44,19 +45,11 @@ function tlsFromQuery(location: Location): TlsMode | undefined {
  */
 export async function resolveEndpoint(location: Location, settings: EndpointSettings): Promise<FtpEndpoint> {
   if (location.protocol !== 'ftp' && location.protocol !== 'ftps') {
-    throw ftpFailure('ERR_UNSUPPORTED_PROTOCOL', 'RESOLVE', location.display, `protocol ${location.protocol} is not ftp or ftps`);
+    throw pluginFailure(COMPONENT, 'ERR_UNSUPPORTED_PROTOCOL', 'RESOLVE', location.display, `protocol ${location.protocol} is not ftp or ftps`);
   }
   const netloc = parseNetloc(location.host, location.display);
   const tls = tlsFromQuery(location) ?? (location.protocol === 'ftps' ? 'implicit' : 'none');
-  let { user, password } = netloc;
-  if (user === undefined && settings.netrc) {
-    const found = await netrcCredentials(netloc.hostname, { env: settings.env });
-    user = found?.login;
-    password = found?.password;
-  } else if (user !== undefined && password === undefined && settings.netrc) {
-    const found = await netrcCredentials(netloc.hostname, { env: settings.env });
-    if (found?.login === undefined || found.login === user) password = found?.password;
-  }
+  let { user, password } = await resolveLogin(netloc, { netrc: settings.netrc, env: settings.env });
   user ??= 'anonymous';
   password ??= user === 'anonymous' ? 'anonymous@' : '';
   const port = netloc.port ?? (tls === 'implicit' ? 990 : 21);
@@ -70,24 +63,3 @@ export async function resolveEndpoint(location: Location, settings: EndpointSett
     secrets: password === '' || password === 'anonymous@' ? [] : [password],
   };
 }
-
-/**
- * The server path of a location: absolute as given (`ftp://host/srv/x.tar` is `/srv/x.tar`, as
- * fsspec and BentoML read it), or relative to the login directory when it starts with `/~/`
- * (`ftp://host/~/x.tar`, as curl writes it). `home` is the login directory.
- */
-export function serverPath(location: Location, home: string): string {
-  const raw = location.path === '' ? '/' : location.path;
-  if (raw === '/~' || raw.startsWith('/~/')) {
-    const rest = raw.slice(2);
-    return `${home.replace(/\/+$/, '')}${rest}` || '/';
-  }
-  return raw;
-}
-
-export function parentOf(filePath: string): string {
-  const trimmed = filePath.replace(/\/+$/, '');
-  const slash = trimmed.lastIndexOf('/');
-  return slash <= 0 ? '/' : trimmed.slice(0, slash);
-}
-

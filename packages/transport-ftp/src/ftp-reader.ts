@@ -1,23 +1,15 @@
 import { Readable, Writable } from 'node:stream';
-import { backoffDelay, delayUnlessAborted, type Location, type TransportReadOptions } from '@bentoport/core';
+import { abortedFailure, checkReadRange, pluginFailure, retryBudget, serverPath, throwIfAborted } from '@bentoport/plugin-kit';
+import type { Location, TransportReadOptions } from '@bentoport/spec';
 import type { ConnectionPool, FtpConnection } from './connection-pool.js';
-import { serverPath, type FtpEndpoint } from './ftp-endpoint.js';
-import { abortedFailure, fromFtpError, ftpFailure, isTransient, throwIfSignalAborted } from './ftp-errors.js';
+import type { FtpEndpoint } from './ftp-endpoint.js';
+import { COMPONENT, ftpFailure } from './ftp-replies.js';
 import { inspect } from './remote-file.js';
 
 export interface ReaderSettings {
   highWaterMark: number;
   retries: number;
-  retryDelay: number;
-}
-
-function checkRange(start: number, end: number, location: Location): void {
-  if (!Number.isSafeInteger(start) || start < 0) {
-    throw new RangeError(`[transport-ftp] RETR ${location.display}: start must be a non-negative integer, got ${start}`);
-  }
-  if (end !== Infinity && (!Number.isSafeInteger(end) || end < start)) {
-    throw new RangeError(`[transport-ftp] RETR ${location.display}: end must be an integer >= start, got ${end}`);
-  }
+  retryDelayMs: number;
 }
 
 interface Version {
@@ -39,19 +31,17 @@ export async function openFtpReader(
   settings: ReaderSettings,
 ): Promise<Readable> {
   const { signal } = options;
-  const start = options.start ?? 0;
-  const requestedEnd = options.end ?? Infinity;
-  checkRange(start, requestedEnd, location);
-  throwIfSignalAborted(signal, 'RETR', location.display);
+  const { start, end: requestedEnd } = checkReadRange(COMPONENT, 'RETR', location.display, options);
+  throwIfAborted(signal, COMPONENT, 'RETR', location.display);
   let remotePath = '';
   const version = await pool.run(endpoint, 'RETR', location.display, signal, async ({ client, home }): Promise<Version> => {
-    remotePath = serverPath(location, home);
+    remotePath = serverPath(location.path, home);
     const entry = await inspect(client, remotePath);
-    if (entry.type === 'missing') throw ftpFailure('ERR_NOT_FOUND', 'RETR', location.display, 'no such file');
-    if (entry.type === 'directory') throw ftpFailure('ERR_INVALID_TARGET', 'RETR', location.display, 'a directory is at this location');
+    if (entry.type === 'missing') throw pluginFailure(COMPONENT, 'ERR_NOT_FOUND', 'RETR', location.display, 'no such file');
+    if (entry.type === 'directory') throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'RETR', location.display, 'a directory is at this location');
     return { size: entry.size, mtime: entry.mtime?.getTime() };
   });
-  throwIfSignalAborted(signal, 'RETR', location.display);
+  throwIfAborted(signal, COMPONENT, 'RETR', location.display);
   const end = Math.min(requestedEnd, version.size);
   return retrieveStream({ pool, endpoint, location, remotePath, start, end, version, signal, settings });
 }
@@ -97,7 +87,7 @@ function retrieveStream(parts: RetrieveParts): Readable {
   });
 
   function onAbort(): void {
-    output.destroy(abortedFailure('RETR', display, signal!));
+    output.destroy(abortedFailure(COMPONENT, 'RETR', display, signal));
   }
   signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -137,15 +127,16 @@ function retrieveStream(parts: RetrieveParts): Readable {
   async function checkUnchanged(client: FtpConnection['client']): Promise<void> {
     const entry = await inspect(client, remotePath);
     const same = entry.type === 'file' && entry.size === version.size && entry.mtime?.getTime() === version.mtime;
-    if (!same) throw ftpFailure('ERR_IO', 'RETR', display, 'the file changed on the server while it was being read; start again');
+    if (!same) throw pluginFailure(COMPONENT, 'ERR_IO', 'RETR', display, 'the file changed on the server while it was being read; start again');
   }
 
+  /** RETR from `position` on, on a fresh or idle connection, until the range is done or the budget is spent. */
   async function pump(): Promise<void> {
     if (position >= end) {
       finish();
       return;
     }
-    let failures = 0;
+    const budget = retryBudget({ retries: settings.retries, retryDelayMs: settings.retryDelayMs, signal });
     for (;;) {
       const from = position;
       try {
@@ -159,9 +150,7 @@ function retrieveStream(parts: RetrieveParts): Readable {
         if (settled) return;
         if (position < end) {
           // The data connection ended early although the server reported success: resume.
-          const short = ftpFailure('ERR_IO', 'RETR', display, `the data connection ended at byte ${position} of ${end}`);
-          short.details.transient = true;
-          throw short;
+          throw pluginFailure(COMPONENT, 'ERR_IO', 'RETR', display, `the data connection ended at byte ${position} of ${end}`, { transient: true });
         }
         pool.release(connection);
         connection = undefined;
@@ -171,20 +160,12 @@ function retrieveStream(parts: RetrieveParts): Readable {
         connection?.client.close();
         connection = undefined;
         if (settled) return;
-        if (signal?.aborted) {
-          output.destroy(abortedFailure('RETR', display, signal));
-          return;
-        }
-        // Progress since the last failure earns a fresh set of retries.
-        failures = position > from ? 1 : failures + 1;
-        if (!isTransient(error) || failures > settings.retries) {
-          output.destroy(fromFtpError(error, 'RETR', display, endpoint.secrets));
-          return;
-        }
+        const failure = ftpFailure(error, 'RETR', display, endpoint.secrets, signal);
         try {
-          await delayUnlessAborted(backoffDelay(failures, { baseMilliseconds: settings.retryDelay }), signal);
+          // Progress since the last failure earns a fresh set of retries.
+          await budget.afterFailure(failure, position > from);
         } catch {
-          output.destroy(abortedFailure('RETR', display, signal!));
+          output.destroy(signal?.aborted ? abortedFailure(COMPONENT, 'RETR', display, signal) : failure);
           return;
         }
       }

@@ -1,48 +1,19 @@
-import type { SecureContextOptions } from 'node:tls';
-import {
-  BentoportError,
-  type Location,
-  type Transport,
-  type TransportListEntry,
-  type TransportStat,
-} from '@bentoport/core';
+import { optionChecks, pluginFailure, resolveNetworkOptions, serverPath, throwIfAborted, type NetworkOptions } from '@bentoport/plugin-kit';
+import type { Location, Transport, TransportListEntry, TransportStat } from '@bentoport/spec';
 import { ConnectionPool } from './connection-pool.js';
-import { resolveEndpoint, serverPath, type EndpointSettings } from './ftp-endpoint.js';
-import { ftpFailure, throwIfSignalAborted } from './ftp-errors.js';
+import { resolveEndpoint, type EndpointSettings } from './ftp-endpoint.js';
 import { openFtpReader } from './ftp-reader.js';
+import { COMPONENT } from './ftp-replies.js';
 import { openFtpWriter } from './ftp-writer.js';
 import { inspect, isDirectory } from './remote-file.js';
 
-/** Options of {@link ftpTransport}. */
-export interface FtpTransportOptions {
-  /**
-   * Certificates (PEM) to trust for FTPS besides the system's, e.g. a company CA or a server's
-   * self-signed certificate.
-   * @default undefined (the system's trusted CAs only)
-   */
-  ca?: SecureContextOptions['ca'];
-  /**
-   * Whether an FTPS server's certificate must verify (chain and host name). Turning it off lets
-   * anyone on the path read and change the transfer; prefer `ca`.
-   * @default true
-   */
-  rejectUnauthorized?: boolean;
-  /**
-   * Milliseconds without progress before a connection, a reply or a transfer is given up (and retried).
-   * @default 30000
-   */
-  timeout?: number;
-  /**
-   * How many times a dropped connection or a transient reply (421, 425, 426, 450, 451) is retried,
-   * with exponential backoff; a transfer resumes from the last good byte. Progress resets the count.
-   * @default 3
-   */
-  retries?: number;
-  /**
-   * Delay before the first retry, in milliseconds; it doubles (with jitter) up to 8 s.
-   * @default 250
-   */
-  retryDelay?: number;
+/**
+ * Options of {@link ftpTransport}. The network options are the kit's: `ca` and
+ * `rejectUnauthorized` apply to FTPS; `retries` covers dropped connections and the transient
+ * replies 421, 425, 426, 450 and 451, and a transfer resumes from the last good byte (progress
+ * resets the count); `env` is where `NETRC` is read.
+ */
+export interface FtpTransportOptions extends NetworkOptions {
   /**
    * Bytes of an upload kept in memory so that, after a cut, what the server had not stored yet
    * can be sent again. Must cover what is in flight (socket buffers on both sides).
@@ -61,41 +32,28 @@ export interface FtpTransportOptions {
    */
   netrc?: boolean;
   /**
-   * The environment to read `NETRC` from.
-   * @default process.env
+   * Idle connections kept per server for the next operation (FTP runs one command at a time per
+   * connection, so each operation in flight has its own).
+   * @default 4
    */
-  env?: NodeJS.ProcessEnv;
+  maxIdleConnections?: number;
   /**
-   * Idle connections kept per server for reuse, and for how long (milliseconds).
-   * @default { connections: 4, milliseconds: 10000 }
+   * Milliseconds an unused connection stays open for the next operation.
+   * @default 10000
    */
-  idle?: { connections?: number; milliseconds?: number };
-}
-
-function positiveInteger(value: unknown, name: string, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw new TypeError(`ftpTransport: options.${name} must be a number, got ${typeof value}`);
-  if (!Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new BentoportError('ERR_INVALID_OPTION', `[transport-ftp] options.${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${value}`);
-  }
-  return value;
+  connectionIdleMs?: number;
 }
 
 function resolveOptions(options: FtpTransportOptions) {
-  if (typeof options !== 'object' || options === null) throw new TypeError('ftpTransport: options must be an object');
-  const { rejectUnauthorized = true, netrc = true } = options;
-  if (typeof rejectUnauthorized !== 'boolean') throw new TypeError('ftpTransport: options.rejectUnauthorized must be a boolean');
-  if (typeof netrc !== 'boolean') throw new TypeError('ftpTransport: options.netrc must be a boolean');
+  const network = resolveNetworkOptions(COMPONENT, options);
+  const check = optionChecks(COMPONENT);
   return {
-    timeout: positiveInteger(options.timeout, 'timeout', 30_000),
-    retries: positiveInteger(options.retries, 'retries', 3, true),
-    retryDelay: positiveInteger(options.retryDelay, 'retryDelay', 250, true),
-    resumeBufferBytes: positiveInteger(options.resumeBufferBytes, 'resumeBufferBytes', 16 * 1024 * 1024),
-    highWaterMark: positiveInteger(options.highWaterMark, 'highWaterMark', 256 * 1024),
-    idleConnections: positiveInteger(options.idle?.connections, 'idle.connections', 4, true),
-    idleMilliseconds: positiveInteger(options.idle?.milliseconds, 'idle.milliseconds', 10_000),
-    tls: { rejectUnauthorized, ...(options.ca === undefined ? {} : { ca: options.ca }) },
-    netrc,
+    network,
+    resumeBufferBytes: check.integer('resumeBufferBytes', options.resumeBufferBytes, 16 * 1024 * 1024, 1),
+    highWaterMark: check.integer('highWaterMark', options.highWaterMark, 256 * 1024, 1),
+    maxIdleConnections: check.integer('maxIdleConnections', options.maxIdleConnections, 4),
+    connectionIdleMs: check.integer('connectionIdleMs', options.connectionIdleMs, 10_000, 1),
+    netrc: check.boolean('netrc', options.netrc, true),
   };
 }
 
@@ -113,8 +71,10 @@ function resolveOptions(options: FtpTransportOptions) {
  * Errors: `ERR_NOT_FOUND` for a missing file or directory, `ERR_AUTH` for a refused login (530) or
  * an unverified certificate, `ERR_PERMISSION` for a refusal (553, "Permission denied"),
  * `ERR_INVALID_TARGET` for a directory where a file is expected or a bad URL parameter,
- * `ERR_ABORTED` when the signal fires, `ERR_IO` for anything else once retries are spent;
- * messages read `[transport-ftp] <COMMAND> <location.display>: <reply>` with the password as `***`.
+ * `ERR_ABORTED` when the signal fires, `ERR_IO` for anything else once retries are spent (a
+ * server that accepts the connection and never answers included: the login must finish within
+ * `connectTimeoutMs`, and no reply or transfer may stall for `timeoutMs`); messages read
+ * `[transport-ftp] <COMMAND> <location.display>: <reply>` with the password as `***`.
  *
  * @example
  * ```ts
@@ -128,26 +88,29 @@ function resolveOptions(options: FtpTransportOptions) {
  */
 export function ftpTransport(options: FtpTransportOptions = {}): Transport {
   const settings = resolveOptions(options);
-  const endpointSettings: EndpointSettings = { netrc: settings.netrc, env: options.env ?? process.env };
+  const { network } = settings;
+  const endpointSettings: EndpointSettings = { netrc: settings.netrc, env: network.env };
+  const transferSettings = { ...settings, retries: network.retries, retryDelayMs: network.retryDelayMs };
   let pool: ConnectionPool | undefined;
   // Created on first use: the factory stays cheap and opens nothing.
   const connections = (): ConnectionPool =>
     (pool ??= new ConnectionPool({
-      timeout: settings.timeout,
-      retries: settings.retries,
-      retryDelay: settings.retryDelay,
-      idleTimeout: settings.idleMilliseconds,
-      maxIdle: settings.idleConnections,
-      tls: settings.tls,
+      connectTimeoutMs: network.connectTimeoutMs,
+      timeoutMs: network.timeoutMs,
+      retries: network.retries,
+      retryDelayMs: network.retryDelayMs,
+      connectionIdleMs: settings.connectionIdleMs,
+      maxIdleConnections: settings.maxIdleConnections,
+      tls: { rejectUnauthorized: network.rejectUnauthorized, ...(network.ca === undefined ? {} : { ca: network.ca }) },
     }));
 
   async function stat(location: Location, statOptions: { signal?: AbortSignal } = {}): Promise<TransportStat> {
     const { signal } = statOptions;
-    throwIfSignalAborted(signal, 'STAT', location.display);
+    throwIfAborted(signal, COMPONENT, 'STAT', location.display);
     const endpoint = await resolveEndpoint(location, endpointSettings);
     return connections().run(endpoint, 'STAT', location.display, signal, async ({ client, home }) => {
-      const entry = await inspect(client, serverPath(location, home));
-      if (entry.type === 'missing') throw ftpFailure('ERR_NOT_FOUND', 'STAT', location.display, 'no such file or directory');
+      const entry = await inspect(client, serverPath(location.path, home));
+      if (entry.type === 'missing') throw pluginFailure(COMPONENT, 'ERR_NOT_FOUND', 'STAT', location.display, 'no such file or directory');
       if (entry.type === 'directory') return { type: 'directory', size: 0 };
       return {
         type: 'file',
@@ -160,15 +123,15 @@ export function ftpTransport(options: FtpTransportOptions = {}): Transport {
 
   async function list(location: Location, listOptions: { signal?: AbortSignal } = {}): Promise<TransportListEntry[]> {
     const { signal } = listOptions;
-    throwIfSignalAborted(signal, 'LIST', location.display);
+    throwIfAborted(signal, COMPONENT, 'LIST', location.display);
     const endpoint = await resolveEndpoint(location, endpointSettings);
     return connections().run(endpoint, 'LIST', location.display, signal, async ({ client, home }) => {
-      const directory = serverPath(location, home);
+      const directory = serverPath(location.path, home);
       // LIST answers an empty listing for a missing path, and the file itself for a file.
       if (!(await isDirectory(client, directory))) {
         const entry = await inspect(client, directory);
-        if (entry.type === 'file') throw ftpFailure('ERR_INVALID_TARGET', 'LIST', location.display, 'a file, not a directory, is at this location');
-        throw ftpFailure('ERR_NOT_FOUND', 'LIST', location.display, 'no such directory');
+        if (entry.type === 'file') throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'LIST', location.display, 'a file, not a directory, is at this location');
+        throw pluginFailure(COMPONENT, 'ERR_NOT_FOUND', 'LIST', location.display, 'no such directory');
       }
       const entries = await client.list(directory);
       return entries
@@ -180,13 +143,13 @@ export function ftpTransport(options: FtpTransportOptions = {}): Transport {
 
   async function remove(location: Location, deleteOptions: { signal?: AbortSignal } = {}): Promise<void> {
     const { signal } = deleteOptions;
-    throwIfSignalAborted(signal, 'DELE', location.display);
+    throwIfAborted(signal, COMPONENT, 'DELE', location.display);
     const endpoint = await resolveEndpoint(location, endpointSettings);
     await connections().run(endpoint, 'DELE', location.display, signal, async ({ client, home }) => {
-      const remotePath = serverPath(location, home);
+      const remotePath = serverPath(location.path, home);
       const entry = await inspect(client, remotePath);
-      if (entry.type === 'missing') throw ftpFailure('ERR_NOT_FOUND', 'DELE', location.display, 'no such file');
-      if (entry.type === 'directory') throw ftpFailure('ERR_INVALID_TARGET', 'DELE', location.display, 'a directory is at this location');
+      if (entry.type === 'missing') throw pluginFailure(COMPONENT, 'ERR_NOT_FOUND', 'DELE', location.display, 'no such file');
+      if (entry.type === 'directory') throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'DELE', location.display, 'a directory is at this location');
       await client.remove(remotePath);
     });
   }
@@ -198,9 +161,9 @@ export function ftpTransport(options: FtpTransportOptions = {}): Transport {
     capabilities: { rangedReads: true, list: true, delete: true, atomicCommit: true, resumableWrites: false },
     stat,
     read: async (location, readOptions = {}) =>
-      openFtpReader(connections(), await resolveEndpoint(location, endpointSettings), location, readOptions, settings),
+      openFtpReader(connections(), await resolveEndpoint(location, endpointSettings), location, readOptions, transferSettings),
     write: async (location, writeOptions = {}) =>
-      openFtpWriter(connections(), await resolveEndpoint(location, endpointSettings), location, writeOptions, settings),
+      openFtpWriter(connections(), await resolveEndpoint(location, endpointSettings), location, writeOptions, transferSettings),
     list,
     delete: remove,
   };

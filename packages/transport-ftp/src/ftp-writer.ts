@@ -1,24 +1,37 @@
 import { Readable, Writable } from 'node:stream';
 import {
-  backoffDelay,
-  delayUnlessAborted,
+  abortedFailure,
+  isTransientNetworkError,
+  parentDirectory,
+  pluginFailure,
+  retryBudget,
+  serverPath,
   temporarySiblingPath,
+  throwIfAborted,
   twoPhaseWriter,
-  type Location,
-  type TransportWriteOptions,
-  type TransportWriter,
-} from '@bentoport/core';
+} from '@bentoport/plugin-kit';
+import { isBentoportError, type Location, type TransportWriteOptions, type TransportWriter } from '@bentoport/spec';
 import { FTPError, type Client } from 'basic-ftp';
 import type { ConnectionPool, FtpConnection } from './connection-pool.js';
-import { parentOf, serverPath, type FtpEndpoint } from './ftp-endpoint.js';
-import { abortedFailure, COMPONENT, fromFtpError, ftpFailure, isTransient, throwIfSignalAborted } from './ftp-errors.js';
+import type { FtpEndpoint } from './ftp-endpoint.js';
+import { COMPONENT, ftpFailure } from './ftp-replies.js';
 import { isDirectory, makeDirectories } from './remote-file.js';
 
 export interface WriterSettings {
   highWaterMark: number;
   retries: number;
-  retryDelay: number;
+  retryDelayMs: number;
   resumeBufferBytes: number;
+}
+
+/**
+ * Whether an upload is worth continuing after `failure`: a transient one, or any other failure of
+ * the connection rather than a reply (the server never refused: it went away mid-transfer).
+ */
+function isRetryableUpload(failure: unknown): boolean {
+  if (isTransientNetworkError(failure)) return true;
+  if (!isBentoportError(failure) || failure.code !== 'ERR_IO') return false;
+  return failure.cause !== undefined && !(failure.cause instanceof FTPError);
 }
 
 const EMPTY_TLS_UPLOAD_DELAY = 200;
@@ -88,32 +101,24 @@ export async function openFtpWriter(
 ): Promise<TransportWriter> {
   const { signal } = options;
   const { display } = location;
-  throwIfSignalAborted(signal, 'STOR', display);
-  const connection = await pool.acquire(endpoint, 'STOR', display, signal);
-  let target: string;
-  try {
-    target = serverPath(location, connection.home);
-    if (target.endsWith('/') || (await isDirectory(connection.client, target))) {
-      throw ftpFailure('ERR_INVALID_TARGET', 'STOR', display, 'a directory is at this location');
+  throwIfAborted(signal, COMPONENT, 'STOR', display);
+  const target = await pool.run(endpoint, 'STOR', display, signal, async ({ client, home }) => {
+    const remotePath = serverPath(location.path, home);
+    if (remotePath.endsWith('/') || (await isDirectory(client, remotePath))) {
+      throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'STOR', display, 'a directory is at this location');
     }
-    await makeDirectories(connection.client, parentOf(target)).catch((error: unknown) => {
-      throw fromFtpError(error, 'MKD', display, endpoint.secrets);
+    await makeDirectories(client, parentDirectory(remotePath)).catch((error: unknown) => {
+      throw ftpFailure(error, 'MKD', display, endpoint.secrets);
     });
-  } catch (error) {
-    pool.release(connection);
-    throw fromFtpError(error, 'STOR', display, endpoint.secrets);
-  }
-  if (signal?.aborted) {
-    pool.release(connection);
-    throw abortedFailure('STOR', display, signal);
-  }
-  return ftpWriter({ pool, endpoint, connection, display, target, temporary: temporarySiblingPath(target), signal, settings });
+    return remotePath;
+  });
+  throwIfAborted(signal, COMPONENT, 'STOR', display);
+  return ftpWriter({ pool, endpoint, display, target, temporary: temporarySiblingPath(target), signal, settings });
 }
 
 interface WriterParts {
   pool: ConnectionPool;
   endpoint: FtpEndpoint;
-  connection: FtpConnection;
   display: string;
   target: string;
   temporary: string;
@@ -124,7 +129,7 @@ interface WriterParts {
 function ftpWriter(parts: WriterParts): TransportWriter {
   const { pool, endpoint, display, target, temporary, signal, settings } = parts;
   const secrets = endpoint.secrets;
-  let connection: FtpConnection | undefined = parts.connection;
+  let connection: FtpConnection | undefined;
   /** Set when the write is being discarded: the transfer then stops quietly. */
   let discarding = false;
   const resumeBuffer = new ResumeBuffer(settings.resumeBufferBytes);
@@ -154,51 +159,69 @@ function ftpWriter(parts: WriterParts): TransportWriter {
   const transfer = runTransfer();
   transfer.catch(() => {});
 
+  /** Reconnect after a cut and learn how much of the upload the server kept: the next offset. */
+  async function reconnect(): Promise<number> {
+    connection = await pool.connect(endpoint, 'STOR', display, signal);
+    const stored = await connection.client.size(temporary).catch(() => 0);
+    if (stored > accepted) throw pluginFailure(COMPONENT, 'ERR_IO', 'STOR', display, `the server holds ${stored} bytes, more than the ${accepted} sent`, { secrets });
+    if (stored < resumeBuffer.start) {
+      throw pluginFailure(
+        COMPONENT,
+        'ERR_IO',
+        'STOR',
+        display,
+        `cannot resume: the server kept ${stored} bytes and only bytes from ${resumeBuffer.start} on are still held (raise resumeBufferBytes)`,
+        { secrets },
+      );
+    }
+    return stored;
+  }
+
+  /** A data stream for one STOR attempt: the held bytes from `offset` on, then what `write` brings. */
+  function startAttempt(offset: number): Readable {
+    const attempt = new Readable({ highWaterMark: settings.highWaterMark, read: release });
+    source = attempt;
+    attemptBytes = accepted - offset;
+    for (const slice of resumeBuffer.from(offset)) attempt.push(slice);
+    if (ended) endSource(attempt);
+    return attempt;
+  }
+
   async function runTransfer(): Promise<void> {
+    const budget = retryBudget({ retries: settings.retries, retryDelayMs: settings.retryDelayMs, signal, isRetryable: isRetryableUpload });
     let offset = 0;
-    let failures = 0;
-    for (;;) {
-      const attempt = new Readable({ highWaterMark: settings.highWaterMark, read: release });
-      source = attempt;
-      attemptBytes = accepted - offset;
-      for (const slice of resumeBuffer.from(offset)) attempt.push(slice);
-      if (ended) endSource(attempt);
+    let progressed = false;
+    for (let attemptNumber = 0; ; attemptNumber++) {
+      let attempt: Readable | undefined;
       try {
-        connection ??= await pool.connect(endpoint, 'STOR', display, signal);
-        await store(connection.client, attempt, temporary, offset);
+        if (attemptNumber === 0) {
+          connection = await pool.acquire(endpoint, 'STOR', display, signal);
+        } else {
+          const stored = await reconnect();
+          // Progress since the last failure earns a fresh set of retries.
+          progressed = stored > offset;
+          offset = stored;
+        }
+        if (discarding) {
+          connection?.client.close();
+          connection = undefined;
+          return;
+        }
+        attempt = startAttempt(offset);
+        await store(connection!.client, attempt, temporary, offset);
         if (discarding) return;
         // The server closed the upload (226) although we had not ended: it lost the connection.
-        if (!ended) throw ftpFailure('ERR_IO', 'STOR', display, 'the server ended the upload early', secrets, undefined);
+        if (!ended) throw pluginFailure(COMPONENT, 'ERR_IO', 'STOR', display, 'the server ended the upload early', { secrets, transient: true });
         return;
       } catch (error) {
-        attempt.destroy();
+        attempt?.destroy();
         connection?.client.close();
         connection = undefined;
         if (discarding) return;
-        if (signal?.aborted) throw abortedFailure('STOR', display, signal);
-        const failure = fromFtpError(error, 'STOR', display, secrets);
-        const transient = isTransient(error) || (failure.code === 'ERR_IO' && !(error instanceof FTPError));
-        failures++;
-        if (!transient || failures > settings.retries) throw failure;
-        await delayUnlessAborted(backoffDelay(failures, { baseMilliseconds: settings.retryDelay }), signal).catch(() => {
-          throw abortedFailure('STOR', display, signal!);
+        const failure = ftpFailure(error, 'STOR', display, secrets, signal);
+        await budget.afterFailure(failure, progressed).catch(() => {
+          throw signal?.aborted ? abortedFailure(COMPONENT, 'STOR', display, signal) : failure;
         });
-        connection = await pool.connect(endpoint, 'STOR', display, signal);
-        const stored = await connection.client.size(temporary).catch(() => 0);
-        if (stored > accepted) throw ftpFailure('ERR_IO', 'STOR', display, `the server holds ${stored} bytes, more than the ${accepted} sent`, secrets);
-        if (stored < resumeBuffer.start) {
-          throw ftpFailure(
-            'ERR_IO',
-            'STOR',
-            display,
-            `cannot resume: the server kept ${stored} bytes and only bytes from ${resumeBuffer.start} on are still held (raise resumeBufferBytes)`,
-            secrets,
-            error,
-          );
-        }
-        // Progress since the last failure earns a fresh set of retries.
-        if (stored > offset) failures = 0;
-        offset = stored;
       }
     }
   }
@@ -209,12 +232,13 @@ function ftpWriter(parts: WriterParts): TransportWriter {
       accepted += chunk.length;
       attemptBytes += chunk.length;
       resumeBuffer.append(chunk);
-      if (source!.push(chunk)) callback();
+      // Before the first STOR starts, or between attempts, the next attempt sends the chunk from the resume buffer.
+      if (source !== undefined && !source.destroyed && source.push(chunk)) callback();
       else waiting = () => callback();
     },
     final(callback) {
       ended = true;
-      endSource(source!);
+      if (source !== undefined && !source.destroyed) endSource(source);
       transfer.then(
         () => callback(),
         (error: unknown) => callback(error as Error),
@@ -245,15 +269,15 @@ function ftpWriter(parts: WriterParts): TransportWriter {
     signal,
     async finish() {
       await transfer;
-      throwIfSignalAborted(signal, 'COMMIT', display);
+      throwIfAborted(signal, COMPONENT, 'COMMIT', display);
       await pool.run(endpoint, 'COMMIT', display, signal, async ({ client }) => {
         const stored = await client.size(temporary);
-        if (stored !== accepted) throw ftpFailure('ERR_IO', 'COMMIT', display, `the server stored ${stored} of ${accepted} bytes`, secrets);
+        if (stored !== accepted) throw pluginFailure(COMPONENT, 'ERR_IO', 'COMMIT', display, `the server stored ${stored} of ${accepted} bytes`, { secrets });
         await renameOver(client, temporary, target);
       });
     },
     discard,
-    commitFailure: (error) => fromFtpError(error, 'COMMIT', display, secrets),
+    commitFailure: (error) => ftpFailure(error, 'COMMIT', display, secrets),
     committed() {
       if (connection !== undefined) pool.release(connection);
       connection = undefined;

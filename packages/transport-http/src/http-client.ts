@@ -1,21 +1,28 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { rootCertificates } from 'node:tls';
-import { netrcCredentials, proxyForUrl } from '@bentoport/core';
+import {
+  abortedFailure,
+  isTransientHttpStatus,
+  netrcCredentials,
+  networkFailure,
+  pluginFailure,
+  proxyForUrl,
+  retryBudget,
+  systemErrorCode,
+  throwIfAborted,
+  type ResolvedNetworkOptions,
+  type RetryBudget,
+} from '@bentoport/plugin-kit';
+import type { BentoportError } from '@bentoport/spec';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
-import { abortedFailure, httpFailure, isTransientNetworkError, networkFailure } from './http-errors.js';
+import { COMPONENT } from './http-status.js';
 import { displayUrl, type RequestTarget } from './request-target.js';
 
 /** What the client needs from the transport's options, resolved. */
 export interface ClientSettings {
-  env: NodeJS.ProcessEnv;
-  ca: (string | Buffer)[] | undefined;
-  connectTimeout: number;
-  timeout: number;
+  network: ResolvedNetworkOptions;
   maxRedirects: number;
-  retries: number;
-  retryDelay: number;
   headers: Record<string, string>;
   /** `false`: never read a netrc file; a string: that file; `true`: `$NETRC` or `~/.netrc`. */
   netrc: boolean | string;
@@ -48,22 +55,7 @@ export interface SendOptions {
 
 const USER_AGENT = 'bentoport-transport-http';
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-const RETRY_STATUSES = new Set([429, 502, 503, 504]);
 const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PROPFIND']);
-const MAX_RETRY_DELAY = 10_000;
-
-/** Backoff before retry `attempt` (1-based): doubling from the base delay, capped at 10 s. */
-export function retryDelayFor(attempt: number, base: number): number {
-  return Math.min(base * 2 ** (attempt - 1), MAX_RETRY_DELAY);
-}
-
-export async function backoff(attempt: number, base: number, signal: AbortSignal | undefined, operation: string, display: string): Promise<void> {
-  try {
-    await sleep(retryDelayFor(attempt, base), undefined, signal === undefined ? undefined : { signal });
-  } catch {
-    throw abortedFailure(operation, display, signal as AbortSignal);
-  }
-}
 
 function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
@@ -89,20 +81,41 @@ export class HttpClient {
     this.settings = settings;
   }
 
+  /**
+   * Every request gets both limits: `connectTimeoutMs` for TCP and TLS, `timeoutMs` for the
+   * response headers and for each silence within the body. A server that accepts the connection
+   * and never answers therefore fails the request instead of holding it.
+   */
   private agentOptions(): Agent.Options {
-    const ca = this.settings.ca === undefined ? undefined : [...rootCertificates, ...this.settings.ca];
+    const { network } = this.settings;
+    const extra = network.ca === undefined ? [] : Array.isArray(network.ca) ? network.ca : [network.ca];
+    const ca = extra.length === 0 ? undefined : [...rootCertificates, ...extra];
     return {
-      connect: { timeout: this.settings.connectTimeout, ...(ca === undefined ? {} : { ca }) },
-      headersTimeout: this.settings.timeout,
-      bodyTimeout: this.settings.timeout,
+      connect: { timeout: network.connectTimeoutMs, rejectUnauthorized: network.rejectUnauthorized, ...(ca === undefined ? {} : { ca }) },
+      headersTimeout: network.timeoutMs,
+      bodyTimeout: network.timeoutMs,
       keepAliveTimeout: 4_000,
     };
+  }
+
+  /**
+   * Anything undici or the network threw, as the transport's one-line coded error; undici's
+   * timeouts are said in the terms of the option that set them.
+   */
+  failure(error: unknown, operation: string, display: string, signal?: AbortSignal): BentoportError {
+    const { connectTimeoutMs, timeoutMs } = this.settings.network;
+    const reasons: Record<string, string> = {
+      UND_ERR_CONNECT_TIMEOUT: `no connection within ${connectTimeoutMs} ms (connectTimeoutMs)`,
+      UND_ERR_HEADERS_TIMEOUT: `no response within ${timeoutMs} ms (timeoutMs)`,
+      UND_ERR_BODY_TIMEOUT: `the response body stalled for ${timeoutMs} ms (timeoutMs)`,
+    };
+    return networkFailure(COMPONENT, operation, display, error, { signal, reason: (cause) => reasons[systemErrorCode(cause) ?? ''] });
   }
 
   /** The dispatcher for one URL: the user's, a proxy agent when the environment names a proxy, else a direct agent. */
   dispatcherFor(url: URL): Dispatcher {
     if (this.settings.dispatcher !== undefined) return this.settings.dispatcher;
-    const proxy = proxyForUrl(url, this.settings.env);
+    const proxy = proxyForUrl(url, this.settings.network.env);
     if (proxy === undefined) {
       this.direct ??= new Agent(this.agentOptions());
       return this.direct;
@@ -117,7 +130,8 @@ export class HttpClient {
   }
 
   private netrcFor(hostname: string): Promise<{ login?: string; password?: string } | undefined> {
-    const { netrc, env } = this.settings;
+    const { netrc } = this.settings;
+    const { env } = this.settings.network;
     if (netrc === false) return Promise.resolve(undefined);
     let found = this.netrcCache.get(hostname);
     if (found === undefined) {
@@ -148,23 +162,28 @@ export class HttpClient {
 
   /**
    * Send one request, following redirects by hand: headers bound to the origin (credentials,
-   * custom headers) are dropped for good once a redirect leaves it. Transient failures of
-   * requests without a stream body are retried with backoff. The caller consumes or dumps the body.
+   * custom headers) are dropped for good once a redirect leaves it. Transient failures and
+   * statuses (408, 429, 5xx) of requests without a stream body are retried with backoff; once
+   * the retries are spent, a transient status is returned like any other. The caller consumes or
+   * dumps the body.
    */
   async send(target: RequestTarget, operation: string, options: SendOptions): Promise<HttpResponse> {
     const { method, signal } = options;
     const follow = options.followRedirects ?? READ_ONLY_METHODS.has(method);
     const streaming = options.body !== undefined && options.body !== null && typeof options.body === 'object' && !Buffer.isBuffer(options.body);
     const retry = options.retry ?? !streaming;
+    const { retries, retryDelayMs } = this.settings.network;
+    const budget = retryBudget({ retries: retry ? retries : 0, retryDelayMs, signal });
     const origin = target.url.origin;
     let bound: Record<string, string> | undefined = await this.originHeaders(target);
     let url = options.url ?? target.url;
     let currentMethod = method;
     let body = options.body;
     const redirects: URL[] = [];
-    for (let attempt = 0; ; ) {
-      if (signal?.aborted) throw abortedFailure(operation, displayUrl(url, target.credentials?.user), signal);
+    for (;;) {
       if (bound !== undefined && url.origin !== origin) bound = undefined;
+      const display = displayUrl(url, bound === undefined ? undefined : target.credentials?.user);
+      throwIfAborted(signal, COMPONENT, operation, display);
       const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...(bound ?? {}), ...lowerCaseKeys(options.headers ?? {}) };
       let response: Dispatcher.ResponseData;
       try {
@@ -177,35 +196,31 @@ export class HttpClient {
           signal,
         });
       } catch (error) {
-        const display = displayUrl(url, bound === undefined ? undefined : target.credentials?.user);
-        if (retry && !signal?.aborted && isTransientNetworkError(error) && attempt < this.settings.retries) {
-          attempt++;
-          await backoff(attempt, this.settings.retryDelay, signal, operation, display);
-          continue;
-        }
-        throw networkFailure(error, operation, display, signal);
+        const failure = this.failure(error, operation, display, signal);
+        await this.#backOff(budget, failure, operation, display, signal);
+        continue;
       }
       const status = response.statusCode;
-      if (retry && RETRY_STATUSES.has(status) && attempt < this.settings.retries) {
+      if (isTransientHttpStatus(status) && budget.failures < (retry ? retries : 0)) {
         await response.body.dump().catch(() => {});
-        attempt++;
-        await backoff(attempt, this.settings.retryDelay, signal, operation, displayUrl(url));
+        const busy = pluginFailure(COMPONENT, 'ERR_IO', operation, display, String(status), { transient: true });
+        await this.#backOff(budget, busy, operation, display, signal);
         continue;
       }
       const location = headerValue(response.headers, 'location');
       if (follow && REDIRECT_STATUSES.has(status) && location !== undefined) {
         await response.body.dump().catch(() => {});
         if (redirects.length >= this.settings.maxRedirects) {
-          throw httpFailure('ERR_IO', operation, target.display, `more than ${this.settings.maxRedirects} redirects`);
+          throw pluginFailure(COMPONENT, 'ERR_IO', operation, target.display, `more than ${this.settings.maxRedirects} redirects`);
         }
         let next: URL;
         try {
           next = new URL(location, url);
         } catch (error) {
-          throw httpFailure('ERR_IO', operation, target.display, 'redirected to an invalid URL', error);
+          throw pluginFailure(COMPONENT, 'ERR_IO', operation, target.display, 'redirected to an invalid URL', { cause: error });
         }
         if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-          throw httpFailure('ERR_IO', operation, target.display, `redirected to a ${next.protocol} URL, which is not followed`);
+          throw pluginFailure(COMPONENT, 'ERR_IO', operation, target.display, `redirected to a ${next.protocol} URL, which is not followed`);
         }
         // 303 turns anything but HEAD into GET; 301/302 keep GET and HEAD (the only methods followed then).
         if (status === 303 && currentMethod !== 'HEAD') {
@@ -219,6 +234,15 @@ export class HttpClient {
         continue;
       }
       return { status, headers: response.headers, body: response.body, url, redirects };
+    }
+  }
+
+  /** Wait out the backoff before another attempt; throw the failure itself once none is left (ERR_ABORTED once the signal fired). */
+  async #backOff(budget: RetryBudget, failure: BentoportError, operation: string, display: string, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await budget.afterFailure(failure);
+    } catch {
+      throw signal?.aborted ? abortedFailure(COMPONENT, operation, display, signal) : failure;
     }
   }
 

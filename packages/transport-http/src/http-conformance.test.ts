@@ -14,7 +14,7 @@ function suiteAgainst(name: string, protocol: 'http' | 'https', port: number, ro
   const directory = uniqueName(name);
   runTransportSuite({
     name,
-    transport: httpTransport({ retryDelay: 50, ...options }),
+    transport: httpTransport({ retryDelayMs: 50, ...options }),
     setup: () => {
       mkdirSync(path.join(root, directory));
     },

@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
-import type { TransportReadOptions } from '@bentoport/core';
-import { backoff, headerValue, type HttpClient, type HttpResponse } from './http-client.js';
-import { abortedFailure, httpFailure, networkFailure, statusFailure, throwIfSignalAborted } from './http-errors.js';
+import { abortedFailure, checkReadRange, pluginFailure, retryBudget, throwIfAborted } from '@bentoport/plugin-kit';
+import type { TransportReadOptions } from '@bentoport/spec';
+import { headerValue, type HttpClient, type HttpResponse } from './http-client.js';
+import { COMPONENT, statusFailure } from './http-status.js';
 import type { RequestTarget } from './request-target.js';
 
 /** What identifies one version of a resource: a strong ETag, else Last-Modified. */
@@ -14,7 +15,7 @@ export interface Validator {
 export interface ReaderSettings {
   highWaterMark: number;
   retries: number;
-  retryDelay: number;
+  retryDelayMs: number;
 }
 
 /** The validator of a response; a weak ETag (`W/"…"`) cannot guard a range, so it is left out. */
@@ -45,13 +46,6 @@ export function parseContentRange(value: string | undefined): { start: number; e
   if (match === null) return undefined;
   const total = match[3] === '*' ? undefined : Number(match[3]);
   return { start: Number(match[1]), end: Number(match[2]) + 1, ...(total === undefined ? {} : { total }) };
-}
-
-function checkRange(start: number, end: number | undefined, display: string): void {
-  if (!Number.isSafeInteger(start) || start < 0) throw new RangeError(`[transport-http] GET ${display}: start must be a non-negative integer, got ${start}`);
-  if (end !== undefined && (!Number.isSafeInteger(end) || end < start)) {
-    throw new RangeError(`[transport-http] GET ${display}: end must be an integer >= start, got ${end}`);
-  }
 }
 
 function rangeHeader(start: number, end: number | undefined): string {
@@ -89,7 +83,8 @@ async function firstResponse(
     const range = parseContentRange(headerValue(response.headers, 'content-range'));
     if (range === undefined || range.start !== start) {
       await response.body.dump().catch(() => {});
-      throw httpFailure('ERR_IO', 'GET', target.display, `asked for bytes from ${start}, got Content-Range ${headerValue(response.headers, 'content-range') ?? 'none'}`);
+      const got = headerValue(response.headers, 'content-range') ?? 'none';
+      throw pluginFailure(COMPONENT, 'ERR_IO', 'GET', target.display, `asked for bytes from ${start}, got Content-Range ${got}`);
     }
     return { response, skip: 0, expectedEnd: end ?? range.total ?? range.end, ranges: true };
   }
@@ -102,7 +97,8 @@ async function firstResponse(
   // Nothing at or after `start` (start == size, or beyond): an empty read, as a file read past its end.
   if (status === 416) return undefined;
   if (status === 412) {
-    throw httpFailure('ERR_CORRUPT_ARCHIVE', 'GET', target.display, `412 Precondition Failed: the object changed since it was first read (${describeValidator(pinned)}); start again`);
+    const reason = `412 Precondition Failed: the object changed since it was first read (${describeValidator(pinned)}); start again`;
+    throw pluginFailure(COMPONENT, 'ERR_CORRUPT_ARCHIVE', 'GET', target.display, reason);
   }
   throw statusFailure(status, 'GET', target.display);
 }
@@ -123,10 +119,10 @@ export async function openHttpReader(
   onValidator: (validator: Validator | undefined) => void,
 ): Promise<Readable> {
   const { signal } = options;
-  const start = options.start ?? 0;
-  const end = options.end;
-  checkRange(start, end, target.display);
-  throwIfSignalAborted(signal, 'GET', target.display);
+  const range = checkReadRange(COMPONENT, 'GET', target.display, options);
+  const start = range.start;
+  const end = range.end === Infinity ? undefined : range.end;
+  throwIfAborted(signal, COMPONENT, 'GET', target.display);
   if (end !== undefined && end === start) return Readable.from([]);
   const first = await firstResponse(client, target, start, end, pinned, signal);
   if (first === undefined) return Readable.from([]);
@@ -138,7 +134,8 @@ export async function openHttpReader(
   let body: HttpResponse['body'] | undefined;
   let position = start;
   let skip = first.skip;
-  let attempts = 0;
+  // Any drop of a resumable download is worth a resume: the validator keeps the bytes one version.
+  const budget = retryBudget({ retries: settings.retries, retryDelayMs: settings.retryDelayMs, signal, isRetryable: () => true });
   let progressSinceDrop = false;
 
   const stream = new Readable({
@@ -156,7 +153,7 @@ export async function openHttpReader(
   });
 
   function onAbort(): void {
-    stream.destroy(abortedFailure('GET', target.display, signal as AbortSignal));
+    stream.destroy(abortedFailure(COMPONENT, 'GET', target.display, signal));
   }
   signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -190,7 +187,7 @@ export async function openHttpReader(
     next.on('end', () => {
       if (body !== next || stream.destroyed) return;
       if (expectedEnd !== undefined && position < expectedEnd) {
-        onDrop(httpFailure('ERR_IO', 'GET', target.display, `the body ended after byte ${position} of ${expectedEnd}`));
+        onDrop(pluginFailure(COMPONENT, 'ERR_IO', 'GET', target.display, `the body ended after byte ${position} of ${expectedEnd}`));
         return;
       }
       body = undefined;
@@ -205,28 +202,29 @@ export async function openHttpReader(
   function onDrop(error: unknown): void {
     body = undefined;
     if (signal?.aborted) {
-      stream.destroy(abortedFailure('GET', target.display, signal));
+      stream.destroy(abortedFailure(COMPONENT, 'GET', target.display, signal));
       return;
     }
+    const failure = client.failure(error, 'GET', target.display);
     if (!canResume) {
       const why = validator === undefined ? 'the server sent neither ETag nor Last-Modified' : 'the server does not serve byte ranges';
-      const failure = networkFailure(error, 'GET', target.display);
-      stream.destroy(httpFailure(failure.code, 'GET', target.display, `${failure.message.replace(/^.*?: /, '')} (cannot resume: ${why})`, error));
+      stream.destroy(pluginFailure(COMPONENT, failure.code, 'GET', target.display, `${failure.message.replace(/^.*?: /, '')} (cannot resume: ${why})`, { cause: error }));
       return;
     }
-    if (progressSinceDrop) attempts = 0;
+    const progressed = progressSinceDrop;
     progressSinceDrop = false;
-    if (attempts >= settings.retries) {
-      stream.destroy(httpFailure('ERR_IO', 'GET', target.display, `the connection dropped at byte ${position} and ${settings.retries} resumes failed`, error));
-      return;
-    }
-    attempts++;
-    void resume(error);
+    budget.afterFailure(failure, progressed).then(
+      () => resume(error),
+      () => {
+        if (signal?.aborted) stream.destroy(abortedFailure(COMPONENT, 'GET', target.display, signal));
+        else stream.destroy(pluginFailure(COMPONENT, 'ERR_IO', 'GET', target.display, `the connection dropped at byte ${position} and ${settings.retries} resumes failed`, { cause: error }));
+      },
+    );
   }
 
+  /** Ask for the rest with `Range` and `If-Range`, and go on with its body; a changed object ends the stream. */
   async function resume(cause: unknown): Promise<void> {
     try {
-      await backoff(attempts, settings.retryDelay, signal, 'GET', target.display);
       if (stream.destroyed) return;
       const headers: Record<string, string> = {
         range: rangeHeader(position, end),
@@ -247,12 +245,13 @@ export async function openHttpReader(
       const current = validatorOf(response.headers);
       if (response.status === 200 || response.status === 412 || (response.status === 206 && !sameVersion(validator as Validator, current))) {
         response.body.destroy();
-        throw httpFailure(
+        throw pluginFailure(
+          COMPONENT,
           'ERR_CORRUPT_ARCHIVE',
           'GET',
           target.display,
           `the object changed on the server during the download (${describeValidator(validator)} became ${describeValidator(current)}) after ${position} bytes; start again`,
-          cause,
+          { cause },
         );
       }
       if (response.status !== 206) {
@@ -266,12 +265,13 @@ export async function openHttpReader(
       const range = parseContentRange(headerValue(response.headers, 'content-range'));
       if (range === undefined || range.start !== position) {
         response.body.destroy();
-        throw httpFailure('ERR_IO', 'GET', target.display, `resumed at byte ${position} but got Content-Range ${headerValue(response.headers, 'content-range') ?? 'none'}`);
+        const got = headerValue(response.headers, 'content-range') ?? 'none';
+        throw pluginFailure(COMPONENT, 'ERR_IO', 'GET', target.display, `resumed at byte ${position} but got Content-Range ${got}`);
       }
       attach(response.body);
       if (stream.readableLength >= stream.readableHighWaterMark) response.body.pause();
     } catch (error) {
-      stream.destroy(networkFailure(error, 'GET', target.display, signal));
+      stream.destroy(client.failure(error, 'GET', target.display, signal));
     }
   }
 

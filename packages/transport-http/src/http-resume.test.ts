@@ -32,7 +32,7 @@ describe.skipIf(servers.skip !== undefined)('resuming a dropped download (nginx 
   it('resumes from the last good byte after a cut, re-sending under 5% of the bytes, byte-identical', async () => {
     const proxy = await cuttingProxy(6 * MiB);
     try {
-      const transport = httpTransport({ retryDelay: 20 });
+      const transport = httpTransport({ retryDelayMs: 20 });
       const data = await readAll(await transport.read(httpLocation('http', `127.0.0.1:${proxy.port}`, `/${directory}/big.bin`)));
       expect(proxy.cuts).toBe(1);
       expect(proxy.connections).toBe(2);
@@ -49,7 +49,7 @@ describe.skipIf(servers.skip !== undefined)('resuming a dropped download (nginx 
   it('resumes a ranged read and still stops at its end', async () => {
     const proxy = await cuttingProxy(2 * MiB);
     try {
-      const transport = httpTransport({ retryDelay: 20 });
+      const transport = httpTransport({ retryDelayMs: 20 });
       const start = 1_000_001;
       const end = start + 5 * MiB;
       const data = await readAll(await transport.read(httpLocation('http', `127.0.0.1:${proxy.port}`, `/${directory}/big.bin`), { start, end }));
@@ -65,7 +65,7 @@ describe.skipIf(servers.skip !== undefined)('resuming a dropped download (nginx 
     writeFileSync(file, original);
     const proxy = await cuttingProxy(3 * MiB, () => writeFileSync(file, patternBytes(size + 1, 2)));
     try {
-      const stream = await httpTransport({ retryDelay: 20 }).read(httpLocation('http', `127.0.0.1:${proxy.port}`, `/${directory}/replaced.bin`));
+      const stream = await httpTransport({ retryDelayMs: 20 }).read(httpLocation('http', `127.0.0.1:${proxy.port}`, `/${directory}/replaced.bin`));
       const error = await readAll(stream).then(() => undefined, (caught: unknown) => caught);
       expect(isBentoportError(error, 'ERR_CORRUPT_ARCHIVE')).toBe(true);
       expect((error as Error).message).toMatch(/changed on the server during the download \(ETag "[^"]+" became ETag "[^"]+"\)/);
@@ -76,7 +76,7 @@ describe.skipIf(servers.skip !== undefined)('resuming a dropped download (nginx 
 
   it('gives up after `retries` failed resumes with ERR_IO', async () => {
     const proxy = await cuttingProxy(MiB);
-    const stream = await httpTransport({ retryDelay: 20, retries: 2 }).read(httpLocation('http', `127.0.0.1:${proxy.port}`, `/${directory}/big.bin`));
+    const stream = await httpTransport({ retryDelayMs: 20, retries: 2 }).read(httpLocation('http', `127.0.0.1:${proxy.port}`, `/${directory}/big.bin`));
     // Nothing listens on the proxy's port any more: every resume fails to connect.
     await proxy.close();
     const error = await readAll(stream).then(() => undefined, (caught: unknown) => caught);

@@ -19,12 +19,13 @@ describe.skipIf(servers.skip !== undefined)('TLS and proxies (nginx, tinyproxy)'
     writeFileSync(path.join(servers.davRoot, directory, 'asset.bin'), content);
   });
 
-  it('trusts a self-signed server only when its certificate is passed as ca', async () => {
+  it('trusts a self-signed server only when its certificate is passed as ca, or verification is turned off', async () => {
     const location = httpLocation('https', `127.0.0.1:${servers.tlsPort}`, file);
     const error = await httpTransport({ retries: 0 }).stat(location).then(() => undefined, (caught: unknown) => caught);
-    expect(isBentoportError(error, 'ERR_IO')).toBe(true);
-    expect((error as Error).message).toMatch(/TLS certificate not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT.*pass the issuing CA with the ca option/);
+    expect(isBentoportError(error, 'ERR_AUTH')).toBe(true);
+    expect((error as Error).message).toMatch(/TLS certificate was not verified \(DEPTH_ZERO_SELF_SIGNED_CERT.*trust its CA with the `ca` option$/);
     expect((await readAll(await httpTransport({ ca: servers.certificate }).read(location))).toString()).toBe(content);
+    await expect(httpTransport({ rejectUnauthorized: false }).stat(location)).resolves.toMatchObject({ type: 'file' });
   });
 
   it('sends http requests through HTTP_PROXY, as the proxy log shows', async () => {

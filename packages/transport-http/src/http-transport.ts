@@ -1,32 +1,28 @@
-import {
-  BentoportError,
-  type Location,
-  type Transport,
-  type TransportListEntry,
-  type TransportStat,
-} from '@bentoport/core';
+import { optionChecks, pluginFailure, resolveNetworkOptions, throwIfAborted, type NetworkOptions, type OptionChecks } from '@bentoport/plugin-kit';
+import type { Location, Transport, TransportListEntry, TransportStat } from '@bentoport/spec';
 import type { Dispatcher } from 'undici';
 import { headerValue, HttpClient, type HttpResponse } from './http-client.js';
-import { httpFailure, statusFailure, throwIfSignalAborted } from './http-errors.js';
 import { openHttpReader, parseContentRange, validatorOf, type Validator } from './http-reader.js';
+import { COMPONENT, statusFailure } from './http-status.js';
 import { openHttpWriter } from './http-writer.js';
 import { parentUrl, requestTargetOf, type RequestTarget } from './request-target.js';
 import { detectWebdav, entriesOf, propfind } from './webdav.js';
 
-/** Options of {@link httpTransport}. */
-export interface HttpTransportOptions {
+/**
+ * Options of {@link httpTransport}. The network options are the kit's: `connectTimeoutMs` bounds
+ * TCP and TLS, `timeoutMs` the wait for response headers and every silence within a body, on
+ * every request; `retries` covers failed idempotent requests and resumes of a dropped download
+ * (the count starts again once bytes flow); `env` is where `HTTPS_PROXY`/`HTTP_PROXY`/
+ * `ALL_PROXY`/`NO_PROXY` and `NETRC` are read, per request, so a redirect to another host gets
+ * its own proxy decision.
+ */
+export interface HttpTransportOptions extends NetworkOptions {
   /**
    * Headers sent with every request to the URL's own origin (never after a redirect to another
    * one). Per-URL headers come from `header.<Name>` parameters: `?header.Authorization=Bearer%20x`.
    * @default {}
    */
   headers?: Record<string, string>;
-  /**
-   * Extra certificate authorities (PEM) to trust for `https`, added to Node's bundled roots: a
-   * company CA, or a self-signed server certificate. Verification is never turned off.
-   * @default undefined (Node's bundled roots only)
-   */
-  ca?: string | Buffer | (string | Buffer)[];
   /**
    * Where to look up credentials for a URL without `user:password@` and without an
    * `Authorization` header: `true` reads `$NETRC`, else `~/.netrc`; a string names the file;
@@ -35,12 +31,6 @@ export interface HttpTransportOptions {
    */
   netrc?: boolean | string;
   /**
-   * The environment `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` are read from (through
-   * core's `proxyForUrl`, per request, so a redirect to another host gets its own decision).
-   * @default process.env
-   */
-  env?: NodeJS.ProcessEnv;
-  /**
    * Whether writes use WebDAV (MKCOL for missing parents, a temporary name, MOVE on commit) and
    * whether `list` exists. `'auto'` asks the server once per collection with OPTIONS (a `DAV`
    * header, or `MOVE` in `Allow`) and falls back to a plain PUT. `false` also removes `list`.
@@ -48,33 +38,11 @@ export interface HttpTransportOptions {
    */
   webdav?: 'auto' | boolean;
   /**
-   * How many times in a row a dropped download is resumed (and a failed idempotent request
-   * retried) before giving up. The count starts again once bytes flow.
-   * @default 5
-   */
-  retries?: number;
-  /**
-   * Milliseconds before the first retry; each further one waits twice as long, at most 10 s.
-   * @default 500
-   */
-  retryDelay?: number;
-  /**
    * Redirects followed for GET, HEAD, OPTIONS and PROPFIND. Credentials and custom headers are
    * dropped once a redirect leaves the URL's origin (scheme, host and port).
    * @default 10
    */
   maxRedirects?: number;
-  /**
-   * Milliseconds to establish a connection (TCP and TLS).
-   * @default 30000
-   */
-  connectTimeout?: number;
-  /**
-   * Milliseconds without progress before a request fails: waiting for response headers, or
-   * between two pieces of a body.
-   * @default 60000
-   */
-  timeout?: number;
   /**
    * Bytes a read stream buffers and a writer stream buffers before `write()` returns false.
    * @default 65536
@@ -82,58 +50,41 @@ export interface HttpTransportOptions {
   highWaterMark?: number;
   /**
    * A ready undici dispatcher (Agent, Pool, ProxyAgent, MockAgent …) used for every request
-   * instead of the transport's own agents; `ca`, `connectTimeout`, `timeout` and the proxy
-   * variables are then the dispatcher's business.
+   * instead of the transport's own agents; `ca`, `rejectUnauthorized`, `connectTimeoutMs`,
+   * `timeoutMs` and the proxy variables are then the dispatcher's business.
    * @default undefined
    */
   dispatcher?: Dispatcher;
 }
 
-const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
-
-type ResolvedOptions = Required<Omit<HttpTransportOptions, 'ca' | 'dispatcher'>> & Pick<HttpTransportOptions, 'dispatcher'> & { ca: (string | Buffer)[] | undefined };
-
-function invalid(name: string, expected: string, value: unknown): BentoportError {
-  return new BentoportError('ERR_INVALID_OPTION', `[transport-http] options.${name} must be ${expected}, got ${String(value)}`);
-}
-
-function checkCount(name: string, value: number, minimum: number): void {
-  if (typeof value !== 'number') throw new TypeError(`httpTransport: options.${name} must be a number, got ${typeof value}`);
-  if (!Number.isSafeInteger(value) || value < minimum) throw invalid(name, `an integer >= ${minimum}`, value);
-}
-
-function resolveOptions(options: HttpTransportOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw new TypeError('httpTransport: options must be an object');
-  const {
-    headers = {},
-    ca,
-    netrc = true,
-    env = process.env,
-    webdav = 'auto',
-    retries = 5,
-    retryDelay = 500,
-    maxRedirects = 10,
-    connectTimeout = 30_000,
-    timeout = 60_000,
-    highWaterMark = DEFAULT_HIGH_WATER_MARK,
-    dispatcher,
-  } = options;
-  if (typeof headers !== 'object' || headers === null) throw new TypeError('httpTransport: options.headers must be an object');
+function checkHeaders(headers: unknown, check: OptionChecks): Record<string, string> {
+  if (headers === undefined) return {};
+  if (typeof headers !== 'object' || headers === null) throw new TypeError(`${COMPONENT}: options.headers must be an object`);
   for (const [name, value] of Object.entries(headers)) {
-    if (typeof value !== 'string') throw new TypeError(`httpTransport: options.headers.${name} must be a string`);
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n\0]/.test(value)) throw invalid(`headers`, 'valid HTTP header names and values', name);
+    if (typeof value !== 'string') throw new TypeError(`${COMPONENT}: options.headers.${name} must be a string`);
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n\0]/.test(value)) throw check.invalid('headers', 'valid HTTP header names and values', name);
   }
-  const caList = ca === undefined ? undefined : Array.isArray(ca) ? ca : [ca];
-  if (caList?.some((entry) => typeof entry !== 'string' && !Buffer.isBuffer(entry))) throw new TypeError('httpTransport: options.ca must be PEM strings or Buffers');
-  if (typeof netrc !== 'boolean' && typeof netrc !== 'string') throw new TypeError('httpTransport: options.netrc must be a boolean or a file path');
-  if (webdav !== 'auto' && typeof webdav !== 'boolean') throw invalid('webdav', "'auto', true or false", webdav);
-  checkCount('retries', retries, 0);
-  checkCount('retryDelay', retryDelay, 0);
-  checkCount('maxRedirects', maxRedirects, 0);
-  checkCount('connectTimeout', connectTimeout, 1);
-  checkCount('timeout', timeout, 1);
-  checkCount('highWaterMark', highWaterMark, 1);
-  return { headers, ca: caList, netrc, env, webdav, retries, retryDelay, maxRedirects, connectTimeout, timeout, highWaterMark, dispatcher };
+  return headers as Record<string, string>;
+}
+
+function resolveOptions(options: HttpTransportOptions) {
+  const network = resolveNetworkOptions(COMPONENT, options);
+  const check = optionChecks(COMPONENT);
+  const { netrc = true, webdav = 'auto', dispatcher } = options;
+  if (options.ca !== undefined && [options.ca].flat().some((entry) => typeof entry !== 'string' && !Buffer.isBuffer(entry))) {
+    throw new TypeError(`${COMPONENT}: options.ca must be PEM strings or Buffers`);
+  }
+  if (typeof netrc !== 'boolean' && typeof netrc !== 'string') throw new TypeError(`${COMPONENT}: options.netrc must be a boolean or a file path`);
+  if (webdav !== 'auto' && typeof webdav !== 'boolean') throw check.invalid('webdav', "'auto', true or false", webdav);
+  return {
+    network,
+    headers: checkHeaders(options.headers, check),
+    netrc,
+    webdav,
+    dispatcher,
+    maxRedirects: check.integer('maxRedirects', options.maxRedirects, 10),
+    highWaterMark: check.integer('highWaterMark', options.highWaterMark, 64 * 1024, 1),
+  };
 }
 
 function sizeOf(response: HttpResponse): number {
@@ -189,18 +140,15 @@ const HEAD_REFUSED = new Set([400, 403, 405, 501]);
  */
 export function httpTransport(options: HttpTransportOptions = {}): Transport {
   const settings = resolveOptions(options);
+  const { network } = settings;
   const client = new HttpClient({
-    env: settings.env,
-    ca: settings.ca,
-    connectTimeout: settings.connectTimeout,
-    timeout: settings.timeout,
+    network,
     maxRedirects: settings.maxRedirects,
-    retries: settings.retries,
-    retryDelay: settings.retryDelay,
     headers: settings.headers,
     netrc: settings.netrc,
     dispatcher: settings.dispatcher,
   });
+  const readerSettings = { highWaterMark: settings.highWaterMark, retries: network.retries, retryDelayMs: network.retryDelayMs };
   /** The version each URL was first seen at; ranged reads are pinned to it (If-Match). */
   const validators = new Map<string, Validator>();
   const webdavByCollection = new Map<string, Promise<boolean>>();
@@ -225,7 +173,7 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
   async function statLocation(location: Location, statOptions: { signal?: AbortSignal } = {}): Promise<TransportStat> {
     const { signal } = statOptions;
     const target = requestTargetOf(location, 'HEAD');
-    throwIfSignalAborted(signal, 'HEAD', target.display);
+    throwIfAborted(signal, COMPONENT, 'HEAD', target.display);
     const head = await client.send(target, 'HEAD', { method: 'HEAD', signal });
     await head.body.dump().catch(() => {});
     // `/dir` → 301 `/dir/` is how servers say "a directory"; so is a URL ending in `/` that answers.
@@ -249,12 +197,12 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
   async function listLocation(location: Location, listOptions: { signal?: AbortSignal } = {}): Promise<TransportListEntry[]> {
     const { signal } = listOptions;
     const target = requestTargetOf(location, 'PROPFIND');
-    throwIfSignalAborted(signal, 'PROPFIND', target.display);
+    throwIfAborted(signal, COMPONENT, 'PROPFIND', target.display);
     const directory = new URL(target.url.href);
     if (!directory.pathname.endsWith('/')) directory.pathname += '/';
     const resources = await propfind(client, target, directory, 1, 'PROPFIND', signal);
     if (resources === undefined) {
-      throw httpFailure('ERR_IO', 'PROPFIND', target.display, 'the server does not support WebDAV PROPFIND, which listing needs');
+      throw pluginFailure(COMPONENT, 'ERR_IO', 'PROPFIND', target.display, 'the server does not support WebDAV PROPFIND, which listing needs');
     }
     return entriesOf(resources, directory, target.display);
   }
@@ -262,7 +210,7 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
   async function deleteLocation(location: Location, deleteOptions: { signal?: AbortSignal } = {}): Promise<void> {
     const { signal } = deleteOptions;
     const target = requestTargetOf(location, 'DELETE');
-    throwIfSignalAborted(signal, 'DELETE', target.display);
+    throwIfAborted(signal, COMPONENT, 'DELETE', target.display);
     const response = await client.send(target, 'DELETE', { method: 'DELETE', signal, followRedirects: false });
     await response.body.dump().catch(() => {});
     validators.delete(target.url.href);
@@ -279,7 +227,7 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
       const target = requestTargetOf(location, 'GET');
       const ranged = (readOptions.start ?? 0) > 0 || readOptions.end !== undefined;
       const pinned = ranged ? validators.get(target.url.href) : undefined;
-      return openHttpReader(client, target, readOptions, settings, pinned, (validator) => {
+      return openHttpReader(client, target, readOptions, readerSettings, pinned, (validator) => {
         if (!ranged || !validators.has(target.url.href)) remember(target, validator);
       });
     },

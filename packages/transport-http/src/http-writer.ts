@@ -1,8 +1,8 @@
 import { Readable, Writable } from 'node:stream';
-import { temporarySiblingName, twoPhaseWriter, type TransportWriteOptions, type TransportWriter } from '@bentoport/core';
-import type { BentoportError } from '@bentoport/core';
+import { pluginFailure, temporarySiblingName, throwIfAborted, twoPhaseWriter } from '@bentoport/plugin-kit';
+import type { BentoportError, TransportWriteOptions, TransportWriter } from '@bentoport/spec';
 import type { HttpClient, HttpResponse } from './http-client.js';
-import { COMPONENT, httpFailure, networkFailure, statusFailure, throwIfSignalAborted } from './http-errors.js';
+import { COMPONENT, statusFailure } from './http-status.js';
 import { baseName, displayUrl, parentUrl, siblingUrl, type RequestTarget } from './request-target.js';
 import { ensureCollection, moveResource } from './webdav.js';
 
@@ -63,15 +63,15 @@ export async function openHttpWriter(
   const { signal, sizeHint } = options;
   const display = target.display;
   checkSizeHint(sizeHint, display);
-  throwIfSignalAborted(signal, 'PUT', display);
-  if (target.url.pathname.endsWith('/')) throw httpFailure('ERR_INVALID_TARGET', 'PUT', display, 'the URL names a collection, not a file');
+  throwIfAborted(signal, COMPONENT, 'PUT', display);
+  if (target.url.pathname.endsWith('/')) throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'PUT', display, 'the URL names a collection, not a file');
   const webdav = await settings.useWebdav(target, signal);
   let putUrl = target.url;
   if (webdav) {
     await ensureCollection(client, target, parentUrl(target.url), signal);
     putUrl = temporaryUrlFor(target.url);
   }
-  throwIfSignalAborted(signal, 'PUT', display);
+  throwIfAborted(signal, COMPONENT, 'PUT', display);
   return httpWriter({ client, target, putUrl, webdav, sizeHint, signal, settings });
 }
 
@@ -136,7 +136,7 @@ function httpWriter(parts: WriterParts): TransportWriter {
         }
       },
       (error: unknown) => {
-        if (writer.state === 'open') fail(networkFailure(error, 'PUT', display, signal));
+        if (writer.state === 'open') fail(client.failure(error, 'PUT', display, signal));
       },
     );
   }
@@ -206,7 +206,7 @@ function httpWriter(parts: WriterParts): TransportWriter {
    * so DELETE comes after it) and delete the temporary resource. Never throws.
    */
   async function discard(reason?: unknown): Promise<void> {
-    failure ??= reason instanceof Error ? reason : httpFailure('ERR_ABORTED', 'PUT', display, 'the write was aborted', reason);
+    failure ??= reason instanceof Error ? reason : pluginFailure(COMPONENT, 'ERR_ABORTED', 'PUT', display, 'the write was aborted', { cause: reason });
     const callback = waiting;
     waiting = undefined;
     callback?.(failure);
@@ -238,17 +238,17 @@ function httpWriter(parts: WriterParts): TransportWriter {
       try {
         response = await (request as Promise<HttpResponse>);
       } catch (error) {
-        throw networkFailure(error, 'PUT', display, signal);
+        throw client.failure(error, 'PUT', display, signal);
       }
       await response.body.dump().catch(() => {});
       if (response.status < 200 || response.status >= 300) throw putStatusFailure(response.status, display, sizeHint !== undefined);
       if (webdav) {
-        throwIfSignalAborted(signal, 'COMMIT', display);
+        throwIfAborted(signal, COMPONENT, 'COMMIT', display);
         await moveResource(client, target, putUrl, signal);
       }
     },
     discard,
-    commitFailure: (error) => networkFailure(error, 'COMMIT', displayUrl(target.url, target.credentials?.user), signal),
+    commitFailure: (error) => client.failure(error, 'COMMIT', displayUrl(target.url, target.credentials?.user), signal),
     committed: () => settings.onCommitted(),
   });
   return writer;

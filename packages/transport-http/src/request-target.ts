@@ -1,5 +1,6 @@
-import type { Location } from '@bentoport/core';
-import { httpFailure } from './http-errors.js';
+import { pluginFailure } from '@bentoport/plugin-kit';
+import type { Location } from '@bentoport/spec';
+import { COMPONENT } from './http-status.js';
 
 /** Query parameters whose name starts with this become request headers and leave the URL. */
 export const HEADER_PARAM_PREFIX = 'header.';
@@ -68,7 +69,7 @@ function splitUserInfo(host: string, display: string): { hostPort: string; crede
     const password = colon === -1 ? '' : decodeURIComponent(userInfo.slice(colon + 1));
     return { hostPort: host.slice(at + 1), credentials: { user, password } };
   } catch (error) {
-    throw httpFailure('ERR_INVALID_TARGET', 'RESOLVE', display, 'the user name or password is not valid percent-encoding', error);
+    throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'RESOLVE', display, 'the user name or password is not valid percent-encoding', { cause: error });
   }
 }
 
@@ -92,16 +93,16 @@ function splitQuery(query: string, display: string): { rest: string; headers: Re
     }
     const headerName = name.slice(HEADER_PARAM_PREFIX.length);
     if (!TOKEN.test(headerName)) {
-      throw httpFailure('ERR_INVALID_TARGET', 'RESOLVE', display, `parameter ${HEADER_PARAM_PREFIX}${headerName} does not name a valid HTTP header`);
+      throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'RESOLVE', display, `parameter ${HEADER_PARAM_PREFIX}${headerName} does not name a valid HTTP header`);
     }
     let value: string;
     try {
       value = equals === -1 ? '' : decodeFormComponent(part.slice(equals + 1));
     } catch (error) {
-      throw httpFailure('ERR_INVALID_TARGET', 'RESOLVE', display, `parameter ${HEADER_PARAM_PREFIX}${headerName} is not valid percent-encoding`, error);
+      throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'RESOLVE', display, `parameter ${HEADER_PARAM_PREFIX}${headerName} is not valid percent-encoding`, { cause: error });
     }
     if (/[\r\n\0]/.test(value)) {
-      throw httpFailure('ERR_INVALID_TARGET', 'RESOLVE', display, `parameter ${HEADER_PARAM_PREFIX}${headerName} holds a line break`);
+      throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'RESOLVE', display, `parameter ${HEADER_PARAM_PREFIX}${headerName} holds a line break`);
     }
     headers[headerName] = value;
   }
@@ -117,17 +118,17 @@ export function requestTargetOf(location: Location, operation: string): RequestT
   // Never echo location.display blindly: a hand-made Location may carry secrets in it.
   const fallbackDisplay = `${protocol}://${location.host.replace(/^[^@]*@/, '***@')}${location.path}`;
   if (protocol !== 'http' && protocol !== 'https') {
-    throw httpFailure('ERR_UNSUPPORTED_PROTOCOL', operation, fallbackDisplay, `protocol ${protocol} is not http or https`);
+    throw pluginFailure(COMPONENT, 'ERR_UNSUPPORTED_PROTOCOL', operation, fallbackDisplay, `protocol ${protocol} is not http or https`);
   }
   const { hostPort, credentials } = splitUserInfo(location.host, fallbackDisplay);
-  if (hostPort === '') throw httpFailure('ERR_INVALID_TARGET', operation, fallbackDisplay, 'the URL names no host');
+  if (hostPort === '') throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', operation, fallbackDisplay, 'the URL names no host');
   const { rest, headers } = splitQuery(location.query, fallbackDisplay);
   const pathPart = location.path === '' ? '/' : location.path.startsWith('/') ? location.path : `/${location.path}`;
   let url: URL;
   try {
     url = new URL(`${protocol}://${hostPort}${pathPart}${rest === '' ? '' : `?${rest}`}`);
   } catch (error) {
-    throw httpFailure('ERR_INVALID_TARGET', operation, fallbackDisplay, 'not a valid URL', error);
+    throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', operation, fallbackDisplay, 'not a valid URL', { cause: error });
   }
   return { url, headers, ...(credentials === undefined ? {} : { credentials }), display: displayUrl(url, credentials?.user) };
 }

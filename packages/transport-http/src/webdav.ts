@@ -1,6 +1,7 @@
-import type { TransportListEntry, TransportStat } from '@bentoport/core';
+import { pluginFailure } from '@bentoport/plugin-kit';
+import type { TransportListEntry, TransportStat } from '@bentoport/spec';
 import { headerValue, type HttpClient } from './http-client.js';
-import { httpFailure, statusFailure } from './http-errors.js';
+import { COMPONENT, statusFailure } from './http-status.js';
 import { displayUrl, parentUrl, type RequestTarget } from './request-target.js';
 
 /** The PROPFIND body: only the properties bentoport reads. */
@@ -163,7 +164,7 @@ export function entriesOf(resources: DavResource[], directory: URL, display: str
   const own = decodeURIComponent(directory.pathname).replace(/\/+$/, '');
   const self = resources.find((resource) => resource.path.replace(/\/+$/, '') === own);
   if (self !== undefined && !self.collection) {
-    throw httpFailure('ERR_INVALID_TARGET', 'LIST', display, 'a file, not a collection, is at this location');
+    throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'LIST', display, 'a file, not a collection, is at this location');
   }
   const entries: TransportListEntry[] = [];
   for (const resource of resources) {

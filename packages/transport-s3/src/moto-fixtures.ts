@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
-import type { Location } from '@bentoport/core';
+import type { Location } from '@bentoport/spec';
 
 /** moto accepts any credentials. */
 export const TEST_CREDENTIALS = { accessKeyId: 'bentoport-test', secretAccessKey: 'bentoport-secret' };

@@ -55,7 +55,7 @@ describe.skipIf(endpoint === '')('multipart upload through a counting proxy (mot
   let proxy: CountingProxy;
   let bucket = '';
   const transportThroughProxy = (options: S3TransportOptions = {}) =>
-    s3Transport({ endpoint: proxy.url, credentials: TEST_CREDENTIALS, region: 'us-east-1', partSize, proxy: false, retryDelayMilliseconds: 50, ...options });
+    s3Transport({ endpoint: proxy.url, credentials: TEST_CREDENTIALS, region: 'us-east-1', partSize, proxy: false, retryDelayMs: 50, ...options });
 
   beforeAll(async () => {
     const { port } = new URL(endpoint);

@@ -10,12 +10,12 @@ import {
   type CompletedPart,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { twoPhaseWriter, type Location, type TransportWriteOptions, type TransportWriter } from '@bentoport/core';
-import { withRetries } from './retry.js';
+import { pluginFailure, throwIfAborted, twoPhaseWriter, withRetry } from '@bentoport/plugin-kit';
+import type { Location, TransportWriteOptions, TransportWriter } from '@bentoport/spec';
 import { MAX_PARTS, partSizeFor } from './part-size.js';
 import { findUnfinishedUpload, partMatches, type UnfinishedUpload } from './unfinished-upload.js';
-import { resolveTarget, type S3Context, type S3Settings } from './s3-context.js';
-import { COMPONENT, errorNameOf, fromS3Error, s3Failure, throwIfSignalAborted } from './s3-errors.js';
+import { resolveTarget, retryOptions, type S3Context, type S3Settings } from './s3-context.js';
+import { COMPONENT, errorNameOf, s3Failure } from './s3-failure.js';
 import type { S3Target } from './s3-location.js';
 
 /** The write options (`resume` included). */
@@ -79,24 +79,24 @@ function withPayloadHash<C extends UploadPartCommand | PutObjectCommand>(command
  */
 export async function openMultipartWriter(location: Location, options: S3WriteOptions, context: S3Context): Promise<S3TransportWriter> {
   const { signal } = options;
-  throwIfSignalAborted(signal, OPERATION, location);
+  throwIfAborted(signal, COMPONENT, OPERATION, location.display);
   const { target, client } = await resolveTarget(context, location, OPERATION, signal);
   if (target.key === '' || target.key.endsWith('/')) {
-    throw s3Failure('ERR_INVALID_TARGET', OPERATION, location, 'a key ending with / names a directory, not an object');
+    throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', OPERATION, location.display, 'a key ending with / names a directory, not an object');
   }
   let unfinished: UnfinishedUpload | undefined;
   if (options.resume === true) {
     try {
-      unfinished = await findUnfinishedUpload(client, target, signal);
+      unfinished = await withRetry(() => findUnfinishedUpload(client, target, signal), retryOptions(context.settings, signal));
     } catch (error) {
-      throw fromS3Error(error, OPERATION, location, signal);
+      throw s3Failure(error, OPERATION, location.display, signal);
     }
     // An upload made with another checksum algorithm cannot take our SHA-256 parts.
     if (unfinished?.checksumAlgorithm !== undefined && unfinished.checksumAlgorithm !== (context.settings.partChecksums ? 'SHA256' : undefined)) {
       unfinished = undefined;
     }
   }
-  throwIfSignalAborted(signal, OPERATION, location);
+  throwIfAborted(signal, COMPONENT, OPERATION, location.display);
   return multipartWriter({ location, target, client, options, settings: context.settings, unfinished });
 }
 
@@ -116,7 +116,7 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
   const { Bucket, Key } = { Bucket: target.bucket, Key: target.key };
   /** Cancels requests in flight when the write is aborted or its stream destroyed. */
   const requests = new AbortController();
-  const retry = { retries: settings.retries, baseDelayMilliseconds: settings.retryDelayMilliseconds, signal: requests.signal };
+  const retry = retryOptions(settings, requests.signal);
   const completed = new Map<number, CompletedPart>();
   const inFlight = new Set<Promise<void>>();
   const resumed: ResumeReport = { uploadId: unfinished?.uploadId, partsSkipped: 0, bytesSkipped: 0 };
@@ -166,12 +166,12 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
   }
 
   function createUpload(): Promise<string> {
-    uploadId ??= withRetries(async () => {
+    uploadId ??= withRetry(async () => {
       const response = await client.send(
         new CreateMultipartUploadCommand({ Bucket, Key, ...target.object, ...(settings.partChecksums ? { ChecksumAlgorithm: 'SHA256' } : {}) }),
         { abortSignal: requests.signal },
       );
-      if (!response.UploadId) throw s3Failure('ERR_IO', OPERATION, location, 'CreateMultipartUpload returned no UploadId');
+      if (!response.UploadId) throw pluginFailure(COMPONENT, 'ERR_IO', OPERATION, location.display, 'CreateMultipartUpload returned no UploadId');
       return response.UploadId;
     }, retry);
     return uploadId;
@@ -189,7 +189,7 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
       resumed.bytesSkipped += body.length;
       return;
     }
-    const response = await withRetries(
+    const response = await withRetry(
       () =>
         client.send(
           withPayloadHash(
@@ -212,13 +212,13 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
   }
 
   function fail(error: unknown): Error {
-    failure ??= fromS3Error(error, OPERATION, location, signal);
+    failure ??= s3Failure(error, OPERATION, location.display, signal);
     return failure;
   }
 
   function startPart(body: Buffer): void {
     const partNumber = nextPart++;
-    if (partNumber > MAX_PARTS) throw s3Failure('ERR_IO', OPERATION, location, `the object needs more than S3's ${MAX_PARTS} parts`);
+    if (partNumber > MAX_PARTS) throw pluginFailure(COMPONENT, 'ERR_IO', OPERATION, location.display, `the object needs more than S3's ${MAX_PARTS} parts`);
     const running: Promise<void> = uploadPart(partNumber, body).then(
       () => {
         inFlight.delete(running);
@@ -302,7 +302,7 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
         const body = smallBody;
         const digest = settings.partChecksums ? bodyDigest(body) : undefined;
         const checksum = digest === undefined ? {} : { ChecksumAlgorithm: 'SHA256' as const, ChecksumSHA256: digest.base64 };
-        await withRetries(
+        await withRetry(
           () =>
             client.send(withPayloadHash(new PutObjectCommand({ Bucket, Key, Body: body, ContentLength: body.length, ...target.object, ...checksum }), digest?.hex), {
               abortSignal: signal,
@@ -314,8 +314,8 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
       } else {
         const id = await (uploadId as Promise<string>);
         const sorted = [...completed.values()].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
-        if (sorted.length !== nextPart - 1) throw s3Failure('ERR_IO', OPERATION, location, `${sorted.length} of ${nextPart - 1} parts were uploaded`);
-        await withRetries(
+        if (sorted.length !== nextPart - 1) throw pluginFailure(COMPONENT, 'ERR_IO', OPERATION, location.display, `${sorted.length} of ${nextPart - 1} parts were uploaded`);
+        await withRetry(
           () => client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: id, MultipartUpload: { Parts: sorted } }), { abortSignal: signal }),
           commitRetry,
         );
@@ -323,7 +323,7 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
     },
     // With `resume`, a failed or aborted write keeps its multipart upload for the next run.
     discard: cleanUp,
-    commitFailure: (error) => fromS3Error(error, OPERATION, location, signal),
+    commitFailure: (error) => s3Failure(error, OPERATION, location.display, signal),
   });
   return { stream, commit: writer.commit, abort: writer.abort, resumed };
 }

@@ -38,7 +38,7 @@ describe.skipIf(endpoint === '')('ranged download (moto)', () => {
   let proxy: CountingProxy;
   let bucket = '';
   const transport = (options: S3TransportOptions = {}) =>
-    s3Transport({ endpoint: proxy.url, credentials: TEST_CREDENTIALS, region: 'us-east-1', proxy: false, rangeSize: MiB, retryDelayMilliseconds: 50, ...options });
+    s3Transport({ endpoint: proxy.url, credentials: TEST_CREDENTIALS, region: 'us-east-1', proxy: false, rangeSize: MiB, retryDelayMs: 50, ...options });
 
   /** A multipart object of 5 MiB parts whose stored part checksums are what we say. */
   async function multipartObject(key: string, data: Buffer, checksumOf: (part: Buffer, index: number) => string): Promise<void> {

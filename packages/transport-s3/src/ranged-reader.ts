@@ -1,32 +1,33 @@
 import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import type { Location, TransportReadOptions } from '@bentoport/core';
+import { abortedFailure, checkReadRange, pluginFailure, throwIfAborted, withRetry } from '@bentoport/plugin-kit';
+import type { Location, TransportReadOptions } from '@bentoport/spec';
 import { objectVerifier, type ObjectVerifier } from './object-checksum.js';
-import { withRetries } from './retry.js';
-import { resolveTarget, type S3Context, type S3Settings } from './s3-context.js';
-import { abortedFailure, fromS3Error, s3Failure, statusOf, throwIfSignalAborted } from './s3-errors.js';
+import { resolveTarget, retryOptions, type S3Context, type S3Settings } from './s3-context.js';
+import { COMPONENT, s3Failure, statusOf } from './s3-failure.js';
 import type { S3Target } from './s3-location.js';
 
 const OPERATION = 'GET';
 
-function checkRange(start: number, end: number, location: Location): void {
-  if (!Number.isSafeInteger(start) || start < 0) {
-    throw new RangeError(`[transport-s3] GET ${location.display}: start must be a non-negative integer, got ${start}`);
-  }
-  if (end !== Infinity && (!Number.isSafeInteger(end) || end < start)) {
-    throw new RangeError(`[transport-s3] GET ${location.display}: end must be an integer >= start, got ${end}`);
-  }
+/** The object a request is about: where it is, how to reach it, how to retry. */
+export interface ObjectRequest {
+  client: S3Client;
+  target: S3Target;
+  location: Location;
+  settings: S3Settings;
 }
 
-/** HeadObject with checksums; a missing key or bucket is ERR_NOT_FOUND. */
-export async function headObject(client: S3Client, target: S3Target, location: Location, operation: string, signal: AbortSignal | undefined): Promise<HeadObjectCommandOutput> {
+/** HeadObject with checksums, retried; a missing key or bucket is ERR_NOT_FOUND. */
+export async function headObject(request: ObjectRequest, operation: string, signal: AbortSignal | undefined): Promise<HeadObjectCommandOutput> {
+  const { client, target, location, settings } = request;
+  const owner = target.object.ExpectedBucketOwner ? { ExpectedBucketOwner: target.object.ExpectedBucketOwner } : {};
   try {
-    return await client.send(
-      new HeadObjectCommand({ Bucket: target.bucket, Key: target.key, ChecksumMode: 'ENABLED', ...(target.object.ExpectedBucketOwner ? { ExpectedBucketOwner: target.object.ExpectedBucketOwner } : {}) }),
-      { abortSignal: signal },
+    return await withRetry(
+      () => client.send(new HeadObjectCommand({ Bucket: target.bucket, Key: target.key, ChecksumMode: 'ENABLED', ...owner }), { abortSignal: signal }),
+      retryOptions(settings, signal),
     );
   } catch (error) {
-    throw fromS3Error(error, operation, location, signal);
+    throw s3Failure(error, operation, location.display, signal);
   }
 }
 
@@ -37,15 +38,13 @@ export async function headObject(client: S3Client, target: S3Target, location: L
  */
 export async function openRangedReader(location: Location, options: TransportReadOptions, context: S3Context): Promise<Readable> {
   const { signal } = options;
-  const start = options.start ?? 0;
-  const requestedEnd = options.end ?? Infinity;
-  checkRange(start, requestedEnd, location);
-  throwIfSignalAborted(signal, OPERATION, location);
+  const { start, end: requestedEnd } = checkReadRange(COMPONENT, OPERATION, location.display, options);
+  throwIfAborted(signal, COMPONENT, OPERATION, location.display);
   const { target, client } = await resolveTarget(context, location, OPERATION, signal);
   if (target.key === '' || target.key.endsWith('/')) {
-    throw s3Failure('ERR_INVALID_TARGET', OPERATION, location, 'a key ending with / names a directory, not an object');
+    throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', OPERATION, location.display, 'a key ending with / names a directory, not an object');
   }
-  const head = await headObject(client, target, location, OPERATION, signal);
+  const head = await headObject({ client, target, location, settings: context.settings }, OPERATION, signal);
   const size = head.ContentLength ?? 0;
   const end = Math.min(requestedEnd, size);
   const whole = start === 0 && end === size;
@@ -54,10 +53,10 @@ export async function openRangedReader(location: Location, options: TransportRea
     try {
       verifier = await objectVerifier(client, target.bucket, target.key, head, size, signal);
     } catch (error) {
-      throw fromS3Error(error, OPERATION, location, signal);
+      throw s3Failure(error, OPERATION, location.display, signal);
     }
   }
-  throwIfSignalAborted(signal, OPERATION, location);
+  throwIfAborted(signal, COMPONENT, OPERATION, location.display);
   return rangedStream({ client, target, location, signal, settings: context.settings, etag: head.ETag, whole, start, end: Math.max(start, end), verifier });
 }
 
@@ -88,7 +87,7 @@ interface RangeTask {
 function rangedStream(parts: RangedStreamParts): Readable {
   const { client, target, location, signal, settings, etag, end, verifier } = parts;
   const requests = new AbortController();
-  const retry = { retries: settings.retries, baseDelayMilliseconds: settings.retryDelayMilliseconds, signal: requests.signal };
+  const retry = retryOptions(settings, requests.signal);
   const window: RangeTask[] = [];
   let nextStart = parts.start;
   let wanting = false;
@@ -99,7 +98,7 @@ function rangedStream(parts: RangedStreamParts): Readable {
    * (If-Match keeps every range on the same version of the object).
    */
   async function fetchRange(task: RangeTask): Promise<void> {
-    await withRetries(async () => {
+    await withRetry(async () => {
       if (task.start + task.received >= task.end) return;
       const from = task.start + task.received;
       // One request for the whole object when it fits in one range: no Range header needed.
@@ -109,7 +108,7 @@ function rangedStream(parts: RangedStreamParts): Readable {
         { abortSignal: requests.signal },
       );
       const body = response.Body as Readable | undefined;
-      if (body === undefined) throw s3Failure('ERR_IO', OPERATION, location, 'GetObject returned no body');
+      if (body === undefined) throw pluginFailure(COMPONENT, 'ERR_IO', OPERATION, location.display, 'GetObject returned no body');
       try {
         for await (const chunk of body as AsyncIterable<Buffer>) {
           const usable = chunk.subarray(0, Math.max(0, task.end - task.start - task.received));
@@ -141,8 +140,8 @@ function rangedStream(parts: RangedStreamParts): Readable {
         },
         (error: unknown) => {
           task.failed = statusOf(error) === 412
-            ? s3Failure('ERR_IO', OPERATION, location, 'the object changed while it was being read (412 Precondition Failed)', error)
-            : fromS3Error(error, OPERATION, location, signal);
+            ? pluginFailure(COMPONENT, 'ERR_IO', OPERATION, location.display, 'the object changed while it was being read (412 Precondition Failed)', { cause: error })
+            : s3Failure(error, OPERATION, location.display, signal);
           if (task === window[0]) deliver();
         },
       );
@@ -179,7 +178,7 @@ function rangedStream(parts: RangedStreamParts): Readable {
     ended = true;
     const mismatch = verifier?.finish();
     if (mismatch !== undefined) {
-      stream.destroy(s3Failure('ERR_CORRUPT_ARCHIVE', OPERATION, location, mismatch));
+      stream.destroy(pluginFailure(COMPONENT, 'ERR_CORRUPT_ARCHIVE', OPERATION, location.display, mismatch));
       return;
     }
     stream.push(null);
@@ -204,7 +203,7 @@ function rangedStream(parts: RangedStreamParts): Readable {
     },
   });
   function onAbort(): void {
-    stream.destroy(abortedFailure(OPERATION, location, signal));
+    stream.destroy(abortedFailure(COMPONENT, OPERATION, location.display, signal));
   }
   signal?.addEventListener('abort', onAbort, { once: true });
   return stream;

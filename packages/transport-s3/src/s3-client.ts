@@ -3,7 +3,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { proxyForUrl } from '@bentoport/core';
+import { proxyForUrl, type ResolvedNetworkOptions } from '@bentoport/plugin-kit';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import type { S3Target } from './s3-location.js';
@@ -15,12 +15,10 @@ export interface ClientPoolSettings {
   region: string | undefined;
   forcePathStyle: boolean | undefined;
   credentials: S3ClientConfig['credentials'] | undefined;
-  maxAttempts: number | undefined;
+  maxAttempts: number;
   proxy: string | false | undefined;
-  socketTimeout: number;
-  connectionTimeout: number;
+  network: ResolvedNetworkOptions;
   maxSockets: number;
-  env: NodeJS.ProcessEnv;
 }
 
 /** How one client was configured: what a test or a message may want to know. */
@@ -42,27 +40,34 @@ export interface PooledClient {
  * the defaults: path-style addressing, checksums only when required, no region redirects.
  */
 function endpointFor(target: S3Target, settings: ClientPoolSettings): string | undefined {
-  const fromEnvironment = settings.env.AWS_ENDPOINT_URL_S3 || settings.env.AWS_ENDPOINT_URL || undefined;
+  const fromEnvironment = settings.network.env.AWS_ENDPOINT_URL_S3 || settings.network.env.AWS_ENDPOINT_URL || undefined;
   return target.client.endpoint ?? settings.endpoint ?? fromEnvironment;
 }
 
 function explicitRegion(target: S3Target, settings: ClientPoolSettings): string | undefined {
-  return target.client.region ?? settings.region ?? (settings.env.AWS_REGION || settings.env.AWS_DEFAULT_REGION || undefined);
+  return target.client.region ?? settings.region ?? (settings.network.env.AWS_REGION || settings.network.env.AWS_DEFAULT_REGION || undefined);
 }
 
-/** The proxy for the endpoint's host: one decision per client, from core's one reading of the environment. */
+/** The proxy for the endpoint's host: one decision per client, from the kit's one reading of the environment. */
 function proxyFor(endpoint: string | undefined, region: string | undefined, settings: ClientPoolSettings): string | undefined {
   if (settings.proxy === false) return undefined;
   if (typeof settings.proxy === 'string') return settings.proxy;
   const url = endpoint ?? `https://s3.${region ?? 'us-east-1'}.amazonaws.com`;
-  return proxyForUrl(url, settings.env);
+  return proxyForUrl(url, settings.network.env);
 }
 
+/**
+ * The SDK's HTTP handler with the transport's limits on every request: `connectTimeoutMs` to
+ * connect, and `timeoutMs` of silence on the socket (no response, or a body that stalls) before
+ * the request fails and is retried.
+ */
 function requestHandler(proxy: string | undefined, settings: ClientPoolSettings): NodeHttpHandler {
+  const { network } = settings;
   const agentOptions = { keepAlive: true, maxSockets: settings.maxSockets };
+  const tlsOptions = { rejectUnauthorized: network.rejectUnauthorized, ...(network.ca === undefined ? {} : { ca: network.ca }) };
   // The SDK ignores HTTPS_PROXY/HTTP_PROXY: without an agent of ours every request goes direct.
   // Plain https.Agent/http.Agent otherwise, so NODE_EXTRA_CA_CERTS (read by Node's TLS) applies.
-  const httpsAgent = proxy === undefined ? new HttpsAgent(agentOptions) : new HttpsProxyAgent(proxy, agentOptions);
+  const httpsAgent = proxy === undefined ? new HttpsAgent({ ...agentOptions, ...tlsOptions }) : new HttpsProxyAgent(proxy, { ...agentOptions, ...tlsOptions });
   // Through a forwarding proxy (plain http endpoints) each request gets its own connection: some
   // proxies (tinyproxy 1.11) wait for a body after a HEAD answer and stall the next request on a
   // reused connection.
@@ -70,8 +75,8 @@ function requestHandler(proxy: string | undefined, settings: ClientPoolSettings)
   return new NodeHttpHandler({
     httpAgent,
     httpsAgent,
-    connectionTimeout: settings.connectionTimeout,
-    socketTimeout: settings.socketTimeout,
+    connectionTimeout: network.connectTimeoutMs,
+    socketTimeout: network.timeoutMs,
   });
 }
 
@@ -111,7 +116,7 @@ async function buildClient(target: S3Target, settings: ClientPoolSettings): Prom
     if (endpoint !== undefined) config.endpoint = endpoint;
     if (withRegion !== undefined) config.region = withRegion;
     if (credentials !== undefined) config.credentials = credentials;
-    if (settings.maxAttempts !== undefined) config.maxAttempts = settings.maxAttempts;
+    config.maxAttempts = settings.maxAttempts;
     const client = new S3Client(config);
     return { client, description: { endpoint, region: withRegion ?? '', forcePathStyle, proxy } };
   };

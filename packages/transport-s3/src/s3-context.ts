@@ -1,7 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Location } from '@bentoport/core';
+import type { RetryOptions } from '@bentoport/plugin-kit';
+import type { Location } from '@bentoport/spec';
 import type { ClientPool } from './s3-client.js';
-import { fromS3Error } from './s3-errors.js';
+import { isRetryableS3Error, s3Failure } from './s3-failure.js';
 import { parseS3Location, type S3Target } from './s3-location.js';
 
 /** The transport's resolved settings, shared by the reader and the writer. */
@@ -11,8 +12,13 @@ export interface S3Settings {
   rangeSize: number;
   rangesInFlight: number;
   retries: number;
-  retryDelayMilliseconds: number;
+  retryDelayMs: number;
   partChecksums: boolean;
+}
+
+/** How one S3 request is retried: the transport's `retries` and backoff, S3's classification of failures. */
+export function retryOptions(settings: S3Settings, signal: AbortSignal | undefined): RetryOptions {
+  return { retries: settings.retries, retryDelayMs: settings.retryDelayMs, isRetryable: isRetryableS3Error, signal };
 }
 
 export interface S3Context {
@@ -32,6 +38,6 @@ export async function resolveTarget(
     const { client } = await context.pool.get(target);
     return { target, client };
   } catch (error) {
-    throw fromS3Error(error, operation, location, signal);
+    throw s3Failure(error, operation, location.display, signal);
   }
 }

@@ -1,6 +1,6 @@
 import { resolveExportTarget, resolveImportSource } from '@bentoport/core';
 import { describe, expect, it } from 'vitest';
-import { fromS3Error } from './s3-errors.js';
+import { s3Failure } from './s3-failure.js';
 import { parseS3Location } from './s3-location.js';
 
 const importLocation = (source: string, options?: Parameters<typeof resolveImportSource>[2]) =>
@@ -55,18 +55,18 @@ describe('parseS3Location', () => {
   });
 });
 
-describe('fromS3Error', () => {
+describe('s3Failure', () => {
   const location = importLocation('s3://key:secret@bucket/k.bento');
   it('maps 403 to ERR_AUTH with a one-sentence message that hides the secret', () => {
     const error = Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
-    const mapped = fromS3Error(error, 'PUT', location);
+    const mapped = s3Failure(error, 'PUT', location.display);
     expect(mapped.code).toBe('ERR_AUTH');
     expect(mapped.message).toBe('[transport-s3] PUT s3://key:***@bucket/k.bento: 403 Forbidden (AccessDenied: Access Denied)');
     expect(mapped.cause).toBe(error);
   });
   it('maps NoSuchKey and 404 to ERR_NOT_FOUND, missing credentials to ERR_AUTH, the rest to ERR_IO', () => {
-    expect(fromS3Error(Object.assign(new Error('x'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }), 'GET', location).code).toBe('ERR_NOT_FOUND');
-    expect(fromS3Error(Object.assign(new Error('Could not load credentials'), { name: 'CredentialsProviderError' }), 'GET', location).code).toBe('ERR_AUTH');
-    expect(fromS3Error(Object.assign(new Error('boom'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } }), 'GET', location).code).toBe('ERR_IO');
+    expect(s3Failure(Object.assign(new Error('x'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }), 'GET', location.display).code).toBe('ERR_NOT_FOUND');
+    expect(s3Failure(Object.assign(new Error('Could not load credentials'), { name: 'CredentialsProviderError' }), 'GET', location.display).code).toBe('ERR_AUTH');
+    expect(s3Failure(Object.assign(new Error('boom'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } }), 'GET', location.display).code).toBe('ERR_IO');
   });
 });

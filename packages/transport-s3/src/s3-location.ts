@@ -1,6 +1,7 @@
 import type { CreateMultipartUploadCommandInput, PutObjectCommandInput } from '@aws-sdk/client-s3';
-import type { Location } from '@bentoport/core';
-import { s3Failure } from './s3-errors.js';
+import { pluginFailure } from '@bentoport/plugin-kit';
+import type { Location } from '@bentoport/spec';
+import { COMPONENT } from './s3-failure.js';
 
 /** Object settings a URL parameter (BentoML's `params`) may carry, sent with PutObject / CreateMultipartUpload. */
 export type S3ObjectSettings = Pick<
@@ -88,7 +89,7 @@ export function parseBoolean(value: string): boolean | undefined {
 
 function checkValue(field: string, value: string, location: Location, operation: string): void {
   const invalid = (expected: string) =>
-    s3Failure('ERR_INVALID_OPTION', operation, location, `parameter ${field}=${value} is invalid (${expected})`);
+    pluginFailure(COMPONENT, 'ERR_INVALID_OPTION', operation, location.display, `parameter ${field}=${value} is invalid (${expected})`);
   if (field === 'ACL' && !CANNED_ACLS.has(value)) throw invalid(`one of ${[...CANNED_ACLS].join(', ')}`);
   if (field === 'ServerSideEncryption' && !SERVER_SIDE_ENCRYPTION.has(value)) throw invalid('AES256, aws:kms or aws:kms:dsse');
   if (field === 'StorageClass' && !/^[A-Z_]+$/.test(value)) throw invalid('an S3 storage class such as STANDARD_IA');
@@ -102,12 +103,12 @@ function parseQuery(query: string, location: Location, operation: string): Pick<
   for (const [name, value] of new URLSearchParams(query)) {
     const known = PARAMETERS[name.toLowerCase().replace(/[-_]/g, '')];
     if (known === undefined) {
-      throw s3Failure('ERR_INVALID_OPTION', operation, location, `unknown parameter '${name}' (known: ${PARAMETER_NAMES})`);
+      throw pluginFailure(COMPONENT, 'ERR_INVALID_OPTION', operation, location.display, `unknown parameter '${name}' (known: ${PARAMETER_NAMES})`);
     }
     checkValue(known.field, value, location, operation);
     if (known.field === 'forcePathStyle' || known.field === 'BucketKeyEnabled') {
       const flag = parseBoolean(value);
-      if (flag === undefined) throw s3Failure('ERR_INVALID_OPTION', operation, location, `parameter ${name}=${value} is not a boolean`);
+      if (flag === undefined) throw pluginFailure(COMPONENT, 'ERR_INVALID_OPTION', operation, location.display, `parameter ${name}=${value} is not a boolean`);
       if (known.kind === 'client') client.forcePathStyle = flag;
       else object[known.field] = flag;
     } else if (known.kind === 'client') {
@@ -123,7 +124,7 @@ function decodeComponent(text: string, location: Location, operation: string): s
   try {
     return decodeURIComponent(text);
   } catch (error) {
-    throw s3Failure('ERR_INVALID_TARGET', operation, location, 'the credentials in the URL are not valid percent-encoding', error);
+    throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', operation, location.display, 'the credentials in the URL are not valid percent-encoding', { cause: error });
   }
 }
 
@@ -135,12 +136,12 @@ function decodeComponent(text: string, location: Location, operation: string): s
  */
 export function parseS3Location(location: Location, operation: string): S3Target {
   if (location.protocol !== 's3' && location.protocol !== 's3a') {
-    throw s3Failure('ERR_UNSUPPORTED_PROTOCOL', operation, location, `protocol ${location.protocol} is not s3`);
+    throw pluginFailure(COMPONENT, 'ERR_UNSUPPORTED_PROTOCOL', operation, location.display, `protocol ${location.protocol} is not s3`);
   }
   const at = location.host.lastIndexOf('@');
   const bucket = location.host.slice(at + 1);
   if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]{1,254}$/.test(bucket)) {
-    throw s3Failure('ERR_INVALID_TARGET', operation, location, bucket === '' ? 'no bucket given' : `'${bucket}' is not a valid bucket name`);
+    throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', operation, location.display, bucket === '' ? 'no bucket given' : `'${bucket}' is not a valid bucket name`);
   }
   const settings = parseQuery(location.query, location, operation);
   if (at !== -1) {
@@ -149,7 +150,7 @@ export function parseS3Location(location: Location, operation: string): S3Target
     const accessKeyId = decodeComponent(colon === -1 ? userInfo : userInfo.slice(0, colon), location, operation);
     const secretAccessKey = colon === -1 ? undefined : decodeComponent(userInfo.slice(colon + 1), location, operation);
     if (accessKeyId === '' || secretAccessKey === undefined || secretAccessKey === '') {
-      throw s3Failure('ERR_INVALID_TARGET', operation, location, 'credentials in the URL need both an access key id (user) and a secret (passwd)');
+      throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', operation, location.display, 'credentials in the URL need both an access key id (user) and a secret (passwd)');
     }
     settings.client.accessKeyId = accessKeyId;
     settings.client.secretAccessKey = secretAccessKey;

@@ -4,23 +4,26 @@ import {
   type S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import {
-  BentoportError,
-  type Location,
-  type Transport,
-  type TransportListEntry,
-  type TransportStat,
-} from '@bentoport/core';
+import { optionChecks, pluginFailure, resolveNetworkOptions, throwIfAborted, withRetry, type NetworkOptions, type ResolvedNetworkOptions } from '@bentoport/plugin-kit';
+import { isBentoportError, type Location, type Transport, type TransportListEntry, type TransportStat } from '@bentoport/spec';
 import { createClientPool } from './s3-client.js';
-import { resolveTarget, type S3Context, type S3Settings } from './s3-context.js';
-import { fromS3Error, s3Failure, throwIfSignalAborted } from './s3-errors.js';
-import { directoryPrefix, type S3Target } from './s3-location.js';
+import { resolveTarget, retryOptions, type S3Context, type S3Settings } from './s3-context.js';
+import { COMPONENT, s3Failure } from './s3-failure.js';
+import { directoryPrefix } from './s3-location.js';
 import { openMultipartWriter } from './multipart-writer.js';
 import { MAX_PART_SIZE, MIN_PART_SIZE, MiB } from './part-size.js';
-import { headObject, openRangedReader } from './ranged-reader.js';
+import { headObject, openRangedReader, type ObjectRequest } from './ranged-reader.js';
 
-/** Options of {@link s3Transport}. Every one is optional: with none, the AWS SDK's defaults and the environment decide. */
-export interface S3TransportOptions {
+/**
+ * Options of {@link s3Transport}. Every one is optional: with none, the AWS SDK's defaults and
+ * the environment decide. The network options are the kit's: `connectTimeoutMs` and `timeoutMs`
+ * (no byte from the server for that long) apply to every request of the clients this transport
+ * builds; `retries` covers every request, a part, a range (resumed from its last byte) and the
+ * commit, for failures trying again can fix (network, timeouts, 5xx, throttling); `ca` and
+ * `rejectUnauthorized` apply to https endpoints; `env` is where the endpoint, region and proxy
+ * variables are read. A ready `client` keeps its own timeouts and TLS settings.
+ */
+export interface S3TransportOptions extends NetworkOptions {
   /**
    * A ready S3 client to use for every location that carries no credentials, endpoint, region
    * or path-style setting of its own (those get a client built from these options). Its own
@@ -73,20 +76,9 @@ export interface S3TransportOptions {
    */
   rangesInFlight?: number;
   /**
-   * Attempts after the first for a part, a range, or a commit that failed for a reason trying
-   * again can fix (network, 5xx, throttling), with exponential backoff. On top of the SDK's own
-   * attempts (`maxAttempts`).
-   * @default 4
-   */
-  retries?: number;
-  /**
-   * First backoff delay in milliseconds; it doubles with each retry (with jitter), up to 10 s.
-   * @default 500
-   */
-  retryDelayMilliseconds?: number;
-  /**
-   * The SDK's attempts per request (its own retry strategy).
-   * @default the SDK's (3)
+   * The SDK's own attempts per request, on top of `retries` (which already retries every
+   * request). Raise it only to use the SDK's retry strategy as well.
+   * @default 1
    */
   maxAttempts?: number;
   /**
@@ -97,78 +89,42 @@ export interface S3TransportOptions {
   partChecksums?: boolean;
   /**
    * The proxy URL, or `false` for direct connections.
-   * @default from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (core's `proxyForUrl`)
+   * @default from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` in `env` (the kit's `proxyForUrl`)
    */
   proxy?: string | false;
-  /**
-   * Milliseconds a socket may stay idle before the request fails (and is retried).
-   * @default 120000
-   */
-  socketTimeout?: number;
-  /**
-   * Milliseconds to wait for a connection.
-   * @default 30000
-   */
-  connectionTimeout?: number;
-  /**
-   * Where endpoint and proxy variables are read.
-   * @default process.env
-   */
-  env?: NodeJS.ProcessEnv;
 }
 
-const DEFAULTS = {
-  partSize: 8 * MiB,
-  partsInFlight: 4,
-  rangeSize: 8 * MiB,
-  rangesInFlight: 4,
-  retries: 4,
-  retryDelayMilliseconds: 500,
-  socketTimeout: 120_000,
-  connectionTimeout: 30_000,
-};
-
-function integerOption(options: S3TransportOptions, name: keyof typeof DEFAULTS, minimum: number, maximum: number): number {
-  const value = options[name] ?? DEFAULTS[name];
-  if (typeof value !== 'number') throw new TypeError(`s3Transport: options.${name} must be a number, got ${typeof value}`);
-  if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
-    throw new BentoportError('ERR_INVALID_OPTION', `[transport-s3] options.${name} must be an integer from ${minimum} to ${maximum}, got ${value}`);
-  }
-  return value;
-}
-
-function resolveSettings(options: S3TransportOptions): S3Settings {
-  if (typeof options !== 'object' || options === null) throw new TypeError('s3Transport: options must be an object');
-  const partChecksums = options.partChecksums ?? true;
-  if (typeof partChecksums !== 'boolean') throw new TypeError('s3Transport: options.partChecksums must be a boolean');
-  for (const name of ['endpoint', 'region'] as const) {
-    const value = options[name];
-    if (value !== undefined && typeof value !== 'string') throw new TypeError(`s3Transport: options.${name} must be a string`);
-  }
-  if (options.endpoint !== undefined && !/^https?:\/\/[^/\s]+/i.test(options.endpoint)) {
-    throw new BentoportError('ERR_INVALID_OPTION', `[transport-s3] options.endpoint must be an http:// or https:// URL, got ${options.endpoint}`);
-  }
+/** Every option checked; part and range limits are S3's part sizes and a bound on memory (parts or ranges × their size). */
+function resolveSettings(options: S3TransportOptions): { settings: S3Settings; network: ResolvedNetworkOptions } {
+  const network = resolveNetworkOptions(COMPONENT, options);
+  const check = optionChecks(COMPONENT);
+  check.optionalString('region', options.region);
+  const endpoint = check.optionalString('endpoint', options.endpoint);
+  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/i.test(endpoint)) throw check.invalid('endpoint', 'an http:// or https:// URL', endpoint);
   if (options.proxy !== undefined && options.proxy !== false && typeof options.proxy !== 'string') {
-    throw new TypeError('s3Transport: options.proxy must be a URL string or false');
+    throw new TypeError(`${COMPONENT}: options.proxy must be a URL string or false`);
   }
-  return {
-    partSize: integerOption(options, 'partSize', MIN_PART_SIZE, MAX_PART_SIZE),
-    partsInFlight: integerOption(options, 'partsInFlight', 1, 64),
-    rangeSize: integerOption(options, 'rangeSize', 64 * 1024, MAX_PART_SIZE),
-    rangesInFlight: integerOption(options, 'rangesInFlight', 1, 64),
-    retries: integerOption(options, 'retries', 0, 20),
-    retryDelayMilliseconds: integerOption(options, 'retryDelayMilliseconds', 0, 60_000),
-    partChecksums,
+  check.integer('maxAttempts', options.maxAttempts, 1, 1);
+  const settings: S3Settings = {
+    partSize: check.integer('partSize', options.partSize, 8 * MiB, MIN_PART_SIZE, MAX_PART_SIZE),
+    partsInFlight: check.integer('partsInFlight', options.partsInFlight, 4, 1, 64),
+    rangeSize: check.integer('rangeSize', options.rangeSize, 8 * MiB, 64 * 1024, MAX_PART_SIZE),
+    rangesInFlight: check.integer('rangesInFlight', options.rangesInFlight, 4, 1, 64),
+    retries: network.retries,
+    retryDelayMs: network.retryDelayMs,
+    partChecksums: check.boolean('partChecksums', options.partChecksums, true),
   };
+  return { settings, network };
 }
 
 async function statLocation(context: S3Context, location: Location, options: { signal?: AbortSignal } = {}): Promise<TransportStat> {
   const { signal } = options;
-  throwIfSignalAborted(signal, 'HEAD', location);
-  const { target, client } = await resolveTarget(context, location, 'HEAD', signal);
+  throwIfAborted(signal, COMPONENT, 'HEAD', location.display);
+  const request = await objectRequest(context, location, 'HEAD', signal);
+  const { target } = request;
   if (target.key !== '' && !target.key.endsWith('/')) {
     try {
-      const head = await headObject(client, target, location, 'HEAD', signal);
+      const head = await headObject(request, 'HEAD', signal);
       return {
         type: 'file',
         size: head.ContentLength ?? 0,
@@ -176,22 +132,29 @@ async function statLocation(context: S3Context, location: Location, options: { s
         ...(head.ETag ? { etag: head.ETag } : {}),
       };
     } catch (error) {
-      if (!(error instanceof BentoportError && error.code === 'ERR_NOT_FOUND')) throw error;
+      if (!isBentoportError(error, 'ERR_NOT_FOUND')) throw error;
       // No object: perhaps a "directory" (a prefix with objects under it).
-      if (await hasEntries(client, target, location, signal).catch(() => false)) return { type: 'directory', size: 0 };
+      if (await hasEntries(request, signal).catch(() => false)) return { type: 'directory', size: 0 };
       throw error;
     }
   }
-  if (await hasEntries(client, target, location, signal)) return { type: 'directory', size: 0 };
-  throw s3Failure('ERR_NOT_FOUND', 'HEAD', location, 'no object under this prefix');
+  if (await hasEntries(request, signal)) return { type: 'directory', size: 0 };
+  throw pluginFailure(COMPONENT, 'ERR_NOT_FOUND', 'HEAD', location.display, 'no object under this prefix');
 }
 
-async function hasEntries(client: S3Client, target: S3Target, location: Location, signal: AbortSignal | undefined): Promise<boolean> {
+/** The location's client and target, with the settings its requests retry by. */
+async function objectRequest(context: S3Context, location: Location, operation: string, signal: AbortSignal | undefined): Promise<ObjectRequest> {
+  const { target, client } = await resolveTarget(context, location, operation, signal);
+  return { client, target, location, settings: context.settings };
+}
+
+async function hasEntries({ client, target, location, settings }: ObjectRequest, signal: AbortSignal | undefined): Promise<boolean> {
   try {
-    const listed = await client.send(new ListObjectsV2Command({ Bucket: target.bucket, Prefix: directoryPrefix(target.key), MaxKeys: 1 }), { abortSignal: signal });
+    const command = new ListObjectsV2Command({ Bucket: target.bucket, Prefix: directoryPrefix(target.key), MaxKeys: 1 });
+    const listed = await withRetry(() => client.send(command, { abortSignal: signal }), retryOptions(settings, signal));
     return (listed.KeyCount ?? listed.Contents?.length ?? 0) > 0;
   } catch (error) {
-    throw fromS3Error(error, 'LIST', location, signal);
+    throw s3Failure(error, 'LIST', location.display, signal);
   }
 }
 
@@ -200,17 +163,16 @@ const MAX_LIST_PAGES = 1_000;
 
 async function listLocation(context: S3Context, location: Location, options: { signal?: AbortSignal } = {}): Promise<TransportListEntry[]> {
   const { signal } = options;
-  throwIfSignalAborted(signal, 'LIST', location);
-  const { target, client } = await resolveTarget(context, location, 'LIST', signal);
+  throwIfAborted(signal, COMPONENT, 'LIST', location.display);
+  const request = await objectRequest(context, location, 'LIST', signal);
+  const { target, client } = request;
   const prefix = directoryPrefix(target.key);
   const entries: TransportListEntry[] = [];
   let token: string | undefined;
   try {
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
-      const listed = await client.send(
-        new ListObjectsV2Command({ Bucket: target.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }),
-        { abortSignal: signal },
-      );
+      const command = new ListObjectsV2Command({ Bucket: target.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token });
+      const listed = await withRetry(() => client.send(command, { abortSignal: signal }), retryOptions(context.settings, signal));
       for (const object of listed.Contents ?? []) {
         const name = (object.Key ?? '').slice(prefix.length);
         // A zero-byte "folder marker" for the prefix itself is not an entry.
@@ -224,32 +186,34 @@ async function listLocation(context: S3Context, location: Location, options: { s
       token = listed.NextContinuationToken;
     }
   } catch (error) {
-    throw fromS3Error(error, 'LIST', location, signal);
+    throw s3Failure(error, 'LIST', location.display, signal);
   }
   // A bucket root always exists (once the bucket does); any other prefix exists through its objects.
   if (entries.length === 0 && prefix !== '') {
     if (!target.key.endsWith('/')) {
-      const isFile = await headObject(client, target, location, 'LIST', signal).then(() => true, () => false);
-      if (isFile) throw s3Failure('ERR_INVALID_TARGET', 'LIST', location, 'an object, not a directory, is at this location');
+      const isFile = await headObject(request, 'LIST', signal).then(() => true, () => false);
+      if (isFile) throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'LIST', location.display, 'an object, not a directory, is at this location');
     }
-    throw s3Failure('ERR_NOT_FOUND', 'LIST', location, 'no object under this prefix');
+    throw pluginFailure(COMPONENT, 'ERR_NOT_FOUND', 'LIST', location.display, 'no object under this prefix');
   }
   return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 async function deleteLocation(context: S3Context, location: Location, options: { signal?: AbortSignal } = {}): Promise<void> {
   const { signal } = options;
-  throwIfSignalAborted(signal, 'DELETE', location);
-  const { target, client } = await resolveTarget(context, location, 'DELETE', signal);
+  throwIfAborted(signal, COMPONENT, 'DELETE', location.display);
+  const request = await objectRequest(context, location, 'DELETE', signal);
+  const { target, client } = request;
   if (target.key === '' || target.key.endsWith('/')) {
-    throw s3Failure('ERR_INVALID_TARGET', 'DELETE', location, 'a key ending with / names a directory, not an object');
+    throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'DELETE', location.display, 'a key ending with / names a directory, not an object');
   }
   // S3 answers 204 for a missing key too; the contract wants ERR_NOT_FOUND.
-  await headObject(client, target, location, 'DELETE', signal);
+  await headObject(request, 'DELETE', signal);
   try {
-    await client.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: target.key }), { abortSignal: signal });
+    const command = new DeleteObjectCommand({ Bucket: target.bucket, Key: target.key });
+    await withRetry(() => client.send(command, { abortSignal: signal }), retryOptions(context.settings, signal));
   } catch (error) {
-    throw fromS3Error(error, 'DELETE', location, signal);
+    throw s3Failure(error, 'DELETE', location.display, signal);
   }
 }
 
@@ -290,19 +254,17 @@ async function deleteLocation(context: S3Context, location: Location, options: {
  * ```
  */
 export function s3Transport(options: S3TransportOptions = {}): Transport {
-  const settings = resolveSettings(options);
+  const { settings, network } = resolveSettings(options);
   const pool = createClientPool({
     client: options.client,
     endpoint: options.endpoint,
     region: options.region,
     forcePathStyle: options.forcePathStyle,
     credentials: options.credentials,
-    maxAttempts: options.maxAttempts,
+    maxAttempts: options.maxAttempts ?? 1,
     proxy: options.proxy,
-    socketTimeout: integerOption(options, 'socketTimeout', 0, 3_600_000),
-    connectionTimeout: integerOption(options, 'connectionTimeout', 0, 600_000),
+    network,
     maxSockets: Math.max(settings.partsInFlight, settings.rangesInFlight) * 2 + 4,
-    env: options.env ?? process.env,
   });
   const context: S3Context = { pool, settings };
   return {

@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
-import { backoffDelay, delayUnlessAborted, type Location, type TransportReadOptions } from '@bentoport/core';
+import { abortedFailure, checkReadRange, pluginFailure, retryBudget, serverPath, throwIfAborted, type RetryBudget } from '@bentoport/plugin-kit';
+import type { Location, TransportReadOptions } from '@bentoport/spec';
 import * as calls from './sftp-calls.js';
-import { serverPath, type SftpEndpoint } from './sftp-endpoint.js';
-import { abortedFailure, fromSftpError, isTransient, sftpFailure, throwIfSignalAborted } from './sftp-errors.js';
+import type { SftpEndpoint } from './sftp-endpoint.js';
+import { COMPONENT, sftpFailure } from './sftp-status.js';
 import type { SftpConnection, SshPool } from './ssh-connection.js';
 
 export interface ReaderSettings {
@@ -10,7 +11,7 @@ export interface ReaderSettings {
   concurrency: number;
   highWaterMark: number;
   retries: number;
-  retryDelay: number;
+  retryDelayMs: number;
 }
 
 interface Version {
@@ -22,15 +23,6 @@ interface Request {
   offset: number;
   length: number;
   result: Promise<Buffer>;
-}
-
-function checkRange(start: number, end: number, location: Location): void {
-  if (!Number.isSafeInteger(start) || start < 0) {
-    throw new RangeError(`[transport-sftp] READ ${location.display}: start must be a non-negative integer, got ${start}`);
-  }
-  if (end !== Infinity && (!Number.isSafeInteger(end) || end < start)) {
-    throw new RangeError(`[transport-sftp] READ ${location.display}: end must be an integer >= start, got ${end}`);
-  }
 }
 
 /**
@@ -49,28 +41,21 @@ export async function openSftpReader(
 ): Promise<Readable> {
   const { signal } = options;
   const { display } = location;
-  const start = options.start ?? 0;
-  const requestedEnd = options.end ?? Infinity;
-  checkRange(start, requestedEnd, location);
-  throwIfSignalAborted(signal, 'READ', display);
-  let opened: { connection: SftpConnection; result: { handle: Buffer; version: Version; remotePath: string } };
-  try {
-    opened = await pool.run(endpoint, 'READ', display, signal, async (connection) => {
-      const remotePath = serverPath(location, connection.home);
-      const stats = await calls.stat(connection.sftp, remotePath);
-      if (calls.isDirectoryMode(stats.mode)) throw sftpFailure('ERR_INVALID_TARGET', 'READ', display, 'a directory is at this location');
-      const handle = await calls.open(connection.sftp, remotePath, 'r');
-      return { handle, version: { size: stats.size, mtime: stats.mtime }, remotePath };
-    }, true);
-  } catch (error) {
-    throw fromSftpError(error, 'READ', display, [endpoint.password ?? '']);
-  }
+  const { start, end: requestedEnd } = checkReadRange(COMPONENT, 'READ', display, options);
+  throwIfAborted(signal, COMPONENT, 'READ', display);
+  const opened = await pool.run(endpoint, 'READ', display, signal, async (connection) => {
+    const remotePath = serverPath(location.path, connection.home);
+    const stats = await calls.stat(connection, remotePath);
+    if (calls.isDirectoryMode(stats.mode)) throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'READ', display, 'a directory is at this location');
+    const handle = await calls.open(connection, remotePath, 'r');
+    return { handle, version: { size: stats.size, mtime: stats.mtime }, remotePath };
+  }, true);
   const { connection } = opened;
   const { handle, version, remotePath } = opened.result;
   if (signal?.aborted) {
-    await calls.close(connection.sftp, handle).catch(() => {});
+    await calls.close(connection, handle).catch(() => {});
     pool.release(connection);
-    throw abortedFailure('READ', display, signal);
+    throw abortedFailure(COMPONENT, 'READ', display, signal);
   }
   const end = Math.min(requestedEnd, version.size);
   return pipelinedStream({ pool, endpoint, display, remotePath, connection, handle, start, end, version, signal, settings });
@@ -101,7 +86,9 @@ function pipelinedStream(parts: StreamParts): Readable {
   const queue: Request[] = [];
   let draining = false;
   let done = false;
-  let failures = 0;
+  const budget: RetryBudget = retryBudget({ retries: settings.retries, retryDelayMs: settings.retryDelayMs, signal });
+  /** Where the last failure struck: a failure further on is progress, and earns a fresh set of retries. */
+  let positionAtFailure = -1;
 
   const output = new Readable({
     highWaterMark: settings.highWaterMark,
@@ -118,7 +105,7 @@ function pipelinedStream(parts: StreamParts): Readable {
   });
 
   function onAbort(): void {
-    output.destroy(abortedFailure('READ', display, signal!));
+    output.destroy(abortedFailure(COMPONENT, 'READ', display, signal));
   }
   signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -128,7 +115,7 @@ function pipelinedStream(parts: StreamParts): Readable {
     connection = undefined;
     handle = undefined;
     if (current === undefined) return;
-    if (currentHandle !== undefined && !current.closed) calls.close(current.sftp, currentHandle).catch(() => {});
+    if (currentHandle !== undefined && !current.closed) calls.close(current, currentHandle).catch(() => {});
     pool.release(current);
   }
 
@@ -138,7 +125,7 @@ function pipelinedStream(parts: StreamParts): Readable {
     const budget = settings.chunkSize * settings.concurrency;
     while (queue.length < settings.concurrency && requested < end && output.readableLength + (requested - position) < settings.highWaterMark + budget) {
       const length = Math.min(settings.chunkSize, end - requested);
-      const result = calls.read(connection.sftp, handle, length, requested);
+      const result = calls.read(connection, handle, length, requested);
       result.catch(() => {});
       queue.push({ offset: requested, length, result });
       requested += length;
@@ -171,28 +158,27 @@ function pipelinedStream(parts: StreamParts): Readable {
         if (done) return;
         queue.shift();
         if (data.length === 0) {
-          throw sftpFailure('ERR_IO', 'READ', display, `the file ended at ${head.offset}, before ${end}: it changed while being read`);
+          throw pluginFailure(COMPONENT, 'ERR_IO', 'READ', display, `the file ended at ${head.offset}, before ${end}: it changed while being read`);
         }
         if (data.length < head.length && connection !== undefined && handle !== undefined) {
           const offset = head.offset + data.length;
-          const result = calls.read(connection.sftp, handle, head.length - data.length, offset);
+          const result = calls.read(connection, handle, head.length - data.length, offset);
           result.catch(() => {});
           queue.unshift({ offset, length: head.length - data.length, result });
         }
         position += data.length;
-        failures = 0;
         const more = output.push(data);
         fill();
         if (!more) return;
       }
     } catch (error) {
-      output.destroy(fromSftpError(error, 'READ', display, secrets));
+      output.destroy(signal?.aborted ? abortedFailure(COMPONENT, 'READ', display, signal) : sftpFailure(error, 'READ', display, secrets));
     } finally {
       draining = false;
     }
   }
 
-  /** Reconnect after a transient failure and re-request everything not yet handed out. */
+  /** Reconnect after a transient failure and re-request everything not yet handed out; throws once the budget is spent (bounded by it). */
   async function recover(error: unknown): Promise<void> {
     const broken = connection;
     connection = undefined;
@@ -200,29 +186,30 @@ function pipelinedStream(parts: StreamParts): Readable {
     if (broken !== undefined) pool.discard(broken);
     queue.length = 0;
     requested = position;
-    if (signal?.aborted) throw abortedFailure('READ', display, signal);
-    failures++;
-    if (!isTransient(error) || failures > settings.retries) throw error;
-    await delayUnlessAborted(backoffDelay(failures, { baseMilliseconds: settings.retryDelay }), signal).catch(() => {
-      throw abortedFailure('READ', display, signal!);
-    });
-    const fresh = await pool.acquire(endpoint, 'READ', display, signal);
-    try {
-      const stats = await calls.stat(fresh.sftp, remotePath);
-      if (stats.size !== version.size || stats.mtime !== version.mtime) {
-        throw sftpFailure('ERR_IO', 'READ', display, 'the file changed on the server while it was being read; start again');
-      }
-      handle = await calls.open(fresh.sftp, remotePath, 'r');
-      connection = fresh;
-    } catch (reopenError) {
-      pool.release(fresh);
-      throw reopenError;
-    }
+    const progressed = position > positionAtFailure;
+    positionAtFailure = position;
+    await budget.retry(sftpFailure(error, 'READ', display, secrets, signal), reopen, progressed);
     if (done) {
       closeConnection();
       return;
     }
     fill();
+  }
+
+  /** A fresh connection and handle on the same version of the file; its failures coded. */
+  async function reopen(): Promise<void> {
+    const fresh = await pool.acquire(endpoint, 'READ', display, signal);
+    try {
+      const stats = await calls.stat(fresh, remotePath);
+      if (stats.size !== version.size || stats.mtime !== version.mtime) {
+        throw pluginFailure(COMPONENT, 'ERR_IO', 'READ', display, 'the file changed on the server while it was being read; start again');
+      }
+      handle = await calls.open(fresh, remotePath, 'r');
+      connection = fresh;
+    } catch (reopenError) {
+      pool.release(fresh);
+      throw sftpFailure(reopenError, 'READ', display, secrets, signal);
+    }
   }
 
   return output;

@@ -46,7 +46,7 @@ async function get(transport: Transport, location: Location, range: { start?: nu
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
 describe.skipIf(servers.skip !== undefined)(`sftpTransport against OpenSSH${servers.skip ? ` (skipped: ${servers.skip})` : ''}`, () => {
-  const transport = sftpTransport({ knownHosts: servers.knownHosts, agent: false, privateKeyPath: [], retryDelay: 50 });
+  const transport = sftpTransport({ knownHosts: servers.knownHosts, agent: false, privateKeyPath: [], retryDelayMs: 50 });
   let directory = '';
   beforeAll(() => {
     directory = servers.skip === undefined ? makeUserDirectory(servers, 'specifics') : '';
@@ -167,7 +167,7 @@ describe.skipIf(servers.skip !== undefined)(`sftpTransport against OpenSSH${serv
     const size = 48 * MiB;
     const data = seeded(size, 7);
     // 16 requests of 64 KiB in flight: at most 1 MiB to send again after a cut.
-    const cutTransport = sftpTransport({ knownHosts: false, hostKeyFingerprint: servers.hostFingerprint, agent: false, privateKeyPath: [], concurrency: 16, retryDelay: 50 });
+    const cutTransport = sftpTransport({ knownHosts: false, hostKeyFingerprint: servers.hostFingerprint, agent: false, privateKeyPath: [], concurrency: 16, retryDelayMs: 50 });
 
     it('resumes an upload from the last acknowledged byte: re-sends under 5%, byte-identical', async () => {
       const location = urlLocation(`${serverUrl(servers, { port: proxy.port })}${directory}/cut-upload.bin`);

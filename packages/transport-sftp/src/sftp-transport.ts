@@ -1,20 +1,21 @@
 import { userInfo } from 'node:os';
-import {
-  BentoportError,
-  type Location,
-  type Transport,
-  type TransportListEntry,
-  type TransportStat,
-} from '@bentoport/core';
+import { optionChecks, pluginFailure, resolveNetworkOptions, serverPath, throwIfAborted, type NetworkOptions, type OptionChecks } from '@bentoport/plugin-kit';
+import type { Location, Transport, TransportListEntry, TransportStat } from '@bentoport/spec';
 import * as calls from './sftp-calls.js';
-import { resolveEndpoint, serverPath, type EndpointSettings, type SftpEndpoint } from './sftp-endpoint.js';
-import { fromSftpError, sftpFailure, throwIfSignalAborted } from './sftp-errors.js';
+import { resolveEndpoint, type EndpointSettings } from './sftp-endpoint.js';
 import { openSftpReader } from './sftp-reader.js';
+import { COMPONENT } from './sftp-status.js';
 import { openSftpWriter } from './sftp-writer.js';
 import { defaultKnownHosts, defaultPrivateKeyPaths, SshPool, type SftpConnection } from './ssh-connection.js';
 
-/** Options of {@link sftpTransport}. */
-export interface SftpTransportOptions {
+/**
+ * Options of {@link sftpTransport}. The network options are the kit's, less `ca` and
+ * `rejectUnauthorized`: SSH trusts servers by their host keys (`knownHosts`,
+ * `hostKeyFingerprint`), not by certificate authorities. `connectTimeoutMs` bounds the TCP
+ * connect, the SSH handshake and the login; `timeoutMs` fails a connection whose requests get no
+ * reply for that long; `env` is where `SSH_AUTH_SOCK` and `NETRC` are read.
+ */
+export interface SftpTransportOptions extends Omit<NetworkOptions, 'ca' | 'rejectUnauthorized'> {
   /**
    * A private key (OpenSSH or PEM text) to log in with. Without it, the first of
    * `~/.ssh/id_ed25519`, `~/.ssh/id_ecdsa`, `~/.ssh/id_rsa` that exist are offered.
@@ -50,27 +51,11 @@ export interface SftpTransportOptions {
    */
   hostKeyFingerprint?: string | string[];
   /**
-   * Milliseconds to wait for the connection and login.
-   * @default 20000
-   */
-  timeout?: number;
-  /**
    * Milliseconds between SSH keep-alive messages; three unanswered ones close the connection
    * (and a transfer reconnects). 0 turns them off.
    * @default 15000
    */
-  keepaliveInterval?: number;
-  /**
-   * Reconnections after a dropped connection before a transfer gives up; a transfer resumes
-   * from the last byte the server acknowledged. Progress resets the count.
-   * @default 3
-   */
-  retries?: number;
-  /**
-   * Delay before the first retry, in milliseconds; it doubles (with jitter) up to 8 s.
-   * @default 250
-   */
-  retryDelay?: number;
+  keepaliveIntervalMs?: number;
   /**
    * Bytes per READ or WRITE request. The default is OpenSSH's largest (its `limits@openssh.com`
    * maximum); ssh2 splits requests for servers that announce less, or do not say (34 kB). Every
@@ -102,42 +87,34 @@ export interface SftpTransportOptions {
    */
   netrc?: boolean;
   /**
-   * The environment to read `SSH_AUTH_SOCK` and `NETRC` from.
-   * @default process.env
-   */
-  env?: NodeJS.ProcessEnv;
-  /**
    * Milliseconds an unused connection stays open for the next operation.
    * @default 100
    */
-  idleMilliseconds?: number;
+  connectionIdleMs?: number;
 }
 
-function integer(value: unknown, name: string, fallback: number, minimum: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw new TypeError(`sftpTransport: options.${name} must be a number, got ${typeof value}`);
-  if (!Number.isSafeInteger(value) || value < minimum) {
-    throw new BentoportError('ERR_INVALID_OPTION', `[transport-sftp] options.${name} must be an integer >= ${minimum}, got ${value}`);
-  }
-  return value;
-}
+/** OpenSSH's largest READ/WRITE payload (its `limits@openssh.com` maximum). */
+const MAX_CHUNK_SIZE = 255 * 1024;
 
 function list(value: string | string[] | undefined): string[] | undefined {
   return value === undefined ? undefined : Array.isArray(value) ? value : [value];
 }
 
-function resolveOptions(options: SftpTransportOptions) {
-  if (typeof options !== 'object' || options === null) throw new TypeError('sftpTransport: options must be an object');
+function hostKeyFingerprints(options: SftpTransportOptions, check: OptionChecks): string[] {
   const fingerprints = list(options.hostKeyFingerprint) ?? [];
   for (const fingerprint of fingerprints) {
-    if (!/^SHA256:[A-Za-z0-9+/]{43}$/.test(fingerprint)) {
-      throw new BentoportError('ERR_INVALID_OPTION', `[transport-sftp] options.hostKeyFingerprint must look like SHA256:<43 base64 characters>, got ${fingerprint}`);
-    }
+    if (!/^SHA256:[A-Za-z0-9+/]{43}$/.test(fingerprint)) throw check.invalid('hostKeyFingerprint', 'SHA256:<43 base64 characters>', fingerprint);
   }
-  const chunkSize = integer(options.chunkSize, 'chunkSize', 255 * 1024, 1024);
-  if (chunkSize > 255 * 1024) throw new BentoportError('ERR_INVALID_OPTION', `[transport-sftp] options.chunkSize must be at most 261120, got ${chunkSize}`);
-  const env = options.env ?? process.env;
+  return fingerprints;
+}
+
+function resolveOptions(options: SftpTransportOptions) {
+  const network = resolveNetworkOptions(COMPONENT, options);
+  const check = optionChecks(COMPONENT);
+  const chunkSize = check.integer('chunkSize', options.chunkSize, MAX_CHUNK_SIZE, 1024, MAX_CHUNK_SIZE);
+  const { env } = network;
   const agent = options.agent === undefined ? env.SSH_AUTH_SOCK || undefined : options.agent === false ? undefined : options.agent;
+  const { retries, retryDelayMs } = network;
   return {
     connection: {
       privateKey: options.privateKey,
@@ -145,22 +122,23 @@ function resolveOptions(options: SftpTransportOptions) {
       passphrase: options.passphrase,
       agent,
       knownHosts: options.knownHosts === false ? (false as const) : (list(options.knownHosts) ?? defaultKnownHosts()),
-      hostKeyFingerprints: fingerprints,
-      timeout: integer(options.timeout, 'timeout', 20_000, 1),
-      keepaliveInterval: integer(options.keepaliveInterval, 'keepaliveInterval', 15_000, 0),
-      retries: integer(options.retries, 'retries', 3, 0),
-      retryDelay: integer(options.retryDelay, 'retryDelay', 250, 0),
-      idleMilliseconds: integer(options.idleMilliseconds, 'idleMilliseconds', 100, 0),
+      hostKeyFingerprints: hostKeyFingerprints(options, check),
+      connectTimeoutMs: network.connectTimeoutMs,
+      timeoutMs: network.timeoutMs,
+      keepaliveIntervalMs: check.integer('keepaliveIntervalMs', options.keepaliveIntervalMs, 15_000),
+      retries,
+      retryDelayMs,
+      connectionIdleMs: check.integer('connectionIdleMs', options.connectionIdleMs, 100),
     },
     transfer: {
       chunkSize,
-      concurrency: integer(options.concurrency, 'concurrency', 8, 1),
-      highWaterMark: integer(options.highWaterMark, 'highWaterMark', 256 * 1024, 1),
-      retries: integer(options.retries, 'retries', 3, 0),
-      retryDelay: integer(options.retryDelay, 'retryDelay', 250, 0),
-      fsync: options.fsync ?? true,
+      concurrency: check.integer('concurrency', options.concurrency, 8, 1),
+      highWaterMark: check.integer('highWaterMark', options.highWaterMark, 256 * 1024, 1),
+      retries,
+      retryDelayMs,
+      fsync: check.boolean('fsync', options.fsync, true),
     },
-    netrc: options.netrc ?? true,
+    netrc: check.boolean('netrc', options.netrc, true),
     env,
   };
 }
@@ -208,36 +186,33 @@ export function sftpTransport(options: SftpTransportOptions = {}): Transport {
   let pool: SshPool | undefined;
   const connections = (): SshPool => (pool ??= new SshPool(settings.connection));
 
+  /** Run `task` on a pooled connection, retried on a fresh one when the connection fails. */
   async function withConnection<T>(
     location: Location,
     operation: string,
     signal: AbortSignal | undefined,
-    task: (connection: SftpConnection, remotePath: string, endpoint: SftpEndpoint) => Promise<T>,
+    task: (connection: SftpConnection, remotePath: string) => Promise<T>,
   ): Promise<T> {
-    throwIfSignalAborted(signal, operation, location.display);
+    throwIfAborted(signal, COMPONENT, operation, location.display);
     const endpoint = await resolveEndpoint(location, endpointSettings);
-    const connection = await connections().acquire(endpoint, operation, location.display, signal);
-    try {
-      return await task(connection, serverPath(location, connection.home), endpoint);
-    } catch (error) {
-      throw fromSftpError(error, operation, location.display, [endpoint.password ?? '']);
-    } finally {
-      connections().release(connection);
-    }
+    const { result } = await connections().run(endpoint, operation, location.display, signal, (connection) =>
+      task(connection, serverPath(location.path, connection.home)),
+    );
+    return result;
   }
 
   const stat = (location: Location, statOptions: { signal?: AbortSignal } = {}): Promise<TransportStat> =>
-    withConnection(location, 'STAT', statOptions.signal, async ({ sftp }, remotePath) => {
-      const stats = await calls.stat(sftp, remotePath);
+    withConnection(location, 'STAT', statOptions.signal, async (connection, remotePath) => {
+      const stats = await calls.stat(connection, remotePath);
       if (calls.isDirectoryMode(stats.mode)) return { type: 'directory', size: 0, mtime: new Date(stats.mtime * 1000) };
       return { type: 'file', size: stats.size, mtime: new Date(stats.mtime * 1000), etag: `${stats.size.toString(16)}-${stats.mtime.toString(16)}` };
     });
 
   const listDirectory = (location: Location, listOptions: { signal?: AbortSignal } = {}): Promise<TransportListEntry[]> =>
-    withConnection(location, 'LIST', listOptions.signal, async ({ sftp }, remotePath) => {
-      const stats = await calls.stat(sftp, remotePath);
-      if (!calls.isDirectoryMode(stats.mode)) throw sftpFailure('ERR_INVALID_TARGET', 'LIST', location.display, 'a file, not a directory, is at this location');
-      const entries = await calls.readdir(sftp, remotePath);
+    withConnection(location, 'LIST', listOptions.signal, async (connection, remotePath) => {
+      const stats = await calls.stat(connection, remotePath);
+      if (!calls.isDirectoryMode(stats.mode)) throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'LIST', location.display, 'a file, not a directory, is at this location');
+      const entries = await calls.readdir(connection, remotePath);
       return entries
         .filter((entry) => entry.filename !== '.' && entry.filename !== '..')
         .map((entry): TransportListEntry =>
@@ -249,10 +224,10 @@ export function sftpTransport(options: SftpTransportOptions = {}): Transport {
     });
 
   const remove = (location: Location, deleteOptions: { signal?: AbortSignal } = {}): Promise<void> =>
-    withConnection(location, 'DELETE', deleteOptions.signal, async ({ sftp }, remotePath) => {
-      const stats = await calls.stat(sftp, remotePath);
-      if (calls.isDirectoryMode(stats.mode)) throw sftpFailure('ERR_INVALID_TARGET', 'DELETE', location.display, 'a directory is at this location');
-      await calls.unlink(sftp, remotePath);
+    withConnection(location, 'DELETE', deleteOptions.signal, async (connection, remotePath) => {
+      const stats = await calls.stat(connection, remotePath);
+      if (calls.isDirectoryMode(stats.mode)) throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'DELETE', location.display, 'a directory is at this location');
+      await calls.unlink(connection, remotePath);
     });
 
   return {

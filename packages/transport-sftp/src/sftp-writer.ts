@@ -1,16 +1,18 @@
 import { Writable } from 'node:stream';
 import {
-  backoffDelay,
-  delayUnlessAborted,
+  abortedFailure,
+  parentDirectory,
+  pluginFailure,
+  retryBudget,
+  serverPath,
   temporarySiblingPath,
+  throwIfAborted,
   twoPhaseWriter,
-  type Location,
-  type TransportWriteOptions,
-  type TransportWriter,
-} from '@bentoport/core';
+} from '@bentoport/plugin-kit';
+import type { Location, TransportWriteOptions, TransportWriter } from '@bentoport/spec';
 import * as calls from './sftp-calls.js';
-import { parentOf, serverPath, type SftpEndpoint } from './sftp-endpoint.js';
-import { abortedFailure, COMPONENT, fromSftpError, isTransient, sftpFailure, throwIfSignalAborted } from './sftp-errors.js';
+import type { SftpEndpoint } from './sftp-endpoint.js';
+import { COMPONENT, sftpFailure } from './sftp-status.js';
 import type { SftpConnection, SshPool } from './ssh-connection.js';
 
 export interface WriterSettings {
@@ -18,18 +20,18 @@ export interface WriterSettings {
   concurrency: number;
   highWaterMark: number;
   retries: number;
-  retryDelay: number;
+  retryDelayMs: number;
   fsync: boolean;
 }
 
 /** mkdir -p: create each missing directory from the top. */
 async function makeDirectories(connection: SftpConnection, directory: string): Promise<void> {
-  const exists = await calls.stat(connection.sftp, directory).then((stats) => calls.isDirectoryMode(stats.mode), () => false);
+  const exists = await calls.stat(connection, directory).then((stats) => calls.isDirectoryMode(stats.mode), () => false);
   if (exists || directory === '/') return;
-  await makeDirectories(connection, parentOf(directory));
-  await calls.mkdir(connection.sftp, directory).catch(async (error: unknown) => {
+  await makeDirectories(connection, parentDirectory(directory));
+  await calls.mkdir(connection, directory).catch(async (error: unknown) => {
     // Created meanwhile by someone else is fine.
-    const stats = await calls.stat(connection.sftp, directory).catch(() => undefined);
+    const stats = await calls.stat(connection, directory).catch(() => undefined);
     if (stats === undefined || !calls.isDirectoryMode(stats.mode)) throw error;
   });
 }
@@ -47,31 +49,25 @@ export async function openSftpWriter(
 ): Promise<TransportWriter> {
   const { signal } = options;
   const { display } = location;
-  const secrets = [endpoint.password ?? ''];
-  throwIfSignalAborted(signal, 'WRITE', display);
-  let opened: { connection: SftpConnection; result: { target: string; temporary: string; handle: Buffer } };
-  try {
-    opened = await pool.run(endpoint, 'WRITE', display, signal, async (connection) => {
-      const target = serverPath(location, connection.home);
-      const existing = await calls.stat(connection.sftp, target).catch(() => undefined);
-      if (target.endsWith('/') || (existing !== undefined && calls.isDirectoryMode(existing.mode))) {
-        throw sftpFailure('ERR_INVALID_TARGET', 'WRITE', display, 'a directory is at this location');
-      }
-      await makeDirectories(connection, parentOf(target));
-      const temporary = temporarySiblingPath(target);
-      const handle = await calls.open(connection.sftp, temporary, 'wx');
-      return { target, temporary, handle };
-    }, true);
-  } catch (error) {
-    throw fromSftpError(error, 'WRITE', display, secrets);
-  }
+  throwIfAborted(signal, COMPONENT, 'WRITE', display);
+  const opened = await pool.run(endpoint, 'WRITE', display, signal, async (connection) => {
+    const target = serverPath(location.path, connection.home);
+    const existing = await calls.stat(connection, target).catch(() => undefined);
+    if (target.endsWith('/') || (existing !== undefined && calls.isDirectoryMode(existing.mode))) {
+      throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'WRITE', display, 'a directory is at this location');
+    }
+    await makeDirectories(connection, parentDirectory(target));
+    const temporary = temporarySiblingPath(target);
+    const handle = await calls.open(connection, temporary, 'wx');
+    return { target, temporary, handle };
+  }, true);
   const { connection } = opened;
   const { target, temporary, handle } = opened.result;
   if (signal?.aborted) {
-    await calls.close(connection.sftp, handle).catch(() => {});
-    await calls.unlink(connection.sftp, temporary).catch(() => {});
+    await calls.close(connection, handle).catch(() => {});
+    await calls.unlink(connection, temporary).catch(() => {});
     pool.release(connection);
-    throw abortedFailure('WRITE', display, signal);
+    throw abortedFailure(COMPONENT, 'WRITE', display, signal);
   }
   return sftpWriter({ pool, endpoint, display, connection, handle, target, temporary, signal, settings });
 }
@@ -102,7 +98,9 @@ function sftpWriter(parts: WriterParts): TransportWriter {
   let position = 0;
   /** WRITE requests sent and not yet acknowledged: kept so they can be sent again after a cut. */
   const inFlight = new Set<Pending>();
-  let failures = 0;
+  const budget = retryBudget({ retries: settings.retries, retryDelayMs: settings.retryDelayMs, signal });
+  /** A request acknowledged since the last failure: progress, which earns a fresh set of retries. */
+  let acknowledged = false;
   let recovering: Promise<void> | undefined;
 
   function send(offset: number, data: Buffer): Pending {
@@ -112,10 +110,10 @@ function sftpWriter(parts: WriterParts): TransportWriter {
         if (recovering !== undefined) await recovering;
         const current = connection;
         const currentHandle = handle;
-        if (current === undefined || currentHandle === undefined) throw sftpFailure('ERR_IO', 'WRITE', display, 'the connection is closed');
+        if (current === undefined || currentHandle === undefined) throw pluginFailure(COMPONENT, 'ERR_IO', 'WRITE', display, 'the connection is closed');
         try {
-          await calls.write(current.sftp, currentHandle, data, offset);
-          failures = 0;
+          await calls.write(current, currentHandle, data, offset);
+          acknowledged = true;
           return;
         } catch (error) {
           if (writer.state === 'aborted') throw error;
@@ -142,19 +140,23 @@ function sftpWriter(parts: WriterParts): TransportWriter {
       handle = undefined;
       pool.discard(broken);
     }
-    failures++;
-    if (signal?.aborted) throw abortedFailure('WRITE', display, signal);
-    if (!isTransient(error) || failures > settings.retries) throw fromSftpError(error, 'WRITE', display, secrets);
-    await delayUnlessAborted(backoffDelay(failures, { baseMilliseconds: settings.retryDelay }), signal).catch(() => {
-      throw abortedFailure('WRITE', display, signal!);
+    const progressed = acknowledged;
+    acknowledged = false;
+    // Bounded by the budget: it rejects once the retries since the last acknowledged write are spent.
+    await budget.retry(sftpFailure(error, 'WRITE', display, secrets, signal), reopen, progressed).catch((failure: unknown) => {
+      throw signal?.aborted ? abortedFailure(COMPONENT, 'WRITE', display, signal) : failure;
     });
+  }
+
+  /** A fresh connection with the temporary file open again, without truncating it; its failures coded. */
+  async function reopen(): Promise<void> {
     const fresh = await pool.acquire(endpoint, 'WRITE', display, signal);
     try {
-      handle = await calls.open(fresh.sftp, temporary, 'r+');
+      handle = await calls.open(fresh, temporary, 'r+');
       connection = fresh;
     } catch (reopenError) {
       pool.release(fresh);
-      throw fromSftpError(reopenError, 'WRITE', display, secrets);
+      throw sftpFailure(reopenError, 'WRITE', display, secrets, signal);
     }
   }
 
@@ -198,7 +200,7 @@ function sftpWriter(parts: WriterParts): TransportWriter {
   async function sendGathered(all: boolean): Promise<void> {
     while (gatheredBytes >= settings.chunkSize || (all && gatheredBytes > 0)) {
       await windowBelow(settings.concurrency);
-      if (writer.state === 'aborted') throw sftpFailure('ERR_ABORTED', 'WRITE', display, 'aborted');
+      if (writer.state === 'aborted') throw pluginFailure(COMPONENT, 'ERR_ABORTED', 'WRITE', display, 'aborted');
       const piece = takePiece(settings.chunkSize);
       send(position, piece);
       position += piece.length;
@@ -212,22 +214,22 @@ function sftpWriter(parts: WriterParts): TransportWriter {
       gatheredBytes += chunk.length;
       sendGathered(false).then(
         () => callback(),
-        (error: unknown) => callback(fromSftpError(error, 'WRITE', display, secrets)),
+        (error: unknown) => callback(sftpFailure(error, 'WRITE', display, secrets)),
       );
     },
     final(callback) {
       (async () => {
         await sendGathered(true);
         await windowBelow(1);
-        if (connection === undefined || handle === undefined) throw sftpFailure('ERR_IO', 'WRITE', display, 'the connection is closed');
-        const stats = await calls.fstat(connection.sftp, handle);
-        if (stats.size !== position) throw sftpFailure('ERR_IO', 'WRITE', display, `the server holds ${stats.size} of ${position} bytes`);
-        if (settings.fsync) await calls.fsync(connection.sftp, handle);
-        await calls.close(connection.sftp, handle);
+        if (connection === undefined || handle === undefined) throw pluginFailure(COMPONENT, 'ERR_IO', 'WRITE', display, 'the connection is closed');
+        const stats = await calls.fstat(connection, handle);
+        if (stats.size !== position) throw pluginFailure(COMPONENT, 'ERR_IO', 'WRITE', display, `the server holds ${stats.size} of ${position} bytes`);
+        if (settings.fsync) await calls.fsync(connection, handle);
+        await calls.close(connection, handle);
         handle = undefined;
       })().then(
         () => callback(),
-        (error: unknown) => callback(fromSftpError(error, 'WRITE', display, secrets)),
+        (error: unknown) => callback(sftpFailure(error, 'WRITE', display, secrets)),
       );
     },
   });
@@ -238,9 +240,9 @@ function sftpWriter(parts: WriterParts): TransportWriter {
     const current = connection ?? (await pool.acquire(endpoint, 'WRITE', display).catch(() => undefined));
     connection = undefined;
     if (current === undefined) return;
-    if (handle !== undefined) await calls.close(current.sftp, handle).catch(() => {});
+    if (handle !== undefined) await calls.close(current, handle).catch(() => {});
     handle = undefined;
-    await calls.unlink(current.sftp, temporary).catch(() => {});
+    await calls.unlink(current, temporary).catch(() => {});
     pool.release(current);
   }
 
@@ -251,11 +253,11 @@ function sftpWriter(parts: WriterParts): TransportWriter {
     display,
     signal,
     async finish() {
-      if (connection === undefined) throw sftpFailure('ERR_IO', 'COMMIT', display, 'the connection is closed');
+      if (connection === undefined) throw pluginFailure(COMPONENT, 'ERR_IO', 'COMMIT', display, 'the connection is closed');
       await renameOver(connection, temporary, target);
     },
     discard,
-    commitFailure: (error) => fromSftpError(error, 'COMMIT', display, secrets),
+    commitFailure: (error) => sftpFailure(error, 'COMMIT', display, secrets),
     committed() {
       if (connection !== undefined) pool.release(connection);
       connection = undefined;
@@ -270,11 +272,11 @@ function sftpWriter(parts: WriterParts): TransportWriter {
  */
 async function renameOver(connection: SftpConnection, from: string, to: string): Promise<void> {
   try {
-    await calls.posixRename(connection.sftp, from, to);
+    await calls.posixRename(connection, from, to);
     return;
   } catch (error) {
     if ((error as { unsupported?: boolean }).unsupported !== true) throw error;
   }
-  await calls.unlink(connection.sftp, to).catch(() => {});
-  await calls.rename(connection.sftp, from, to);
+  await calls.unlink(connection, to).catch(() => {});
+  await calls.rename(connection, from, to);
 }

@@ -1,15 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { backoffDelay, delayUnlessAborted, type BentoportError } from '@bentoport/core';
-import ssh2, { type AnyAuthMethod, type AuthenticationType, type ParsedKey, type SFTPWrapper } from 'ssh2';
+import { abortedFailure, pluginFailure, throwIfAborted, timeoutError, withRetry } from '@bentoport/plugin-kit';
+import type { BentoportError } from '@bentoport/spec';
+import ssh2, { type AnyAuthMethod, type AuthenticationType, type ParsedKey } from 'ssh2';
+import { checkKnownHostsFiles, fingerprintOf, knownHostsName, type HostKeyVerdict } from './host-keys.js';
+import { RequestWatchdog } from './request-watchdog.js';
+import type { SftpSession } from './sftp-calls.js';
+import type { SftpEndpoint } from './sftp-endpoint.js';
+import { COMPONENT, sftpFailure } from './sftp-status.js';
 
 // ssh2 is CommonJS: Node's ESM loader gives its exports as the default import only.
 const { Client, utils } = ssh2;
 type Client = InstanceType<typeof Client>;
-import { checkKnownHostsFiles, fingerprintOf, knownHostsName, type HostKeyVerdict } from './host-keys.js';
-import type { SftpEndpoint } from './sftp-endpoint.js';
-import { abortedFailure, fromSftpError, isTransient, sftpFailure } from './sftp-errors.js';
 
 export interface ConnectionSettings {
   privateKey: Buffer | string | undefined;
@@ -18,17 +21,17 @@ export interface ConnectionSettings {
   agent: string | undefined;
   knownHosts: string[] | false;
   hostKeyFingerprints: string[];
-  timeout: number;
-  keepaliveInterval: number;
+  connectTimeoutMs: number;
+  timeoutMs: number;
+  keepaliveIntervalMs: number;
   retries: number;
-  retryDelay: number;
-  idleMilliseconds: number;
+  retryDelayMs: number;
+  connectionIdleMs: number;
 }
 
 /** One SSH connection with its SFTP session, shared by the operations on one endpoint. */
-export interface SftpConnection {
+export interface SftpConnection extends SftpSession {
   readonly client: Client;
-  readonly sftp: SFTPWrapper;
   readonly endpoint: SftpEndpoint;
   /** The login directory, for `/~/` paths. */
   readonly home: string;
@@ -64,7 +67,8 @@ async function loadKeys(settings: ConnectionSettings, secrets: string[]): Promis
     const key = Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed;
     if (key instanceof Error || key === undefined) {
       if (source.explicit) {
-        throw sftpFailure('ERR_INVALID_OPTION', 'CONNECT', source.name, `the private key cannot be read (${key instanceof Error ? key.message : 'empty'}); is the passphrase right?`, secrets);
+        const reason = `the private key cannot be read (${key instanceof Error ? key.message : 'empty'}); is the passphrase right?`;
+        throw pluginFailure(COMPONENT, 'ERR_INVALID_OPTION', 'CONNECT', source.name, reason, { secrets });
       }
       continue;
     }
@@ -85,14 +89,14 @@ function hostKeyMessage(verdict: HostKeyVerdict, name: string, fingerprint: stri
 /**
  * SSH connections shared per endpoint: SFTP multiplexes requests, so one connection serves a
  * writer and reads at once. A connection is closed once no operation has used it for
- * `idleMilliseconds`, so a CLI run does not linger.
+ * `connectionIdleMs`, so a CLI run does not linger.
  */
 export class SshPool {
   readonly #entries = new Map<string, PoolEntry>();
 
   constructor(readonly settings: ConnectionSettings) {}
 
-  /** A connection for one operation; call `release` when done. Retries transient failures. */
+  /** A connection for one operation (one connect attempt: `run` retries); call `release` when done. */
   async acquire(endpoint: SftpEndpoint, operation: string, display: string, signal?: AbortSignal): Promise<SftpConnection> {
     let entry = this.#entries.get(endpoint.key);
     if (entry !== undefined && !entry.dead) {
@@ -108,7 +112,7 @@ export class SshPool {
       existing.users--;
       existing.dead = true;
     }
-    entry = { connection: this.connectWithRetries(endpoint, operation, display, signal), users: 1, dead: false };
+    entry = { connection: this.connect(endpoint, operation, display, signal), users: 1, dead: false };
     const created = entry;
     this.#entries.set(endpoint.key, created);
     try {
@@ -138,7 +142,7 @@ export class SshPool {
         entry.dead = true;
         if (this.#entries.get(connection.endpoint.key) === entry) this.#entries.delete(connection.endpoint.key);
         connection.client.end();
-      }, this.settings.idleMilliseconds);
+      }, this.settings.connectionIdleMs);
     }, () => {});
   }
 
@@ -169,45 +173,29 @@ export class SshPool {
     task: (connection: SftpConnection) => Promise<T>,
     keep = false,
   ): Promise<{ connection: SftpConnection; result: T }> {
-    let attempt = 0;
-    for (;;) {
+    const secrets = [endpoint.password ?? ''];
+    const attempt = async (): Promise<{ connection: SftpConnection; result: T }> => {
       const connection = await this.acquire(endpoint, operation, display, signal);
       try {
         const result = await task(connection);
         if (!keep) this.release(connection);
         return { connection, result };
       } catch (error) {
-        const transient = isTransient(error) && !signal?.aborted;
-        if (transient) this.discard(connection);
+        const failure = sftpFailure(error, operation, display, secrets, signal);
+        if (failure.details.transient === true) this.discard(connection);
         else this.release(connection);
-        if (signal?.aborted) throw abortedFailure(operation, display, signal);
-        if (!transient || attempt >= this.settings.retries) throw error;
-        attempt++;
-        await delayUnlessAborted(backoffDelay(attempt, { baseMilliseconds: this.settings.retryDelay }), signal).catch(() => {
-          throw abortedFailure(operation, display, signal!);
-        });
+        throw failure;
       }
-    }
+    };
+    const { retries, retryDelayMs } = this.settings;
+    return withRetry(attempt, { retries, retryDelayMs, signal }).catch((error: unknown) => {
+      throw signal?.aborted ? abortedFailure(COMPONENT, operation, display, signal) : error;
+    });
   }
 
-  async connectWithRetries(endpoint: SftpEndpoint, operation: string, display: string, signal?: AbortSignal): Promise<SftpConnection> {
-    let attempt = 0;
-    for (;;) {
-      if (signal?.aborted) throw abortedFailure(operation, display, signal);
-      try {
-        return await this.connect(endpoint, operation, display, signal);
-      } catch (error) {
-        if (signal?.aborted) throw abortedFailure(operation, display, signal);
-        if (!isTransient(error) || attempt >= this.settings.retries) throw error;
-        attempt++;
-        await delayUnlessAborted(backoffDelay(attempt, { baseMilliseconds: this.settings.retryDelay }), signal).catch(() => {
-          throw abortedFailure(operation, display, signal!);
-        });
-      }
-    }
-  }
-
+  /** Open, verify, log in and start SFTP: one attempt, its failure coded (and marked transient when it is). */
   async connect(endpoint: SftpEndpoint, operation: string, display: string, signal?: AbortSignal): Promise<SftpConnection> {
+    throwIfAborted(signal, COMPONENT, operation, display);
     const { settings } = this;
     const secrets = [endpoint.password ?? '', settings.passphrase ?? ''];
     const keys = await loadKeys(settings, secrets);
@@ -221,8 +209,10 @@ export class SshPool {
       const files = settings.knownHosts === false ? [] : settings.knownHosts;
       const verdict: HostKeyVerdict = files.length === 0 ? { status: 'unknown' } : await checkKnownHostsFiles(files, name, key);
       if (verdict.status === 'known') return true;
-      hostKeyProblem = sftpFailure('ERR_AUTH', operation, display, hostKeyMessage(verdict, name, fingerprint, files), secrets);
-      hostKeyProblem.details.fingerprint = fingerprint;
+      hostKeyProblem = pluginFailure(COMPONENT, 'ERR_AUTH', operation, display, hostKeyMessage(verdict, name, fingerprint, files), {
+        secrets,
+        details: { fingerprint },
+      });
       return false;
     }
 
@@ -234,21 +224,34 @@ export class SshPool {
     return new Promise<SftpConnection>((resolve, reject) => {
       let settled = false;
       let closed = false;
+      const watchdog = new RequestWatchdog(settings.timeoutMs, () => client.destroy());
+      // ssh2's readyTimeout ends at login; this also bounds opening the SFTP session after it.
+      const deadline = setTimeout(
+        () => fail(timeoutError(`no SFTP session with ${name}`, settings.connectTimeoutMs, 'connectTimeoutMs')),
+        settings.connectTimeoutMs,
+      );
+      const settle = (): void => {
+        settled = true;
+        clearTimeout(deadline);
+        signal?.removeEventListener('abort', onAbort);
+      };
       const fail = (error: unknown): void => {
         if (settled) return;
-        settled = true;
-        signal?.removeEventListener('abort', onAbort);
-        client.end();
-        if (signal?.aborted) reject(abortedFailure(operation, display, signal));
-        else reject(hostKeyProblem ?? fromSftpError(error, operation, display, secrets));
+        settle();
+        client.destroy();
+        reject(hostKeyProblem ?? sftpFailure(error, operation, display, secrets, signal));
       };
       const onAbort = (): void => fail(signal!.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
       client.on('error', fail);
       client.on('close', () => {
         closed = true;
+        watchdog.dispose();
         fail(new Error('the connection closed during the handshake'));
       });
+      // The socket's idle timer (`timeout` below): during the handshake a silent server fails
+      // the connect at once; afterwards the request watchdog judges silences.
+      client.on('timeout', () => fail(timeoutError('the server sent nothing during the SSH handshake', settings.timeoutMs, 'timeoutMs')));
       client.on('ready', () => {
         // Without TCP_NODELAY, Nagle holds back our small READ requests and window adjustments
         // until the server's delayed ACK (40 ms on Linux) releases them: 1 GiB took 6 to 23 s
@@ -264,13 +267,13 @@ export class SshPool {
               fail(realpathError);
               return;
             }
-            settled = true;
-            signal?.removeEventListener('abort', onAbort);
+            settle();
             resolve({
               client,
               sftp,
               endpoint,
               home,
+              track: (request) => watchdog.track(request),
               get closed() {
                 return closed;
               },
@@ -287,8 +290,9 @@ export class SshPool {
           host: endpoint.hostname,
           port: endpoint.port,
           username: endpoint.user,
-          readyTimeout: settings.timeout,
-          keepaliveInterval: settings.keepaliveInterval,
+          readyTimeout: settings.connectTimeoutMs,
+          timeout: settings.timeoutMs,
+          keepaliveInterval: settings.keepaliveIntervalMs,
           keepaliveCountMax: 3,
           hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
             verifyHost(key).then(verify, () => verify(false));
