@@ -63,8 +63,9 @@ async function directoryNames(directory: string): Promise<string[]> {
 /** The plugin-named packages directly in one node_modules directory, as `name` → directory. */
 async function pluginNamedPackages(nodeModules: string): Promise<Array<{ name: string; directory: string }>> {
   const found: Array<{ name: string; directory: string }> = [];
-  for (const entry of await directoryNames(nodeModules)) {
-    const names = entry.startsWith('@') ? (await directoryNames(path.join(nodeModules, entry))).map((inner) => `${entry}/${inner}`) : [entry];
+  // Sorted: the order decides which of two plugins serving one name wins, so it must not depend on the file system.
+  for (const entry of (await directoryNames(nodeModules)).sort()) {
+    const names = entry.startsWith('@') ? (await directoryNames(path.join(nodeModules, entry))).sort().map((inner) => `${entry}/${inner}`) : [entry];
     for (const name of names) if (PLUGIN_PACKAGE_NAME.test(name)) found.push({ name, directory: path.join(nodeModules, name) });
   }
   return found;
@@ -123,7 +124,8 @@ async function explicitPlugins(settings: PluginListSetting[], searchPath: string
         throw new BentoportError('ERR_INVALID_OPTION', `[plugins] ${setting.source}: ${entry}: ${(error as Error).message}`, { cause: error });
       }
       if (plugin === undefined) {
-        throw new BentoportError('ERR_INVALID_OPTION', `[plugins] ${setting.source}: ${entry} (${directory}) has no package.json with a "bentoport" plugin declaration`);
+        const where = directory === entry ? entry : `${entry} (${directory})`;
+        throw new BentoportError('ERR_INVALID_OPTION', `[plugins] ${setting.source}: ${where} has no package.json with a "bentoport" plugin declaration`);
       }
       plugins.push(plugin);
     }
