@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { BentoportError } from '@bentoport/spec';
+import { readConfigFile } from './config-file.js';
 import { bentoportConfigPath } from './push-pull.js';
 
 /** Plugin packages named explicitly in one place. */
@@ -15,25 +14,6 @@ export interface PluginListSetting {
   baseDirectory: string;
   /** Package names (`bentoport-transport-kv`, `@acme/bentoport-format-zstd`) or package directories (`./plugins/kv`, `/opt/kv`). */
   entries: string[];
-}
-
-/** The mapping in the config file, or undefined when there is no file or it is empty. */
-async function readConfigMapping(file: string): Promise<Record<string, unknown> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (error) {
-    throw new BentoportError('ERR_INVALID_OPTION', `${file} is not valid yaml: ${(error as Error).message}`, { cause: error });
-  }
-  if (document === null || document === undefined) return undefined;
-  if (typeof document !== 'object' || Array.isArray(document)) throw new BentoportError('ERR_INVALID_OPTION', `${file} must be a yaml mapping`);
-  return document as Record<string, unknown>;
 }
 
 /**
@@ -58,7 +38,7 @@ export async function readPluginSettings(env: NodeJS.ProcessEnv = process.env, c
     .filter((entry) => entry !== '');
   if (fromEnv.length > 0) settings.push({ source: 'BENTOPORT_PLUGINS', baseDirectory: cwd, entries: fromEnv });
   const file = bentoportConfigPath(env);
-  const plugins = (await readConfigMapping(file))?.plugins;
+  const plugins = (await readConfigFile(file))?.plugins;
   if (plugins === undefined || plugins === null) return settings;
   if (!Array.isArray(plugins) || !plugins.every((entry) => typeof entry === 'string' && entry.trim() !== '')) {
     throw new BentoportError('ERR_INVALID_OPTION', `${file}: 'plugins' must be a list of package names or package directories`);
