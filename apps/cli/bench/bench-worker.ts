@@ -5,22 +5,34 @@
  *   node dist/bench-worker.js export <home> <tag> <out> <format> [auto|max|store]
  *   node dist/bench-worker.js import <home> <archive> <format>
  */
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { createBentoport } from '@bentoport/core';
-import { bz2Format } from '@bentoport/format-bz2';
-import { tarFormat } from '@bentoport/format-tar';
-import { xzFormat } from '@bentoport/format-xz';
-import { zipFormat } from '@bentoport/format-zip';
-import { transportsFor } from '../src/transport-loading.js';
+import { pluginsForCommand } from '../src/command-plugins.js';
+import { discoverPlugins } from '../src/plugin-discovery.js';
 
 const [operation, home, ...rest] = process.argv.slice(2);
 if ((operation !== 'export' && operation !== 'import') || home === undefined) {
   console.error('usage: bench-worker export <home> <tag> <out> <format> | import <home> <archive> <format>');
   process.exit(2);
 }
-// The transports as the CLI loads them: only the one the URL names (see transport-loading.ts).
-const transports = await transportsFor(operation === 'export' ? rest.slice(1, 2) : rest.slice(0, 1), {}, process.env);
-const bentoport = createBentoport({ home, formats: [xzFormat(), tarFormat(), zipFormat(), bz2Format()], transports });
+// The plugins as the CLI loads them for the same command: the transport of the URL and the format
+// named (see command-plugins.ts).
+const [target, format] = operation === 'export' ? [rest[1], rest[2]] : [rest[0], rest[1]];
+const env = process.env;
+const cwd = process.cwd();
+const cliDirectory = path.dirname(fileURLToPath(import.meta.url));
+const plugins = await pluginsForCommand({
+  group: 'bentos',
+  command: operation,
+  positionals: operation === 'export' ? ['tag', target ?? '.'] : [target ?? '-'],
+  values: format ? { format } : {},
+  env,
+  cwd,
+  catalog: () => discoverPlugins({ env, cwd, cliDirectory }),
+});
+const bentoport = createBentoport({ home, ...plugins });
 const started = performance.now();
 let size: number;
 let sha256: string;

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { diffTrees, hashTree, type SampleBento } from '@bentoport/test-utils';
 
 /** The built binary: tests run exactly what users run (the root test script builds first). */
 export const CLI_PATH = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -43,4 +45,15 @@ export function runCli(args: string[], options: CliRunOptions = {}): Promise<Cli
     child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** How the bento and models of `home` differ from the sample they were copied from (none: equal trees). */
+export async function differencesFromSample(sample: SampleBento, home: string): Promise<string[]> {
+  const [name, version] = sample.bentoTag.split(':') as [string, string];
+  const differences = diffTrees(await hashTree(sample.bentoPath), await hashTree(path.join(home, 'bentos', name, version)));
+  for (const model of sample.models) {
+    const [modelName, modelVersion] = model.tag.split(':') as [string, string];
+    differences.push(...diffTrees(await hashTree(model.path), await hashTree(path.join(home, 'models', modelName, modelVersion))).map((line) => `${model.tag}: ${line}`));
+  }
+  return differences;
 }

@@ -16,7 +16,7 @@ export class UsageError extends Error {
 }
 
 export type Group = 'bentos' | 'models';
-export type CommandName = 'list' | 'get' | 'delete' | 'export' | 'import' | 'push' | 'pull';
+export type CommandName = 'list' | 'get' | 'delete' | 'export' | 'import' | 'push' | 'pull' | 'plugins';
 
 export interface CommandSpec {
   name: CommandName;
@@ -72,7 +72,11 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
   },
   push: { name: 'push', positionals: [1, 1], options: REGISTRY_OPTIONS },
   pull: { name: 'pull', positionals: [1, 1], options: PULL_OPTIONS },
+  plugins: { name: 'plugins', positionals: [0, 0], options: {} },
 };
+
+/** Commands about bentoport itself, not about bentos or models: no `models` form. */
+const TOOL_COMMANDS: ReadonlySet<CommandName> = new Set(['plugins']);
 
 export type OptionValues = Record<string, string | boolean | string[] | undefined>;
 
@@ -127,7 +131,7 @@ export function parseCommandLine(argv: string[]): Invocation {
     if (wantsHelp) return { kind: 'help', topic: 'models', group, values: {} };
     throw new UsageError('missing models command (list, get, delete, export, import)', 'models');
   }
-  if (!isCommandName(commandWord)) {
+  if (!isCommandName(commandWord) || (group === 'models' && TOOL_COMMANDS.has(commandWord))) {
     throw new UsageError(`unknown command '${describe(group, commandWord)}'`, group === 'models' ? 'models' : undefined);
   }
   const spec = COMMANDS[commandWord];

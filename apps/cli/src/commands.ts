@@ -16,6 +16,8 @@ import {
   type TargetOptions,
 } from '@bentoport/core';
 import { UsageError, type CommandName, type Group, type OptionValues } from './command-line.js';
+import type { PluginCatalog } from './plugin-discovery.js';
+import { pluginRows, renderPluginTable } from './plugins-command.js';
 import { humanSize, localTime, renderTable, renderYamlList } from './render.js';
 import { runPull, runPush } from './registry-commands.js';
 
@@ -36,6 +38,8 @@ export interface CommandContext {
   signal: AbortSignal;
   /** Remove the progress bar before printing results. */
   finishProgress(): void;
+  /** The installed plugins (found on the first call). */
+  catalog(): Promise<PluginCatalog>;
 }
 
 /** The store operations of one kind, so one implementation serves `bentoport X` and `bentoport models X`. */
@@ -173,22 +177,23 @@ async function runDelete(context: CommandContext, api: KindApi): Promise<void> {
   if (context.values.json) printJson(context, { deleted });
 }
 
-function targetOptions(context: CommandContext): TargetOptions {
+/** BentoML's target fields (`--protocol`, `--user`, `--passwd`, `--param`, `--subpath`) as core takes them. */
+export function targetOptions(values: OptionValues, command: CommandName): TargetOptions {
   const options: TargetOptions = {};
-  const protocol = string(context.values.protocol);
-  const user = string(context.values.user);
-  const passwd = string(context.values.passwd);
-  const subpath = string(context.values.subpath);
+  const protocol = string(values.protocol);
+  const user = string(values.user);
+  const passwd = string(values.passwd);
+  const subpath = string(values.subpath);
   if (protocol !== undefined) options.protocol = protocol;
   if (user !== undefined) options.user = user;
   if (passwd !== undefined) options.passwd = passwd;
   if (subpath !== undefined) options.subpath = subpath;
-  const params = context.values.param;
+  const params = values.param;
   if (Array.isArray(params)) {
     options.params = {};
     for (const pair of params) {
       const equals = pair.indexOf('=');
-      if (equals <= 0) throw new UsageError(`--param needs KEY=VALUE, got '${pair}'`, context.command);
+      if (equals <= 0) throw new UsageError(`--param needs KEY=VALUE, got '${pair}'`, command);
       options.params[pair.slice(0, equals)] = pair.slice(equals + 1);
     }
   }
@@ -211,7 +216,7 @@ async function runExport(context: CommandContext, api: KindApi): Promise<void> {
   }
   if (toStdout && context.values.json) throw new UsageError('--json needs stdout, which carries the archive with OUT -', 'export');
   const options: ExportOptions = {
-    ...targetOptions(context),
+    ...targetOptions(context.values, context.command),
     compression: compression as CompressionPolicy,
     checksumFile: Boolean(context.values['checksum-file']),
     resume: Boolean(context.values.resume),
@@ -239,7 +244,7 @@ async function runImport(context: CommandContext, api: KindApi): Promise<void> {
   if (fromStdin && context.io.stdin.isTTY) {
     throw new UsageError('refusing to read an archive from a terminal: pipe it into stdin or give a path', 'import');
   }
-  const options: ImportOptions = { ...targetOptions(context), signal: context.signal };
+  const options: ImportOptions = { ...targetOptions(context.values, context.command), signal: context.signal };
   const sha256 = string(context.values.sha256);
   if (sha256 !== undefined) options.sha256 = sha256.toLowerCase();
   const result = await api.import(fromStdin ? context.io.stdin : source, string(context.values.format), options);
@@ -249,6 +254,14 @@ async function runImport(context: CommandContext, api: KindApi): Promise<void> {
   // Core reports each embedded model (imported, or kept because the store has it) as a notice or warning on stderr.
   const verified = result.verifiedAgainst === 'option' ? ' (verified against --sha256)' : result.verifiedAgainst === 'checksum-file' ? ' (verified against the .sha256 file)' : '';
   status(context, `${sizeAndDigest(result.size, result.sha256)}${verified}`);
+}
+
+async function runPlugins(context: CommandContext): Promise<void> {
+  const catalog = await context.catalog();
+  const rows = pluginRows(catalog);
+  if (context.values.json) return printJson(context, { plugins: rows, skipped: catalog.skipped });
+  write(context, renderPluginTable(rows));
+  for (const { directory, reason } of catalog.skipped) status(context, `Skipped ${directory}: ${reason}`, 'stderr');
 }
 
 /** Run one parsed command. */
@@ -265,6 +278,8 @@ export async function runCommand(context: CommandContext): Promise<void> {
       return runExport(context, api);
     case 'import':
       return runImport(context, api);
+    case 'plugins':
+      return runPlugins(context);
     case 'push':
     case 'pull': {
       const registryContext = {

@@ -30,6 +30,7 @@ Commands:
   pull TAG                 pull a bento (and its missing models) from a registry
   models list|get|delete|export|import|push|pull
                            the same for models
+  plugins                  list the installed transports, formats and registries
 
 ${GLOBAL}
 
@@ -119,6 +120,18 @@ TAG may be name:latest or a version prefix. A version the registry already holds
 with a notice unless --force.
 
 ${REGISTRY_HELP}
+`;
+    case 'plugins':
+      return `Usage: bentoport plugins [--json]
+
+List the installed plugins: the transports (URL schemes), formats (--format tokens) and
+registries (--registry schemes) bentoport can use, the package of each and where it was found.
+A plugin is a package with a "bentoport" declaration in its package.json, found
+  - in BENTOPORT_PLUGINS (comma-separated package names or directories),
+  - under 'plugins:' in ~/.config/bentoport/config.yaml,
+  - in node_modules from the current directory upward (bentoport-<kind>-<name> packages),
+  - beside bentoport itself (npm i -g bentoport-transport-<scheme>),
+earlier places first. A plugin is imported only when a command names what it serves.
 `;
     case 'pull':
       return `Usage: ${prefix} pull TAG [options]

@@ -1,14 +1,12 @@
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createBentoport, redact } from '@bentoport/core';
-import { bz2Format } from '@bentoport/format-bz2';
-import { tarFormat } from '@bentoport/format-tar';
-import { xzFormat } from '@bentoport/format-xz';
-import { zipFormat } from '@bentoport/format-zip';
 import { UsageError, parseCommandLine, type Invocation } from './command-line.js';
+import { pluginsForCommand } from './command-plugins.js';
 import { runCommand, type CliIo } from './commands.js';
 import { helpText } from './help-text.js';
-import { registriesFor } from './registry-commands.js';
-import { transportsFor } from './transport-loading.js';
+import { discoverPlugins, type PluginCatalog } from './plugin-discovery.js';
+import { installHint } from './plugin-loading.js';
 import { createProgressRenderer, type ProgressMode } from './progress-renderer.js';
 
 declare const __BENTOPORT_VERSION__: string;
@@ -18,7 +16,12 @@ export interface MainOptions {
   env: NodeJS.ProcessEnv;
   /** Fires on Ctrl-C: the running export or import stops and cleans up. */
   signal: AbortSignal;
+  /** Relative paths resolve, and project-local plugins are looked for, from here. @default process.cwd() */
+  cwd?: string;
 }
+
+/** The CLI's own directory: the plugins installed beside it are in the node_modules at and above it. */
+const CLI_DIRECTORY = path.dirname(fileURLToPath(import.meta.url));
 
 /** Exit codes: 0 success, 1 the operation failed, 2 the command line is wrong, 130 interrupted. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
@@ -56,6 +59,7 @@ function debugDetails(error: unknown): string {
 /** Run the CLI and return its exit code. Never throws. */
 export async function main(argv: string[], options: MainOptions): Promise<number> {
   const { io, env, signal } = options;
+  const cwd = options.cwd ?? process.cwd();
   const debug = env.BENTOPORT_DEBUG === '1';
   let invocation: Invocation;
   try {
@@ -87,15 +91,12 @@ export async function main(argv: string[], options: MainOptions): Promise<number
       color: stderrIsTerminal && env.NO_COLOR === undefined,
     });
     finishProgress = renderer.finish;
-    const home = typeof values.home === 'string' ? path.resolve(values.home) : undefined;
-    const bentoport = createBentoport({
-      ...(home === undefined ? {} : { home }),
-      formats: [xzFormat(), tarFormat(), zipFormat(), bz2Format()],
-      transports: await transportsFor(invocation.positionals, values, env),
-      onProgress: renderer.listener,
-      registries: command === 'push' || command === 'pull' ? await registriesFor(values, env) : [],
-    });
-    await runCommand({ bentoport, group, command, positionals: invocation.positionals, values, io, signal, finishProgress });
+    const home = typeof values.home === 'string' ? path.resolve(cwd, values.home) : undefined;
+    let discovery: Promise<PluginCatalog> | undefined;
+    const catalog = () => (discovery ??= discoverPlugins({ env, cwd, cliDirectory: CLI_DIRECTORY }));
+    const plugins = await pluginsForCommand({ group, command, positionals: invocation.positionals, values, env, cwd, catalog });
+    const bentoport = createBentoport({ ...(home === undefined ? {} : { home }), ...plugins, cwd, onProgress: renderer.listener });
+    await runCommand({ bentoport, group, command, positionals: invocation.positionals, values, io, signal, finishProgress, catalog });
     finishProgress();
     return EXIT.ok;
   } catch (error) {
@@ -104,7 +105,8 @@ export async function main(argv: string[], options: MainOptions): Promise<number
       io.stderr.write(`Error: ${hideSecrets(error.message, secrets)}. See 'bentoport ${error.command ? (group === 'models' ? `models ${error.command}` : error.command) : label} --help'.\n`);
       return EXIT.usage;
     }
-    const message = error instanceof Error ? error.message : String(error);
+    const hint = installHint(error, env);
+    const message = (error instanceof Error ? error.message : String(error)) + (hint === undefined ? '' : `; ${hint}`);
     io.stderr.write(`Error: [${group}] \`${command}\` failed: ${oneLine(hideSecrets(message, secrets))}\n`);
     if (debug) io.stderr.write(hideSecrets(debugDetails(error), secrets));
     return signal.aborted ? EXIT.interrupted : EXIT.failed;

@@ -1,29 +1,57 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { defaultHome, readDefaultRegistry, type Bentoport, type PullResult, type PushResult, type Registry } from '@bentoport/core';
+import { defaultHome, readDefaultRegistry, redact, type Bentoport, type PullResult, type PushResult, type Registry } from '@bentoport/core';
 import { UsageError, type OptionValues } from './command-line.js';
+import type { PluginCatalog } from './plugin-discovery.js';
+import { loadRegistry } from './plugin-loading.js';
+
+/**
+ * BentoCloud is the registry when none is configured but BentoML is logged in (`.yatai.yaml`, or
+ * `BENTO_CLOUD_API_KEY`) or a `--context` is given, as `bentoml push` does.
+ */
+function defaultRegistryUrl(values: OptionValues, home: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const loggedIn = Boolean(env.BENTO_CLOUD_API_KEY) || existsSync(path.join(home ?? defaultHome(env), '.yatai.yaml'));
+  return loggedIn || typeof values.context === 'string' ? 'bentocloud://' : undefined;
+}
+
+/**
+ * The BentoCloud context a `bentocloud://CONTEXT` address names: @bentoport/registry-bentocloud
+ * takes its context as an option, not from `url`.
+ */
+function bentoCloudContext(url: string): string | undefined {
+  return /^bentocloud:\/\/([^/]+)/i.exec(url)?.[1];
+}
+
+/**
+ * What a registry plugin's factory receives: its address, the environment, and the registry flags
+ * the user gave (`--home`, `--context`, `--plain-http`, and `--insecure` as `rejectUnauthorized: false`).
+ * A plugin takes what it knows.
+ */
+function registryOptions(url: string, scheme: string, values: OptionValues, home: string | undefined, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const context = typeof values.context === 'string' ? values.context : scheme === 'bentocloud' ? bentoCloudContext(url) : undefined;
+  return {
+    url,
+    env,
+    ...(home === undefined ? {} : { home }),
+    ...(context === undefined ? {} : { context }),
+    ...(values['plain-http'] ? { plainHttp: true } : {}),
+    // The plugin kit's NetworkOptions name for it, which every networked plugin shares.
+    ...(values.insecure ? { rejectUnauthorized: false } : {}),
+  };
+}
 
 /**
  * The registry a push or pull talks to, from `--registry`, `BENTOPORT_REGISTRY` or the config
- * file: URL schemes map to plugins here and nowhere else. The plugin is imported here, so other
- * commands never load it (see transport-loading.ts).
+ * file (else BentoCloud when logged in): the installed registry plugin serving the address's
+ * scheme (`oci` for `oci://HOST/REPOSITORY`), imported only now.
  */
-export async function registriesFor(values: OptionValues, env: NodeJS.ProcessEnv): Promise<Registry[]> {
-  const url = typeof values.registry === 'string' ? values.registry : (await readDefaultRegistry(env))?.url;
-  // BentoCloud: `bentocloud[://CONTEXT]`, `--context`, or by default when BentoML is logged in (as `bentoml push`).
-  if (url === undefined || /^bentocloud(:\/\/|$)/i.test(url)) {
-    const home = typeof values.home === 'string' ? path.resolve(values.home) : undefined;
-    const context = typeof values.context === 'string' ? values.context : url?.replace(/^bentocloud(:\/\/)?/i, '').replace(/\/+$/, '') || undefined;
-    const loggedIn = Boolean(env.BENTO_CLOUD_API_KEY) || existsSync(path.join(home ?? defaultHome(env), '.yatai.yaml'));
-    if (url === undefined && context === undefined && !loggedIn) return [];
-    const { bentoCloudRegistry } = await import('@bentoport/registry-bentocloud');
-    return [bentoCloudRegistry({ ...(context === undefined ? {} : { context }), ...(home === undefined ? {} : { home }), env })];
-  }
-  if (/^oci:\/\//i.test(url)) {
-    const { ociRegistry } = await import('@bentoport/registry-oci');
-    return [ociRegistry({ url, plainHttp: Boolean(values['plain-http']), rejectUnauthorized: !values.insecure, env })];
-  }
-  throw new UsageError(`unsupported registry '${url.replace(/\/\/[^/@]*@/, '//***@')}' (use oci://HOST[:PORT]/REPOSITORY or bentocloud[://CONTEXT])`);
+export async function registriesFor(values: OptionValues, env: NodeJS.ProcessEnv, catalog: () => Promise<PluginCatalog>): Promise<Registry[]> {
+  const home = typeof values.home === 'string' ? path.resolve(values.home) : undefined;
+  const url = (typeof values.registry === 'string' ? values.registry : (await readDefaultRegistry(env))?.url) ?? defaultRegistryUrl(values, home, env);
+  if (url === undefined) return [];
+  const scheme = /^([a-z][a-z0-9+.-]*)(?::\/\/|$)/i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined) throw new UsageError(`invalid registry '${redact(url)}' (an address such as oci://HOST[:PORT]/REPOSITORY or bentocloud[://CONTEXT])`);
+  return [await loadRegistry(await catalog(), scheme, redact(url), registryOptions(url, scheme, values, home, env))];
 }
 
 interface RegistryCommandContext {

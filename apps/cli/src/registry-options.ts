@@ -14,8 +14,9 @@ export const PULL_OPTIONS = {
 } as const;
 
 export const REGISTRY_HELP = `Registry options:
-  --registry URL         where to push or pull: oci://HOST[:PORT]/REPOSITORY or
-                         bentocloud[://CONTEXT] (default: $BENTOPORT_REGISTRY, else 'registry:' in
+  --registry URL         where to push or pull: oci://HOST[:PORT]/REPOSITORY,
+                         bentocloud[://CONTEXT], or the scheme of another installed registry
+                         plugin (default: $BENTOPORT_REGISTRY, else 'registry:' in
                          ~/.config/bentoport/config.yaml, else BentoCloud when $BENTOML_HOME/.yatai.yaml
                          exists or BENTO_CLOUD_API_KEY is set)
   --context NAME         BentoCloud context of .yatai.yaml (default: $BENTOML_CLOUD_CONTEXT, else

@@ -14,3 +14,26 @@ export { digestingStream, THREADED_DIGEST_MIN_BYTES, type DigestingStream, type 
 export { createBentoport, describeItem } from './bentoport.js';
 export { bentoportConfigPath, readDefaultRegistry, type PullOptions, type PullResult, type PushOptions, type PushResult, type RegistrySetting } from './push-pull.js';
 export { directorySize } from './directory-size.js';
+export {
+  checkApiVersion,
+  missingPluginDetails,
+  unsupportedFormatError,
+  unsupportedProtocolError,
+  unsupportedRegistryError,
+  type MissingPluginDetails,
+  type PluginKind,
+} from './plugins.js';
+export {
+  checkManifestApiVersion,
+  MANIFEST_FIELD,
+  pluginFromModule,
+  readPluginManifest,
+  servedNames,
+  type FormatManifest,
+  type PluginManifest,
+  type PluginOfKind,
+  type PluginPackage,
+  type RegistryManifest,
+  type TransportManifest,
+} from './plugin-manifest.js';
+export { readPluginSettings, type PluginListSetting } from './plugin-settings.js';

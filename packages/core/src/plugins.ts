@@ -1,16 +1,6 @@
-import { BentoportError, type Format, type Registry, type Transport } from '@bentoport/spec';
+import { apiVersion, BentoportError, isBentoportError, type Format, type Registry, type Transport } from '@bentoport/spec';
 
-/** The package that brings each format token, for "not installed" messages. */
-const FORMAT_PACKAGES: Record<string, string> = {
-  tar: '@bentoport/format-tar',
-  gz: '@bentoport/format-tar',
-  zip: '@bentoport/format-zip',
-  bento: '@bentoport/format-xz',
-  bentomodel: '@bentoport/format-xz',
-  xz: '@bentoport/format-xz',
-  bz2: '@bentoport/format-bz2',
-};
-
+/** What BentoML's format tokens hold, for messages about a token no installed plugin serves. */
 const FORMAT_DESCRIPTIONS: Record<string, string> = {
   bento: "tar+xz, BentoML's native bento format",
   bentomodel: "tar+xz, BentoML's native model format",
@@ -21,33 +11,93 @@ const FORMAT_DESCRIPTIONS: Record<string, string> = {
   zip: 'zip',
 };
 
-/** The package that brings each protocol. */
-const PROTOCOL_PACKAGES: Record<string, string> = {
-  file: '@bentoport/transport-fs',
-  s3: '@bentoport/transport-s3',
-  s3a: '@bentoport/transport-s3',
-  ftp: '@bentoport/transport-ftp',
-  ftps: '@bentoport/transport-ftp',
-  sftp: '@bentoport/transport-sftp',
-  http: '@bentoport/transport-http',
-  https: '@bentoport/transport-http',
-};
-
-/** Magic numbers of every format we know of, so a missing plugin can be named. */
-const KNOWN_MAGIC: Array<{ token: string; name: string; bytes: number[]; offset?: number }> = [
-  { token: 'gz', name: 'gzip', bytes: [0x1f, 0x8b] },
-  { token: 'xz', name: 'xz', bytes: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
-  { token: 'bz2', name: 'bzip2', bytes: [0x42, 0x5a, 0x68] },
-  { token: 'zip', name: 'zip', bytes: [0x50, 0x4b, 0x03, 0x04] },
-  { token: 'zip', name: 'zip', bytes: [0x50, 0x4b, 0x05, 0x06] },
-  { token: 'tar', name: 'tar', bytes: [0x75, 0x73, 0x74, 0x61, 0x72], offset: 257 },
+/**
+ * Magic numbers of BentoML's archive formats, so that bytes of a format no installed plugin reads
+ * are named by their token ("no installed format reads 'xz'") instead of "not an archive".
+ */
+const KNOWN_MAGIC: Array<{ token: string; bytes: number[]; offset?: number }> = [
+  { token: 'gz', bytes: [0x1f, 0x8b] },
+  { token: 'xz', bytes: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
+  { token: 'bz2', bytes: [0x42, 0x5a, 0x68] },
+  { token: 'zip', bytes: [0x50, 0x4b, 0x03, 0x04] },
+  { token: 'zip', bytes: [0x50, 0x4b, 0x05, 0x06] },
+  { token: 'tar', bytes: [0x75, 0x73, 0x74, 0x61, 0x72], offset: 257 },
 ];
 
-function checkApiVersion(kind: string, plugin: { apiVersion: number; name: string }): void {
-  if (plugin.apiVersion !== 1) {
+/** The kinds of plugin. */
+export type PluginKind = 'transport' | 'format' | 'registry';
+
+/**
+ * What a "no plugin serves this" error carries in `details`, so a host (the CLI) can add how to
+ * install one without parsing the message.
+ */
+export interface MissingPluginDetails {
+  kind: PluginKind;
+  /** The protocol, format token or registry URL scheme asked for. */
+  name: string;
+  /** What the installed plugins of that kind serve. */
+  installed: string[];
+}
+
+function unique(names: Iterable<string>): string[] {
+  return [...new Set(names)];
+}
+
+function installedList(names: readonly string[]): string {
+  return names.length === 0 ? 'none' : names.join(', ');
+}
+
+/**
+ * The error for a protocol no installed transport serves.
+ * @example unsupportedProtocolError('gs', 'gs://bucket/x.bento', ['file', 's3'])
+ */
+export function unsupportedProtocolError(protocol: string, display: string, installed: Iterable<string>): BentoportError {
+  const names = unique(installed);
+  const details: MissingPluginDetails = { kind: 'transport', name: protocol, installed: names };
+  return new BentoportError('ERR_UNSUPPORTED_PROTOCOL', `no installed transport serves protocol '${protocol}' (${display}); installed protocols: ${installedList(names)}`, {
+    details: { ...details },
+  });
+}
+
+/** The error for a format token no installed format plugin reads or writes. */
+export function unsupportedFormatError(token: string, installed: Iterable<string>): BentoportError {
+  const names = unique(installed);
+  const details: MissingPluginDetails = { kind: 'format', name: token, installed: names };
+  const description = FORMAT_DESCRIPTIONS[token] === undefined ? '' : ` (${FORMAT_DESCRIPTIONS[token]})`;
+  return new BentoportError(
+    'ERR_UNSUPPORTED_FORMAT',
+    `no installed format reads or writes '${token}'${description}; installed formats: ${installedList(names)}, and folder for local directories`,
+    { details: { ...details } },
+  );
+}
+
+/** The error for a registry URL whose scheme no installed registry plugin serves. */
+export function unsupportedRegistryError(scheme: string, display: string, installed: Iterable<string>): BentoportError {
+  const names = unique(installed);
+  const details: MissingPluginDetails = { kind: 'registry', name: scheme, installed: names };
+  return new BentoportError('ERR_UNSUPPORTED_PROTOCOL', `no installed registry serves '${scheme}://' (${display}); installed registry schemes: ${installedList(names)}`, {
+    details: { ...details },
+  });
+}
+
+/** The details of a "no plugin serves this" error from this module, else undefined. */
+export function missingPluginDetails(error: unknown): MissingPluginDetails | undefined {
+  if (!isBentoportError(error)) return undefined;
+  const details = error.details as Partial<MissingPluginDetails>;
+  if (typeof details.name !== 'string' || !Array.isArray(details.installed)) return undefined;
+  if (details.kind !== 'transport' && details.kind !== 'format' && details.kind !== 'registry') return undefined;
+  return { kind: details.kind, name: details.name, installed: details.installed };
+}
+
+/**
+ * Refuse a plugin written for another contract version.
+ * @throws {BentoportError} ERR_PLUGIN_VERSION unless `plugin.apiVersion` is this core's `apiVersion`.
+ */
+export function checkApiVersion(kind: PluginKind, plugin: { apiVersion: number; name: string }): void {
+  if (plugin.apiVersion !== apiVersion) {
     throw new BentoportError(
       'ERR_PLUGIN_VERSION',
-      `${kind} plugin '${plugin.name}' speaks apiVersion ${plugin.apiVersion}, this @bentoport/core speaks 1; install matching versions`,
+      `${kind} plugin '${plugin.name}' speaks apiVersion ${plugin.apiVersion}, this @bentoport/core speaks ${apiVersion}; install matching versions`,
     );
   }
 }
@@ -65,6 +115,7 @@ export function pluginSet(formats: Format[], transports: Transport[], registries
   formats.forEach((format) => checkApiVersion('format', format));
   transports.forEach((transport) => checkApiVersion('transport', transport));
   registries.forEach((registry) => checkApiVersion('registry', registry));
+  const formatTokens = () => formats.flatMap((format) => format.formats);
   return {
     registries,
     formatFor(token) {
@@ -73,32 +124,12 @@ export function pluginSet(formats: Format[], transports: Transport[], registries
       if (token === 'folder') {
         throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `format 'folder' is a directory, not an archive codec: export and import handle it themselves (local paths only)`);
       }
-      const packageName = FORMAT_PACKAGES[token];
-      if (!packageName) {
-        throw new BentoportError(
-          'ERR_UNSUPPORTED_FORMAT',
-          `unknown format '${token}'; known formats are bento, bentomodel, gz, xz, bz2, tar, zip and folder`,
-        );
-      }
-      throw new BentoportError(
-        'ERR_UNSUPPORTED_FORMAT',
-        `format '${token}' (${FORMAT_DESCRIPTIONS[token]}) needs the ${packageName} plugin, which is not installed; install it or choose another format (e.g. a .tar.gz name or --format gz)`,
-      );
+      throw unsupportedFormatError(token, formatTokens());
     },
     transportFor(protocol, display) {
       const transport = transports.find((candidate) => candidate.protocols.includes(protocol));
       if (transport) return transport;
-      const packageName = PROTOCOL_PACKAGES[protocol];
-      if (packageName) {
-        throw new BentoportError(
-          'ERR_UNSUPPORTED_PROTOCOL',
-          `protocol '${protocol}' (${display}) needs the ${packageName} plugin, which is not installed`,
-        );
-      }
-      throw new BentoportError(
-        'ERR_UNSUPPORTED_PROTOCOL',
-        `Unknown or unsupported protocol ${protocol}. Some supported protocols are 'ftp', 's3', and 'file'.`,
-      );
+      throw unsupportedProtocolError(protocol, display, transports.flatMap((candidate) => candidate.protocols));
     },
     sniff(head, sourceDisplay) {
       for (const format of formats) {
@@ -106,10 +137,10 @@ export function pluginSet(formats: Format[], transports: Transport[], registries
         if (token !== undefined) return token;
       }
       const known = KNOWN_MAGIC.find(({ bytes, offset = 0 }) => bytes.every((byte, index) => head[offset + index] === byte));
-      if (known) return known.token; // formatFor() then names the missing plugin
+      if (known) return known.token; // formatFor() then says no installed plugin reads it
       throw new BentoportError(
         'ERR_UNSUPPORTED_FORMAT',
-        `${sourceDisplay} is not an archive bentoport can read: its first bytes match no known format (tar, gzip, xz, bzip2, zip)`,
+        `${sourceDisplay} is not an archive bentoport can read: its first bytes match no known format (installed formats: ${installedList(unique(formatTokens()))})`,
       );
     },
   };

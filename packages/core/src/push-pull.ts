@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { BentoportError, type ProgressListener, type Registry } from '@bentoport/spec';
 import { redact } from '@bentoport/plugin-kit';
+import { readConfigFile } from './config-file.js';
 import type { StoreItem } from './item-store.js';
 
 /** What push and pull share: their options and results, and the choice of registry. */
@@ -96,21 +95,7 @@ export async function readDefaultRegistry(env: NodeJS.ProcessEnv = process.env):
   const fromEnv = env.BENTOPORT_REGISTRY?.trim();
   if (fromEnv) return { url: fromEnv, source: 'BENTOPORT_REGISTRY' };
   const file = bentoportConfigPath(env);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (error) {
-    throw new BentoportError('ERR_INVALID_OPTION', `${file} is not valid yaml: ${(error as Error).message}`, { cause: error });
-  }
-  if (document === null || document === undefined) return undefined;
-  if (typeof document !== 'object' || Array.isArray(document)) throw new BentoportError('ERR_INVALID_OPTION', `${file} must be a yaml mapping`);
-  const registry = (document as Record<string, unknown>).registry;
+  const registry = (await readConfigFile(file))?.registry;
   if (registry === undefined || registry === null) return undefined;
   if (typeof registry !== 'string') throw new BentoportError('ERR_INVALID_OPTION', `${file}: 'registry' must be a string (a registry URL)`);
   return { url: registry.trim(), source: file };

@@ -1,0 +1,1 @@
+export { kvTransport, type KvTransportOptions } from './kv-transport.js';
