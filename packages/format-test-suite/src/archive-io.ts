@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { ArchiveEntry, ArchiveSource, Format } from '@bentoport/spec';
 import { check, fail } from './assertions.js';
 import type { CheckContext } from './check-context.js';
 import { within } from './deadline.js';
+import { chunkedBody } from './lazy-body.js';
 import type { EntryRecord } from './sample-tree.js';
 
 /** Ordinary encodes and decodes of the small samples: generous for a slow codec on a busy machine, short of a hang. */
@@ -28,18 +29,7 @@ export async function encodeToBytes(context: Pick<CheckContext, 'format' | 'toke
 
 /** Bytes as a stream of modest chunks, pushed only when asked. */
 export function streamOf(bytes: Uint8Array): Readable {
-  let offset = 0;
-  return new Readable({
-    read() {
-      if (offset >= bytes.length) {
-        this.push(null);
-        return;
-      }
-      // A copy: a decoder that mutates its input must not change the archive the next check reads.
-      this.push(Buffer.from(bytes.subarray(offset, offset + SOURCE_CHUNK)));
-      offset += SOURCE_CHUNK;
-    },
-  });
+  return chunkedBody(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), [SOURCE_CHUNK]);
 }
 
 /**

@@ -14,17 +14,8 @@ export interface SampleEntry {
   body?: Buffer;
 }
 
-/** An entry reduced to what a round trip must keep. */
-export interface EntryRecord {
-  path: string;
-  type: ArchiveEntry['type'];
-  mode: number;
-  mtime: number;
-  size: number;
-  linkTarget?: string;
-  /** SHA-256 of the body (files only). */
-  sha256?: string;
-}
+/** An entry reduced to what a round trip must keep, with the SHA-256 of its body (files only). */
+export type EntryRecord = Pick<ArchiveEntry, 'path' | 'type' | 'mode' | 'mtime' | 'size' | 'linkTarget'> & { sha256?: string };
 
 const T = 1_700_000_000;
 const dir = (path: string, mode = 0o755, mtime = T): SampleEntry => ({ path, type: 'directory', mode, mtime });

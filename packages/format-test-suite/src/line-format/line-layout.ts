@@ -20,14 +20,8 @@ export const TOKEN = 'lines';
 /** Headers longer than this are damage (a path is at most a few KiB). */
 export const MAX_HEADER_BYTES = 64 * 1024;
 
-export interface EntryHeader {
-  path: string;
-  type: ArchiveEntry['type'];
-  mode: number;
-  mtime: number;
-  size: number;
-  linkTarget?: string;
-}
+/** An entry's header line: the entry without its body. */
+export type EntryHeader = Pick<ArchiveEntry, 'path' | 'type' | 'mode' | 'mtime' | 'size' | 'linkTarget'>;
 
 export interface Trailer {
   end: number;
