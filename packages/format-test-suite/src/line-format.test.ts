@@ -29,3 +29,9 @@ describe('lineFormat', () => {
     expect(() => lineFormat(null as never)).toThrow(TypeError);
   });
 });
+
+describe('runFormatSuite', () => {
+  it('refuses a skip naming no check, with a TypeError', () => {
+    expect(() => runFormatSuite({ format: lineFormat(), skip: { 'no-such-check': 'typo' } })).toThrow(/names no check: no-such-check/);
+  });
+});

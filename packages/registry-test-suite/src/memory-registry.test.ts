@@ -32,3 +32,9 @@ describe('memoryRegistry', () => {
     expect(() => memoryRegistry(null as never)).toThrow(TypeError);
   });
 });
+
+describe('runRegistrySuite', () => {
+  it('refuses a skip naming no check, with a TypeError', () => {
+    expect(() => runRegistrySuite({ registry: memoryRegistry(), skip: { 'no-such-check': 'typo' } })).toThrow(/names no check: no-such-check/);
+  });
+});

@@ -48,6 +48,11 @@ export async function pushWithModels(registry: Registry, bento: RegistryPushItem
   return push(registry, bento);
 }
 
+/** `has`, bounded in time. */
+export async function has(registry: Registry, ref: RegistryItemRef): Promise<boolean> {
+  return within(registry.has(ref), `has(${label(ref)})`);
+}
+
 /** Pull an item into records (bodies hashed), bounded in time. */
 export async function pullRecords(registry: Registry, ref: RegistryItemRef, options: RegistryOperationOptions = {}): Promise<EntryRecord[]> {
   return within(recordsOf(registry.pull(ref, options)), `pull(${label(ref)})`);

@@ -3,7 +3,7 @@ import { check, describeError, expectRejects, fail, within } from '../assertions
 import { tapped, type BodyTap } from '../body-tap.js';
 import type { CheckContext } from '../check-context.js';
 import { expectSameItem, recordsOf } from '../entry-records.js';
-import { firstNext, label, pullRecords, push } from '../registry-io.js';
+import { firstNext, has, label, pullRecords, push } from '../registry-io.js';
 
 const MiB = 1024 * 1024;
 /** How long a fired signal may take to end an operation. */
@@ -11,7 +11,7 @@ const ABORT_MILLISECONDS = 15_000;
 
 /** "A failed or aborted push leaves no visible version": `has` is false and a pull finds nothing. */
 async function expectNothingVisible(context: CheckContext, ref: RegistryItemRef, after: string): Promise<void> {
-  check((await context.registry.has(ref)) === false, `has(${label(ref)}) is true ${after}`);
+  check((await has(context.registry, ref)) === false, `has(${label(ref)}) is true ${after}`);
   await expectRejects(() => firstNext(context.registry, ref), 'ERR_NOT_FOUND', `the first next() of pull(${label(ref)}) ${after}`);
 }
 
