@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ArchiveEntry, ArchiveSource, Format } from '@bentoport/spec';
-import { check, fail } from './assertions.js';
 import type { CheckContext } from './check-context.js';
 import { within } from './deadline.js';
 import { chunkedBody } from './lazy-body.js';
 import type { EntryRecord } from './sample-tree.js';
+import { assert } from 'vitest';
 
 /** Ordinary encodes and decodes of the small samples: generous for a slow codec on a busy machine, short of a hang. */
 export const OPERATION_MILLISECONDS = 20_000;
@@ -42,7 +42,7 @@ export function sourceFor(format: Format, bytes: Uint8Array): ArchiveSource {
     stream: () => streamOf(bytes),
     size: bytes.length,
     readRange: (start, end) => {
-      check(
+      assert(
         Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && start <= end && end <= bytes.length,
         `the decoder asked readRange(${start}, ${end}) of a ${bytes.length}-byte archive`,
       );
@@ -65,7 +65,7 @@ export async function recordsFrom(entries: AsyncIterable<ArchiveEntry>, openBodi
     if (entry.linkTarget !== undefined) record.linkTarget = entry.linkTarget;
     if (entry.type === 'file' && openBodies) {
       if (entry.open === undefined) {
-        check(entry.size === 0, `${entry.path}: a file entry of ${entry.size} bytes has no open()`);
+        assert(entry.size === 0, `${entry.path}: a file entry of ${entry.size} bytes has no open()`);
         record.sha256 = createHash('sha256').digest('hex');
       } else {
         record.sha256 = await sha256Of(entry.open());
@@ -113,10 +113,10 @@ export function expectSameEntries(actual: EntryRecord[], expected: EntryRecord[]
   const extra = actual.filter((record) => !expected.some((candidate) => candidate.path === record.path));
   if (missing.length > 0 || extra.length > 0) {
     const list = (records: EntryRecord[]): string => records.slice(0, 5).map(show).join(', ') + (records.length > 5 ? ', …' : '');
-    fail(`${what}: ${missing.length > 0 ? `lost ${list(missing)}` : ''}${missing.length > 0 && extra.length > 0 ? '; ' : ''}${extra.length > 0 ? `added ${list(extra)}` : ''}`);
+    assert.fail(`${what}: ${missing.length > 0 ? `lost ${list(missing)}` : ''}${missing.length > 0 && extra.length > 0 ? '; ' : ''}${extra.length > 0 ? `added ${list(extra)}` : ''}`);
   }
   for (let index = 0; index < expected.length; index++) {
     const problem = difference(actual[index] as EntryRecord, expected[index] as EntryRecord);
-    if (problem !== undefined) fail(`${what}: entry ${index + 1} of ${expected.length}: ${problem}`);
+    if (problem !== undefined) assert.fail(`${what}: entry ${index + 1} of ${expected.length}: ${problem}`);
   }
 }

@@ -1,14 +1,5 @@
-import { AssertionError } from 'node:assert';
 import { isBentoportError, type ErrorCode } from '@bentoport/spec';
-
-/** Throw an AssertionError (rendered by vitest like any failed expectation). */
-export function fail(message: string): never {
-  throw new AssertionError({ message });
-}
-
-export function check(condition: unknown, message: string): asserts condition {
-  if (!condition) fail(message);
-}
+import { assert } from 'vitest';
 
 /** One line saying what an error is: its code when it has one, so a wrong code is obvious. */
 export function describeError(error: unknown): string {
@@ -24,5 +15,5 @@ export function describeError(error: unknown): string {
 export function expectCoded(error: unknown, codes: ErrorCode | readonly ErrorCode[], what: string): void {
   const allowed = typeof codes === 'string' ? [codes] : codes;
   if (allowed.some((code) => isBentoportError(error, code))) return;
-  fail(`${what}: got ${describeError(error)}, but the contract says ${allowed.join(' or ')}`);
+  assert.fail(`${what}: got ${describeError(error)}, but the contract says ${allowed.join(' or ')}`);
 }

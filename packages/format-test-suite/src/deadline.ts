@@ -1,4 +1,4 @@
-import { fail } from './assertions.js';
+import { assert } from 'vitest';
 
 /** How an operation ended, or that it did not within its time. */
 export type Outcome<T> = { kind: 'value'; value: T } | { kind: 'error'; error: unknown } | { kind: 'timeout' };
@@ -25,7 +25,7 @@ export async function settle<T>(operation: Promise<T>, milliseconds: number): Pr
 /** Await `operation`, failing the check with "`what` did not finish within N s" when it hangs. */
 export async function within<T>(operation: Promise<T>, milliseconds: number, what: string): Promise<T> {
   const outcome = await settle(operation, milliseconds);
-  if (outcome.kind === 'timeout') fail(`${what} did not finish within ${milliseconds / 1000} s`);
+  if (outcome.kind === 'timeout') assert.fail(`${what} did not finish within ${milliseconds / 1000} s`);
   if (outcome.kind === 'error') throw outcome.error;
   return outcome.value;
 }

@@ -1,13 +1,9 @@
-import { AssertionError } from 'node:assert';
 import { isBentoportError, type ErrorCode } from '@bentoport/spec';
+import { assert } from 'vitest';
 
-/** Throw an AssertionError (rendered by vitest like any failed expectation). */
-export function fail(message: string): never {
-  throw new AssertionError({ message });
-}
-
-export function check(condition: unknown, message: string): asserts condition {
-  if (!condition) fail(message);
+/** An assertion of a check (vitest's `assert`), as opposed to an error of the registry under test. */
+export function isAssertionError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AssertionError';
 }
 
 /** What an error is, in one line: its code when it has one. */
@@ -36,10 +32,10 @@ export async function expectRejects(operation: () => Promise<unknown>, code: Err
     ),
     timeout,
   ]).finally(() => clearTimeout(timer));
-  if (outcome === 'timeout') fail(`${what} did not settle within ${milliseconds / 1000} s; the contract says it rejects with ${code}`);
-  if (outcome === 'resolved') fail(`${what} succeeded, but the contract says it rejects with ${code}`);
-  if (outcome.error instanceof AssertionError) throw outcome.error;
-  if (!isBentoportError(outcome.error, code)) fail(`${what} rejected with ${describeError(outcome.error)}, but the contract says ${code}`);
+  if (outcome === 'timeout') assert.fail(`${what} did not settle within ${milliseconds / 1000} s; the contract says it rejects with ${code}`);
+  if (outcome === 'resolved') assert.fail(`${what} succeeded, but the contract says it rejects with ${code}`);
+  if (isAssertionError(outcome.error)) throw outcome.error;
+  if (!isBentoportError(outcome.error, code)) assert.fail(`${what} rejected with ${describeError(outcome.error)}, but the contract says ${code}`);
   return outcome.error;
 }
 
@@ -47,7 +43,13 @@ export async function expectRejects(operation: () => Promise<unknown>, code: Err
 export async function within<T>(operation: Promise<T>, what: string, milliseconds = OPERATION_MILLISECONDS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new AssertionError({ message: `${what} did not finish within ${milliseconds / 1000} s` })), milliseconds);
+    timer = setTimeout(() => {
+      try {
+        assert.fail(`${what} did not finish within ${milliseconds / 1000} s`);
+      } catch (error) {
+        reject(error);
+      }
+    }, milliseconds);
   });
   try {
     return await Promise.race([operation, timeout]);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ArchiveEntry } from '@bentoport/spec';
-import { fail } from './assertions.js';
+import { assert } from 'vitest';
 
 /** An entry reduced to what a push and pull must keep, with the SHA-256 of its body (files only). */
 export type EntryRecord = Pick<ArchiveEntry, 'path' | 'type' | 'mode' | 'mtime' | 'size' | 'linkTarget'> & { sha256?: string };
@@ -46,11 +46,11 @@ export function expectSameItem(pulled: EntryRecord[], pushed: EntryRecord[], wha
   const lost = pushed.filter((record) => !byPath.has(record.path)).map((record) => record.path);
   const added = pulled.filter((record) => !pushed.some((candidate) => candidate.path === record.path)).map((record) => record.path);
   if (lost.length > 0 || added.length > 0) {
-    fail(`${what}: ${[lost.length > 0 ? `lost ${lost.join(', ')}` : '', added.length > 0 ? `added ${added.join(', ')}` : ''].filter(Boolean).join('; ')}`);
+    assert.fail(`${what}: ${[lost.length > 0 ? `lost ${lost.join(', ')}` : '', added.length > 0 ? `added ${added.join(', ')}` : ''].filter(Boolean).join('; ')}`);
   }
-  if (pulled.length !== byPath.size) fail(`${what}: some paths came back more than once`);
+  if (pulled.length !== byPath.size) assert.fail(`${what}: some paths came back more than once`);
   for (const record of pushed) {
     const problem = difference(byPath.get(record.path) as EntryRecord, record);
-    if (problem !== undefined) fail(`${what}: ${problem}`);
+    if (problem !== undefined) assert.fail(`${what}: ${problem}`);
   }
 }

@@ -1,6 +1,7 @@
 import type { ProgressEvent, Registry, RegistryItemRef, RegistryOperationOptions, RegistryPushItem, RegistryPushOptions, RegistryPushResult } from '@bentoport/spec';
-import { check, fail, within } from './assertions.js';
+import { within } from './assertions.js';
 import { recordsOf, type EntryRecord } from './entry-records.js';
+import { assert } from 'vitest';
 
 export function label(ref: RegistryItemRef): string {
   return `${ref.kind} ${ref.name}:${ref.version}`;
@@ -9,13 +10,13 @@ export function label(ref: RegistryItemRef): string {
 /** "Every field is optional", but those present have their documented types. */
 function checkPushResult(result: RegistryPushResult | void, what: string): void {
   if (result === undefined) return;
-  check(typeof result === 'object' && result !== null, `${what} resolved with ${String(result)}, not an object or undefined`);
+  assert(typeof result === 'object' && result !== null, `${what} resolved with ${String(result)}, not an object or undefined`);
   for (const field of ['location', 'digest'] as const) {
-    check(result[field] === undefined || typeof result[field] === 'string', `${what}: result.${field} must be a string`);
+    assert(result[field] === undefined || typeof result[field] === 'string', `${what}: result.${field} must be a string`);
   }
   for (const field of ['bytesUploaded', 'bytesSkipped'] as const) {
     const value = result[field];
-    check(value === undefined || (Number.isSafeInteger(value) && value >= 0), `${what}: result.${field} must be a non-negative integer, got ${String(value)}`);
+    assert(value === undefined || (Number.isSafeInteger(value) && value >= 0), `${what}: result.${field} must be a non-negative integer, got ${String(value)}`);
   }
 }
 
@@ -74,7 +75,7 @@ export async function firstNext(registry: Registry, ref: RegistryItemRef, option
   try {
     iterable = registry.pull(ref, options);
   } catch (error) {
-    fail(`pull(${label(ref)}) threw at once (${String(error)}); the contract says its first next() rejects`);
+    assert.fail(`pull(${label(ref)}) threw at once (${String(error)}); the contract says its first next() rejects`);
   }
   const iterator = iterable[Symbol.asyncIterator]();
   try {

@@ -1,12 +1,13 @@
 import { Readable } from 'node:stream';
 import type { ArchiveEntry, ArchiveSource, Format } from '@bentoport/spec';
-import { check, describeError, expectCoded, fail } from '../assertions.js';
+import { describeError, expectCoded } from '../assertions.js';
 import { encodeToBytes, sourceFor } from '../archive-io.js';
 import type { CheckContext } from '../check-context.js';
 import { settle } from '../deadline.js';
 import { lazyZeroBody, newMeter, type BodyMeter } from '../lazy-body.js';
 import { entriesOf, plainTree } from '../sample-tree.js';
 import { decodeOutcome, encodeOutcome, readToEnd } from '../stream-outcome.js';
+import { assert } from 'vitest';
 
 const MiB = 1024 * 1024;
 const T = 1_700_000_000;
@@ -23,8 +24,8 @@ async function* zeroFiles(meter: BodyMeter, count: number, size: number): AsyncG
 export async function checkEncodeAbortedSignal(context: CheckContext): Promise<void> {
   const what = `encode(${context.token}) with an aborted signal`;
   const outcome = await encodeOutcome(() => context.format.encode(entriesOf(plainTree()), { format: context.token, signal: AbortSignal.abort() }), ABORT_MILLISECONDS);
-  check(outcome.kind !== 'timeout', `${what} neither failed nor ended within ${ABORT_MILLISECONDS / 1000} s`);
-  check(outcome.kind === 'error', `${what} produced a whole archive of ${outcome.kind === 'end' ? outcome.bytes.length : 0} bytes`);
+  assert(outcome.kind !== 'timeout', `${what} neither failed nor ended within ${ABORT_MILLISECONDS / 1000} s`);
+  assert(outcome.kind === 'error', `${what} produced a whole archive of ${outcome.kind === 'end' ? outcome.bytes.length : 0} bytes`);
   expectCoded(outcome.error, 'ERR_ABORTED', what);
 }
 
@@ -42,13 +43,13 @@ export async function checkEncodeSignalMidStream(context: CheckContext): Promise
       }),
       20_000,
     );
-    if (first.kind === 'timeout') fail(`encode(${context.token}) produced nothing within 20 s`);
-    if (first.kind === 'error') fail(`encode(${context.token}) failed before its signal fired: ${describeError(first.error)}`);
+    if (first.kind === 'timeout') assert.fail(`encode(${context.token}) produced nothing within 20 s`);
+    if (first.kind === 'error') assert.fail(`encode(${context.token}) failed before its signal fired: ${describeError(first.error)}`);
     output.pause();
     controller.abort(new Error('conformance suite: abort mid-encode'));
     const outcome = await readToEnd(output, ABORT_MILLISECONDS);
-    check(outcome.kind !== 'timeout', `${what} went on for ${ABORT_MILLISECONDS / 1000} s without failing`);
-    check(outcome.kind === 'error', `${what} ended normally: the signal was ignored`);
+    assert(outcome.kind !== 'timeout', `${what} went on for ${ABORT_MILLISECONDS / 1000} s without failing`);
+    assert(outcome.kind === 'error', `${what} ended normally: the signal was ignored`);
     expectCoded(outcome.error, 'ERR_ABORTED', what);
   } finally {
     output.destroy();
@@ -60,9 +61,9 @@ export async function checkDecodeAbortedSignal(context: CheckContext): Promise<v
   const bytes = await context.archive('plain');
   const what = `decode(${context.token}) with an aborted signal`;
   const outcome = await decodeOutcome(() => context.format.decode(sourceFor(context.format, bytes), { format: context.token, signal: AbortSignal.abort() }), ABORT_MILLISECONDS);
-  check(outcome.kind !== 'timeout', `${what} neither failed nor ended within ${ABORT_MILLISECONDS / 1000} s`);
-  check(outcome.kind === 'error', `${what} decoded all ${outcome.entries} entries: the signal was ignored`);
-  check(outcome.entries === 0, `${what} yielded ${outcome.entries} entries before failing`);
+  assert(outcome.kind !== 'timeout', `${what} neither failed nor ended within ${ABORT_MILLISECONDS / 1000} s`);
+  assert(outcome.kind === 'error', `${what} decoded all ${outcome.entries} entries: the signal was ignored`);
+  assert(outcome.entries === 0, `${what} yielded ${outcome.entries} entries before failing`);
   expectCoded(outcome.error, 'ERR_ABORTED', what);
 }
 
@@ -79,7 +80,7 @@ export async function checkDecodeSignalMidBody(context: CheckContext): Promise<v
     const outcome = await settle(
       (async () => {
         const first = await iterator.next();
-        check(first.done !== true && first.value.open !== undefined, `decode(${context.token}) gave no file entry with a body`);
+        assert(first.done !== true && first.value.open !== undefined, `decode(${context.token}) gave no file entry with a body`);
         const body = first.value.open();
         const chunks = body[Symbol.asyncIterator]();
         await chunks.next();
@@ -91,8 +92,8 @@ export async function checkDecodeSignalMidBody(context: CheckContext): Promise<v
       })(),
       ABORT_MILLISECONDS + 20_000,
     );
-    check(outcome.kind !== 'timeout', `${what} neither failed nor ended`);
-    check(outcome.kind === 'error', `${what} completed: the signal was ignored`);
+    assert(outcome.kind !== 'timeout', `${what} neither failed nor ended`);
+    assert(outcome.kind === 'error', `${what} completed: the signal was ignored`);
     if (outcome.error instanceof Error && outcome.error.name === 'AssertionError') throw outcome.error;
     expectCoded(outcome.error, 'ERR_ABORTED', what);
   } finally {
@@ -137,11 +138,11 @@ export async function checkDecodeSignalStalledSource(context: CheckContext): Pro
   const early = await settle(running, 500);
   if (early.kind === 'value') {
     const ended = early.value;
-    fail(`decode(${context.token}) of a stalled source ${ended.kind === 'error' ? `failed before the signal fired: ${describeError(ended.error)}` : `ended after ${ended.entries} entries although half the archive never came`}`);
+    assert.fail(`decode(${context.token}) of a stalled source ${ended.kind === 'error' ? `failed before the signal fired: ${describeError(ended.error)}` : `ended after ${ended.entries} entries although half the archive never came`}`);
   }
   controller.abort(new Error('conformance suite: abort while the source stalls'));
   const outcome = await running;
-  check(outcome.kind !== 'timeout', `${what} still waits on the source ${ABORT_MILLISECONDS / 1000} s later`);
-  check(outcome.kind === 'error', `${what} ended normally`);
+  assert(outcome.kind !== 'timeout', `${what} still waits on the source ${ABORT_MILLISECONDS / 1000} s later`);
+  assert(outcome.kind === 'error', `${what} ended normally`);
   expectCoded(outcome.error, 'ERR_ABORTED', what);
 }

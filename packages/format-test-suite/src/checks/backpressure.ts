@@ -1,9 +1,10 @@
 import type { ArchiveEntry } from '@bentoport/spec';
-import { check, describeError, fail } from '../assertions.js';
+import { describeError } from '../assertions.js';
 import type { CheckContext } from '../check-context.js';
 import { settle } from '../deadline.js';
 import { budgetReached, lazyZeroBody, newMeter, type BodyMeter } from '../lazy-body.js';
 import { readAheadLimit } from './read-ahead.js';
+import { assert } from 'vitest';
 
 const MiB = 1024 * 1024;
 const FILES = 6;
@@ -50,12 +51,12 @@ export async function checkEncoderBackpressure(context: CheckContext): Promise<v
       ]),
       20_000,
     );
-    if (first.kind === 'timeout') fail(`the encoder (${context.token}) produced nothing within 20 s`);
-    if (first.kind === 'error') fail(`encoding (${context.token}) failed before its first chunk: ${describeError(first.error)}`);
-    check(!('overpulled' in first.value), `the encoder (${context.token}) pulled ${meter.pulled} bytes of the ${FILES * FILE_SIZE} bytes of bodies before its first output chunk (limit ${limit})`);
-    check(!('ended' in first.value && first.value.ended), `the encoder (${context.token}) ended without output`);
+    if (first.kind === 'timeout') assert.fail(`the encoder (${context.token}) produced nothing within 20 s`);
+    if (first.kind === 'error') assert.fail(`encoding (${context.token}) failed before its first chunk: ${describeError(first.error)}`);
+    assert(!('overpulled' in first.value), `the encoder (${context.token}) pulled ${meter.pulled} bytes of the ${FILES * FILE_SIZE} bytes of bodies before its first output chunk (limit ${limit})`);
+    assert(!('ended' in first.value && first.value.ended), `the encoder (${context.token}) ended without output`);
     await pullSettled(meter, limit, 400, 4_000);
-    check(
+    assert(
       meter.pulled <= limit,
       `after the consumer took one chunk and stopped, the encoder (${context.token}) pulled ${meter.pulled} bytes of the ${FILES * FILE_SIZE} bytes of bodies (limit ${limit}); declare deliberate read-ahead with readAheadBytes`,
     );

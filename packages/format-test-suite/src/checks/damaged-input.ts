@@ -1,18 +1,19 @@
 import type { ErrorCode } from '@bentoport/spec';
-import { check, describeError, expectCoded, fail } from '../assertions.js';
+import { describeError, expectCoded } from '../assertions.js';
 import { sourceFor } from '../archive-io.js';
 import type { CheckContext } from '../check-context.js';
 import { seededBytes } from '../seeded-bytes.js';
 import { decodeOutcome } from '../stream-outcome.js';
+import { assert } from 'vitest';
 
 const DECODE_MILLISECONDS = 10_000;
 
 /** Decode damaged bytes, reading every body; the outcome must be ERR_CORRUPT_ARCHIVE (or one of `alsoAllowed`), in time. */
 async function expectCorrupt(context: CheckContext, bytes: Uint8Array, what: string, options: { mayEnd?: boolean; alsoAllowed?: ErrorCode[] } = {}): Promise<void> {
   const outcome = await decodeOutcome(() => context.format.decode(sourceFor(context.format, bytes), { format: context.token }), DECODE_MILLISECONDS);
-  check(outcome.kind !== 'timeout', `decoding ${what} (${context.token}) neither failed nor ended within ${DECODE_MILLISECONDS / 1000} s`);
+  assert(outcome.kind !== 'timeout', `decoding ${what} (${context.token}) neither failed nor ended within ${DECODE_MILLISECONDS / 1000} s`);
   if (outcome.kind === 'end') {
-    check(options.mayEnd === true, `decoding ${what} (${context.token}) ended normally after ${outcome.entries} entries; it must fail with ERR_CORRUPT_ARCHIVE`);
+    assert(options.mayEnd === true, `decoding ${what} (${context.token}) ended normally after ${outcome.entries} entries; it must fail with ERR_CORRUPT_ARCHIVE`);
     return;
   }
   expectCoded(outcome.error, ['ERR_CORRUPT_ARCHIVE', ...(options.alsoAllowed ?? [])], `decoding ${what} (${context.token})`);
@@ -44,7 +45,7 @@ const FLIPS = 24;
  */
 export async function checkByteFlips(context: CheckContext): Promise<void> {
   const archive = await context.archive('plain');
-  check(archive.length > 0, `the archive (${context.token}) is empty`);
+  assert(archive.length > 0, `the archive (${context.token}) is empty`);
   const failures: string[] = [];
   for (let index = 0; index < FLIPS; index++) {
     const offset = Math.floor(((index + 0.5) * archive.length) / FLIPS);
@@ -56,5 +57,5 @@ export async function checkByteFlips(context: CheckContext): Promise<void> {
       failures.push(error instanceof Error ? error.message : describeError(error));
     }
   }
-  if (failures.length > 0) fail(`${failures.length} of ${FLIPS} flips: ${failures.slice(0, 3).join(' | ')}`);
+  if (failures.length > 0) assert.fail(`${failures.length} of ${FLIPS} flips: ${failures.slice(0, 3).join(' | ')}`);
 }

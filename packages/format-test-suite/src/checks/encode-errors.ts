@@ -1,10 +1,11 @@
 import { Readable } from 'node:stream';
 import { BentoportError, isBentoportError, type ArchiveEntry } from '@bentoport/spec';
-import { check, describeError, fail } from '../assertions.js';
+import { describeError } from '../assertions.js';
 import type { CheckContext } from '../check-context.js';
 import { entriesOf, plainTree } from '../sample-tree.js';
 import { seededBytes } from '../seeded-bytes.js';
 import { encodeOutcome } from '../stream-outcome.js';
+import { assert } from 'vitest';
 
 const T = 1_700_000_000;
 
@@ -19,9 +20,9 @@ function isSameFailure(error: unknown, original: BentoportError): boolean {
 
 async function expectOutputFailsWith(context: CheckContext, entries: AsyncIterable<ArchiveEntry>, original: BentoportError, what: string): Promise<void> {
   const outcome = await encodeOutcome(() => context.format.encode(entries, { format: context.token }), 10_000);
-  check(outcome.kind !== 'timeout', `encode(${context.token}) neither failed nor ended within 10 s after ${what}`);
-  if (outcome.kind === 'end') fail(`encode(${context.token}) ended normally with ${outcome.bytes.length} bytes after ${what}: a truncated archive passed off as whole`);
-  check(isSameFailure(outcome.error, original), `encode(${context.token}) failed with ${describeError(outcome.error)} after ${what}; expected that error (${original.code})`);
+  assert(outcome.kind !== 'timeout', `encode(${context.token}) neither failed nor ended within 10 s after ${what}`);
+  if (outcome.kind === 'end') assert.fail(`encode(${context.token}) ended normally with ${outcome.bytes.length} bytes after ${what}: a truncated archive passed off as whole`);
+  assert(isSameFailure(outcome.error, original), `encode(${context.token}) failed with ${describeError(outcome.error)} after ${what}; expected that error (${original.code})`);
 }
 
 /** "Errors (also from `entries`) destroy the returned stream": the entry iterable throwing fails the output with its error. */

@@ -1,9 +1,10 @@
 import { PassThrough, type Readable } from 'node:stream';
 import type { ArchiveEntry } from '@bentoport/spec';
-import { check, describeError, fail } from '../assertions.js';
+import { describeError } from '../assertions.js';
 import type { CheckContext } from '../check-context.js';
 import { settle } from '../deadline.js';
 import { budgetReached, lazyZeroBody, newMeter, type BodyMeter } from '../lazy-body.js';
+import { assert } from 'vitest';
 
 /** More than 8 GiB (ustar's and zip's 32-bit limits) and not a round number. */
 export const HUGE_SIZE = 9 * 1024 ** 3 + 12_345;
@@ -56,12 +57,12 @@ async function expectHugeHeaderDecodes(context: CheckContext, output: Readable, 
         outcome = await settle(decoding, TIME_LIMIT_MILLISECONDS);
       }
     }
-    if (outcome.kind === 'timeout') fail(`${what}: no entry within ${TIME_LIMIT_MILLISECONDS / 1000} s (${meter.pulled} body bytes pulled)`);
-    if (outcome.kind === 'error') fail(`${what} failed before the huge entry's header (${meter.pulled} body bytes pulled): ${describeError(outcome.error)}`);
+    if (outcome.kind === 'timeout') assert.fail(`${what}: no entry within ${TIME_LIMIT_MILLISECONDS / 1000} s (${meter.pulled} body bytes pulled)`);
+    if (outcome.kind === 'error') assert.fail(`${what} failed before the huge entry's header (${meter.pulled} body bytes pulled): ${describeError(outcome.error)}`);
     const found = outcome.value;
-    check(found !== undefined && found !== 'budget', `${what} gave no file entry`);
-    check(found.path === 'models/huge.bin', `the first file decoded is ${found.path}, not models/huge.bin`);
-    check(found.size === HUGE_SIZE, `models/huge.bin decodes with size ${found.size}, but it was encoded with ${HUGE_SIZE}`);
+    assert(found !== undefined && found !== 'budget', `${what} gave no file entry`);
+    assert(found.path === 'models/huge.bin', `the first file decoded is ${found.path}, not models/huge.bin`);
+    assert(found.size === HUGE_SIZE, `models/huge.bin decodes with size ${found.size}, but it was encoded with ${HUGE_SIZE}`);
   } finally {
     input.destroy();
     void iterator.return?.().catch(() => {});
@@ -74,8 +75,8 @@ async function expectHugeBodyStarts(context: CheckContext, output: Readable, met
   // Reaching the meter's budget shows the encoder took the entry and reads its body on demand.
   const outcome = await settle(budgetReached(meter, output), TIME_LIMIT_MILLISECONDS);
   const what = `encoding a ${HUGE_SIZE}-byte entry (${context.token})`;
-  if (outcome.kind === 'timeout') fail(`${what}: the body was not read within ${TIME_LIMIT_MILLISECONDS / 1000} s (${meter.pulled} bytes pulled)`);
-  if (outcome.kind === 'error') fail(`${what} failed: ${describeError(outcome.error)}`);
+  if (outcome.kind === 'timeout') assert.fail(`${what}: the body was not read within ${TIME_LIMIT_MILLISECONDS / 1000} s (${meter.pulled} bytes pulled)`);
+  if (outcome.kind === 'error') assert.fail(`${what} failed: ${describeError(outcome.error)}`);
 }
 
 /**
@@ -94,7 +95,7 @@ export async function checkHugeEntry(context: CheckContext): Promise<void> {
   try {
     output = context.format.encode(hugeEntries(meter), { format: context.token, signal: controller.signal });
   } catch (error) {
-    fail(`encode(${context.token}) of a ${HUGE_SIZE}-byte entry threw ${describeError(error)}`);
+    assert.fail(`encode(${context.token}) of a ${HUGE_SIZE}-byte entry threw ${describeError(error)}`);
   }
   try {
     if (context.format.capabilities.randomAccessDecode) await expectHugeBodyStarts(context, output, meter);

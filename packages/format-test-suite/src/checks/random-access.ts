@@ -1,8 +1,8 @@
-import { check } from '../assertions.js';
 import { expectSameEntries, recordsFrom, streamOf } from '../archive-io.js';
 import type { CheckContext } from '../check-context.js';
 import { within } from '../deadline.js';
 import { fullTree, recordsOf } from '../sample-tree.js';
+import { assert } from 'vitest';
 
 /**
  * Without `randomAccessDecode`, decoding reads `stream()` only: offered `size` and `readRange`
@@ -22,7 +22,7 @@ export async function checkStreamingDecode(context: CheckContext): Promise<void>
   };
   const decoded = await within(recordsFrom(context.format.decode(source, { format: context.token })), 20_000, `decode(${context.token})`);
   expectSameEntries(decoded, recordsOf(sample), `the sample decoded from a stream (${context.token})`);
-  check(ranges === 0, `capabilities.randomAccessDecode is false, yet decode(${context.token}) called readRange ${ranges} times`);
+  assert(ranges === 0, `capabilities.randomAccessDecode is false, yet decode(${context.token}) called readRange ${ranges} times`);
 }
 
 /** With `randomAccessDecode`, decoding works through `size` and `readRange` alone: `stream()` is never called. */
@@ -39,12 +39,12 @@ export async function checkRandomAccessDecode(context: CheckContext): Promise<vo
     size: bytes.length,
     readRange: (start: number, end: number) => {
       ranges += 1;
-      check(start >= 0 && start <= end && end <= bytes.length, `readRange(${start}, ${end}) is outside the ${bytes.length}-byte archive`);
+      assert(start >= 0 && start <= end && end <= bytes.length, `readRange(${start}, ${end}) is outside the ${bytes.length}-byte archive`);
       return streamOf(bytes.subarray(start, end));
     },
   };
   const decoded = await within(recordsFrom(context.format.decode(source, { format: context.token })), 20_000, `decode(${context.token})`);
   expectSameEntries(decoded, recordsOf(sample), `the sample decoded through readRange (${context.token})`);
-  check(streams === 0, `capabilities.randomAccessDecode is true, yet decode(${context.token}) called stream() ${streams} times`);
-  check(ranges > 0, `capabilities.randomAccessDecode is true, yet decode(${context.token}) never called readRange`);
+  assert(streams === 0, `capabilities.randomAccessDecode is true, yet decode(${context.token}) called stream() ${streams} times`);
+  assert(ranges > 0, `capabilities.randomAccessDecode is true, yet decode(${context.token}) never called readRange`);
 }

@@ -1,7 +1,7 @@
-import { check } from '../assertions.js';
 import { encodeToBytes } from '../archive-io.js';
 import type { CheckContext } from '../check-context.js';
 import { entriesOf, fullTree } from '../sample-tree.js';
+import { assert } from 'vitest';
 
 /** Run `operation` in another time zone: a format writing local times would change its bytes. */
 async function inTimeZone<T>(zone: string, operation: () => Promise<T>): Promise<T> {
@@ -27,5 +27,5 @@ export async function checkReproducible(context: CheckContext): Promise<void> {
   if (first.equals(second)) return;
   let offset = 0;
   while (first[offset] === second[offset]) offset++;
-  check(false, `the same entries encoded (${context.token}) to different bytes: ${first.length} and ${second.length} bytes, first difference at offset ${offset}`);
+  assert(false, `the same entries encoded (${context.token}) to different bytes: ${first.length} and ${second.length} bytes, first difference at offset ${offset}`);
 }

@@ -1,8 +1,9 @@
-import { check, describeError } from '../assertions.js';
+import { describeError } from '../assertions.js';
 import { decodeToRecords, encodeToBytes, expectSameEntries } from '../archive-io.js';
 import type { CheckContext } from '../check-context.js';
 import { entriesOf, fullTree, recordsOf } from '../sample-tree.js';
 import { seededBytes, seededText } from '../seeded-bytes.js';
+import { assert } from 'vitest';
 
 /** What core hands `sniff`: the first 512 bytes of the file, fewer if it is shorter. */
 const HEAD_BYTES = 512;
@@ -11,7 +12,7 @@ function sniffed(context: CheckContext, head: Uint8Array, what: string): string 
   try {
     return context.format.sniff(head);
   } catch (error) {
-    check(false, `sniff(${what}) threw ${describeError(error)}; it must answer undefined for bytes it does not know`);
+    assert(false, `sniff(${what}) threw ${describeError(error)}; it must answer undefined for bytes it does not know`);
   }
 }
 
@@ -28,7 +29,7 @@ export async function checkSniffOwnOutput(context: CheckContext): Promise<void> 
   for (const { sample, what, archive } of samples) {
     const bytes = await archive;
     const token = sniffed(context, bytes.subarray(0, HEAD_BYTES), `${what} (${context.token})`);
-    check(
+    assert(
       token !== undefined && context.format.formats.includes(token),
       `sniff of ${what} encoded as ${context.token} answered ${String(token)}, not one of ${context.format.formats.join(', ')}`,
     );
@@ -50,7 +51,7 @@ export async function checkSniffRejectsNoise(context: CheckContext): Promise<voi
   for (let length = 1; length <= 8; length++) heads.push({ what: `${length} random bytes`, head: seededBytes(length, 200 + length) });
   for (const { what, head } of heads) {
     const token = sniffed(context, head, what);
-    check(token === undefined, `sniff(${what}) answered ${token}; it must be undefined for bytes that are not an archive`);
+    assert(token === undefined, `sniff(${what}) answered ${token}; it must be undefined for bytes that are not an archive`);
   }
 }
 
@@ -121,6 +122,6 @@ export async function checkSniffRejectsForeignMagic(context: CheckContext): Prom
   for (const foreign of FOREIGN_MAGICS) {
     if (own.some((bytes) => startsWith(bytes, foreign))) continue;
     const token = sniffed(context, foreignHead(foreign, ++seed), `a ${foreign.name} head`);
-    check(token === undefined, `sniff of a ${foreign.name} head answered ${token}; this format's own output never starts that way`);
+    assert(token === undefined, `sniff of a ${foreign.name} head answered ${token}; this format's own output never starts that way`);
   }
 }

@@ -1,8 +1,9 @@
-import { check, describeError, expectCoded } from '../assertions.js';
+import { describeError, expectCoded } from '../assertions.js';
 import type { CheckContext } from '../check-context.js';
 import { sourceFor } from '../archive-io.js';
 import { plainTree, entriesOf } from '../sample-tree.js';
 import { decodeOutcome, encodeOutcome } from '../stream-outcome.js';
+import { assert } from 'vitest';
 
 const UNKNOWN_TOKEN = 'bentoport-no-such-format';
 
@@ -10,8 +11,8 @@ const UNKNOWN_TOKEN = 'bentoport-no-such-format';
 export async function checkEncodeUnknownToken({ format }: CheckContext): Promise<void> {
   const outcome = await encodeOutcome(() => format.encode(entriesOf(plainTree()), { format: UNKNOWN_TOKEN }), 10_000);
   const what = `encode(${UNKNOWN_TOKEN})`;
-  check(outcome.kind !== 'timeout', `${what} neither failed nor ended within 10 s`);
-  check(outcome.kind === 'error', `${what} produced ${outcome.kind === 'end' ? outcome.bytes.length : 0} bytes instead of failing`);
+  assert(outcome.kind !== 'timeout', `${what} neither failed nor ended within 10 s`);
+  assert(outcome.kind === 'error', `${what} produced ${outcome.kind === 'end' ? outcome.bytes.length : 0} bytes instead of failing`);
   expectCoded(outcome.error, 'ERR_UNSUPPORTED_FORMAT', what);
 }
 
@@ -19,8 +20,8 @@ export async function checkEncodeUnknownToken({ format }: CheckContext): Promise
 export async function checkDecodeUnknownToken({ format }: CheckContext): Promise<void> {
   const what = `decode(${UNKNOWN_TOKEN})`;
   const outcome = await decodeOutcome(() => format.decode(sourceFor(format, Buffer.alloc(1024)), { format: UNKNOWN_TOKEN }), 10_000);
-  check(outcome.kind !== 'timeout', `${what} neither failed nor ended within 10 s`);
-  check(outcome.kind === 'error', `${what} ended normally with ${outcome.entries} entries instead of failing`);
-  check(outcome.entries === 0, `${what} yielded ${outcome.entries} entries before failing with ${describeError(outcome.error)}`);
+  assert(outcome.kind !== 'timeout', `${what} neither failed nor ended within 10 s`);
+  assert(outcome.kind === 'error', `${what} ended normally with ${outcome.entries} entries instead of failing`);
+  assert(outcome.entries === 0, `${what} yielded ${outcome.entries} entries before failing with ${describeError(outcome.error)}`);
   expectCoded(outcome.error, 'ERR_UNSUPPORTED_FORMAT', what);
 }

@@ -1,9 +1,10 @@
 import type { RegistryItemRef } from '@bentoport/spec';
-import { check, describeError, expectRejects, fail, within } from '../assertions.js';
+import { describeError, expectRejects, isAssertionError, within } from '../assertions.js';
 import { tapped, type BodyTap } from '../body-tap.js';
 import type { CheckContext } from '../check-context.js';
 import { expectSameItem, recordsOf } from '../entry-records.js';
 import { firstNext, has, label, pullRecords, push } from '../registry-io.js';
+import { assert } from 'vitest';
 
 const MiB = 1024 * 1024;
 /** How long a fired signal may take to end an operation. */
@@ -11,7 +12,7 @@ const ABORT_MILLISECONDS = 15_000;
 
 /** "A failed or aborted push leaves no visible version": `has` is false and a pull finds nothing. */
 async function expectNothingVisible(context: CheckContext, ref: RegistryItemRef, after: string): Promise<void> {
-  check((await has(context.registry, ref)) === false, `has(${label(ref)}) is true ${after}`);
+  assert((await has(context.registry, ref)) === false, `has(${label(ref)}) is true ${after}`);
   await expectRejects(() => firstNext(context.registry, ref), 'ERR_NOT_FOUND', `the first next() of pull(${label(ref)}) ${after}`);
 }
 
@@ -48,7 +49,7 @@ export async function checkPushSignalMidUpload(context: CheckContext): Promise<v
     outcome = error;
   }
   if (outcome === 'resolved') {
-    fail(controller.signal.aborted ? `${what} resolved: the signal was ignored` : `push(${label(model.ref)}) completed before the suite could abort it: it read no body through entries() and reported no bytes progress past 1 MiB`);
+    assert.fail(controller.signal.aborted ? `${what} resolved: the signal was ignored` : `push(${label(model.ref)}) completed before the suite could abort it: it read no body through entries() and reported no bytes progress past 1 MiB`);
   }
   await expectRejects(() => Promise.reject(outcome), 'ERR_ABORTED', what);
   await expectNothingVisible(context, model.ref, 'after its push was aborted');
@@ -97,12 +98,12 @@ export async function checkPullSignalMidBody(context: CheckContext): Promise<voi
       ABORT_MILLISECONDS,
     );
   } catch (error) {
-    if (error instanceof Error && error.name === 'AssertionError') throw error;
-    check(fired, `${what} failed before the signal fired: ${describeError(error)}`);
+    if (isAssertionError(error)) throw error;
+    assert(fired, `${what} failed before the signal fired: ${describeError(error)}`);
     await expectRejects(() => Promise.reject(error), 'ERR_ABORTED', what);
     return;
   } finally {
     void iterator.return?.()?.catch(() => {});
   }
-  fail(fired ? `${what} completed: the signal was ignored` : `pull(${label(item.ref)}) delivered no body to abort`);
+  assert.fail(fired ? `${what} completed: the signal was ignored` : `pull(${label(item.ref)}) delivered no body to abort`);
 }

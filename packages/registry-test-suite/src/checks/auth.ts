@@ -1,17 +1,18 @@
 import type { Registry } from '@bentoport/spec';
-import { check, expectRejects } from '../assertions.js';
+import { expectRejects } from '../assertions.js';
 import type { CheckContext } from '../check-context.js';
 import { firstNext, label } from '../registry-io.js';
+import { assert } from 'vitest';
 
 function refused(context: CheckContext): Registry {
   const registry = context.badCredentials;
-  check(registry !== undefined, 'no badCredentials registry was given');
+  assert(registry !== undefined, 'no badCredentials registry was given');
   return registry;
 }
 
 /** An ERR_AUTH message names no secret (the suite's `secrets`). */
 function expectRedacted(context: CheckContext, error: Error, what: string): void {
-  for (const secret of context.secrets) check(!error.message.includes(secret), `${what}: the message shows a secret: ${error.message}`);
+  for (const secret of context.secrets) assert(!error.message.includes(secret), `${what}: the message shows a secret: ${error.message}`);
 }
 
 /** With refused credentials, `has` rejects with ERR_AUTH (not false, not ERR_NOT_FOUND), its message free of secrets. */

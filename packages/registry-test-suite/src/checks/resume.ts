@@ -1,9 +1,9 @@
 import { BentoportError } from '@bentoport/spec';
-import { check } from '../assertions.js';
 import { tapped } from '../body-tap.js';
 import type { CheckContext } from '../check-context.js';
 import { expectSameItem, recordsOf } from '../entry-records.js';
 import { bytesSent, label, pullRecords, push, type PushRecord } from '../registry-io.js';
+import { assert } from 'vitest';
 
 const MiB = 1024 * 1024;
 
@@ -27,12 +27,12 @@ export async function checkResume(context: CheckContext): Promise<void> {
   const content = model.contentBytes;
   if (interrupted !== undefined) {
     const sent = bytesSent(interrupted);
-    check(sent !== undefined, `push(${label(model.ref)}) reports neither result.bytesUploaded nor bytes progress events, so resuming cannot be judged`);
-    check(sent < 1.4 * content, `push(${label(model.ref)}) carried on after the interruption but sent ${sent} bytes for ${content} bytes of content: it started over instead of resuming`);
+    assert(sent !== undefined, `push(${label(model.ref)}) reports neither result.bytesUploaded nor bytes progress events, so resuming cannot be judged`);
+    assert(sent < 1.4 * content, `push(${label(model.ref)}) carried on after the interruption but sent ${sent} bytes for ${content} bytes of content: it started over instead of resuming`);
   } else {
     const sent = bytesSent(await push(registry, model));
-    check(sent !== undefined, `push(${label(model.ref)}) reports neither result.bytesUploaded nor bytes progress events, so resuming cannot be judged`);
-    check(sent < 0.6 * content, `the push after an interrupted one sent ${sent} bytes for ${content} bytes of content, 3 MiB of which the registry had received: it started over instead of resuming`);
+    assert(sent !== undefined, `push(${label(model.ref)}) reports neither result.bytesUploaded nor bytes progress events, so resuming cannot be judged`);
+    assert(sent < 0.6 * content, `the push after an interrupted one sent ${sent} bytes for ${content} bytes of content, 3 MiB of which the registry had received: it started over instead of resuming`);
   }
   expectSameItem(await pullRecords(registry, model.ref), await recordsOf(model.entries()), `pull(${label(model.ref)}) after a resumed push`);
 }
