@@ -1,5 +1,5 @@
 import { AssertionError } from 'node:assert';
-import { isBentoportError, type ErrorCode } from '@bentoport/core';
+import { isBentoportError, type ErrorCode } from '@bentoport/spec';
 
 /** Throw an AssertionError (rendered by vitest like any failed expectation). */
 export function fail(message: string): never {

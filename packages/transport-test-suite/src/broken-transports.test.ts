@@ -1,5 +1,5 @@
 import { Readable, Writable } from 'node:stream';
-import { BentoportError, type Location, type Transport } from '@bentoport/core';
+import { BentoportError, type Location, type Transport } from '@bentoport/spec';
 import { describe, expect, it } from 'vitest';
 import type { CheckContext } from './check-context.js';
 import {

@@ -1,4 +1,4 @@
-import type { Location, Transport } from '@bentoport/core';
+import type { Location, Transport } from '@bentoport/spec';
 
 /** What every conformance check receives. */
 export interface CheckContext {

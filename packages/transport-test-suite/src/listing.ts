@@ -1,4 +1,4 @@
-import { isBentoportError, type Location, type Transport } from '@bentoport/core';
+import { isBentoportError, type Location, type Transport } from '@bentoport/spec';
 
 /**
  * The names in a directory, or none when the transport has no `list` or the directory does not

@@ -1,4 +1,4 @@
-import type { Location } from '@bentoport/core';
+import type { Location } from '@bentoport/spec';
 import { describe, expect, it } from 'vitest';
 import { memoryTransport } from './memory-transport.js';
 import { runTransportSuite } from './run-transport-suite.js';
@@ -53,6 +53,26 @@ describe('memoryTransport', () => {
     const writer = await memoryTransport().write(memoryLocation('/early.bin'));
     await expect(writer.commit()).rejects.toBeInstanceOf(TypeError);
     await writer.abort();
+  });
+
+  it('rejects a commit after abort with ERR_ABORTED, and abort never throws', async () => {
+    const transport = memoryTransport();
+    const location = memoryLocation('/aborted.bin');
+    const writer = await transport.write(location);
+    writer.stream.end(Buffer.from('x'));
+    await writer.abort();
+    await expect(writer.abort()).resolves.toBeUndefined();
+    await expect(writer.commit()).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await expect(transport.stat(location)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+  });
+
+  it('destroys the writer stream with ERR_ABORTED when the signal fires', async () => {
+    const controller = new AbortController();
+    const writer = await memoryTransport().write(memoryLocation('/signalled.bin'), { signal: controller.signal });
+    const failed = new Promise((resolve) => writer.stream.once('error', resolve));
+    controller.abort();
+    await expect(failed).resolves.toMatchObject({ code: 'ERR_ABORTED' });
+    await expect(writer.commit()).rejects.toMatchObject({ code: 'ERR_ABORTED' });
   });
 
   it('validates its options', () => {

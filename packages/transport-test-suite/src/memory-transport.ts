@@ -1,7 +1,6 @@
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   BentoportError,
-  twoPhaseWriter,
   type ErrorCode,
   type Location,
   type Transport,
@@ -11,7 +10,8 @@ import {
   type TransportStat,
   type TransportWriteOptions,
   type TransportWriter,
-} from '@bentoport/core';
+} from '@bentoport/spec';
+import { memoryWriter } from './memory-writer.js';
 
 /** Options of {@link memoryTransport}. */
 export interface MemoryTransportOptions {
@@ -177,32 +177,14 @@ export function memoryTransport(options: MemoryTransportOptions = {}): Transport
     if (signal?.aborted) throw abortedError('WRITE', location, signal);
     const key = keyOf(location, 'WRITE');
     checkWritable(key, location, 'WRITE');
-    return memoryWriter(location, key, signal);
-  }
-
-  function memoryWriter(location: Location, key: string, signal: AbortSignal | undefined): TransportWriter {
-    let chunks: Buffer[] = [];
-    const stream = new Writable({
-      highWaterMark: writeHighWaterMark,
-      write(chunk: Buffer, _encoding, callback) {
-        chunks.push(Buffer.from(chunk));
-        // Complete later, as real I/O does, so that buffering (and backpressure) is observable.
-        setImmediate(callback);
-      },
-    });
-    return twoPhaseWriter({
-      stream,
+    return memoryWriter({
       component: NAME,
-      operation: 'WRITE',
       display: location.display,
+      highWaterMark: writeHighWaterMark,
       signal,
-      async finish() {
+      publish(data) {
         checkWritable(key, location, 'COMMIT');
-        objects.set(key, { data: Buffer.concat(chunks), mtime: new Date(), version: ++versions });
-        chunks = [];
-      },
-      async discard() {
-        chunks = [];
+        objects.set(key, { data, mtime: new Date(), version: ++versions });
       },
     });
   }

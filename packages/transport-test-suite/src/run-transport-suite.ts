@@ -1,4 +1,4 @@
-import type { Transport } from '@bentoport/core';
+import type { Transport } from '@bentoport/spec';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { CheckContext } from './check-context.js';
 import { TRANSPORT_CHECKS, type TransportCheck } from './checks/index.js';

@@ -1,6 +1,6 @@
 import { setImmediate as nextMacrotask, setTimeout as sleep } from 'node:timers/promises';
 import type { Readable, Writable } from 'node:stream';
-import type { Location, Transport, TransportWriter } from '@bentoport/core';
+import type { Location, Transport, TransportWriter } from '@bentoport/spec';
 
 /** Read a stream to its end. */
 export async function readAll(stream: Readable): Promise<Buffer> {

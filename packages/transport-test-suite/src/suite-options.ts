@@ -1,4 +1,4 @@
-import type { Location, Transport } from '@bentoport/core';
+import type { Location, Transport } from '@bentoport/spec';
 
 /** How {@link runTransportSuite} reaches the transport under test. */
 export interface TransportSuiteOptions {

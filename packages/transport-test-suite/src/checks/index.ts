@@ -1,4 +1,4 @@
-import type { TransportCapabilities } from '@bentoport/core';
+import type { TransportCapabilities } from '@bentoport/spec';
 import type { CheckContext } from '../check-context.js';
 import { checkReadAbortedSignal, checkReadSignalMidStream, checkWriteAbortedSignal, checkWriteSignalMidStream } from './abort-signal.js';
 import { checkReadBackpressure, checkWriteBackpressure } from './backpressure.js';

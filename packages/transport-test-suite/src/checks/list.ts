@@ -1,4 +1,4 @@
-import type { TransportListEntry } from '@bentoport/core';
+import type { TransportListEntry } from '@bentoport/spec';
 import { check, expectCode } from '../assertions.js';
 import type { CheckContext } from '../check-context.js';
 import { putObject } from '../stream-helpers.js';

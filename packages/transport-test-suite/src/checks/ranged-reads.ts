@@ -1,4 +1,4 @@
-import type { TransportReadOptions } from '@bentoport/core';
+import type { TransportReadOptions } from '@bentoport/spec';
 import { expectSameBytes } from '../assertions.js';
 import type { CheckContext } from '../check-context.js';
 import { seededBytes } from '../seeded-bytes.js';

@@ -1,4 +1,4 @@
-import type { TransportCapabilities } from '@bentoport/core';
+import type { TransportCapabilities } from '@bentoport/spec';
 import { check } from '../assertions.js';
 import type { CheckContext } from '../check-context.js';
 
