@@ -14,7 +14,7 @@ if (!motoEndpoint) {
 } else {
   let api: BentoCloudApiDouble | undefined;
   // Small parts (moto takes 64 KiB) and quick retries keep the checks fast.
-  const options = (apiToken: string): BentoCloudRegistryOptions => ({ endpoint: api?.url, apiToken, env: {}, partSize: 64 * 1024, retryDelayMs: 5, attempts: 3 });
+  const options = (apiToken: string): BentoCloudRegistryOptions => ({ endpoint: api?.url, apiToken, env: {}, partSize: 64 * 1024, retryDelayMs: 5, retries: 2 });
   runRegistrySuite({
     name: 'registry-bentocloud (API double on moto S3)',
     setup: async () => {
