@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { BentoportError, throwIfAborted, toBentoportError } from '@bentoport/core';
+import { throwIfAborted, toBentoportError } from '@bentoport/plugin-kit';
+import { corrupt } from './zip-failures.js';
 
 /**
  * Reads a random-access archive mostly sequentially: it keeps one ranged read open and serves
@@ -52,7 +53,7 @@ export class RangeCursor {
     await this.acquire();
     try {
       if (position + length > this.archiveSize) {
-        throw new BentoportError('ERR_CORRUPT_ARCHIVE', `${OPERATION}: bytes ${position}..${position + length} lie beyond the end of the archive (${this.archiveSize} bytes); it is truncated or damaged`);
+        throw corrupt(`bytes ${position}..${position + length} lie beyond the end of the archive (${this.archiveSize} bytes); it is truncated or damaged`);
       }
       if (length === 0) return;
       await this.seek(position, position + length);
@@ -144,7 +145,7 @@ export class RangeCursor {
       throwIfAborted(this.signal, OPERATION);
       if (result.done) {
         this.close();
-        throw new BentoportError('ERR_CORRUPT_ARCHIVE', `${OPERATION}: the archive ended at byte ${this.streamPosition}, before the data its directory describes; it is truncated`);
+        throw corrupt(`the archive ended at byte ${this.streamPosition}, before the data its directory describes; it is truncated`);
       }
       const chunk = typeof result.value === 'string' ? Buffer.from(result.value) : result.value;
       if (chunk.length > 0) return chunk;
