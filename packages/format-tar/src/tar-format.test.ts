@@ -40,8 +40,8 @@ describe('tarFormat', () => {
   });
 
   it('rejects out-of-range options with ERR_INVALID_OPTION naming the option, wrong types with a TypeError', () => {
-    expect(() => tarFormat({ gzipLevel: 0 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: '[format-tar] options.gzipLevel must be an integer of at least 1, got 0' }));
-    expect(() => tarFormat({ gzipLevel: 10 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: '[format-tar] options.gzipLevel must be an integer of at most 9, got 10' }));
+    expect(() => tarFormat({ gzipLevel: 0 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: '[format-tar] options.gzipLevel must be an integer from 1 to 9, got 0' }));
+    expect(() => tarFormat({ gzipLevel: 10 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: '[format-tar] options.gzipLevel must be an integer from 1 to 9, got 10' }));
     expect(() => tarFormat({ concurrency: 0 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
     expect(() => tarFormat({ concurrency: '2' as never })).toThrow(TypeError);
     expect(() => tarFormat(null as never)).toThrow(TypeError);

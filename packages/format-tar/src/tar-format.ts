@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { apiVersion, BentoportError } from '@bentoport/spec';
+import { apiVersion } from '@bentoport/spec';
 import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, EncodeOptions, Format } from '@bentoport/spec';
 import { effectiveClass, INFLATE_CHUNK_BYTES, optionChecks, pluginFailure } from '@bentoport/plugin-kit';
 import { abortableEncoderOutput, cutIntoClassedPieces, decodeTar, encodeTar, encodeTarSegments } from '@bentoport/tar';
@@ -52,12 +52,7 @@ const check = optionChecks(COMPONENT);
 export function tarFormat(options: TarFormatOptions = {}): Format {
   const given = check.object(options);
   // Unset means "per policy", so the fallback is never used.
-  const gzipLevel = given.gzipLevel === undefined ? undefined : check.integer('gzipLevel', given.gzipLevel, 6, 1);
-  if (gzipLevel !== undefined && gzipLevel > 9) {
-    throw new BentoportError('ERR_INVALID_OPTION', `[${COMPONENT}] options.gzipLevel must be an integer of at most 9, got ${gzipLevel}`, {
-      details: { option: 'gzipLevel' },
-    });
-  }
+  const gzipLevel = given.gzipLevel === undefined ? undefined : check.integer('gzipLevel', given.gzipLevel, 6, 1, 9);
   const concurrency = check.integer('concurrency', given.concurrency, defaultConcurrency(), 1);
 
   return {

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
-import { apiVersion, BentoportError } from '@bentoport/spec';
+import { apiVersion } from '@bentoport/spec';
 import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, EncodeOptions, Format } from '@bentoport/spec';
 import { effectiveClass, optionChecks, pluginFailure } from '@bentoport/plugin-kit';
 import { abortableEncoderOutput, cutIntoClassedPieces, decodeTar, encodeTarSegments, mapInOrder } from '@bentoport/tar';
@@ -39,7 +39,6 @@ const FORMATS = ['bento', 'bentomodel', 'xz'] as const;
 type XzToken = (typeof FORMATS)[number];
 const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
 const COMPRESSION_POLICIES: readonly CompressionPolicy[] = ['auto', 'max', 'store'];
-const MAX_BLOCK_SIZE = 64 * 1024 * 1024;
 const check = optionChecks(COMPONENT);
 
 /**
@@ -68,12 +67,7 @@ const check = optionChecks(COMPONENT);
 export function xzFormat(options: XzFormatOptions = {}): Format {
   const given = check.object(options);
   const concurrency = check.integer('concurrency', given.concurrency, availableParallelism(), 1);
-  const blockSize = check.integer('blockSize', given.blockSize, 2 * 1024 * 1024, 64 * 1024);
-  if (blockSize > MAX_BLOCK_SIZE) {
-    throw new BentoportError('ERR_INVALID_OPTION', `[${COMPONENT}] options.blockSize must be an integer of at most ${MAX_BLOCK_SIZE}, got ${blockSize}`, {
-      details: { option: 'blockSize' },
-    });
-  }
+  const blockSize = check.integer('blockSize', given.blockSize, 2 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024);
   const decoderMemoryLimit = check.integer('decoderMemoryLimit', given.decoderMemoryLimit, 256 * 1024 * 1024, 1024 * 1024);
 
   return {

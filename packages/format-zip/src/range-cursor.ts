@@ -12,7 +12,6 @@ import { corrupt } from './zip-failures.js';
  * One operation at a time; `idle()` resolves when the current one has finished.
  */
 
-const OPERATION = '[format-zip] read zip';
 /** Gaps up to this size are read and discarded rather than paid for with a new request. */
 const SKIP_LIMIT = 1024 * 1024;
 
@@ -124,7 +123,7 @@ export class RangeCursor {
 
   /** The next non-empty chunk of the open ranged read. */
   private async next(): Promise<Buffer> {
-    throwIfAborted(this.signal, OPERATION);
+    throwIfAborted(this.signal, 'format-zip', 'read', 'zip');
     if (this.leftover.length > 0) {
       const chunk = this.leftover;
       this.leftover = Buffer.alloc(0);
@@ -138,11 +137,11 @@ export class RangeCursor {
         result = await iterator.next();
       } catch (error) {
         this.close();
-        throwIfAborted(this.signal, OPERATION);
+        throwIfAborted(this.signal, 'format-zip', 'read', 'zip');
         throw toBentoportError(error, 'format-zip', 'read zip', `bytes from ${this.streamPosition}`);
       }
       // An abort closes the ranged read, which looks like an early end: report the abort instead.
-      throwIfAborted(this.signal, OPERATION);
+      throwIfAborted(this.signal, 'format-zip', 'read', 'zip');
       if (result.done) {
         this.close();
         throw corrupt(`the archive ended at byte ${this.streamPosition}, before the data its directory describes; it is truncated`);

@@ -1,9 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
-import { apiVersion, BentoportError } from '@bentoport/spec';
+import { apiVersion } from '@bentoport/spec';
 import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, EncodeOptions, Format } from '@bentoport/spec';
-import { optionChecks, pluginFailure } from '@bentoport/plugin-kit';
-import { zipFailure } from './zip-failures.js';
+import { abortedFailure, optionChecks, pluginFailure } from '@bentoport/plugin-kit';
 import { readZip } from './zip-reader.js';
 import { writeZip } from './zip-writer.js';
 
@@ -34,18 +33,10 @@ function checkFormatToken(format: string, operation: 'read' | 'write'): void {
   if (format !== FORMAT_TOKEN) throw pluginFailure(COMPONENT, 'ERR_UNSUPPORTED_FORMAT', operation, String(format), 'format-zip handles only zip');
 }
 
-/** The upper bound that the kit's `optionChecks.integer` does not check, worded as it words the lower one. */
-function atMost(name: string, value: number, maximum: number): number {
-  if (value <= maximum) return value;
-  throw new BentoportError('ERR_INVALID_OPTION', `[${COMPONENT}] options.${name} must be an integer of at most ${maximum}, got ${value}`, {
-    details: { option: name },
-  });
-}
-
 function resolveOptions(options: ZipFormatOptions): { pieceSize: number; concurrency: number } {
   const given = check.object(options);
-  const pieceSize = atMost('deflatePieceSize', check.integer('deflatePieceSize', given.deflatePieceSize, DEFAULT_PIECE_SIZE, 32 * 1024), 64 * 1024 * 1024);
-  const concurrency = atMost('concurrency', check.integer('concurrency', given.concurrency, Math.max(1, availableParallelism()), 1), 256);
+  const pieceSize = check.integer('deflatePieceSize', given.deflatePieceSize, DEFAULT_PIECE_SIZE, 32 * 1024, 64 * 1024 * 1024);
+  const concurrency = check.integer('concurrency', given.concurrency, Math.max(1, availableParallelism()), 1, 256);
   return { pieceSize, concurrency };
 }
 
@@ -96,7 +87,7 @@ export function zipFormat(options: ZipFormatOptions = {}): Format {
       if (signal !== undefined) {
         // Destroy at once even while nobody is reading (the generator only notices on its next step).
         const onAbort = (): void => {
-          output.destroy(zipFailure('write', 'ERR_ABORTED', 'aborted', { cause: signal.reason }));
+          output.destroy(abortedFailure(COMPONENT, 'write', FORMAT_TOKEN, signal));
         };
         if (signal.aborted) onAbort();
         else {

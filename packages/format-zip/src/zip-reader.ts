@@ -144,7 +144,7 @@ async function* entryBody(cursor: RangeCursor, entry: CentralEntry, signal: Abor
       output = inflater;
     }
     for await (const chunk of output) {
-      throwIfAborted(signal, OPERATION);
+      throwIfAborted(signal, 'format-zip', 'read', 'zip');
       produced += chunk.length;
       if (produced > entry.size) throw corrupt(`entry "${entry.name}" holds more than the ${entry.size} bytes its directory entry says`);
       checksum = crc32(chunk, checksum);
@@ -201,12 +201,12 @@ export async function* readZip(source: ArchiveSource, signal: AbortSignal | unde
   }
   const rangeReader = (start: number, end: number): Readable => readRange.call(source, start, end);
   try {
-    throwIfAborted(signal, OPERATION);
+    throwIfAborted(signal, 'format-zip', 'read', 'zip');
     const directory = await readCentralDirectory(rangeReader, size, signal);
     const cursor = new RangeCursor(rangeReader, directory.start, size, signal);
     try {
       for (const entry of directory.entries) {
-        throwIfAborted(signal, OPERATION);
+        throwIfAborted(signal, 'format-zip', 'read', 'zip');
         // The previous body, if opened, must be finished before the next entry is produced.
         await cursor.idle();
         const path = entryPath(entry.name);

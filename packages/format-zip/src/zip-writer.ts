@@ -118,7 +118,7 @@ async function* checkedBody(
   const body: Readable = entry.open();
   try {
     for await (const chunk of body as AsyncIterable<Buffer | string>) {
-      throwIfAborted(signal, OPERATION);
+      throwIfAborted(signal, 'format-zip', 'write', 'zip');
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       totals.size += bytes.length;
       if (totals.size > entry.size) break;
@@ -196,7 +196,7 @@ export async function* writeZip(entries: AsyncIterable<ArchiveEntry>, settings: 
   };
 
   for await (const entry of entries) {
-    throwIfAborted(settings.signal, OPERATION);
+    throwIfAborted(settings.signal, 'format-zip', 'write', 'zip');
     if (entry.type !== 'file' && entry.type !== 'directory') {
       throw zipFailure(
         'write',
@@ -277,7 +277,7 @@ export async function* writeZip(entries: AsyncIterable<ArchiveEntry>, settings: 
       externalAttributes: unixAttributes(S_IFREG, entry.mode), localHeaderOffset, localZip64,
     });
   }
-  throwIfAborted(settings.signal, OPERATION);
+  throwIfAborted(settings.signal, 'format-zip', 'write', 'zip');
 
   const centralDirectoryOffset = offset;
   let batch: Buffer[] = [];

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { pluginFailure } from '@bentoport/plugin-kit';
+import { abortedFailure } from '@bentoport/plugin-kit';
 
 /**
  * A byte Readable that pulls from an async iterator only while its consumer wants more.
@@ -76,7 +76,7 @@ export function abortableEncoderOutput(produce: (stop: AbortSignal) => AsyncIter
   const { component, format, signal } = options;
   const controller = new AbortController();
   const onAbort = (): void => {
-    output.destroy(pluginFailure(component, 'ERR_ABORTED', 'write', format, 'aborted', { cause: signal?.reason }));
+    output.destroy(abortedFailure(component, 'write', format, signal));
   };
   const output = pullReadable(produce(controller.signal), () => {
     signal?.removeEventListener('abort', onAbort);

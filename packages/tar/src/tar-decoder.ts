@@ -4,7 +4,7 @@ import { extract as createExtract } from 'tar-stream';
 import type { Header } from 'tar-stream';
 import { isBentoportError } from '@bentoport/spec';
 import type { ArchiveEntry, ArchiveEntryType, ArchiveSource, BentoportError } from '@bentoport/spec';
-import { pluginFailure, toBentoportError } from '@bentoport/plugin-kit';
+import { abortedFailure, pluginFailure, toBentoportError } from '@bentoport/plugin-kit';
 
 /**
  * Reading uses tar-stream's parser: it already knows PAX (path, linkpath, size), GNU long
@@ -337,5 +337,5 @@ function readError(where: Where, error: Error): BentoportError {
 }
 
 function abortError(where: Where, signal: AbortSignal | undefined): BentoportError {
-  return pluginFailure(where.component, 'ERR_ABORTED', 'read', where.format, 'aborted', { cause: signal?.reason });
+  return abortedFailure(where.component, 'read', where.format, signal);
 }
