@@ -26,6 +26,8 @@ export class RangeCursor {
   private leftover: Buffer = Buffer.alloc(0);
   private busy: Promise<void> = Promise.resolve();
   private release: (() => void) | undefined;
+  /** Ends the open ranged read when the signal fires: a read that stalls would otherwise never notice. */
+  private readonly onAbort = (): void => this.close();
 
   constructor(
     private readonly readRange: RangeReader,
@@ -72,6 +74,7 @@ export class RangeCursor {
 
   /** Ends the open ranged read. */
   close(): void {
+    this.signal?.removeEventListener('abort', this.onAbort);
     this.stream?.destroy();
     this.stream = undefined;
     this.iterator = undefined;
@@ -119,6 +122,7 @@ export class RangeCursor {
     this.iterator = (this.stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
     this.streamPosition = position;
     this.streamEnd = end;
+    this.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
   /** The next non-empty chunk of the open ranged read. */
