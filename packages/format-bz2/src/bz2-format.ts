@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
-import { BentoportError } from '@bentoport/core';
-import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, EncodeOptions, Format } from '@bentoport/core';
-import { cutIntoClassedPieces, decodeTar, encodeTarSegments, mapInOrder, abortableEncoderOutput } from '@bentoport/format-tar';
+import { apiVersion } from '@bentoport/spec';
+import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, EncodeOptions, Format } from '@bentoport/spec';
+import { optionChecks, pluginFailure } from '@bentoport/plugin-kit';
+import { abortableEncoderOutput, cutIntoClassedPieces, decodeTar, encodeTarSegments, mapInOrder } from '@bentoport/tar';
 import { joinBlocks, singleBlockOf } from './bzip2-stream-writer.js';
 import { Bzip2WorkerPool } from './bzip2-workers.js';
 import { createBunzip2 } from './unbzip2-transform.js';
@@ -24,15 +25,19 @@ export interface Bz2FormatOptions {
 const PIECE_SIZE = 700_000;
 const BLOCK_LEVEL = 9;
 const BZIP2_MAGIC = [0x42, 0x5a, 0x68];
+const COMPONENT = 'format-bz2';
+const COMPRESSION_POLICIES: readonly CompressionPolicy[] = ['auto', 'max', 'store'];
+const check = optionChecks(COMPONENT);
 
 /**
- * `.tar.bz2` archives (format token `bz2`): format-tar's container in ONE bzip2 stream, written
+ * `.tar.bz2` archives (format token `bz2`): @bentoport/tar's tar in ONE bzip2 stream, written
  * block by block on worker threads and read with a streaming decoder. bzip2 has no stored
  * blocks and one setting worth having (`-9`), so every compression policy writes the same bytes.
  * Slow in both directions (pure JavaScript codecs, about 0.5 MB/s a core to write): prefer `bento`
  * or `gz` unless a consumer needs bzip2.
  *
  * @throws {BentoportError} ERR_INVALID_OPTION when `concurrency` is not a positive integer.
+ * @throws {TypeError} when `options` or one of them is of the wrong type.
  * @example
  * ```ts
  * import { createBentoport } from '@bentoport/core';
@@ -44,15 +49,11 @@ const BZIP2_MAGIC = [0x42, 0x5a, 0x68];
  * ```
  */
 export function bz2Format(options: Bz2FormatOptions = {}): Format {
-  if (typeof options !== 'object' || options === null) throw new TypeError('bz2Format options must be an object');
-  const { concurrency } = options;
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
-    throw new BentoportError('ERR_INVALID_OPTION', `[format-bz2] options: concurrency must be a positive integer, got ${String(concurrency)}`);
-  }
+  const concurrency = check.integer('concurrency', check.object(options).concurrency, availableParallelism(), 1);
 
   return {
-    apiVersion: 1,
-    name: 'format-bz2',
+    apiVersion,
+    name: COMPONENT,
     formats: ['bz2'],
     capabilities: { randomAccessDecode: false, symlinks: true, hardlinks: true, reproducible: true },
 
@@ -68,11 +69,13 @@ export function bz2Format(options: Bz2FormatOptions = {}): Format {
      */
     encode(entries: AsyncIterable<ArchiveEntry>, encodeOptions: EncodeOptions): Readable {
       checkFormat(encodeOptions.format, 'write');
-      checkPolicy(encodeOptions.compression ?? 'auto');
-      const controller = new AbortController();
-      const workers = concurrency ?? availableParallelism();
-      const bytes = bzip2Stream(cutIntoClassedPieces(encodeTarSegments(entries, 'bz2', controller.signal, false), PIECE_SIZE), workers);
-      return abortableEncoderOutput(bytes, controller, encodeOptions.signal, '[format-bz2] write bz2');
+      // Every policy writes the same bytes (see above), but a policy that does not exist is still a mistake.
+      check.oneOf('compression', encodeOptions.compression, COMPRESSION_POLICIES, 'auto');
+      const where = { component: COMPONENT, format: 'bz2' };
+      return abortableEncoderOutput(
+        (stop) => bzip2Stream(cutIntoClassedPieces(encodeTarSegments(entries, { ...where, signal: stop }), PIECE_SIZE), concurrency),
+        { ...where, signal: encodeOptions.signal },
+      );
     },
 
     /**
@@ -82,7 +85,7 @@ export function bz2Format(options: Bz2FormatOptions = {}): Format {
      */
     decode(source: ArchiveSource, decodeOptions: DecodeOptions): AsyncIterable<ArchiveEntry> {
       checkFormat(decodeOptions.format, 'read');
-      return decodeTar(source, 'bz2', decodeOptions.signal, { component: 'format-bz2', decompress: createBunzip2 });
+      return decodeTar(source, { component: COMPONENT, format: 'bz2', signal: decodeOptions.signal, decompress: createBunzip2 });
     },
   };
 }
@@ -98,13 +101,5 @@ async function* bzip2Stream(pieces: AsyncIterable<{ bytes: Buffer }>, workers: n
 }
 
 function checkFormat(format: string, operation: 'read' | 'write'): void {
-  if (format !== 'bz2') {
-    throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `[format-bz2] ${operation} ${String(format)}: format-bz2 handles only bz2`);
-  }
-}
-
-function checkPolicy(policy: CompressionPolicy): void {
-  if (policy !== 'auto' && policy !== 'max' && policy !== 'store') {
-    throw new BentoportError('ERR_INVALID_OPTION', `[format-bz2] write bz2: unknown compression policy ${String(policy)}`);
-  }
+  if (format !== 'bz2') throw pluginFailure(COMPONENT, 'ERR_UNSUPPORTED_FORMAT', operation, String(format), 'format-bz2 handles only bz2');
 }

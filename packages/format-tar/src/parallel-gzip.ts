@@ -1,10 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { constants, crc32, deflateRaw } from 'node:zlib';
 import type { ZlibOptions } from 'node:zlib';
-import { DENSE_DEFLATE } from '@bentoport/core';
-import type { CompressibilityClass, CompressionPolicy } from '@bentoport/core';
-import { cutIntoClassedPieces, mapInOrder } from './pieces.js';
-import type { ClassedPiece } from './pieces.js';
+import type { CompressionPolicy } from '@bentoport/spec';
+import { DENSE_DEFLATE } from '@bentoport/plugin-kit';
+import type { CompressibilityClass } from '@bentoport/plugin-kit';
+import { cutIntoClassedPieces, mapInOrder } from '@bentoport/tar';
+import type { ClassedPiece } from '@bentoport/tar';
 
 /**
  * Gzip on several cores with nothing but Node's zlib, the way pigz does it.

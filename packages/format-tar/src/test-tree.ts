@@ -3,14 +3,14 @@
  * walker that yields ArchiveEntry like core's store walker will, and collectors that reduce
  * archives and trees to comparable records (hashes, never filecmp: tar keeps mtimes).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, lutimes, mkdir, mkdtemp, readdir, readlink, rm, symlink, utimes, writeFile, link, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { ArchiveEntry } from '@bentoport/core';
+import type { ArchiveEntry } from '@bentoport/spec';
 
 /** A fresh temporary directory, removed by the returned cleanup. */
 export async function temporaryDirectory(prefix = 'format-tar-'): Promise<{ path: string; remove: () => Promise<void> }> {
@@ -204,25 +204,6 @@ export function pythonBytes(script: string): Buffer {
 export function run(command: string, args: string[], input?: Uint8Array): { status: number | null; stdout: Buffer; stderr: string } {
   const result = spawnSync(command, args, { input, maxBuffer: 1024 * 1024 * 1024 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr.toString() };
-}
-
-/** Pipes a stream into a child process's stdin and resolves with its exit status and output. */
-export function pipeInto(stream: Readable, command: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-    stream.on('error', (error) => {
-      child.kill();
-      reject(error);
-    });
-    child.stdin.on('error', () => undefined);
-    stream.pipe(child.stdin);
-  });
 }
 
 /** The whole output of a stream, for small archives in tests. */

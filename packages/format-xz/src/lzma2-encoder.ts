@@ -1,5 +1,5 @@
 import lzma from 'lzma-native';
-import type { CompressibilityClass } from '@bentoport/core';
+import type { CompressibilityClass } from '@bentoport/plugin-kit';
 import { dictionaryProperty, encodeBlock, storedLzma2 } from './xz-container.js';
 import type { EncodedBlock } from './xz-container.js';
 

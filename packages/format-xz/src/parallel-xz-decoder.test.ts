@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
-import { isBentoportError } from '@bentoport/core';
+import { isBentoportError } from '@bentoport/spec';
 import { describe, expect, it } from 'vitest';
 import { encodePiece } from './lzma2-encoder.js';
 import { parallelXzDecoder } from './parallel-xz-decoder.js';

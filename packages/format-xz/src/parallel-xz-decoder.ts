@@ -2,7 +2,7 @@ import { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import lzma from 'lzma-native';
-import { BentoportError } from '@bentoport/core';
+import { BentoportError } from '@bentoport/spec';
 import { FOOTER_MAGIC, indexAndFooter, LZMA2_FILTER_ID, STREAM_MAGIC, streamHeader, type BlockRecord } from './xz-container.js';
 
 /** Options of {@link parallelXzDecoder}. */
@@ -341,7 +341,7 @@ async function nextStream(reader: ByteReader): Promise<StreamHeader | undefined>
  * Files whose first block has no sizes in its header (single-threaded xz, Python's `lzma`) are
  * one long block with nothing to split, and go through liblzma's own stream decoder unchanged.
  *
- * Returns a Duplex (xz in, decompressed bytes out), as format-tar's `decompress` option takes.
+ * Returns a Duplex (xz in, decompressed bytes out), as @bentoport/tar's `decodeTar` takes for `decompress`.
  */
 export function parallelXzDecoder(options: ParallelXzOptions): Duplex {
   return Duplex.from(async function* (input: AsyncIterable<Buffer>) {

@@ -1,8 +1,10 @@
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
-import { BentoportError, effectiveClass } from '@bentoport/core';
-import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, EncodeOptions, Format } from '@bentoport/core';
-import { cutIntoClassedPieces, decodeTar, encodeTarSegments, mapInOrder, abortableEncoderOutput } from '@bentoport/format-tar';
+import { apiVersion } from '@bentoport/spec';
+import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, EncodeOptions, Format } from '@bentoport/spec';
+import { effectiveClass, optionChecks, pluginFailure } from '@bentoport/plugin-kit';
+import { abortableEncoderOutput, cutIntoClassedPieces, decodeTar, encodeTarSegments, mapInOrder } from '@bentoport/tar';
+import type { ClassedPiece } from '@bentoport/tar';
 import { encodePiece } from './lzma2-encoder.js';
 import { parallelXzDecoder } from './parallel-xz-decoder.js';
 import { indexAndFooter, streamHeader } from './xz-container.js';
@@ -32,13 +34,16 @@ export interface XzFormatOptions {
   decoderMemoryLimit?: number;
 }
 
+const COMPONENT = 'format-xz';
 const FORMATS = ['bento', 'bentomodel', 'xz'] as const;
 type XzToken = (typeof FORMATS)[number];
 const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
+const COMPRESSION_POLICIES: readonly CompressionPolicy[] = ['auto', 'max', 'store'];
+const check = optionChecks(COMPONENT);
 
 /**
  * BentoML's native archives, `.bento` and `.bentomodel`, and `.tar.xz` (format tokens `bento`,
- * `bentomodel`, `xz`): a tar (format-tar's container, laid out as BentoML writes it) in ONE xz
+ * `bentomodel`, `xz`): a tar (@bentoport/tar's, laid out as BentoML writes it) in ONE xz
  * stream whose blocks are compressed independently on every core. Streaming both ways, bounded
  * memory, reproducible under every compression policy.
  *
@@ -47,6 +52,7 @@ const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
  * uncompressed chunks; `max` uses preset 6's settings for everything; `store` stores everything.
  *
  * @throws {BentoportError} ERR_INVALID_OPTION when an option is out of range.
+ * @throws {TypeError} when `options` or one of them is of the wrong type.
  * @example
  * ```ts
  * import { createBentoport } from '@bentoport/core';
@@ -59,21 +65,14 @@ const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
  * ```
  */
 export function xzFormat(options: XzFormatOptions = {}): Format {
-  if (typeof options !== 'object' || options === null) throw new TypeError('xzFormat options must be an object');
-  const { concurrency, blockSize = 2 * 1024 * 1024, decoderMemoryLimit = 256 * 1024 * 1024 } = options;
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
-    throw new BentoportError('ERR_INVALID_OPTION', `[format-xz] options: concurrency must be a positive integer, got ${String(concurrency)}`);
-  }
-  if (!(Number.isInteger(blockSize) && blockSize >= 64 * 1024 && blockSize <= 64 * 1024 * 1024)) {
-    throw new BentoportError('ERR_INVALID_OPTION', `[format-xz] options: blockSize must be an integer from 65536 to 67108864, got ${String(blockSize)}`);
-  }
-  if (!(Number.isInteger(decoderMemoryLimit) && decoderMemoryLimit >= 1024 * 1024)) {
-    throw new BentoportError('ERR_INVALID_OPTION', `[format-xz] options: decoderMemoryLimit must be an integer of at least 1048576, got ${String(decoderMemoryLimit)}`);
-  }
+  const given = check.object(options);
+  const concurrency = check.integer('concurrency', given.concurrency, availableParallelism(), 1);
+  const blockSize = check.integer('blockSize', given.blockSize, 2 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024);
+  const decoderMemoryLimit = check.integer('decoderMemoryLimit', given.decoderMemoryLimit, 256 * 1024 * 1024, 1024 * 1024);
 
   return {
-    apiVersion: 1,
-    name: 'format-xz',
+    apiVersion,
+    name: COMPONENT,
     formats: FORMATS,
     capabilities: { randomAccessDecode: false, symlinks: true, hardlinks: true, reproducible: true },
 
@@ -88,11 +87,12 @@ export function xzFormat(options: XzFormatOptions = {}): Format {
      */
     encode(entries: AsyncIterable<ArchiveEntry>, encodeOptions: EncodeOptions): Readable {
       const format = checkFormat(encodeOptions.format, 'write');
-      const policy = checkPolicy(encodeOptions.compression ?? 'auto', format);
-      const controller = new AbortController();
-      const segments = encodeTarSegments(entries, format, controller.signal, policy === 'auto');
-      const bytes = xzStream(cutIntoClassedPieces(segments, blockSize), policy, concurrency ?? availableParallelism());
-      return abortableEncoderOutput(bytes, controller, encodeOptions.signal, `[format-xz] write ${format}`);
+      const policy = check.oneOf('compression', encodeOptions.compression, COMPRESSION_POLICIES, 'auto');
+      const where = { component: COMPONENT, format };
+      return abortableEncoderOutput((stop) => {
+        const segments = encodeTarSegments(entries, { ...where, signal: stop, classify: policy === 'auto' });
+        return xzStream(cutIntoClassedPieces(segments, blockSize), policy, concurrency);
+      }, { ...where, signal: encodeOptions.signal });
     },
 
     /**
@@ -103,18 +103,20 @@ export function xzFormat(options: XzFormatOptions = {}): Format {
      */
     decode(source: ArchiveSource, decodeOptions: DecodeOptions): AsyncIterable<ArchiveEntry> {
       const format = checkFormat(decodeOptions.format, 'read');
-      return decodeTar(source, format, decodeOptions.signal, {
-        component: 'format-xz',
+      return decodeTar(source, {
+        component: COMPONENT,
+        format,
+        signal: decodeOptions.signal,
         // Any number of streams (what `cat a.xz b.xz` or pxz make) is one input; blocks with
         // sizes in their headers are decoded side by side.
-        decompress: () => parallelXzDecoder({ concurrency: concurrency ?? availableParallelism(), memoryLimit: decoderMemoryLimit }),
+        decompress: () => parallelXzDecoder({ concurrency, memoryLimit: decoderMemoryLimit }),
       });
     },
   };
 }
 
 /** One xz stream: header, the blocks in order as they finish, one index over all of them, footer. */
-async function* xzStream(pieces: AsyncIterable<{ bytes: Buffer; class: Parameters<typeof effectiveClass>[1] }>, policy: CompressionPolicy, concurrency: number): AsyncGenerator<Buffer> {
+async function* xzStream(pieces: AsyncIterable<ClassedPiece>, policy: CompressionPolicy, concurrency: number): AsyncGenerator<Buffer> {
   yield streamHeader();
   const records: BlockRecord[] = [];
   const blocks = mapInOrder(pieces, (piece) => encodePiece(piece.bytes, effectiveClass(policy, piece.class)), concurrency);
@@ -127,10 +129,5 @@ async function* xzStream(pieces: AsyncIterable<{ bytes: Buffer; class: Parameter
 
 function checkFormat(format: string, operation: 'read' | 'write'): XzToken {
   if ((FORMATS as readonly string[]).includes(format)) return format as XzToken;
-  throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `[format-xz] ${operation} ${String(format)}: format-xz handles only bento, bentomodel and xz`);
-}
-
-function checkPolicy(policy: CompressionPolicy, format: string): CompressionPolicy {
-  if (policy === 'auto' || policy === 'max' || policy === 'store') return policy;
-  throw new BentoportError('ERR_INVALID_OPTION', `[format-xz] write ${format}: unknown compression policy ${String(policy)}`);
+  throw pluginFailure(COMPONENT, 'ERR_UNSUPPORTED_FORMAT', operation, String(format), 'format-xz handles only bento, bentomodel and xz');
 }

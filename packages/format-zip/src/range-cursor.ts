@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { BentoportError, throwIfAborted, toBentoportError } from '@bentoport/core';
+import { throwIfAborted, toBentoportError } from '@bentoport/plugin-kit';
+import { corrupt } from './zip-failures.js';
 
 /**
  * Reads a random-access archive mostly sequentially: it keeps one ranged read open and serves
@@ -11,7 +12,6 @@ import { BentoportError, throwIfAborted, toBentoportError } from '@bentoport/cor
  * One operation at a time; `idle()` resolves when the current one has finished.
  */
 
-const OPERATION = '[format-zip] read zip';
 /** Gaps up to this size are read and discarded rather than paid for with a new request. */
 const SKIP_LIMIT = 1024 * 1024;
 
@@ -26,6 +26,8 @@ export class RangeCursor {
   private leftover: Buffer = Buffer.alloc(0);
   private busy: Promise<void> = Promise.resolve();
   private release: (() => void) | undefined;
+  /** Ends the open ranged read when the signal fires: a read that stalls would otherwise never notice. */
+  private readonly onAbort = (): void => this.close();
 
   constructor(
     private readonly readRange: RangeReader,
@@ -52,7 +54,7 @@ export class RangeCursor {
     await this.acquire();
     try {
       if (position + length > this.archiveSize) {
-        throw new BentoportError('ERR_CORRUPT_ARCHIVE', `${OPERATION}: bytes ${position}..${position + length} lie beyond the end of the archive (${this.archiveSize} bytes); it is truncated or damaged`);
+        throw corrupt(`bytes ${position}..${position + length} lie beyond the end of the archive (${this.archiveSize} bytes); it is truncated or damaged`);
       }
       if (length === 0) return;
       await this.seek(position, position + length);
@@ -72,6 +74,7 @@ export class RangeCursor {
 
   /** Ends the open ranged read. */
   close(): void {
+    this.signal?.removeEventListener('abort', this.onAbort);
     this.stream?.destroy();
     this.stream = undefined;
     this.iterator = undefined;
@@ -119,11 +122,12 @@ export class RangeCursor {
     this.iterator = (this.stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
     this.streamPosition = position;
     this.streamEnd = end;
+    this.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
   /** The next non-empty chunk of the open ranged read. */
   private async next(): Promise<Buffer> {
-    throwIfAborted(this.signal, OPERATION);
+    throwIfAborted(this.signal, 'format-zip', 'read', 'zip');
     if (this.leftover.length > 0) {
       const chunk = this.leftover;
       this.leftover = Buffer.alloc(0);
@@ -137,14 +141,14 @@ export class RangeCursor {
         result = await iterator.next();
       } catch (error) {
         this.close();
-        throwIfAborted(this.signal, OPERATION);
+        throwIfAborted(this.signal, 'format-zip', 'read', 'zip');
         throw toBentoportError(error, 'format-zip', 'read zip', `bytes from ${this.streamPosition}`);
       }
       // An abort closes the ranged read, which looks like an early end: report the abort instead.
-      throwIfAborted(this.signal, OPERATION);
+      throwIfAborted(this.signal, 'format-zip', 'read', 'zip');
       if (result.done) {
         this.close();
-        throw new BentoportError('ERR_CORRUPT_ARCHIVE', `${OPERATION}: the archive ended at byte ${this.streamPosition}, before the data its directory describes; it is truncated`);
+        throw corrupt(`the archive ended at byte ${this.streamPosition}, before the data its directory describes; it is truncated`);
       }
       const chunk = typeof result.value === 'string' ? Buffer.from(result.value) : result.value;
       if (chunk.length > 0) return chunk;

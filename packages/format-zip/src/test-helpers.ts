@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { createReadStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import type { ArchiveEntry, ArchiveSource, Format } from '@bentoport/core';
+import type { ArchiveEntry, ArchiveSource, Format } from '@bentoport/spec';
 
 export interface EntrySpec {
   path: string;

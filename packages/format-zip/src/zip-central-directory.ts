@@ -1,4 +1,4 @@
-import { BentoportError } from '@bentoport/core';
+import { corrupt, zipFailure } from './zip-failures.js';
 import { decodeEntryName } from './entry-names.js';
 import type { RangeReader } from './range-cursor.js';
 import { RangeCursor } from './range-cursor.js';
@@ -25,7 +25,6 @@ import {
  * the directory itself, read in bounded blocks.
  */
 
-const OPERATION = '[format-zip] read zip';
 /** The central directory is read in blocks of this size, whatever its total size. */
 const DIRECTORY_BLOCK_SIZE = 1024 * 1024;
 
@@ -54,9 +53,6 @@ export interface CentralDirectory {
   start: number;
 }
 
-export function corrupt(reason: string, cause?: unknown): BentoportError {
-  return new BentoportError('ERR_CORRUPT_ARCHIVE', `${OPERATION}: ${reason}`, cause === undefined ? {} : { cause });
-}
 
 interface EndRecord {
   /** Where the classic end record starts. */
@@ -114,7 +110,7 @@ async function readZip64End(read: TailReader, locator: Buffer, locatorPosition: 
     const record = await read(position, ZIP64_END_LENGTH);
     if (record.readUInt32LE(0) !== ZIP64_END_SIGNATURE) continue;
     if (record.readUInt32LE(16) !== 0 || record.readUInt32LE(20) !== 0) {
-      throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `${OPERATION}: split (multi-disk) zip archives are not supported`);
+      throw zipFailure('read', 'ERR_UNSUPPORTED_FORMAT', 'split (multi-disk) zip archives are not supported');
     }
     return {
       position,
@@ -152,7 +148,7 @@ function parseExtras(extra: Buffer, entry: CentralEntry, diskStart: number): voi
     }
     position += 4 + length;
   }
-  if (diskStart !== 0) throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `${OPERATION}: split (multi-disk) zip archives are not supported`);
+  if (diskStart !== 0) throw zipFailure('read', 'ERR_UNSUPPORTED_FORMAT', 'split (multi-disk) zip archives are not supported');
 }
 
 /** Parses complete central directory headers from `block`; returns how many bytes it used. */
@@ -205,7 +201,7 @@ export async function readCentralDirectory(readRange: RangeReader, archiveSize: 
     const read: TailReader = async (position, length) =>
       position >= tailStart ? tail.subarray(position - tailStart, position - tailStart + length) : cursor.read(position, length);
     if ((end.diskNumber !== 0 && end.diskNumber !== ZIP64_MARKER_16) || (end.directoryDisk !== 0 && end.directoryDisk !== ZIP64_MARKER_16)) {
-      throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `${OPERATION}: split (multi-disk) zip archives are not supported`);
+      throw zipFailure('read', 'ERR_UNSUPPORTED_FORMAT', 'split (multi-disk) zip archives are not supported');
     }
     let { entryCount, directorySize, directoryOffset } = end;
     let directoryEnd = end.position;

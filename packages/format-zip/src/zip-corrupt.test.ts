@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { ArchiveEntry, ArchiveSource } from '@bentoport/core';
+import type { ArchiveEntry, ArchiveSource } from '@bentoport/spec';
 import { zipFormat } from './index.js';
 import type { EntrySpec } from './test-helpers.js';
 import { bufferSource, collect, decodeAll, entriesFrom } from './test-helpers.js';

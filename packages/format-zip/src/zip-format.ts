@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
-import { BentoportError } from '@bentoport/core';
-import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, EncodeOptions, Format } from '@bentoport/core';
+import { apiVersion } from '@bentoport/spec';
+import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, EncodeOptions, Format } from '@bentoport/spec';
+import { abortedFailure, optionChecks, pluginFailure } from '@bentoport/plugin-kit';
 import { readZip } from './zip-reader.js';
 import { writeZip } from './zip-writer.js';
 
@@ -22,30 +23,20 @@ export interface ZipFormatOptions {
   concurrency?: number;
 }
 
+const COMPONENT = 'format-zip';
 const FORMAT_TOKEN = 'zip';
 const DEFAULT_PIECE_SIZE = 1024 * 1024;
 const COMPRESSION_POLICIES: readonly CompressionPolicy[] = ['auto', 'max', 'store'];
+const check = optionChecks(COMPONENT);
 
-function invalidOption(message: string): BentoportError {
-  return new BentoportError('ERR_INVALID_OPTION', `[format-zip] ${message}`);
-}
-
-function checkFormatToken(format: string): void {
-  if (format !== FORMAT_TOKEN) {
-    throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `[format-zip] format "${format}" is not handled by format-zip (it handles "zip")`);
-  }
+function checkFormatToken(format: string, operation: 'read' | 'write'): void {
+  if (format !== FORMAT_TOKEN) throw pluginFailure(COMPONENT, 'ERR_UNSUPPORTED_FORMAT', operation, String(format), 'format-zip handles only zip');
 }
 
 function resolveOptions(options: ZipFormatOptions): { pieceSize: number; concurrency: number } {
-  if (typeof options !== 'object' || options === null) throw new TypeError('[format-zip] zipFormat(options): options must be an object');
-  const pieceSize = options.deflatePieceSize ?? DEFAULT_PIECE_SIZE;
-  if (!Number.isSafeInteger(pieceSize) || pieceSize < 32 * 1024 || pieceSize > 64 * 1024 * 1024) {
-    throw invalidOption(`deflatePieceSize must be an integer from 32768 to 67108864, got ${String(pieceSize)}`);
-  }
-  const concurrency = options.concurrency ?? Math.max(1, availableParallelism());
-  if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 256) {
-    throw invalidOption(`concurrency must be an integer from 1 to 256, got ${String(concurrency)}`);
-  }
+  const given = check.object(options);
+  const pieceSize = check.integer('deflatePieceSize', given.deflatePieceSize, DEFAULT_PIECE_SIZE, 32 * 1024, 64 * 1024 * 1024);
+  const concurrency = check.integer('concurrency', given.concurrency, Math.max(1, availableParallelism()), 1, 256);
   return { pieceSize, concurrency };
 }
 
@@ -55,6 +46,7 @@ function resolveOptions(options: ZipFormatOptions): { pieceSize: number; concurr
  * stored or deflated zip through ranged reads.
  *
  * @throws {BentoportError} ERR_INVALID_OPTION when an option is out of range.
+ * @throws {TypeError} when `options` or one of them is of the wrong type.
  * @example
  * ```ts
  * import { zipFormat } from '@bentoport/format-zip';
@@ -67,8 +59,8 @@ function resolveOptions(options: ZipFormatOptions): { pieceSize: number; concurr
 export function zipFormat(options: ZipFormatOptions = {}): Format {
   const { pieceSize, concurrency } = resolveOptions(options);
   return {
-    apiVersion: 1,
-    name: 'format-zip',
+    apiVersion,
+    name: COMPONENT,
     formats: [FORMAT_TOKEN],
     // Links are dereferenced by core before encoding: Python's zipfile would extract a stored
     // link as a small text file holding its target.
@@ -88,15 +80,14 @@ export function zipFormat(options: ZipFormatOptions = {}): Format {
      *   more or fewer bytes than its size, ERR_ABORTED when the signal fires, or the entries' own error.
      */
     encode(entries: AsyncIterable<ArchiveEntry>, encodeOptions: EncodeOptions): Readable {
-      checkFormatToken(encodeOptions.format);
-      const compression = encodeOptions.compression ?? 'auto';
-      if (!COMPRESSION_POLICIES.includes(compression)) throw invalidOption(`unknown compression policy "${String(compression)}"`);
+      checkFormatToken(encodeOptions.format, 'write');
+      const compression = check.oneOf('compression', encodeOptions.compression, COMPRESSION_POLICIES, 'auto');
       const signal = encodeOptions.signal;
       const output = Readable.from(writeZip(entries, { compression, pieceSize, concurrency, signal }), { objectMode: false });
       if (signal !== undefined) {
         // Destroy at once even while nobody is reading (the generator only notices on its next step).
         const onAbort = (): void => {
-          output.destroy(new BentoportError('ERR_ABORTED', '[format-zip] write zip was aborted', { cause: signal.reason }));
+          output.destroy(abortedFailure(COMPONENT, 'write', FORMAT_TOKEN, signal));
         };
         if (signal.aborted) onAbort();
         else {
@@ -116,7 +107,7 @@ export function zipFormat(options: ZipFormatOptions = {}): Format {
      *   archives; ERR_ABORTED when the signal fires; the source's own errors otherwise.
      */
     decode(source: ArchiveSource, decodeOptions: DecodeOptions): AsyncIterable<ArchiveEntry> {
-      checkFormatToken(decodeOptions.format);
+      checkFormatToken(decodeOptions.format, 'read');
       return readZip(source, decodeOptions.signal);
     },
   };

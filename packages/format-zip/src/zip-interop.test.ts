@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utim
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CompressionPolicy } from '@bentoport/core';
+import type { CompressionPolicy } from '@bentoport/spec';
 import { zipFormat } from './index.js';
 import type { EntrySpec } from './test-helpers.js';
 import { bufferSource, collect, decodeAll, entriesFrom, fileSource, hasPython, runPython } from './test-helpers.js';

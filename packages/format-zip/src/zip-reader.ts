@@ -1,10 +1,12 @@
 import { Readable, pipeline } from 'node:stream';
 import { createInflateRaw, crc32, inflateRawSync } from 'node:zlib';
-import { BentoportError, INFLATE_CHUNK_BYTES, isBentoportError, throwIfAborted, toBentoportError } from '@bentoport/core';
-import type { ArchiveEntry, ArchiveEntryType, ArchiveSource } from '@bentoport/core';
+import { isBentoportError } from '@bentoport/spec';
+import type { ArchiveEntry, ArchiveEntryType, ArchiveSource, BentoportError } from '@bentoport/spec';
+import { INFLATE_CHUNK_BYTES, throwIfAborted, toBentoportError } from '@bentoport/plugin-kit';
 import { RangeCursor } from './range-cursor.js';
 import type { CentralEntry } from './zip-central-directory.js';
-import { corrupt, readCentralDirectory } from './zip-central-directory.js';
+import { readCentralDirectory } from './zip-central-directory.js';
+import { corrupt, zipFailure } from './zip-failures.js';
 import {
   DOS_DIRECTORY_ATTRIBUTE,
   FLAG_ENCRYPTED,
@@ -75,12 +77,12 @@ function entryShape(entry: CentralEntry): EntryShape {
 
 function checkReadable(entry: CentralEntry): void {
   if ((entry.flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION)) !== 0 || entry.method === 99) {
-    throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `${OPERATION}: entry "${entry.name}" is encrypted, and format-zip cannot read encrypted entries`, {
+    throw zipFailure('read', 'ERR_UNSUPPORTED_FORMAT', `entry "${entry.name}" is encrypted, and format-zip cannot read encrypted entries`, {
       details: { path: entry.name },
     });
   }
   if (entry.method !== METHOD_STORED && entry.method !== METHOD_DEFLATED) {
-    throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `${OPERATION}: entry "${entry.name}" uses ${describeMethod(entry.method)}; format-zip reads only stored and deflated entries`, {
+    throw zipFailure('read', 'ERR_UNSUPPORTED_FORMAT', `entry "${entry.name}" uses ${describeMethod(entry.method)}; format-zip reads only stored and deflated entries`, {
       details: { path: entry.name, method: entry.method },
     });
   }
@@ -142,7 +144,7 @@ async function* entryBody(cursor: RangeCursor, entry: CentralEntry, signal: Abor
       output = inflater;
     }
     for await (const chunk of output) {
-      throwIfAborted(signal, OPERATION);
+      throwIfAborted(signal, 'format-zip', 'read', 'zip');
       produced += chunk.length;
       if (produced > entry.size) throw corrupt(`entry "${entry.name}" holds more than the ${entry.size} bytes its directory entry says`);
       checksum = crc32(chunk, checksum);
@@ -199,12 +201,12 @@ export async function* readZip(source: ArchiveSource, signal: AbortSignal | unde
   }
   const rangeReader = (start: number, end: number): Readable => readRange.call(source, start, end);
   try {
-    throwIfAborted(signal, OPERATION);
+    throwIfAborted(signal, 'format-zip', 'read', 'zip');
     const directory = await readCentralDirectory(rangeReader, size, signal);
     const cursor = new RangeCursor(rangeReader, directory.start, size, signal);
     try {
       for (const entry of directory.entries) {
-        throwIfAborted(signal, OPERATION);
+        throwIfAborted(signal, 'format-zip', 'read', 'zip');
         // The previous body, if opened, must be finished before the next entry is produced.
         await cursor.idle();
         const path = entryPath(entry.name);

@@ -1,9 +1,11 @@
 import type { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
-import { BentoportError, CLASSIFY_MIN_BYTES, CLASSIFY_SAMPLE_BYTES, classifySample, DENSE_DEFLATE, effectiveClass, throwIfAborted } from '@bentoport/core';
-import type { ArchiveEntry, CompressibilityClass, CompressionPolicy } from '@bentoport/core';
+import type { ArchiveEntry, CompressionPolicy } from '@bentoport/spec';
+import { CLASSIFY_MIN_BYTES, CLASSIFY_SAMPLE_BYTES, classifySample, DENSE_DEFLATE, effectiveClass, throwIfAborted } from '@bentoport/plugin-kit';
+import type { CompressibilityClass } from '@bentoport/plugin-kit';
 import { cutPieces, deflatePieces } from './deflate-pieces.js';
 import { encodeEntryName } from './entry-names.js';
+import { zipFailure } from './zip-failures.js';
 import {
   DOS_DIRECTORY_ATTRIBUTE,
   FLAG_DATA_DESCRIPTOR,
@@ -116,7 +118,7 @@ async function* checkedBody(
   const body: Readable = entry.open();
   try {
     for await (const chunk of body as AsyncIterable<Buffer | string>) {
-      throwIfAborted(signal, OPERATION);
+      throwIfAborted(signal, 'format-zip', 'write', 'zip');
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       totals.size += bytes.length;
       if (totals.size > entry.size) break;
@@ -128,11 +130,9 @@ async function* checkedBody(
   }
   if (totals.size !== entry.size) {
     const relation = totals.size > entry.size ? 'more' : 'fewer';
-    throw new BentoportError(
-      'ERR_IO',
-      `${OPERATION}: entry "${entry.path}" delivered ${relation} bytes than its size ${entry.size} (did the file change?)`,
-      { details: { path: entry.path, expected: entry.size, actual: totals.size } },
-    );
+    throw zipFailure('write', 'ERR_IO', `entry "${entry.path}" delivered ${relation} bytes than its size ${entry.size} (did the file change?)`, {
+      details: { path: entry.path, expected: entry.size, actual: totals.size },
+    });
   }
 }
 
@@ -196,18 +196,19 @@ export async function* writeZip(entries: AsyncIterable<ArchiveEntry>, settings: 
   };
 
   for await (const entry of entries) {
-    throwIfAborted(settings.signal, OPERATION);
+    throwIfAborted(settings.signal, 'format-zip', 'write', 'zip');
     if (entry.type !== 'file' && entry.type !== 'directory') {
-      throw new BentoportError(
+      throw zipFailure(
+        'write',
         'ERR_UNSUPPORTED_FORMAT',
-        `${OPERATION}: cannot store ${entry.type} entry "${entry.path}" (zip as written here holds only files and directories; links must be dereferenced first)`,
+        `cannot store ${entry.type} entry "${entry.path}" (zip as written here holds only files and directories; links must be dereferenced first)`,
         { details: { path: entry.path, type: entry.type } },
       );
     }
     const isDirectory = entry.type === 'directory';
     const { bytes: name, utf8Flag } = encodeEntryName(isDirectory ? `${entry.path}/` : entry.path);
     if (name.length > 0xffff) {
-      throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `${OPERATION}: entry name is longer than 65535 bytes: "${entry.path.slice(0, 80)}…"`);
+      throw zipFailure('write', 'ERR_UNSUPPORTED_FORMAT', `entry name is longer than 65535 bytes: "${entry.path.slice(0, 80)}…"`);
     }
     const { date: dosDate, time: dosTime } = toDosDateTime(entry.mtime);
     const localHeaderOffset = offset;
@@ -268,7 +269,7 @@ export async function* writeZip(entries: AsyncIterable<ArchiveEntry>, settings: 
     }
     if (!localZip64 && compressedSize >= ZIP64_MARKER_32) {
       // Cannot happen while deflateBound holds; refuse rather than write sizes that wrap around.
-      throw new BentoportError('ERR_IO', `${OPERATION}: entry "${entry.path}" compressed beyond the size decided for its header`);
+      throw zipFailure('write', 'ERR_IO', `entry "${entry.path}" compressed beyond the size decided for its header`);
     }
     yield emit(dataDescriptor(totals.crc32, compressedSize, entry.size, localZip64));
     written.push({
@@ -276,7 +277,7 @@ export async function* writeZip(entries: AsyncIterable<ArchiveEntry>, settings: 
       externalAttributes: unixAttributes(S_IFREG, entry.mode), localHeaderOffset, localZip64,
     });
   }
-  throwIfAborted(settings.signal, OPERATION);
+  throwIfAborted(settings.signal, 'format-zip', 'write', 'zip');
 
   const centralDirectoryOffset = offset;
   let batch: Buffer[] = [];

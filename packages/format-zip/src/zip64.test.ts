@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ArchiveEntry, CompressionPolicy } from '@bentoport/core';
+import type { ArchiveEntry, CompressionPolicy } from '@bentoport/spec';
 import { zipFormat } from './index.js';
 import { bufferSource, collect, decodeAll, fileSource, hasPython, runPython } from './test-helpers.js';
 

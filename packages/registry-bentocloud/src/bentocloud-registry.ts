@@ -1,6 +1,7 @@
 import { apiVersion, type Registry } from '@bentoport/spec';
 import { optionChecks, resolveNetworkOptions, type NetworkOptions } from '@bentoport/plugin-kit';
-import { tarByteLength, tarFormat } from '@bentoport/format-tar';
+import { tarFormat } from '@bentoport/format-tar';
+import { tarByteLength } from '@bentoport/tar';
 import { COMPONENT } from './cloud-errors.js';
 import { createCloudSession, type CloudSession } from './cloud-session.js';
 import { pullItem } from './pull-item.js';

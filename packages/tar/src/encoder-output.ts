@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { BentoportError } from '@bentoport/core';
+import { abortedFailure } from '@bentoport/plugin-kit';
 
 /**
  * A byte Readable that pulls from an async iterator only while its consumer wants more.
@@ -48,21 +48,37 @@ export function pullReadable(source: AsyncIterable<Buffer>, onDestroy: (error: E
   return readable;
 }
 
+/** What {@link abortableEncoderOutput} needs besides the bytes. */
+export interface EncoderOutputOptions {
+  /** The plugin named in the abort error: `format-xz`. */
+  component: string;
+  /** The format token being written, named in the abort error: `bento`. */
+  format: string;
+  /** The caller's signal (`EncodeOptions.signal`). */
+  signal?: AbortSignal;
+}
+
 /**
- * The output stream of an encoder: pulls `bytes` on demand; when `signal` fires (or already has),
- * the stream is destroyed with ERR_ABORTED naming `what` (`[format-xz] write bento`), and
- * `controller` is aborted so the encoder stops reading entries. Every tar-based codec returns this.
+ * The output stream of a tar-based encoder: pulls the bytes of `produce(stop)` on demand. When
+ * `signal` fires (or already has), the stream is destroyed with ERR_ABORTED
+ * (`[format-xz] write bento: aborted`); when the stream is destroyed for any reason, `stop` fires
+ * so the encoder stops reading entries and bodies. Every tar-based codec returns this.
+ * @example
+ * ```ts
+ * return abortableEncoderOutput((stop) => encodeTar(entries, { component: 'format-tar', format: 'tar', signal: stop }), {
+ *   component: 'format-tar',
+ *   format: 'tar',
+ *   signal: encodeOptions.signal,
+ * });
+ * ```
  */
-export function abortableEncoderOutput(
-  bytes: AsyncIterable<Buffer>,
-  controller: AbortController,
-  signal: AbortSignal | undefined,
-  what: string,
-): Readable {
+export function abortableEncoderOutput(produce: (stop: AbortSignal) => AsyncIterable<Buffer>, options: EncoderOutputOptions): Readable {
+  const { component, format, signal } = options;
+  const controller = new AbortController();
   const onAbort = (): void => {
-    output.destroy(new BentoportError('ERR_ABORTED', `${what}: aborted`, { cause: signal?.reason }));
+    output.destroy(abortedFailure(component, 'write', format, signal));
   };
-  const output = pullReadable(bytes, () => {
+  const output = pullReadable(produce(controller.signal), () => {
     signal?.removeEventListener('abort', onAbort);
     controller.abort();
   });

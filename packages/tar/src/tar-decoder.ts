@@ -1,16 +1,16 @@
 import { Readable } from 'node:stream';
 import type { Duplex } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { extract as createExtract } from 'tar-stream';
 import type { Header } from 'tar-stream';
-import { BentoportError, INFLATE_CHUNK_BYTES, isBentoportError, toBentoportError } from '@bentoport/core';
-import type { ArchiveEntry, ArchiveEntryType, ArchiveSource } from '@bentoport/core';
+import { isBentoportError } from '@bentoport/spec';
+import type { ArchiveEntry, ArchiveEntryType, ArchiveSource, BentoportError } from '@bentoport/spec';
+import { abortedFailure, pluginFailure, toBentoportError } from '@bentoport/plugin-kit';
 
 /**
  * Reading uses tar-stream's parser: it already knows PAX (path, linkpath, size), GNU long
  * names, base-256 numbers, v7 headers and checksums, and it never reads ahead of the entry
- * being consumed. What it lacks is added here: gunzip (Node's, which reads concatenated
- * members), PAX mtimes with fractions, BentoML's `./` layout, coded errors and an abort signal.
+ * being consumed. What it lacks is added here: a decompressor in front (the caller's),
+ * PAX mtimes with fractions, BentoML's `./` layout, coded errors and an abort signal.
  */
 
 /** tar-stream's entry streams are streamx Readables; only this much of them is used. */
@@ -33,19 +33,26 @@ type TarStreamHeader = Omit<Header, 'type' | 'pax' | 'linkname'> & {
   pax?: Record<string, string> | null;
 };
 
-/** How {@link decodeTar} gets at the tar bytes, for formats built on this container. */
-export interface DecodeTarStreamOptions {
+/** How {@link decodeTar} gets at the tar bytes, and how it names itself in errors. */
+export interface DecodeTarOptions {
   /**
    * A fresh decompressor (a Duplex: compressed bytes in, tar bytes out) that the archive's bytes
-   * are piped through. Its errors count as a corrupt archive.
-   * @default gunzip for `gz`, none for `tar`
+   * are piped through: `() => createGunzip()` for `.tar.gz`. Its errors count as a corrupt archive.
+   * @default none: the source holds a plain tar
    */
   decompress?: () => Duplex;
   /**
-   * The component named in messages and errors.
-   * @default 'format-tar'
+   * The plugin named in error messages: `[format-xz] read bento: …`.
+   * @default 'tar'
    */
   component?: string;
+  /**
+   * The format token being read, named in error messages only.
+   * @default 'tar'
+   */
+  format?: string;
+  /** Stops decoding with ERR_ABORTED. */
+  signal?: AbortSignal;
 }
 
 interface PendingEntry {
@@ -55,20 +62,28 @@ interface PendingEntry {
 }
 
 /**
- * The entries of a tar (`format` `tar`) or tar+gzip (`gz`) archive, in archive order, one at a
- * time: the next entry is parsed only after the previous body was consumed or skipped.
+ * The entries of a tar archive (behind `options.decompress`, if given), in archive order, one at
+ * a time: the next entry is parsed only after the previous body was consumed or skipped. Names
+ * lose their `./` prefixes and trailing `/`; the root entry (`./`) is not yielded; nothing else is
+ * checked (core's safe extraction judges paths).
+ *
+ * Iteration throws ERR_CORRUPT_ARCHIVE for bytes that are not a whole tar (or that the
+ * decompressor rejects), ERR_ABORTED when `signal` fires, and the source's own error, coded,
+ * when reading fails. A body opened twice is a TypeError.
+ * @example
+ * ```ts
+ * for await (const entry of decodeTar(source, { component: 'format-tar', format: 'gz', decompress: () => createGunzip(), signal })) {
+ *   console.log(entry.path, entry.type, entry.size); // unread bodies are skipped
+ * }
+ * ```
  */
-export async function* decodeTar(
-  source: ArchiveSource,
-  format: string,
-  signal: AbortSignal | undefined,
-  options: DecodeTarStreamOptions = {},
-): AsyncGenerator<ArchiveEntry> {
-  const where: Where = { component: options.component ?? 'format-tar', format };
+export async function* decodeTar(source: ArchiveSource, options: DecodeTarOptions = {}): AsyncGenerator<ArchiveEntry> {
+  const { signal } = options;
+  const where: Where = { component: options.component ?? 'tar', format: options.format ?? 'tar' };
   if (signal?.aborted === true) throw abortError(where, signal);
 
   const input = source.stream();
-  const gunzip = options.decompress !== undefined ? options.decompress() : format === 'gz' ? createGunzip({ chunkSize: INFLATE_CHUNK_BYTES }) : undefined;
+  const decompressor = options.decompress?.();
   // v7 archives carry no magic; the header checksum still guards against garbage.
   const extract = createExtract({ allowUnknownFormat: true } as Parameters<typeof createExtract>[0]);
   const queue: PendingEntry[] = [];
@@ -88,7 +103,7 @@ export async function* decodeTar(
       // Also fails the body a consumer may be reading right now, which would otherwise wait
       // forever for bytes that will never come.
       extract.destroy(error);
-      gunzip?.destroy();
+      decompressor?.destroy();
       input.destroy();
     }
     notify();
@@ -115,9 +130,9 @@ export async function* decodeTar(
     notify();
   });
   input.on('error', (error: Error) => fail(readError(where, error)));
-  gunzip?.on('error', (error: Error) => fail(corrupt(where, error)));
+  decompressor?.on('error', (error: Error) => fail(corrupt(where, error)));
 
-  const decompressed: Readable = gunzip === undefined ? input : input.pipe(gunzip);
+  const decompressed: Readable = decompressor === undefined ? input : input.pipe(decompressor);
   void feed(decompressed, extract, (count) => (bytesSeen += count)).catch((error: unknown) =>
     fail(corrupt(where, error as Error)),
   );
@@ -156,13 +171,13 @@ export async function* decodeTar(
       if (entry?.type === 'file') await until(() => closed);
       pending.next();
     }
-    if (bytesSeen === 0) throw new BentoportError('ERR_CORRUPT_ARCHIVE', `[${where.component}] read ${format}: the archive is empty`);
+    if (bytesSeen === 0) throw pluginFailure(where.component, 'ERR_CORRUPT_ARCHIVE', 'read', where.format, 'the archive is empty');
     completed = true;
   } finally {
     signal?.removeEventListener('abort', onAbort);
     if (!completed) {
       extract.destroy();
-      gunzip?.destroy();
+      decompressor?.destroy();
       input.destroy();
     }
   }
@@ -314,7 +329,7 @@ interface Where {
 
 function corrupt(where: Where, error: Error): BentoportError {
   if (isBentoportError(error)) return error;
-  return new BentoportError('ERR_CORRUPT_ARCHIVE', `[${where.component}] read ${where.format}: ${error.message}`, { cause: error });
+  return pluginFailure(where.component, 'ERR_CORRUPT_ARCHIVE', 'read', where.format, error.message, { cause: error });
 }
 
 function readError(where: Where, error: Error): BentoportError {
@@ -322,5 +337,5 @@ function readError(where: Where, error: Error): BentoportError {
 }
 
 function abortError(where: Where, signal: AbortSignal | undefined): BentoportError {
-  return new BentoportError('ERR_ABORTED', `[${where.component}] read ${where.format}: aborted`, { cause: signal?.reason });
+  return abortedFailure(where.component, 'read', where.format, signal);
 }

@@ -1,7 +1,8 @@
 import { addAbortSignal } from 'node:stream';
 import type { Readable } from 'node:stream';
-import { BentoportError, CLASSIFY_MIN_BYTES, CLASSIFY_SAMPLE_BYTES, classifySample } from '@bentoport/core';
-import type { ArchiveEntry, CompressibilityClass } from '@bentoport/core';
+import type { ArchiveEntry, BentoportError, ErrorCode } from '@bentoport/spec';
+import { CLASSIFY_MIN_BYTES, CLASSIFY_SAMPLE_BYTES, classifySample, pluginFailure } from '@bentoport/plugin-kit';
+import type { CompressibilityClass } from '@bentoport/plugin-kit';
 import { BLOCK_SIZE, RECORD_SIZE, TYPEFLAG, encodeMemberHeader, paddingFor } from './tar-header.js';
 import type { TarHeaderFields } from './tar-header.js';
 
@@ -17,9 +18,45 @@ export interface TarSegment {
   class: CompressibilityClass;
 }
 
-/** The tar byte stream for `entries`, as plain bytes. See {@link encodeTarSegments}. */
-export async function* encodeTar(entries: AsyncIterable<ArchiveEntry>, format: string, signal: AbortSignal): AsyncGenerator<Buffer> {
-  for await (const segment of encodeTarSegments(entries, format, signal, false)) yield segment.bytes;
+/** Who writes which token (for messages), what stops the bodies, and whether to classify. */
+export interface EncodeTarOptions {
+  /**
+   * The plugin named in error messages: `[format-xz] write bento: …`.
+   * @default 'tar'
+   */
+  component?: string;
+  /**
+   * The format token being written, named in error messages only.
+   * @default 'tar'
+   */
+  format?: string;
+  /** Aborts the body being read (the `stop` signal of `abortableEncoderOutput`). */
+  signal?: AbortSignal;
+  /**
+   * Sample every body of {@link CLASSIFY_MIN_BYTES} or more and tag its segments with its class
+   * (see `classifySample`); otherwise every segment is `compressible`. Only
+   * {@link encodeTarSegments} reads it.
+   * @default false
+   */
+  classify?: boolean;
+}
+
+/** Who is writing what, for messages: `[format-xz] write bento: …`. */
+interface Writer {
+  component: string;
+  format: string;
+}
+
+/**
+ * The tar byte stream for `entries`, as plain bytes. See {@link encodeTarSegments}.
+ * @example
+ * ```ts
+ * const where = { component: 'format-tar', format: 'tar' };
+ * const archive = abortableEncoderOutput((stop) => encodeTar(entries, { ...where, signal: stop }), { ...where, signal });
+ * ```
+ */
+export async function* encodeTar(entries: AsyncIterable<ArchiveEntry> | Iterable<ArchiveEntry>, options: EncodeTarOptions = {}): AsyncGenerator<Buffer> {
+  for await (const segment of encodeTarSegments(entries, { ...options, classify: false })) yield segment.bytes;
 }
 
 /**
@@ -28,18 +65,15 @@ export async function* encodeTar(entries: AsyncIterable<ArchiveEntry>, format: s
  * directories with a trailing `/`, and the end marker padded to a 10240-byte record.
  *
  * Bodies are passed through chunk by chunk as their streams deliver them, so memory stays at a
- * few chunks whatever the file size. `signal` aborts the body being read.
+ * few chunks whatever the file size. `options.signal` aborts the body being read.
  *
- * @param format the token, for messages only.
- * @param classify sample large bodies and tag their segments with the class; otherwise every
- *   segment is `compressible`.
+ * The generator fails with the error of `entries` or of a body; ERR_IO when a body delivers more
+ * or fewer bytes than its `size`, or a link has no target; ERR_UNSUPPORTED_FORMAT for an entry of
+ * type `other`.
  */
-export async function* encodeTarSegments(
-  entries: AsyncIterable<ArchiveEntry>,
-  format: string,
-  signal: AbortSignal,
-  classify: boolean,
-): AsyncGenerator<TarSegment> {
+export async function* encodeTarSegments(entries: AsyncIterable<ArchiveEntry> | Iterable<ArchiveEntry>, options: EncodeTarOptions = {}): AsyncGenerator<TarSegment> {
+  const writer = writerOf(options);
+  const classify = options.classify ?? false;
   let offset = 0;
   let rootWritten = false;
   for await (const entry of entries) {
@@ -51,11 +85,11 @@ export async function* encodeTarSegments(
       yield { bytes: root, class: 'compressible' };
       rootWritten = true;
     }
-    const header = encodeMemberHeader(headerFieldsFor(entry, format));
+    const header = encodeMemberHeader(headerFieldsFor(entry, writer));
     offset += header.length;
     yield { bytes: header, class: 'compressible' };
     if (entry.type === 'file' && entry.size > 0) {
-      const body = encodeBody(entry, format, signal);
+      const body = encodeBody(entry, writer, options.signal);
       if (classify && entry.size >= CLASSIFY_MIN_BYTES) yield* classifiedBody(body);
       else for await (const bytes of body) yield { bytes, class: 'compressible' };
       offset += entry.size + paddingFor(entry.size);
@@ -98,19 +132,23 @@ async function* classifiedBody(body: AsyncIterable<Buffer>): AsyncGenerator<TarS
 }
 
 /**
- * The exact length in bytes of the uncompressed `tar` that `tarFormat().encode(entries, { format:
- * 'tar' })` writes, from the entries' metadata alone (no body is opened): headers (PAX ones
- * included) + bodies padded to 512 bytes + end blocks, padded to a 10240-byte record. For
+ * The exact length in bytes of the tar that {@link encodeTar} writes for `entries` (so also of
+ * format-tar's `tar` token), from the entries' metadata alone (no body is opened): headers (PAX
+ * ones included) + bodies padded to 512 bytes + end blocks, padded to a 10240-byte record. For
  * uploads that must announce their Content-Length before streaming (a presigned S3 PUT).
  * @throws {BentoportError} ERR_UNSUPPORTED_FORMAT for an entry of type `other`; ERR_IO for a
- * link without a target (as `encode` would).
+ * link without a target (as encoding would).
  * @example
  * ```ts
  * const length = await tarByteLength(item.entries()); // walk once, bodies unopened
- * const body = tarFormat().encode(item.entries(), { format: 'tar' }); // walk again and send
+ * const body = encodeTar(item.entries()); // walk again and send
  * ```
  */
-export async function tarByteLength(entries: AsyncIterable<ArchiveEntry> | Iterable<ArchiveEntry>): Promise<number> {
+export async function tarByteLength(
+  entries: AsyncIterable<ArchiveEntry> | Iterable<ArchiveEntry>,
+  options: Pick<EncodeTarOptions, 'component' | 'format'> = {},
+): Promise<number> {
+  const writer = writerOf(options);
   let offset = 0;
   let rootCounted = false;
   for await (const entry of entries) {
@@ -118,7 +156,7 @@ export async function tarByteLength(entries: AsyncIterable<ArchiveEntry> | Itera
       offset += encodeMemberHeader({ name: './', typeflag: TYPEFLAG.directory, mode: 0o755, size: 0, mtime: Math.trunc(entry.mtime) }).length;
       rootCounted = true;
     }
-    offset += encodeMemberHeader(headerFieldsFor(entry, 'tar')).length;
+    offset += encodeMemberHeader(headerFieldsFor(entry, writer)).length;
     if (entry.type === 'file' && entry.size > 0) offset += entry.size + paddingFor(entry.size);
   }
   if (!rootCounted) offset += BLOCK_SIZE;
@@ -126,7 +164,11 @@ export async function tarByteLength(entries: AsyncIterable<ArchiveEntry> | Itera
   return offset % RECORD_SIZE === 0 ? offset : offset + RECORD_SIZE - (offset % RECORD_SIZE);
 }
 
-function headerFieldsFor(entry: ArchiveEntry, format: string): TarHeaderFields {
+function writerOf(options: Pick<EncodeTarOptions, 'component' | 'format'>): Writer {
+  return { component: options.component ?? 'tar', format: options.format ?? 'tar' };
+}
+
+function headerFieldsFor(entry: ArchiveEntry, writer: Writer): TarHeaderFields {
   const common = { mode: entry.mode, mtime: entry.mtime, size: 0 };
   switch (entry.type) {
     case 'file':
@@ -134,59 +176,59 @@ function headerFieldsFor(entry: ArchiveEntry, format: string): TarHeaderFields {
     case 'directory':
       return { ...common, name: `./${entry.path}/`, typeflag: TYPEFLAG.directory };
     case 'symlink':
-      return { ...common, name: `./${entry.path}`, typeflag: TYPEFLAG.symlink, linkname: requireLinkTarget(entry, format) };
+      return { ...common, name: `./${entry.path}`, typeflag: TYPEFLAG.symlink, linkname: requireLinkTarget(entry, writer) };
     case 'hardlink':
       // Hard link targets are archive member names, which all carry the `./` prefix.
-      return { ...common, name: `./${entry.path}`, typeflag: TYPEFLAG.hardlink, linkname: `./${requireLinkTarget(entry, format)}` };
+      return { ...common, name: `./${entry.path}`, typeflag: TYPEFLAG.hardlink, linkname: `./${requireLinkTarget(entry, writer)}` };
     default:
-      throw new BentoportError(
-        'ERR_UNSUPPORTED_FORMAT',
-        `[format-tar] write ${format}: entry ${entry.path} is of type ${entry.type}, which a bento archive cannot hold`,
-        { details: { path: entry.path, type: entry.type } },
-      );
+      throw writeFailure(writer, 'ERR_UNSUPPORTED_FORMAT', `entry ${entry.path} is of type ${entry.type}, which a bento archive cannot hold`, {
+        path: entry.path,
+        type: entry.type,
+      });
   }
 }
 
-function requireLinkTarget(entry: ArchiveEntry, format: string): string {
+function requireLinkTarget(entry: ArchiveEntry, writer: Writer): string {
   if (entry.linkTarget === undefined || entry.linkTarget === '') {
-    throw new BentoportError('ERR_IO', `[format-tar] write ${format}: ${entry.type} ${entry.path} has no link target`, {
-      details: { path: entry.path },
-    });
+    throw writeFailure(writer, 'ERR_IO', `${entry.type} ${entry.path} has no link target`, { path: entry.path });
   }
   return entry.linkTarget;
 }
 
 /** The body, checked to be exactly `size` bytes (a file that changed while exported must not
  * shift every later header), then zero padding to the block boundary. */
-async function* encodeBody(entry: ArchiveEntry, format: string, signal: AbortSignal): AsyncGenerator<Buffer> {
-  if (entry.open === undefined) {
-    throw new BentoportError('ERR_IO', `[format-tar] write ${format}: file ${entry.path} has no body to open`, {
-      details: { path: entry.path },
-    });
-  }
-  const body: Readable = addAbortSignal(signal, entry.open());
+async function* encodeBody(entry: ArchiveEntry, writer: Writer, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+  if (entry.open === undefined) throw writeFailure(writer, 'ERR_IO', `file ${entry.path} has no body to open`, { path: entry.path });
+  const opened = entry.open();
+  const body: Readable = signal === undefined ? opened : addAbortSignal(signal, opened);
   let written = 0;
   try {
     for await (const chunk of body as AsyncIterable<Buffer | string>) {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       written += bytes.length;
-      if (written > entry.size) throw sizeMismatch(entry, format, written, true);
+      if (written > entry.size) throw sizeMismatch(entry, writer, written, true);
       yield bytes;
     }
   } finally {
     // Stops the reader if we leave early (abort, consumer gone, size error).
     body.destroy();
   }
-  if (written !== entry.size) throw sizeMismatch(entry, format, written, false);
+  if (written !== entry.size) throw sizeMismatch(entry, writer, written, false);
   const padding = paddingFor(entry.size);
   if (padding > 0) yield ZERO_BLOCKS.subarray(0, padding);
 }
 
-function sizeMismatch(entry: ArchiveEntry, format: string, written: number, atLeast: boolean): BentoportError {
-  return new BentoportError(
+function sizeMismatch(entry: ArchiveEntry, writer: Writer, written: number, atLeast: boolean): BentoportError {
+  return writeFailure(
+    writer,
     'ERR_IO',
-    `[format-tar] write ${format}: file ${entry.path} delivered ${atLeast ? 'more than ' : ''}${atLeast ? entry.size : written} bytes` +
+    `file ${entry.path} delivered ${atLeast ? 'more than ' : ''}${atLeast ? entry.size : written} bytes` +
       `${atLeast ? '' : `, expected ${entry.size}`} (did it change during export?)`,
-    { details: { path: entry.path, expectedSize: entry.size } },
+    { path: entry.path, expectedSize: entry.size },
   );
+}
+
+/** `[component] write format: reason`, coded, with the entry facts in `details`. */
+function writeFailure(writer: Writer, code: ErrorCode, reason: string, details: Record<string, unknown>): BentoportError {
+  return pluginFailure(writer.component, code, 'write', writer.format, reason, { details });
 }

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import type { ArchiveEntry } from '@bentoport/core';
+import type { ArchiveEntry } from '@bentoport/spec';
 import { describe, expect, it } from 'vitest';
-import { tarByteLength, tarFormat } from './index.js';
+import { encodeTar, tarByteLength } from './index.js';
 
 function file(path: string, size: number, mtime = 1_700_000_000): ArchiveEntry {
   return { path, type: 'file', mode: 0o644, mtime, size, open: () => Readable.from([Buffer.alloc(size, 7)]) };
@@ -9,10 +9,7 @@ function file(path: string, size: number, mtime = 1_700_000_000): ArchiveEntry {
 
 async function encodedLength(entries: ArchiveEntry[]): Promise<number> {
   let total = 0;
-  async function* each(): AsyncGenerator<ArchiveEntry> {
-    yield* entries;
-  }
-  for await (const chunk of tarFormat().encode(each(), { format: 'tar' }) as AsyncIterable<Buffer>) total += chunk.length;
+  for await (const chunk of encodeTar(entries)) total += chunk.length;
   return total;
 }
 
@@ -41,5 +38,15 @@ describe('tarByteLength', () => {
     const entry: ArchiveEntry = { ...file('big', 5 * 1024 ** 3), open: () => { opened++; return Readable.from([]); } };
     expect(await tarByteLength([entry])).toBe(10240 * Math.ceil((512 + 512 + 5 * 1024 ** 3 + 1024) / 10240));
     expect(opened).toBe(0);
+  });
+
+  it('fails as encoding would, naming the caller', async () => {
+    const fifo: ArchiveEntry = { path: 'fifo', type: 'other', mode: 0o644, mtime: 0, size: 0 };
+    await expect(tarByteLength([fifo], { component: 'registry-test' })).rejects.toMatchObject({
+      code: 'ERR_UNSUPPORTED_FORMAT',
+      message: '[registry-test] write tar: entry fifo is of type other, which a bento archive cannot hold',
+    });
+    const link: ArchiveEntry = { path: 'link', type: 'symlink', mode: 0o777, mtime: 0, size: 0 };
+    await expect(tarByteLength([link])).rejects.toMatchObject({ code: 'ERR_IO', message: '[tar] write tar: symlink link has no link target' });
   });
 });
