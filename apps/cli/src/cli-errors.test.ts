@@ -71,6 +71,17 @@ describe('errors', () => {
     expect(url.stderr).not.toContain('S3CR3T-VALUE');
   });
 
+  it('hides a one-letter password without garbling the message', async () => {
+    const loopbackS3 = { env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_REGION: 'us-east-1' } };
+    const result = await runCli(['--home', home, 'export', 'sample_service', 'bucket/key.tar', '--protocol', 's3', '--user', 'me', '--passwd', 'p'], loopbackS3);
+    expect(result.code).toBe(1);
+    expect(result.stderrLines).toHaveLength(1);
+    // The message keeps its words whole: 'export' and 'transport-s3' must not lose their p's.
+    expect(result.stderr).toContain('`export` failed');
+    expect(result.stderr).toContain('[transport-s3]');
+    expect(result.stderr).not.toContain('***ort');
+  });
+
   it('refuses to read an archive from a terminal-less empty stdin gracefully', async () => {
     const result = await runCli(['--home', home, 'import', '-'], { input: '' });
     expect(result.code).toBe(1);

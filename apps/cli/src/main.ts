@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createBentoport, redact } from '@bentoport/core';
+import { createBentoport } from '@bentoport/core';
+import { redactSecrets } from '@bentoport/plugin-kit';
 import { UsageError, parseCommandLine, type Invocation } from './command-line.js';
 import { pluginsForCommand } from './command-plugins.js';
 import { runCommand, type CliIo } from './commands.js';
@@ -29,13 +30,6 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 /** One line: BentoML prints a failure as a single `Error: …` line. */
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
-}
-
-/** Replace given secrets (a --passwd value) anywhere in a message, on top of core's URL redaction. */
-function hideSecrets(text: string, secrets: string[]): string {
-  let result = redact(text);
-  for (const secret of secrets) if (secret.length > 0) result = result.split(secret).join('***');
-  return result;
 }
 
 function progressMode(value: unknown, stderrIsTerminal: boolean): ProgressMode {
@@ -102,13 +96,13 @@ export async function main(argv: string[], options: MainOptions): Promise<number
   } catch (error) {
     finishProgress();
     if (error instanceof UsageError) {
-      io.stderr.write(`Error: ${hideSecrets(error.message, secrets)}. See 'bentoport ${error.command ? (group === 'models' ? `models ${error.command}` : error.command) : label} --help'.\n`);
+      io.stderr.write(`Error: ${redactSecrets(error.message, secrets)}. See 'bentoport ${error.command ? (group === 'models' ? `models ${error.command}` : error.command) : label} --help'.\n`);
       return EXIT.usage;
     }
     const hint = installHint(error, env);
     const message = (error instanceof Error ? error.message : String(error)) + (hint === undefined ? '' : `; ${hint}`);
-    io.stderr.write(`Error: [${group}] \`${command}\` failed: ${oneLine(hideSecrets(message, secrets))}\n`);
-    if (debug) io.stderr.write(hideSecrets(debugDetails(error), secrets));
+    io.stderr.write(`Error: [${group}] \`${command}\` failed: ${oneLine(redactSecrets(message, secrets))}\n`);
+    if (debug) io.stderr.write(redactSecrets(debugDetails(error), secrets));
     return signal.aborted ? EXIT.interrupted : EXIT.failed;
   }
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { defaultHome, readDefaultRegistry, redact, type Bentoport, type PullResult, type PushResult, type Registry } from '@bentoport/core';
+import { redact } from '@bentoport/plugin-kit';
+import { defaultHome, readDefaultRegistry, type Bentoport, type PullResult, type PushResult, type Registry } from '@bentoport/core';
 import { UsageError, type OptionValues } from './command-line.js';
 import type { PluginCatalog } from './plugin-discovery.js';
 import { loadRegistry } from './plugin-loading.js';

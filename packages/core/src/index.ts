@@ -1,7 +1,6 @@
-// The contracts and the plugin kit are re-exported while the first-party plugins move onto
-// @bentoport/spec and @bentoport/plugin-kit; plugins must import them from there.
+// The contracts, for library users who pass plugins in and test errors (`isBentoportError`).
+// Plugin authors import them from @bentoport/spec and their helpers from @bentoport/plugin-kit.
 export * from '@bentoport/spec';
-export * from '@bentoport/plugin-kit';
 export type * from './bentoport-types.js';
 export * from './tag.js';
 export * from './metadata.js';
