@@ -36,3 +36,9 @@ describe('redactSecrets with a short password', () => {
     expect(redactSecrets('token=.s3cr3t! was refused', ['.s3cr3t!'])).toBe('token=*** was refused');
   });
 });
+
+describe('redactSecrets with a long password', () => {
+  it('hides it even inside a longer word', () => {
+    expect(redactSecrets('auth failed for hunter2x and hunter2', ['hunter2'])).toBe('auth failed for ***x and ***');
+  });
+});

@@ -15,12 +15,20 @@ export function redact(text: string): string {
 }
 
 /**
- * `secret` replaced with `***` wherever it stands as a whole token: not where it is part of a
- * longer word. The password `p` must not turn `transport-ftp` into `trans***ort-ft***`, which both
- * garbles the message and spells out where the secret's letters are.
+ * Secrets at least this long are hidden wherever they appear, even inside a longer word
+ * (`hunter2x`); a longer secret is unlikely to be part of ordinary words by chance.
+ */
+const ANYWHERE_MIN_LENGTH = 6;
+
+/**
+ * `secret` replaced with `***`: a short one only where it stands as a whole token, not where it
+ * is part of a longer word. The password `p` must not turn `transport-ftp` into
+ * `trans***ort-ft***`, which both garbles the message and spells out where the secret's letters
+ * are. A secret of {@link ANYWHERE_MIN_LENGTH} characters or more is replaced everywhere.
  */
 function replaceWholeToken(text: string, secret: string): string {
   const escaped = secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  if (secret.length >= ANYWHERE_MIN_LENGTH) return text.split(secret).join('***');
   const before = /^[A-Za-z0-9]/.test(secret) ? '(?<![A-Za-z0-9])' : '';
   const after = /[A-Za-z0-9]$/.test(secret) ? '(?![A-Za-z0-9])' : '';
   return text.replace(new RegExp(`${before}${escaped}${after}`, 'g'), '***');
@@ -28,8 +36,8 @@ function replaceWholeToken(text: string, secret: string): string {
 
 /**
  * `redact(text)` (URL passwords and secret query values), then every given secret (a password,
- * a passphrase, a token), raw or URL-encoded, replaced with `***` where it stands as a whole
- * token. For plugins whose credentials also reach messages outside a URL.
+ * a passphrase, a token), raw or URL-encoded, replaced with `***` (a short one only where it
+ * stands as a whole token). For plugins whose credentials also reach messages outside a URL.
  */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   let result = redact(text);

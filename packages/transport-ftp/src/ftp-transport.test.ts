@@ -151,14 +151,17 @@ describe.skipIf(servers.skip !== undefined)(`ftpTransport against vsftpd${server
       expect(sha256(readFileSync(path.join(directory, 'cut-upload.bin')))).toBe(sha256(data));
     });
 
-    it('resumes a download with REST + RETR, re-sending under 5% of the bytes, byte-identical', async () => {
+    it('resumes a download with REST + RETR from near the cut, byte-identical', async () => {
       writeFileSync(path.join(directory, 'cut-download.bin'), data);
       const location = urlLocation(`${serverUrl(servers, 'plain', proxy.port)}${directory}/cut-download.bin`);
       proxy.reset();
-      proxy.cutAfter(11 * MiB);
+      proxy.cutAfter(24 * MiB);
       const received = await get(transport, location);
       expect(proxy.cuts).toBe(1);
-      expect(proxy.dataBytes - size).toBeLessThan(0.05 * size);
+      // A restart would send the first 24 MiB again. A resume re-sends only what was in flight at
+      // the cut: when the server's 426 reply beats the data socket, basic-ftp drops what that
+      // socket still held, up to the loopback socket buffers (2.6 MiB seen on a busy machine).
+      expect(proxy.dataBytes - size).toBeLessThan(8 * MiB);
       expect(sha256(received)).toBe(sha256(data));
     });
 
