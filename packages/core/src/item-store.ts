@@ -1,6 +1,7 @@
 import { cp, mkdir, mkdtemp, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { bentomlHome } from '@bentoport/plugin-kit';
 import { BentoportError } from '@bentoport/spec';
 import { parseBentoYaml, parseModelYaml, type ItemMetadata } from './metadata.js';
 import { withLock } from './store-lock.js';
@@ -47,7 +48,7 @@ export interface ItemStore {
    * Move a complete staged version directory into the store with one rename, under the name's
    * lock, then update `latest`. With `replace`, an existing copy of THIS version is moved aside
    * first and removed only once the new one is in place (restored if the move fails); other
-   * versions are never touched (BentoML's `pull -f` wipes them all, spec §8 c).
+   * versions are never touched (BentoML's `pull -f` wipes them all).
    * @throws {BentoportError} ERR_ALREADY_EXISTS with BentoML's message when the version exists
    * and `replace` is not set.
    */
@@ -111,19 +112,12 @@ export async function requireItemMetadata(kind: ItemKind, directory: string, whe
   return metadata;
 }
 
-/** BentoML's `$BENTOML_HOME`: the env var (variables and `~` expanded) or `~/bentoml`, made absolute. */
+/**
+ * BentoML's `$BENTOML_HOME`: the env var (variables and `~` expanded) or `~/bentoml`, made
+ * absolute. The kit's `bentomlHome`, so the engine and the plugins agree on where the store is.
+ */
 export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
-  const home = env.HOME ?? env.USERPROFILE ?? '';
-  let value = env.BENTOML_HOME ?? path.join(home, 'bentoml');
-  // BentoML repeats expandvars + expanduser until the string stops changing.
-  for (let round = 0; round < 10; round++) {
-    const next = value
-      .replace(/\$(\w+)|\$\{(\w+)\}/g, (whole: string, a: string | undefined, b: string | undefined) => env[a ?? b ?? ''] ?? whole)
-      .replace(/^~(?=$|\/)/, home);
-    if (next === value) break;
-    value = next;
-  }
-  return path.resolve(value);
+  return bentomlHome(env);
 }
 
 /** Open the store of one kind under a BentoML home. Directories are created on first write. */

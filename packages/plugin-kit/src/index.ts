@@ -1,6 +1,7 @@
 export { abortedFailure, toBentoportError, throwIfAborted } from './coded-errors.js';
 export { redact, redactErrorSecrets, redactSecrets } from './redaction.js';
 export { netrcCredentials, parseNetrc, resolveLogin, type Login, type NetrcCredentials, type NetrcLookupOptions } from './netrc.js';
+export { bentomlHome } from './bentoml-home.js';
 export { parseNetloc, type Netloc } from './netloc.js';
 export { proxyForUrl } from './proxy.js';
 export { backoffDelay, delayUnlessAborted, type BackoffOptions } from './retry-delay.js';
@@ -17,7 +18,7 @@ export {
   type CompressibilityClass,
 } from './compressibility.js';
 export { errorCodeForHttpStatus, pluginFailure, type PluginFailureOptions } from './plugin-failure.js';
-export { NETWORK_DEFAULTS, resolveNetworkOptions, type NetworkOptions, type ResolvedNetworkOptions } from './network-options.js';
+export { NETWORK_DEFAULTS, RENAMED_NETWORK_OPTIONS, resolveNetworkOptions, type NetworkOptions, type ResolvedNetworkOptions } from './network-options.js';
 export { optionChecks, type OptionChecks } from './option-validation.js';
 export { retryBudget, withRetry, type RetryBudget, type RetryOptions } from './retry.js';
 export { networkFailure, timeoutError, type NetworkFailureOptions } from './network-failure.js';

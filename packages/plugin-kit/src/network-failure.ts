@@ -5,16 +5,17 @@ import { isTlsVerificationError, isTransientNetworkError, systemErrorCode } from
 
 /** Options of {@link networkFailure}: what the protocol knows that the common rules do not. */
 export interface NetworkFailureOptions {
-  /** Known secret values (a password, a passphrase) to hide as whole tokens, beside URL passwords. */
+  /** Known secret values (a password, a passphrase) to hide as whole tokens, beside URL passwords. @default [] */
   secrets?: readonly string[];
-  /** The caller's signal: once it has fired, any failure is `ERR_ABORTED`. */
+  /** The caller's signal: once it has fired, any failure is `ERR_ABORTED`. @default undefined (only abort errors are ERR_ABORTED) */
   signal?: AbortSignal | undefined;
   /**
    * The protocol's code for errors it recognises (an FTP 530 reply is `ERR_AUTH`, an S3
    * `NoSuchKey` is `ERR_NOT_FOUND`); undefined leaves the error to the common rules (`ERR_IO`).
+   * @default undefined (the common rules only)
    */
   code?: (error: unknown) => ErrorCode | undefined;
-  /** The reason the message gives; undefined for the error's own message (with its system code). */
+  /** The reason the message gives; undefined for the error's own message (with its system code). @default undefined (the error's own message) */
   reason?: (error: unknown) => string | undefined;
   /** Whether another attempt may succeed: marks the failure `transient`. @default isTransientNetworkError */
   isRetryable?: (error: unknown) => boolean;

@@ -73,12 +73,32 @@ export const NETWORK_DEFAULTS = {
 } as const;
 
 /**
+ * The network options that plugins took under other names before they shared
+ * {@link NetworkOptions}, with what replaces each. Refused rather than ignored, so an old
+ * configuration fails loudly instead of losing its setting.
+ */
+export const RENAMED_NETWORK_OPTIONS: Readonly<Record<string, string>> = {
+  insecure: 'rejectUnauthorized: false',
+  attempts: 'retries (counted after the first try: attempts: 5 is retries: 4)',
+  requestTimeoutMs: 'timeoutMs',
+  timeout: 'timeoutMs (no progress) or connectTimeoutMs (connecting)',
+  socketTimeout: 'timeoutMs',
+  connectTimeout: 'connectTimeoutMs',
+  connectionTimeout: 'connectTimeoutMs',
+  retryDelay: 'retryDelayMs',
+  retryDelayMilliseconds: 'retryDelayMs',
+};
+
+/**
  * Apply the defaults of {@link NetworkOptions} and check each value: a wrong type is a
- * `TypeError`, an out-of-range value an `ERR_INVALID_OPTION` naming `component` and the option.
+ * `TypeError`, an out-of-range value an `ERR_INVALID_OPTION` naming `component` and the option,
+ * and a name from before the rename ({@link RENAMED_NETWORK_OPTIONS}) an `ERR_INVALID_OPTION`
+ * naming its replacement.
  */
 export function resolveNetworkOptions(component: string, options: NetworkOptions = {}): ResolvedNetworkOptions {
   const check = optionChecks(component);
   check.object(options);
+  check.renamed(options, RENAMED_NETWORK_OPTIONS);
   if (options.env !== undefined && (typeof options.env !== 'object' || options.env === null)) {
     throw new TypeError(`${component}: options.env must be an object`);
   }

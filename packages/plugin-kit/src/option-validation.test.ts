@@ -32,4 +32,22 @@ describe('optionChecks', () => {
     expect(() => check.integer('parts', '4', 4)).toThrow(TypeError);
     expect(() => check.object(null as unknown as object)).toThrow(TypeError);
   });
+
+  it('refuses a renamed option that is set, naming its replacement', () => {
+    const renames = { insecure: 'rejectUnauthorized: false', attempts: 'retries' };
+    expect(() => check.renamed({ insecure: true }, renames)).toThrow('[format-x] options.insecure was renamed: use rejectUnauthorized: false');
+    try {
+      check.renamed({ retries: 2, attempts: 0 }, renames);
+      expect.unreachable();
+    } catch (error) {
+      expect(isBentoportError(error, 'ERR_INVALID_OPTION')).toBe(true);
+      expect((error as { details?: unknown }).details).toEqual({ option: 'attempts', replacement: 'retries' });
+    }
+  });
+
+  it('lets options through that set no renamed name (or set one to undefined)', () => {
+    const renames = { insecure: 'rejectUnauthorized: false' };
+    expect(() => check.renamed({ rejectUnauthorized: false, insecure: undefined }, renames)).not.toThrow();
+    expect(() => check.renamed(undefined, renames)).not.toThrow();
+  });
 });

@@ -18,6 +18,14 @@ export interface OptionChecks {
   optionalString(name: string, value: unknown): string | undefined;
   /** The options object itself: a TypeError unless it is an object (undefined is `{}`). */
   object<T extends object>(options: T | undefined): T;
+  /**
+   * Refuse options that were renamed: for each `old` name in `renames` that `options` sets (to
+   * anything but undefined), an ERR_INVALID_OPTION `[component] options.old was renamed: use
+   * <renames[old]>`. Without it, a configuration written for an earlier release would be accepted
+   * and its setting silently lost (`insecure: true` would leave TLS verification on).
+   * @example check.renamed(options, { insecure: 'rejectUnauthorized: false', attempts: 'retries (counted after the first try)' })
+   */
+  renamed(options: object | undefined, renames: Readonly<Record<string, string>>): void;
   /** The ERR_INVALID_OPTION for a check of the plugin's own: `[component] options.name must be expected, got value`. */
   invalid(name: string, expected: string, value: unknown): BentoportError;
 }
@@ -71,6 +79,15 @@ export function optionChecks(component: string): OptionChecks {
       if (options === undefined) return {} as NonNullable<typeof options>;
       if (typeof options !== 'object' || options === null) throw new TypeError(`${component}: options must be an object`);
       return options;
+    },
+    renamed(options, renames) {
+      if (typeof options !== 'object' || options === null) return;
+      for (const [name, replacement] of Object.entries(renames)) {
+        if ((options as Record<string, unknown>)[name] === undefined) continue;
+        throw new BentoportError('ERR_INVALID_OPTION', `[${component}] options.${name} was renamed: use ${replacement}`, {
+          details: { option: name, replacement },
+        });
+      }
     },
     invalid,
   };

@@ -3,13 +3,13 @@ import { redactErrorSecrets, redactSecrets } from './redaction.js';
 
 /** Options of {@link pluginFailure}. */
 export interface PluginFailureOptions {
-  /** The original error; scrubbed of `secrets` and kept as `cause`. */
+  /** The original error; scrubbed of `secrets` and kept as `cause`. @default undefined (no cause) */
   cause?: unknown;
-  /** Known secret values (a password, a token) to hide as whole tokens, beside URL passwords. */
+  /** Known secret values (a password, a token) to hide as whole tokens, beside URL passwords. @default [] */
   secrets?: readonly string[];
   /** Marks the failure worth a retry (read by `isTransientNetworkError`). @default false */
   transient?: boolean;
-  /** Extra machine-readable facts. */
+  /** Extra machine-readable facts. @default {} */
   details?: Record<string, unknown>;
 }
 

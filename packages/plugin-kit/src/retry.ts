@@ -9,9 +9,9 @@ export interface RetryOptions {
   retryDelayMs?: number;
   /** Which failures are worth another attempt. @default isTransientNetworkError */
   isRetryable?: (error: unknown) => boolean;
-  /** Told before each retry: the attempt about to start (1 for the first retry), the delay, and why. */
+  /** Told before each retry: the attempt about to start (1 for the first retry), the delay, and why. @default undefined (not told) */
   onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
-  /** Stops the loop: no attempt starts and no delay runs once it fires. */
+  /** Stops the loop: no attempt starts and no delay runs once it fires. @default undefined (runs until done or spent) */
   signal?: AbortSignal | undefined;
 }
 

@@ -21,7 +21,7 @@ export interface TwoPhaseWriterOptions {
   operation: string;
   /** The location with credentials redacted (`Location.display`), for messages. */
   display: string;
-  /** Aborts the write while it is open; ignored once `commit` was called. */
+  /** Aborts the write while it is open; ignored once `commit` was called. @default undefined (only `abort` or a stream error discards) */
   signal?: AbortSignal | undefined;
   /**
    * The protocol's commit step (rename, MOVE, CompleteMultipartUpload), called once the stream has

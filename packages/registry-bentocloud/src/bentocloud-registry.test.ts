@@ -86,7 +86,7 @@ withMoto('bentoCloudRegistry against the BentoCloud API double and a real S3 ser
 
       const names = callNames();
       const finishes = api.calls.filter((call) => call.path.endsWith('/finish_upload'));
-      expect(finishes).toHaveLength(3); // two models and the bento, each closed, proxy included (spec §8 f)
+      expect(finishes).toHaveLength(3); // two models and the bento, each closed, proxy included (BentoML leaves a proxy upload "uploading")
       expect(finishes.every((call) => (call.body as { status: string }).status === 'success')).toBe(true);
       const multipartCalls = names.filter((name) => name.endsWith('/presign_multipart_upload_url')).length;
       const proxyPuts = names.filter((name) => name.startsWith('PUT ') && name.endsWith('/upload')).length;
@@ -154,7 +154,7 @@ withMoto('bentoCloudRegistry against the BentoCloud API double and a real S3 ser
     expect(notices).toContain(`Push skipped: Bento "${sample.bentoTag}" already exists in remote Bento store`);
     expect(callNames().filter((name) => !name.startsWith('GET '))).toEqual([]);
 
-    // The registry's own check (spec §5.3 step 5), when called without core's `has` first.
+    // The registry's own check (BentoML's push GETs the bento and skips a `success` one), when called without core's `has` first.
     const { registry } = bentoportAt(home);
     const direct: string[] = [];
     const [name, version] = sample.bentoTag.split(':') as [string, string];
@@ -164,7 +164,7 @@ withMoto('bentoCloudRegistry against the BentoCloud API double and a real S3 ser
     expect(direct).toEqual([`Push skipped: Bento "${sample.bentoTag}" already exists in remote Bento store`]);
   });
 
-  it('force uploads again: PATCH update for the bento, no update call for its models (spec §5.4)', async () => {
+  it('force uploads again: PATCH update for the bento, no update call for its models, as BentoML does', async () => {
     const { home, sample } = await homeWithBento('forced');
     await bentoportAt(home).bentoport.push(sample.bentoTag);
     api.resetLog();
@@ -201,7 +201,7 @@ withMoto('bentoCloudRegistry against the BentoCloud API double and a real S3 ser
     });
   }
 
-  it('never sends complete_multipart_upload after a part failed for good, and marks the upload failed (spec §8 e)', async () => {
+  it('never sends complete_multipart_upload after a part failed for good, and marks the upload failed (BentoML completes it with the parts it has)', async () => {
     api.configure({ transmission: 'multipart', fault: { partNumber: 3, times: 1000 } });
     const { home, sample } = await homeWithBento('doomed', { models: 1, weightsBytes: 300 * 1024 });
     const error = await bentoportAt(home).bentoport.push(sample.bentoTag).catch((caught: unknown) => caught);
@@ -464,5 +464,12 @@ withMoto('bentoCloudRegistry behind an HTTP proxy', () => {
     await direct.pull(sample.bentoTag);
     expect(proxy.hosts).toEqual([]);
     expect(api.violations).toEqual([]);
+  });
+
+  it('refuses the option names of earlier releases instead of dropping their settings', () => {
+    expect(() => bentoCloudRegistry({ attempts: 9 } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^\[registry-bentocloud\] options\.attempts was renamed: use retries\b/) }),
+    );
+    expect(() => bentoCloudRegistry({ requestTimeoutMs: 1 } as never)).toThrow('[registry-bentocloud] options.requestTimeoutMs was renamed: use timeoutMs');
   });
 });

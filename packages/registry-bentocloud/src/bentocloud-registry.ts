@@ -70,7 +70,7 @@ const DEFAULTS = { retries: 4, retryDelayMs: 500, timeoutMs: 60_000, transferTim
 
 /**
  * Push and pull bentos and models to and from BentoCloud (or a self-hosted Yatai) with the REST
- * flow `bentoml push`/`pull` use (spec §5), reading the same `.yatai.yaml` contexts and
+ * flow `bentoml push`/`pull` use, reading the same `.yatai.yaml` contexts and
  * `BENTO_CLOUD_API_KEY`, so an account configured for BentoML works unchanged. Uploads are the
  * uncompressed tar BentoML sends, streamed from the store without a temporary file; multipart
  * parts are retried with backoff; `finish_upload` always closes an upload (success or the

@@ -6,7 +6,7 @@ import type { Dispatchers } from './http-dispatchers.js';
 
 export type ItemKind = 'bento' | 'model';
 
-/** The fields of BentoCloud's BentoSchema/ModelSchema this client reads (spec §5.1). */
+/** The fields of BentoCloud's BentoSchema/ModelSchema this client reads. */
 export interface CloudItem {
   version: string;
   upload_status: 'pending' | 'uploading' | 'success' | 'failed' | string;
@@ -22,7 +22,7 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** The `/api/v1` calls of spec §5.2, with BentoML's headers. */
+/** The `/api/v1` calls BentoML's `push`/`pull` make, with BentoML's headers. */
 export class CloudApi {
   constructor(
     private readonly context: CloudContext,

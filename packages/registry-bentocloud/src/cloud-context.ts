@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { bentomlHome } from '@bentoport/plugin-kit';
 import { BentoportError } from '@bentoport/spec';
 import { parse as parseYaml } from 'yaml';
-import { bentomlHome } from './bentoml-home.js';
 
 /** The BentoCloud account one registry instance talks to. */
 export interface CloudContext {
@@ -33,7 +33,7 @@ export function yataiConfigPath(sources: Pick<ContextSources, 'home' | 'env'>): 
 }
 
 /**
- * The context to use, as BentoML picks it (spec §5.1): explicit `apiToken` (+ `endpoint`) first
+ * The context to use, as BentoML picks it: explicit `apiToken` (+ `endpoint`) first
  * (a library caller's choice), then `BENTO_CLOUD_API_KEY` (+ `BENTO_CLOUD_API_ENDPOINT`), which
  * BentoML lets override everything, then `.yatai.yaml`: the `context` option, else
  * `BENTOML_CLOUD_CONTEXT`, else `current_context_name`, else `default`.

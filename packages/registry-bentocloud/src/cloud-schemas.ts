@@ -6,8 +6,8 @@ import type { RegistryPushItem } from '@bentoport/spec';
 export const README_LIMIT = 3 * 1024 * 1024;
 
 /**
- * A time as BentoCloud's API takes it: `%Y-%m-%d %H:%M:%S.%f` in UTC, without a zone (spec §5.1:
- * the API's datetimes carry none, so only UTC is unambiguous).
+ * A time as BentoCloud's API takes it: `%Y-%m-%d %H:%M:%S.%f` in UTC, without a zone (the
+ * API's datetimes carry none, so only UTC is unambiguous), as BentoML's client writes them.
  */
 export function formatCloudTime(microseconds: number): string {
   const millis = Math.floor(microseconds / 1000);
@@ -43,7 +43,7 @@ function fullModelInfo(model: unknown): Json {
   };
 }
 
-/** BentoManifestSchema, keys in BentoML's order (spec §5.2). */
+/** BentoManifestSchema, keys in the order BentoML's client sends them. */
 export function bentoManifest(item: RegistryPushItem): Json {
   const document = item.metadata.document;
   const spec = document.spec === 2 ? 2 : 1;

@@ -61,7 +61,7 @@ export async function pushItem(session: CloudSession, item: RegistryPushItem, op
 
 /**
  * Create the item, or for an existing bento update it; an existing model is uploaded again
- * without an update call, as BentoML does (spec §5.4). Returns BentoCloud's answer.
+ * without an update call, as BentoML does. Returns BentoCloud's answer.
  */
 async function createOrUpdate(run: PushRun, remote: CloudItem | undefined): Promise<CloudItem | undefined> {
   const { ref } = run.item;
@@ -105,7 +105,7 @@ async function uploadBody(run: PushRun, plan: UploadPlan, length: number): Promi
 
 /**
  * Upload, then `finish_upload` with `success`, also after a proxy upload, which BentoML leaves
- * "uploading" (spec §8 f); on any failure or abort with `failed` and the reason, because an upload
+ * "uploading"; on any failure or abort with `failed` and the reason, because an upload
  * left "uploading" blocks the version.
  */
 async function uploadAndFinish(run: PushRun, plan: UploadPlan, length: number): Promise<void> {

@@ -101,7 +101,8 @@ class PartQueue {
 }
 
 /**
- * Multipart strategy (spec §5.3 step 11, with §8 e fixed): parts are cut from the tar stream
+ * Multipart strategy, BentoML's with one fix (BentoML completes an upload even after a part
+ * failed): parts are cut from the tar stream
  * as it is produced, each held in memory only while it uploads (at most `concurrency` parts plus
  * the one being filled), retried with backoff on transient failures; when a part fails for good,
  * reading stops and `complete_multipart_upload` is never sent.

@@ -425,6 +425,15 @@ describe('ociRegistry options', () => {
     expect(ociRegistry({ url: 'oci://example.com/team', rejectUnauthorized: false, ca: 'PEM', retries: 0, retryDelayMs: 0 }).url).toBe('oci://example.com/team');
   });
 
+  it('refuses the option names of earlier releases instead of dropping their settings', () => {
+    expect(() => ociRegistry({ url: 'oci://example.com/team', insecure: true } as never)).toThrow(
+      '[registry-oci] options.insecure was renamed: use rejectUnauthorized: false',
+    );
+    expect(() => ociRegistry({ url: 'oci://example.com/team', requestTimeoutMs: 1 } as never)).toThrow(
+      '[registry-oci] options.requestTimeoutMs was renamed: use timeoutMs',
+    );
+  });
+
   it('never shows URL credentials in its url', () => {
     expect(ociRegistry({ url: 'oci://me:secret@example.com/team' }).url).toBe('oci://example.com/team');
   });

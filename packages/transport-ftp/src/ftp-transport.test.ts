@@ -193,3 +193,13 @@ describe.skipIf(servers.skip !== undefined)(`ftpTransport against vsftpd${server
     expect(await hashTree(imported.item.path)).toEqual(await hashTree(sample.bentoPath));
   });
 });
+
+describe('ftpTransport options', () => {
+  it('refuses the option names of earlier releases instead of dropping their settings', () => {
+    expect(() => ftpTransport({ idle: { connections: 1 } } as never)).toThrow(
+      '[transport-ftp] options.idle was renamed: use maxIdleConnections (idle.connections) and connectionIdleMs (idle.milliseconds)',
+    );
+    expect(() => ftpTransport({ timeout: 5_000 } as never)).toThrow(/^\[transport-ftp\] options\.timeout was renamed: use timeoutMs/);
+    expect(() => ftpTransport({ retryDelay: 5 } as never)).toThrow('[transport-ftp] options.retryDelay was renamed: use retryDelayMs');
+  });
+});

@@ -45,8 +45,9 @@ export interface FtpTransportOptions extends NetworkOptions {
 }
 
 function resolveOptions(options: FtpTransportOptions) {
-  const network = resolveNetworkOptions(COMPONENT, options);
   const check = optionChecks(COMPONENT);
+  check.renamed(options, { idle: 'maxIdleConnections (idle.connections) and connectionIdleMs (idle.milliseconds)' });
+  const network = resolveNetworkOptions(COMPONENT, options);
   return {
     network,
     resumeBufferBytes: check.integer('resumeBufferBytes', options.resumeBufferBytes, 16 * 1024 * 1024, 1),

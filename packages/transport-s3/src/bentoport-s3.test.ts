@@ -138,7 +138,7 @@ describe.skipIf(endpoint === '')('resuming an interrupted upload (moto, counting
     proxy.reset();
     // One part in flight, so what the cut wastes is at most one 5 MiB part.
     proxy.cutAfter(50 * MiB);
-    const failure = await bentoportThroughProxy({ partsInFlight: 1, retries: 0, maxAttempts: 1 })
+    const failure = await bentoportThroughProxy({ partsInFlight: 1, retries: 0 })
       .exportBento(sample.bentoTag, target, 'tar', { resume: true })
       .then(() => undefined, (error: unknown) => error);
     expect(isBentoportError(failure)).toBe(true);

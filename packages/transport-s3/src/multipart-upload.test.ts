@@ -111,7 +111,7 @@ describe.skipIf(endpoint === '')('multipart upload through a counting proxy (mot
   it('retries a part whose connection was cut, from the bytes it holds, and completes the object', async () => {
     proxy.reset();
     const data = seededBytes(4 * partSize, 3);
-    const writer = await transportThroughProxy({ partsInFlight: 2, maxAttempts: 1 }).write(s3Location(bucket, 'retried.bin'));
+    const writer = await transportThroughProxy({ partsInFlight: 2 }).write(s3Location(bucket, 'retried.bin'));
     proxy.cutAfter(Math.floor(1.5 * partSize));
     const restored = setTimeout(() => proxy.restore(), 100);
     await writeAll(writer.stream, data);
@@ -138,7 +138,7 @@ describe.skipIf(endpoint === '')('multipart upload through a counting proxy (mot
 
   it('leaves no multipart upload when the upload fails and resume was not asked for', async () => {
     const key = 'failed.bin';
-    const writer = await transportThroughProxy({ partsInFlight: 1, maxAttempts: 1, retries: 0 }).write(s3Location(bucket, key));
+    const writer = await transportThroughProxy({ partsInFlight: 1, retries: 0 }).write(s3Location(bucket, key));
     proxy.cutAfter(partSize + partSize / 2);
     const failure = await writeAll(writer.stream, seededBytes(4 * partSize, 5)).then(() => undefined, (error: unknown) => error);
     expect(isBentoportError(failure, 'ERR_IO')).toBe(true);

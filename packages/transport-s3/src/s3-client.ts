@@ -15,7 +15,6 @@ export interface ClientPoolSettings {
   region: string | undefined;
   forcePathStyle: boolean | undefined;
   credentials: S3ClientConfig['credentials'] | undefined;
-  maxAttempts: number;
   proxy: string | false | undefined;
   network: ResolvedNetworkOptions;
   maxSockets: number;
@@ -116,7 +115,8 @@ async function buildClient(target: S3Target, settings: ClientPoolSettings): Prom
     if (endpoint !== undefined) config.endpoint = endpoint;
     if (withRegion !== undefined) config.region = withRegion;
     if (credentials !== undefined) config.credentials = credentials;
-    config.maxAttempts = settings.maxAttempts;
+    // The transport's `retries` already retry every request; the SDK's own retries would multiply them.
+    config.maxAttempts = 1;
     const client = new S3Client(config);
     return { client, description: { endpoint, region: withRegion ?? '', forcePathStyle, proxy } };
   };

@@ -45,9 +45,10 @@ export function errorNameOf(error: unknown): string {
 }
 
 /**
- * Whether trying again may help: a failure the kit calls transient, no answer at all (the
- * network), a 5xx, 408 or 429, or one of S3's retryable answers. Refused credentials and an
- * untrusted certificate are not retried.
+ * Whether trying again may help: a failure the kit calls transient (a reset, a refused or
+ * timed-out connection), the SDK's own connect and inactivity timeouts, a 5xx, 408 or 429, or one
+ * of S3's retryable answers. Refused credentials, an untrusted certificate and any other failure
+ * without an HTTP answer (a host name that does not resolve) are not retried.
  */
 export function isRetryableS3Error(error: unknown): boolean {
   if (isBentoportError(error)) return error.details.transient === true;
@@ -55,7 +56,9 @@ export function isRetryableS3Error(error: unknown): boolean {
   if (name === 'AbortError' || AUTH.has(name) || isTlsVerificationError(error)) return false;
   if (isTransientNetworkError(error)) return true;
   const status = statusOf(error);
-  if (status === undefined) return true;
+  // No HTTP answer: the kit's classification above decides (ENOTFOUND is deliberately not
+  // transient), except for the SDK's timeouts, which carry no system code, only their name.
+  if (status === undefined) return shapeOf(error).name === 'TimeoutError';
   return status >= 500 || status === 429 || status === 408 || RETRYABLE_NAMES.has(name);
 }
 

@@ -76,12 +76,6 @@ export interface S3TransportOptions extends NetworkOptions {
    */
   rangesInFlight?: number;
   /**
-   * The SDK's own attempts per request, on top of `retries` (which already retries every
-   * request). Raise it only to use the SDK's retry strategy as well.
-   * @default 1
-   */
-  maxAttempts?: number;
-  /**
    * Send a SHA-256 checksum with every part (S3 additional checksums, checked by the server).
    * Turn off only for a store that refuses `x-amz-checksum-sha256`.
    * @default true
@@ -96,15 +90,17 @@ export interface S3TransportOptions extends NetworkOptions {
 
 /** Every option checked; part and range limits are S3's part sizes and a bound on memory (parts or ranges × their size). */
 function resolveSettings(options: S3TransportOptions): { settings: S3Settings; network: ResolvedNetworkOptions } {
-  const network = resolveNetworkOptions(COMPONENT, options);
   const check = optionChecks(COMPONENT);
+  // `retries` covers every request, so the SDK's own attempts are always one: a second retry
+  // loop inside the first would multiply the attempts and the waiting.
+  check.renamed(options, { maxAttempts: 'retries (it retries every request; maxAttempts counted the first attempt too)' });
+  const network = resolveNetworkOptions(COMPONENT, options);
   check.optionalString('region', options.region);
   const endpoint = check.optionalString('endpoint', options.endpoint);
   if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/i.test(endpoint)) throw check.invalid('endpoint', 'an http:// or https:// URL', endpoint);
   if (options.proxy !== undefined && options.proxy !== false && typeof options.proxy !== 'string') {
     throw new TypeError(`${COMPONENT}: options.proxy must be a URL string or false`);
   }
-  check.integer('maxAttempts', options.maxAttempts, 1, 1);
   const settings: S3Settings = {
     partSize: check.integer('partSize', options.partSize, 8 * MiB, MIN_PART_SIZE, MAX_PART_SIZE),
     partsInFlight: check.integer('partsInFlight', options.partsInFlight, 4, 1, 64),
@@ -261,7 +257,6 @@ export function s3Transport(options: S3TransportOptions = {}): Transport {
     region: options.region,
     forcePathStyle: options.forcePathStyle,
     credentials: options.credentials,
-    maxAttempts: options.maxAttempts ?? 1,
     proxy: options.proxy,
     network,
     maxSockets: Math.max(settings.partsInFlight, settings.rangesInFlight) * 2 + 4,

@@ -212,3 +212,13 @@ describe.skipIf(servers.skip !== undefined)(`sftpTransport against OpenSSH${serv
     expect(await hashTree(imported.item.path)).toEqual(await hashTree(sample.bentoPath));
   });
 });
+
+describe('sftpTransport options', () => {
+  it('refuses the option names of earlier releases instead of dropping their settings', () => {
+    for (const [old, replacement] of [['keepaliveInterval', 'keepaliveIntervalMs'], ['idleMilliseconds', 'connectionIdleMs'], ['retryDelay', 'retryDelayMs']] as const) {
+      const message = `[transport-sftp] options.${old} was renamed: use ${replacement}`;
+      expect(() => sftpTransport({ [old]: 1_000 } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message }));
+    }
+    expect(() => sftpTransport({ timeout: 20_000 } as never)).toThrow(/options\.timeout was renamed: use .*connectTimeoutMs/);
+  });
+});

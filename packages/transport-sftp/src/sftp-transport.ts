@@ -109,8 +109,9 @@ function hostKeyFingerprints(options: SftpTransportOptions, check: OptionChecks)
 }
 
 function resolveOptions(options: SftpTransportOptions) {
-  const network = resolveNetworkOptions(COMPONENT, options);
   const check = optionChecks(COMPONENT);
+  check.renamed(options, { keepaliveInterval: 'keepaliveIntervalMs', idleMilliseconds: 'connectionIdleMs' });
+  const network = resolveNetworkOptions(COMPONENT, options);
   const chunkSize = check.integer('chunkSize', options.chunkSize, MAX_CHUNK_SIZE, 1024, MAX_CHUNK_SIZE);
   const { env } = network;
   const agent = options.agent === undefined ? env.SSH_AUTH_SOCK || undefined : options.agent === false ? undefined : options.agent;

@@ -1,9 +1,9 @@
-import { AssertionError } from 'node:assert';
 import { isBentoportError, type ErrorCode } from '@bentoport/spec';
+import { assert } from 'vitest';
 
-/** Throw an AssertionError (rendered by vitest like any failed expectation). */
+/** Fail with vitest's AssertionError, rendered like any failed expectation. */
 export function fail(message: string): never {
-  throw new AssertionError({ message });
+  assert.fail(message);
 }
 
 export function check(condition: unknown, message: string): asserts condition {

@@ -5,11 +5,14 @@ import path from 'node:path';
 const MAX_EXPANSIONS = 10;
 
 /**
- * BentoML's home directory, where `bentoml cloud login` writes `.yatai.yaml`: `BENTOML_HOME`, else
- * `~/bentoml`, with `~` and `$VAR`/`${VAR}` expanded again and again until the value stops
- * changing, as BentoML's own `expand_env_var` does.
+ * BentoML's home directory, which holds its store (`bentos/`, `models/`) and the `.yatai.yaml`
+ * that `bentoml cloud login` writes: `BENTOML_HOME`, else `~/bentoml`, with `~` and
+ * `$VAR`/`${VAR}` expanded again and again until the value stops changing (as BentoML's own
+ * `expand_env_var` does), made absolute. The one rule the engine and every plugin share, so they
+ * never disagree about where the store is.
+ * @example bentomlHome({ HOME: '/home/ada', BENTOML_HOME: '~/models' }) // '/home/ada/models'
  */
-export function bentomlHome(env: NodeJS.ProcessEnv): string {
+export function bentomlHome(env: NodeJS.ProcessEnv = process.env): string {
   const userHome = env.HOME ?? env.USERPROFILE ?? homedir();
   let value = env.BENTOML_HOME ?? path.join(userHome, 'bentoml');
   for (let round = 0; round < MAX_EXPANSIONS; round++) {
