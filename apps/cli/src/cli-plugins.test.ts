@@ -105,4 +105,28 @@ describe('the plugins a command loads', () => {
     const { plugins } = JSON.parse(result.stdout) as PluginsJson;
     expect(plugins[0]).toMatchObject({ package: 'bentoport-registry-fixture', kind: 'registry', serves: ['fixture'], source: 'project' });
   });
+
+  it("a project's broken format plugin only warns on an import that sniffs, fails one named by --format, and is noted by 'plugins'", async () => {
+    const project = await makeScratchDir('cli-plugins-broken');
+    await writeFixturePlugin(path.join(project, 'node_modules', 'bentoport-format-boom'), { name: 'bentoport-format-boom', kind: 'format', serves: ['boom'], breaks: 'factory' });
+    const env = { XDG_CONFIG_HOME: config };
+    expect((await runCli(['--home', home, 'export', sample.bentoTag, 'x.tar'], { cwd: project, env })).code).toBe(0);
+
+    const imported = await runCli(['--home', await makeScratchDir('cli-plugins-broken-store'), 'import', 'x.tar'], { cwd: project, env });
+    expect(imported.code).toBe(0);
+    expect(imported.stderrLines.filter((line) => line.includes('bentoport-format-boom'))).toEqual([
+      expect.stringMatching(/^Warning: format plugin bentoport-format-boom@1\.0\.0 skipped for sniffing: \[plugins\] LOAD bentoport-format-boom@1\.0\.0 .*: makePlugin\(\) failed: boom from factory; remove or upgrade/),
+    ]);
+
+    const named = await runCli(['--home', home, 'import', 'x.tar', '--format', 'boom'], { cwd: project, env });
+    expect(named.code).toBe(1);
+    expect(named.stderrLines).toEqual([
+      expect.stringMatching(/^Error: \[bentos\] `import` failed: \[plugins\] LOAD bentoport-format-boom@1\.0\.0 .*node_modules\/bentoport-format-boom: makePlugin\(\) failed: boom from factory; remove or upgrade bentoport-format-boom, or take it out of BENTOPORT_PLUGINS or 'plugins:' in the config file$/),
+    ]);
+
+    const listed = await runCli(['plugins', '--json'], { cwd: project, env });
+    const { plugins } = JSON.parse(listed.stdout) as PluginsJson;
+    expect(plugins.find((plugin) => plugin.package === 'bentoport-format-boom')?.notes).toEqual([expect.stringMatching(/^fails to load: \[plugins\] LOAD bentoport-format-boom@1\.0\.0 .*boom from factory/)]);
+    expect(plugins.filter((plugin) => plugin.notes.some((note) => note.startsWith('fails to load')))).toHaveLength(1);
+  });
 });

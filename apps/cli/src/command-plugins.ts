@@ -1,4 +1,4 @@
-import { NATIVE_FORMAT, resolveExportTarget, resolveImportSource, type Format, type Location, type Registry, type Transport } from '@bentoport/core';
+import { NATIVE_FORMAT, resolveExportTarget, resolveImportSource, type Format, type Location, type ProgressListener, type Registry, type Transport } from '@bentoport/core';
 import type { CommandName, Group, OptionValues } from './command-line.js';
 import { targetOptions } from './commands.js';
 import type { PluginCatalog } from './plugin-discovery.js';
@@ -22,6 +22,8 @@ export interface CommandPluginRequest {
   cwd: string;
   /** Finds the installed plugins; called only by a command that needs one. */
   catalog(): Promise<PluginCatalog>;
+  /** Receives a warning for each format plugin left out of sniffing because it fails to load. */
+  onProgress?: ProgressListener;
 }
 
 /** What an export or import needs: the transport of its target (none for stdin/stdout), and its format tokens. */
@@ -67,7 +69,7 @@ function importNeeds(request: CommandPluginRequest): TransferNeeds {
 /**
  * The plugins a command needs, and only those: `list`, `get` and `delete` none (not even a look
  * for them); `export` the transport of OUT and the codec of its format; `import` the transport of
- * PATH and every codec (the bytes name the format) unless --format names one; `push` and `pull`
+ * PATH and every codec that loads (the bytes name the format) unless --format names one; `push` and `pull`
  * the registry of the configured address.
  *
  * Why not all of them: importing every plugin costs ~250 ms before anything happens and leaves
@@ -81,7 +83,7 @@ export async function pluginsForCommand(request: CommandPluginRequest): Promise<
     const needs = request.command === 'export' ? await exportNeeds(request) : importNeeds(request);
     const catalog = await request.catalog();
     plugins.transports = await loadTransports(catalog, needs.target === undefined ? [] : [needs.target], request.env);
-    plugins.formats = await loadFormats(catalog, needs.formats, request.env);
+    plugins.formats = await loadFormats(catalog, needs.formats, request.env, request.onProgress);
   }
   if (request.command === 'push' || request.command === 'pull') plugins.registries = await registriesFor(request.values, request.env, request.catalog);
   return plugins;

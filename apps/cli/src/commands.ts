@@ -17,7 +17,7 @@ import {
 } from '@bentoport/core';
 import { UsageError, type CommandName, type Group, type OptionValues } from './command-line.js';
 import type { PluginCatalog } from './plugin-discovery.js';
-import { pluginRows, renderPluginTable } from './plugins-command.js';
+import { loadFailures, pluginRows, renderPluginTable } from './plugins-command.js';
 import { humanSize, localTime, renderTable, renderYamlList } from './render.js';
 import { runPull, runPush } from './registry-commands.js';
 
@@ -34,6 +34,8 @@ export interface CommandContext {
   command: CommandName;
   positionals: string[];
   values: OptionValues;
+  /** The environment plugins are made with. */
+  env: NodeJS.ProcessEnv;
   io: CliIo;
   signal: AbortSignal;
   /** Remove the progress bar before printing results. */
@@ -258,7 +260,7 @@ async function runImport(context: CommandContext, api: KindApi): Promise<void> {
 
 async function runPlugins(context: CommandContext): Promise<void> {
   const catalog = await context.catalog();
-  const rows = pluginRows(catalog);
+  const rows = pluginRows(catalog, await loadFailures(catalog, context.env));
   if (context.values.json) return printJson(context, { plugins: rows, skipped: catalog.skipped });
   write(context, renderPluginTable(rows));
   for (const { directory, reason } of catalog.skipped) status(context, `Skipped ${directory}: ${reason}`, 'stderr');

@@ -88,9 +88,9 @@ export async function main(argv: string[], options: MainOptions): Promise<number
     const home = typeof values.home === 'string' ? path.resolve(cwd, values.home) : undefined;
     let discovery: Promise<PluginCatalog> | undefined;
     const catalog = () => (discovery ??= discoverPlugins({ env, cwd, cliDirectory: CLI_DIRECTORY }));
-    const plugins = await pluginsForCommand({ group, command, positionals: invocation.positionals, values, env, cwd, catalog });
+    const plugins = await pluginsForCommand({ group, command, positionals: invocation.positionals, values, env, cwd, catalog, onProgress: renderer.listener });
     const bentoport = createBentoport({ ...(home === undefined ? {} : { home }), ...plugins, cwd, onProgress: renderer.listener });
-    await runCommand({ bentoport, group, command, positionals: invocation.positionals, values, io, signal, finishProgress, catalog });
+    await runCommand({ bentoport, group, command, positionals: invocation.positionals, values, env, io, signal, finishProgress, catalog });
     finishProgress();
     return EXIT.ok;
   } catch (error) {

@@ -128,9 +128,57 @@ describe('loading', () => {
     expect(fixtureLog().slice(before)).toEqual([]);
   });
 
+  it('returns transports in precedence order, so the earlier plugin serves a protocol two declare', async () => {
+    const directory = await makeScratchDir('cli-plugin-precedence');
+    await writeFixturePlugin(path.join(directory, 'first'), { name: 'first-dup', kind: 'transport', serves: ['dup'] });
+    await writeFixturePlugin(path.join(directory, 'second'), { name: 'second-dup', kind: 'transport', serves: ['other', 'dup'] });
+    const catalog = await discover({ BENTOPORT_PLUGINS: `${path.join(directory, 'first')},${path.join(directory, 'second')}` });
+    const transports = await loadTransports(
+      catalog,
+      [
+        { protocol: 'other', display: 'other://x' },
+        { protocol: 'dup', display: 'dup://x' },
+      ],
+      env,
+    );
+    // Core's transportFor takes the first transport that lists the protocol.
+    expect(transports.find((transport) => transport.protocols.includes('dup'))?.name).toBe('first-dup');
+  });
+
   it('makes a registry with the options the CLI passes', async () => {
     const registry = await loadRegistry(await discover(), 'oci', 'oci://host/team', { url: 'oci://host/team', env });
     expect(registry.url).toBe('oci://host/team');
+  });
+});
+
+describe('a broken format plugin', () => {
+  let catalog: PluginCatalog;
+  let brokenDirectory: string;
+  beforeAll(async () => {
+    const project = await makeScratchDir('cli-plugin-broken');
+    brokenDirectory = path.join(project, 'node_modules', 'bentoport-format-boom');
+    await writeFixturePlugin(brokenDirectory, { name: 'bentoport-format-boom', kind: 'format', serves: ['boom'], breaks: 'factory' });
+    await writeFixturePlugin(path.join(project, 'node_modules', 'bentoport-format-gone'), { name: 'bentoport-format-gone', kind: 'format', serves: ['gone'], breaks: 'import' });
+    catalog = await discoverPlugins({ env: { HOME: project }, cwd: project, cliDirectory });
+  });
+
+  it('is left out of sniffing with one warning line each, and the others load', async () => {
+    const warnings: string[] = [];
+    const formats = await loadFormats(catalog, 'all', {}, (event) => {
+      if (event.type === 'warning') warnings.push(event.message);
+    });
+    expect(formats.map((format) => format.name)).toEqual(['@bentoport/format-tar']);
+    expect(warnings).toEqual([
+      `format plugin bentoport-format-boom@1.0.0 skipped for sniffing: [plugins] LOAD bentoport-format-boom@1.0.0 ${brokenDirectory}: makePlugin() failed: boom from factory; remove or upgrade bentoport-format-boom, or take it out of BENTOPORT_PLUGINS or 'plugins:' in the config file`,
+      expect.stringMatching(/^format plugin bentoport-format-gone@1\.0\.0 skipped for sniffing: \[plugins\] LOAD bentoport-format-gone@1\.0\.0 .*: import .*index\.js failed: .*bentoport-fixture-missing-dependency.*; remove or upgrade bentoport-format-gone, /),
+    ]);
+    expect(warnings.every((warning) => !warning.includes('\n'))).toBe(true);
+  });
+
+  it('named by its token fails with a coded error naming the package', async () => {
+    const error = await loadFormats(catalog, ['boom'], {}).catch((caught: unknown) => caught);
+    expect(isBentoportError(error, 'ERR_INVALID_OPTION')).toBe(true);
+    expect((error as Error).message).toContain(`LOAD bentoport-format-boom@1.0.0 ${brokenDirectory}: makePlugin() failed: boom from factory`);
   });
 });
 

@@ -11,6 +11,8 @@ export interface FixturePlugin {
   apiVersion?: number;
   /** Extra package.json fields, or undefined values to remove some (`keywords`). */
   packageJson?: Record<string, unknown>;
+  /** Make a broken package: its module imports a package that is not installed, or its factory throws `boom from factory`. */
+  breaks?: 'import' | 'factory';
 }
 
 /** The members each kind's fixture plugin has beyond `apiVersion` and `name`. */
@@ -47,10 +49,11 @@ export async function writeFixturePlugin(directory: string, plugin: FixturePlugi
   await writeFile(path.join(directory, 'package.json'), JSON.stringify(packageJson, null, 2));
   await writeFile(
     path.join(directory, 'dist', 'index.js'),
-    `const log = (globalThis.bentoportFixtureLog ??= []);
+    `${plugin.breaks === 'import' ? "import 'bentoport-fixture-missing-dependency';\n" : ''}const log = (globalThis.bentoportFixtureLog ??= []);
 log.push({ imported: ${JSON.stringify(plugin.name)} });
 export function makePlugin(options) {
   log.push({ made: ${JSON.stringify(plugin.name)}, options });
+  ${plugin.breaks === 'factory' ? "throw new Error('boom from factory');" : ''}
   return { apiVersion: ${apiVersion}, name: ${JSON.stringify(plugin.name)}, ${PLUGIN_BODY[plugin.kind](plugin.serves)} };
 }
 `,

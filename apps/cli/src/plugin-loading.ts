@@ -2,10 +2,10 @@ import { pathToFileURL } from 'node:url';
 import {
   apiVersion,
   bentoportConfigPath,
-  BentoportError,
   checkManifestApiVersion,
   missingPluginDetails,
   pluginFromModule,
+  pluginLoadError,
   servedNames,
   unsupportedFormatError,
   unsupportedProtocolError,
@@ -13,6 +13,7 @@ import {
   type Format,
   type PluginKind,
   type PluginOfKind,
+  type ProgressListener,
   type Registry,
   type Transport,
 } from '@bentoport/core';
@@ -39,23 +40,53 @@ export function pluginServing(catalog: PluginCatalog, kind: PluginKind, name: st
 }
 
 /**
- * Import a discovered plugin package and make its plugin. Transports and formats get `{ env }`;
- * registries get their address and the CLI's registry flags (see registry-commands.ts).
+ * Import a discovered plugin package's main entry.
+ * @throws {BentoportError} ERR_INVALID_OPTION naming the package and what to do when the import fails.
  */
-export async function loadPlugin<K extends PluginKind>(plugin: DiscoveredPlugin, kind: K, options: Record<string, unknown>): Promise<PluginOfKind<K>> {
-  checkManifestApiVersion(plugin);
+async function importPluginModule(plugin: DiscoveredPlugin): Promise<Record<string, unknown>> {
   const entry = packageEntry(plugin.directory, plugin.packageJson);
-  let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
+    return (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new BentoportError('ERR_IO', `[plugins] IMPORT ${plugin.name}@${plugin.version} ${entry}: ${(error as Error).message}`, { cause: error });
+    throw pluginLoadError(plugin, `import ${entry}`, error);
   }
-  return pluginFromModule(plugin, kind, module, options);
 }
 
 /**
- * The transport for each protocol, each package loaded once.
+ * Import a discovered plugin package and make its plugin. Transports and formats get `{ env }`;
+ * registries get their address and the CLI's registry flags (see registry-commands.ts).
+ * @throws {BentoportError} ERR_INVALID_OPTION when its module fails to import or its factory throws.
+ */
+export async function loadPlugin<K extends PluginKind>(plugin: DiscoveredPlugin, kind: K, options: Record<string, unknown>): Promise<PluginOfKind<K>> {
+  checkManifestApiVersion(plugin);
+  return pluginFromModule(plugin, kind, await importPluginModule(plugin), options);
+}
+
+/**
+ * Why a plugin built for this contract fails to load, or undefined when it loads, for `bentoport
+ * plugins`. A registry is only imported: its factory needs the address a command gives it.
+ */
+export async function loadFailure(plugin: DiscoveredPlugin, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  try {
+    if (plugin.manifest.kind === 'registry') await importPluginModule(plugin);
+    else await loadPlugin(plugin, plugin.manifest.kind, { env });
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/**
+ * `plugins` in the catalog's precedence order, whatever order they were picked in: core uses
+ * the first plugin that serves a name, so a plugin loaded for one target must not come before a
+ * higher-precedence one that serves the same name.
+ */
+function inPrecedenceOrder(catalog: PluginCatalog, plugins: ReadonlySet<DiscoveredPlugin>): DiscoveredPlugin[] {
+  return catalog.plugins.filter((plugin) => plugins.has(plugin));
+}
+
+/**
+ * The transport for each protocol, each package loaded once, in precedence order.
  * @throws {BentoportError} ERR_UNSUPPORTED_PROTOCOL for a protocol no installed transport serves.
  */
 export async function loadTransports(catalog: PluginCatalog, targets: ReadonlyArray<{ protocol: string; display: string }>, env: NodeJS.ProcessEnv): Promise<Transport[]> {
@@ -65,32 +96,49 @@ export async function loadTransports(catalog: PluginCatalog, targets: ReadonlyAr
     if (plugin === undefined) throw unsupportedProtocolError(protocol, display, servedByKind(catalog, 'transport'));
     plugins.add(plugin);
   }
-  return Promise.all([...plugins].map((plugin) => loadPlugin(plugin, 'transport', { env })));
+  return Promise.all(inPrecedenceOrder(catalog, plugins).map((plugin) => loadPlugin(plugin, 'transport', { env })));
+}
+
+/** Every format plugin built for this contract that serves a token no earlier one does. */
+function sniffingFormats(catalog: PluginCatalog): Set<DiscoveredPlugin> {
+  const plugins = new Set<DiscoveredPlugin>();
+  const covered = new Set<string>();
+  for (const plugin of pluginsOfKind(catalog, 'format')) {
+    const names = servedNames(plugin.manifest);
+    if (plugin.manifest.apiVersion !== apiVersion || names.every((name) => covered.has(name))) continue;
+    names.forEach((name) => covered.add(name));
+    plugins.add(plugin);
+  }
+  return plugins;
 }
 
 /**
- * The format plugins for the given tokens, or for `'all'` every one built for this contract that
- * serves a token no earlier one does (an import that sniffs the bytes needs them all).
- * @throws {BentoportError} ERR_UNSUPPORTED_FORMAT for a token no installed format serves.
+ * The format plugins for the given tokens, in precedence order, or for `'all'` every one built
+ * for this contract that serves a token no earlier one does (an import that sniffs the bytes
+ * needs them all). With `'all'`, a plugin that fails to load is left out with a warning to
+ * `onProgress`, so one broken package does not stop imports it has nothing to do with.
+ * @throws {BentoportError} ERR_UNSUPPORTED_FORMAT for a token no installed format serves;
+ * ERR_INVALID_OPTION when the plugin of a named token fails to load.
  */
-export async function loadFormats(catalog: PluginCatalog, tokens: readonly string[] | 'all', env: NodeJS.ProcessEnv): Promise<Format[]> {
-  const plugins = new Set<DiscoveredPlugin>();
+export async function loadFormats(catalog: PluginCatalog, tokens: readonly string[] | 'all', env: NodeJS.ProcessEnv, onProgress?: ProgressListener): Promise<Format[]> {
   if (tokens === 'all') {
-    const covered = new Set<string>();
-    for (const plugin of pluginsOfKind(catalog, 'format')) {
-      const names = servedNames(plugin.manifest);
-      if (plugin.manifest.apiVersion !== apiVersion || names.every((name) => covered.has(name))) continue;
-      names.forEach((name) => covered.add(name));
-      plugins.add(plugin);
-    }
-  } else {
-    for (const token of tokens) {
-      const plugin = pluginServing(catalog, 'format', token);
-      if (plugin === undefined) throw unsupportedFormatError(token, servedByKind(catalog, 'format'));
-      plugins.add(plugin);
-    }
+    const plugins = inPrecedenceOrder(catalog, sniffingFormats(catalog));
+    const settled = await Promise.allSettled(plugins.map((plugin) => loadPlugin(plugin, 'format', { env })));
+    return settled.flatMap((result, index) => {
+      if (result.status === 'fulfilled') return [result.value];
+      const plugin = plugins[index] as DiscoveredPlugin;
+      const reason = result.reason instanceof Error ? result.reason.message : String(result.reason);
+      onProgress?.({ type: 'warning', operation: 'import', message: `format plugin ${plugin.name}@${plugin.version} skipped for sniffing: ${reason}` });
+      return [];
+    });
   }
-  return Promise.all([...plugins].map((plugin) => loadPlugin(plugin, 'format', { env })));
+  const plugins = new Set<DiscoveredPlugin>();
+  for (const token of tokens) {
+    const plugin = pluginServing(catalog, 'format', token);
+    if (plugin === undefined) throw unsupportedFormatError(token, servedByKind(catalog, 'format'));
+    plugins.add(plugin);
+  }
+  return Promise.all(inPrecedenceOrder(catalog, plugins).map((plugin) => loadPlugin(plugin, 'format', { env })));
 }
 
 /**

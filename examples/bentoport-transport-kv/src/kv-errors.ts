@@ -13,8 +13,3 @@ export function kvFailure(code: ErrorCode, operation: string, location: Location
 export function fromSystemError(error: unknown, operation: string, location: Location): BentoportError {
   return toBentoportError(error, COMPONENT, operation, location.display);
 }
-
-/** ERR_ABORTED when the signal has fired: checked before each step that would change something. */
-export function throwIfSignalAborted(signal: AbortSignal | undefined, operation: string, location: Location): void {
-  if (signal?.aborted) throw kvFailure('ERR_ABORTED', operation, location, 'aborted', signal.reason);
-}

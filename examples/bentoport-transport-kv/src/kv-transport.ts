@@ -1,8 +1,8 @@
 import { stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { apiVersion, BentoportError, type Location, type Transport, type TransportListEntry, type TransportStat } from '@bentoport/spec';
-import { optionChecks } from '@bentoport/plugin-kit';
-import { COMPONENT, fromSystemError, kvFailure, throwIfSignalAborted } from './kv-errors.js';
+import { optionChecks, throwIfAborted } from '@bentoport/plugin-kit';
+import { COMPONENT, fromSystemError, kvFailure } from './kv-errors.js';
 import { bucketKeys, checkRoot, hasKeysUnder, objectAddress, objectKey } from './kv-store.js';
 import { openObjectReader } from './object-reader.js';
 import { openObjectWriter } from './object-writer.js';
@@ -65,7 +65,7 @@ export function kvTransport(options: KvTransportOptions = {}): Transport {
 
   async function statObject(location: Location, signal: AbortSignal | undefined): Promise<TransportStat> {
     const address = objectAddress(root, location, 'STAT');
-    throwIfSignalAborted(signal, 'STAT', location);
+    throwIfAborted(signal, COMPONENT, 'STAT', location.display);
     if (address.key === '') {
       const bucket = await stat(address.bucketDirectory).catch((error: unknown) => {
         throw fromSystemError(error, 'STAT', location);
@@ -80,7 +80,7 @@ export function kvTransport(options: KvTransportOptions = {}): Transport {
 
   async function listPrefix(location: Location, signal: AbortSignal | undefined): Promise<TransportListEntry[]> {
     const address = objectAddress(root, location, 'LIST');
-    throwIfSignalAborted(signal, 'LIST', location);
+    throwIfAborted(signal, COMPONENT, 'LIST', location.display);
     const prefix = address.key === '' ? '' : `${address.key.replace(/\/+$/, '')}/`;
     const files: TransportListEntry[] = [];
     const directories = new Set<string>();
@@ -121,7 +121,7 @@ export function kvTransport(options: KvTransportOptions = {}): Transport {
     async delete(location, deleteOptions = {}) {
       const address = objectAddress(root, location, 'DELETE');
       objectKey(address, location, 'DELETE');
-      throwIfSignalAborted(deleteOptions.signal, 'DELETE', location);
+      throwIfAborted(deleteOptions.signal, COMPONENT, 'DELETE', location.display);
       await unlink(address.file).catch((error: unknown) => {
         throw fromSystemError(error, 'DELETE', location);
       });

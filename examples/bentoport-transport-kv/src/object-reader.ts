@@ -1,25 +1,17 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Location, TransportReadOptions } from '@bentoport/spec';
-import { fromSystemError, kvFailure, throwIfSignalAborted } from './kv-errors.js';
-
-/** `[start, end)` as the contract defines it; a negative or reversed range is a programmer's mistake. */
-function checkRange(start: number, end: number, location: Location): void {
-  if (!Number.isSafeInteger(start) || start < 0) throw new RangeError(`[transport-kv] READ ${location.display}: start must be a non-negative integer, got ${start}`);
-  if (end !== Infinity && (!Number.isSafeInteger(end) || end < start)) {
-    throw new RangeError(`[transport-kv] READ ${location.display}: end must be an integer >= start, got ${end}`);
-  }
-}
+import { abortedFailure, checkReadRange, throwIfAborted } from '@bentoport/plugin-kit';
+import { COMPONENT, fromSystemError } from './kv-errors.js';
 
 /**
  * Open the object's file first, so a missing object rejects here with ERR_NOT_FOUND rather than
  * failing the stream later, then stream `[start, end)` of it.
  */
 export async function openObjectReader(file: string, location: Location, options: TransportReadOptions, highWaterMark: number): Promise<Readable> {
-  const start = options.start ?? 0;
-  const end = options.end ?? Infinity;
-  checkRange(start, end, location);
-  throwIfSignalAborted(options.signal, 'READ', location);
+  // `[start, end)` as the contract defines it; a negative or reversed range is a RangeError.
+  const { start, end } = checkReadRange(COMPONENT, 'READ', location.display, options);
+  throwIfAborted(options.signal, COMPONENT, 'READ', location.display);
   let handle: FileHandle;
   try {
     handle = await open(file, 'r');
@@ -71,7 +63,7 @@ function rangeStream(handle: FileHandle, options: RangeStreamOptions): Readable 
     },
   });
   function onAbort(): void {
-    stream.destroy(kvFailure('ERR_ABORTED', 'READ', location, 'aborted', signal?.reason));
+    stream.destroy(abortedFailure(COMPONENT, 'READ', location.display, signal));
   }
   signal?.addEventListener('abort', onAbort, { once: true });
   return stream;

@@ -2,8 +2,8 @@ import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Location, TransportWriter } from '@bentoport/spec';
-import { temporarySiblingName, twoPhaseWriter } from '@bentoport/plugin-kit';
-import { COMPONENT, fromSystemError, throwIfSignalAborted } from './kv-errors.js';
+import { temporarySiblingName, throwIfAborted, twoPhaseWriter } from '@bentoport/plugin-kit';
+import { COMPONENT, fromSystemError } from './kv-errors.js';
 
 /** Where and how one write goes. */
 export interface ObjectWriteTarget {
@@ -49,7 +49,7 @@ function fileStream(handle: FileHandle, location: Location, highWaterMark: numbe
  */
 export async function openObjectWriter(target: ObjectWriteTarget): Promise<TransportWriter> {
   const { file, location, signal } = target;
-  throwIfSignalAborted(signal, 'WRITE', location);
+  throwIfAborted(signal, COMPONENT, 'WRITE', location.display);
   const temporary = path.join(path.dirname(file), temporarySiblingName(path.basename(file)));
   let handle: FileHandle;
   try {
@@ -65,7 +65,7 @@ export async function openObjectWriter(target: ObjectWriteTarget): Promise<Trans
   };
   if (signal?.aborted) {
     await discard();
-    throwIfSignalAborted(signal, 'WRITE', location);
+    throwIfAborted(signal, COMPONENT, 'WRITE', location.display);
   }
   return twoPhaseWriter({
     stream: fileStream(handle, location, target.highWaterMark),

@@ -26,6 +26,7 @@ export {
   checkManifestApiVersion,
   MANIFEST_FIELD,
   pluginFromModule,
+  pluginLoadError,
   readPluginManifest,
   servedNames,
   type FormatManifest,

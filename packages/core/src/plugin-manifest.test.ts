@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { isBentoportError, type Transport } from '@bentoport/spec';
-import { checkManifestApiVersion, pluginFromModule, readPluginManifest, servedNames, type PluginPackage } from './plugin-manifest.js';
+import { checkManifestApiVersion, pluginFromModule, pluginLoadError, readPluginManifest, servedNames, type PluginPackage } from './plugin-manifest.js';
 
 const WHERE = '/n/node_modules/bentoport-transport-kv/package.json';
 
@@ -100,6 +100,26 @@ describe('pluginFromModule', () => {
       'kvTransport() returned a transport without read (function)',
     );
     expect(() => pluginFromModule(kvPackage(), 'transport', { kvTransport: () => ({ ...kvTransport(), protocols: 'kv' }) }, {})).toThrow('without protocols (array)');
+  });
+
+  it('turns a throwing factory into one coded line naming the package, its directory and what to do', () => {
+    const broken = {
+      kvTransport: () => {
+        throw new Error('boom from factory');
+      },
+    };
+    let error: unknown;
+    try {
+      pluginFromModule({ ...kvPackage(), directory: '/n/node_modules/bentoport-transport-kv' }, 'transport', broken, {});
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isBentoportError(error, 'ERR_INVALID_OPTION')).toBe(true);
+    expect((error as Error).message).toBe(
+      "[plugins] LOAD bentoport-transport-kv@1.2.3 /n/node_modules/bentoport-transport-kv: kvTransport() failed: boom from factory; remove or upgrade bentoport-transport-kv, or take it out of BENTOPORT_PLUGINS or 'plugins:' in the config file",
+    );
+    expect((error as Error).cause).toBeInstanceOf(Error);
+    expect(pluginLoadError(kvPackage(), 'import', 'no such module').message).toMatch(/^\[plugins\] LOAD bentoport-transport-kv@1\.2\.3: import failed: no such module; /);
   });
 
   it('refuses a package of another kind than the caller loads', () => {

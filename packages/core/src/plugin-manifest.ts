@@ -43,6 +43,8 @@ export interface PluginPackage {
   name: string;
   version: string;
   manifest: PluginManifest;
+  /** Where the package is installed, named in messages about it when known. */
+  directory?: string;
 }
 
 /** The plugin type a kind's factory returns. */
@@ -123,6 +125,29 @@ export function checkManifestApiVersion(pluginPackage: PluginPackage): void {
   );
 }
 
+/**
+ * The error for a plugin package that cannot be made: its main entry failed to import
+ * (`doing`: `'import'`) or its factory threw (`doing`: the factory's name and `()`). Coded
+ * ERR_INVALID_OPTION, not ERR_IO: nothing was read or written that a retry could mend; the
+ * user's choice of installed or listed plugins is what to change, as for a listed plugin that
+ * is missing.
+ * @example
+ * ```ts
+ * module = await import(entryUrl).catch((error) => { throw pluginLoadError(pluginPackage, 'import', error); });
+ * ```
+ */
+export function pluginLoadError(pluginPackage: PluginPackage, doing: string, error: unknown): BentoportError {
+  const { name, version, directory } = pluginPackage;
+  // One line, as every message: a SyntaxError from an import can span several.
+  const reason = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ').trim();
+  const where = directory === undefined ? '' : ` ${directory}`;
+  return new BentoportError(
+    'ERR_INVALID_OPTION',
+    `[plugins] LOAD ${name}@${version}${where}: ${doing} failed: ${reason}; remove or upgrade ${name}, or take it out of BENTOPORT_PLUGINS or 'plugins:' in the config file`,
+    { cause: error, details: { package: name, version, ...(directory === undefined ? {} : { directory }) } },
+  );
+}
+
 /** The members each kind must have, as `typeof` results (`array` for an array). */
 const REQUIRED_MEMBERS: Record<PluginKind, Record<string, string>> = {
   transport: { name: 'string', protocols: 'array', capabilities: 'object', stat: 'function', read: 'function', write: 'function' },
@@ -150,6 +175,7 @@ function checkShape(kind: PluginKind, plugin: unknown, mistake: (reason: string)
  * const transport = pluginFromModule(pluginPackage, 'transport', await import(entryUrl), { env: process.env });
  * ```
  * @throws {BentoportError} ERR_PLUGIN_VERSION for another apiVersion (declared or returned).
+ * @throws {BentoportError} ERR_INVALID_OPTION when the factory throws, naming the package (see {@link pluginLoadError}).
  * @throws {TypeError} when the package declares another kind, the module lacks the factory, or
  * the factory returns something else than it declared.
  */
@@ -165,7 +191,12 @@ export function pluginFromModule<K extends PluginKind>(
   const factory = module[manifest.factory];
   const mistake = (reason: string) => new TypeError(`plugin package ${name}: ${manifest.factory}() ${reason}`);
   if (typeof factory !== 'function') throw new TypeError(`plugin package ${name}: its main entry exports no function '${manifest.factory}'`);
-  const plugin: unknown = factory(options);
+  let plugin: unknown;
+  try {
+    plugin = factory(options);
+  } catch (error) {
+    throw pluginLoadError(pluginPackage, `${manifest.factory}()`, error);
+  }
   checkShape(kind, plugin, mistake);
   checkApiVersion(kind, plugin as { apiVersion: number; name: string });
   const served = manifest.kind === 'transport' ? (plugin as Transport).protocols : manifest.kind === 'format' ? (plugin as Format).formats : undefined;
