@@ -130,12 +130,12 @@ export interface Bentoport {
   deleteModel(tagLike: string): Promise<StoreItem[]>;
   /**
    * Push a bento (`latest` and version prefixes resolve locally) and, first, its models, as
-   * BentoML's `push` (spec §5.3): a version the registry holds is skipped with a notice unless `force`.
+   * BentoML's `push`: a version the registry holds is skipped with a notice unless `force`.
    * @throws {BentoportError} ERR_NOT_FOUND (local bento), ERR_INVALID_OPTION (no registry), ERR_AUTH, ERR_IO, ERR_ABORTED.
    */
   push(tag: string, options?: PushOptions): Promise<PushResult>;
   /**
-   * Pull a bento (spec §5.5): the local store is checked first; the missing models follow unless
+   * Pull a bento as BentoML's `pull` does: the local store is checked first; the missing models follow unless
    * `withModels: false`, staged and verified with the bento and installed with it or not at all;
    * `force` replaces only that version, after the new copy is verified.
    * @throws {BentoportError} ERR_INVALID_TAG (no version), ERR_NOT_FOUND (remote), ERR_CORRUPT_ARCHIVE

@@ -5,7 +5,8 @@ import { type ArchiveEntry, BentoportError, type Location } from '@bentoport/spe
 import { extractEntries } from './safe-extract.js';
 
 /**
- * The `folder` format (spec §4.2, §4.3): an item as a plain directory tree instead of an archive.
+ * The `folder` format of BentoML's export and import: an item as a plain directory tree instead of
+ * an archive.
  *
  * Local only for now: a `Transport` moves bytes of one object and has no way to make a
  * directory, so `folder` on another protocol fails with ERR_UNSUPPORTED_FORMAT naming the

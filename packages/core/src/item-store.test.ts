@@ -35,7 +35,7 @@ async function errorOf(promise: Promise<unknown>): Promise<Error & { code: strin
   throw new Error('expected an error');
 }
 
-describe('get and latest (spec §1.4)', () => {
+describe('get and latest: version prefixes and the latest file, as BentoML resolves them', () => {
   for (const tz of ['UTC', 'Pacific/Kiritimati']) {
     it(`picks the newest creation_time as an instant under TZ=${tz}`, async () => {
       process.env.TZ = tz;
@@ -88,7 +88,7 @@ describe('get and latest (spec §1.4)', () => {
   });
 });
 
-describe('list (spec §1.3)', () => {
+describe('list: by name, the newest version first, as BentoML lists', () => {
   it('lists all, by name, by tag, and name:latest (BentoML returns nothing there)', async () => {
     await writeBento('b', 'v2', '2025-01-02T00:00:00Z');
     await writeBento('b', 'v1', '2025-01-03T00:00:00Z');
@@ -110,7 +110,7 @@ describe('list (spec §1.3)', () => {
   });
 });
 
-describe('delete (spec §1.5)', () => {
+describe('delete: a version, or every version of a name', () => {
   it('rewrites latest to the newest remaining version, and removes the name with the last one', async () => {
     await writeBento('svc', 'v1', '2025-01-01T00:00:00Z');
     await writeBento('svc', 'v2', '2025-01-02T00:00:00Z');

@@ -15,7 +15,7 @@ function errorOf(action: () => unknown): Error & { code?: string } {
   throw new Error('expected an error');
 }
 
-describe('tags (BentoML spec §2)', () => {
+describe('tags: BentoML\'s name:version rules and messages', () => {
   it('lower-cases with BentoML warning text', () => {
     const warnings: string[] = [];
     const tag = parseTag('MyBento:V1', (message) => warnings.push(message));

@@ -27,7 +27,7 @@ async function exportTo(target: string, format?: string, options?: TargetOptions
   return { ...resolved.location, format: resolved.format };
 }
 
-describe('guessFormat (spec §4.1)', () => {
+describe('guessFormat: the format a file name implies, as BentoML guesses it', () => {
   it.each([
     ['x.bento', 'bento'],
     ['x.tar.gz', 'gz'],
@@ -42,7 +42,7 @@ describe('guessFormat (spec §4.1)', () => {
     ['/a/.hidden', 'bento'],
     ['x.BENTO', 'bento'],
     ['x.bentomodel', 'bento'],
-    // Deliberate fix (spec §8 i): BentoML reads .tgz as native xz.
+    // A deliberate difference (README): BentoML reads .tgz as its native xz; we read it as gzip.
     ['x.tgz', 'gz'],
   ])('%s → %s', (file, format) => {
     expect(guessFormat(file, 'bento')).toBe(format);
@@ -111,7 +111,7 @@ describe('export targets (spec appendix)', () => {
   });
 });
 
-describe('remote targets (spec §4.5)', () => {
+describe('remote targets: protocol, user, passwd and params split like BentoML', () => {
   it('protocol keyword: the first segment is the bucket', async () => {
     const target = await exportTo('bucket/folder/x.bento', undefined, { protocol: 's3' });
     expect(target).toMatchObject({ protocol: 's3', host: 'bucket', path: '/folder/x.bento', display: 's3://bucket/folder/x.bento' });

@@ -71,7 +71,7 @@ interface SplitTarget {
   isUrl: boolean;
 }
 
-/** Steps 1–4 of BentoML's target parsing (spec §4.2), shared by export and import. */
+/** The first steps of BentoML's target parsing (protocol, user, passwd, params), shared by export and import. */
 function splitTarget(target: string, options: TargetOptions, direction: 'output' | 'input'): SplitTarget {
   const isUrl = target.includes('://');
   const extras = [options.protocol, options.user, options.passwd, options.params, options.subpath];
@@ -157,7 +157,7 @@ export interface ExportTargetRequest {
 }
 
 /**
- * Resolve an export target exactly as BentoML (spec §4.2), with the documented fixes: relative
+ * Resolve an export target exactly as BentoML's `export_bento` does, with the documented fixes: relative
  * paths resolve against `cwd`, and `.tgz` is gzip.
  * @throws {BentoportError} ERR_INVALID_TARGET for a URL given with extra fields or a bad URL.
  */
@@ -189,7 +189,7 @@ export interface ResolvedImportSource {
 }
 
 /**
- * Resolve an import source as BentoML (spec §4.3), relative paths against `cwd`.
+ * Resolve an import source as BentoML's `import_bento` does, relative paths against `cwd`.
  * @throws {BentoportError} ERR_INVALID_TARGET for a URL given with extra fields or a bad URL.
  */
 export function resolveImportSource(

@@ -1,6 +1,6 @@
 /**
  * A test double of BentoCloud's published REST API (`/api/v1`, the part `bentoml push`/`pull`
- * use), as documented in the workspace spec `bentoml-compat.md` §5.1–5.2. It keeps repositories,
+ * use: repositories, bento and model versions, presigned uploads and downloads). It keeps repositories,
  * bentos and models in memory and puts the bytes on a REAL S3 server (moto): presigned URLs
  * point at that server, so uploads and downloads cross a real S3 data plane.
  *
@@ -28,7 +28,8 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
 /**
- * How the double tells the client to move bytes (spec §5.3 step 8):
+ * How the double tells the client to move bytes once a version is created (BentoCloud's
+ * `transmission_strategy`):
  * - `proxy`: create/update announce `transmission_strategy: "proxy"`; bytes go through
  *   `PUT …/upload` and `GET …/download`;
  * - `proxy-unannounced`: the strategy is null and `presign_upload_url` answers an empty URL,
@@ -376,7 +377,7 @@ export async function startBentoCloudApiDouble(options: BentoCloudApiDoubleOptio
     }
     const record = requireRecord(kind, name, version);
     const session = sessionOf(key);
-    // Models are not updated when they exist (spec §5.4): any call on an existing model prepares it.
+    // BentoML's push never updates a model that exists remotely: any call on an existing model prepares it.
     if (kind === 'model' && !session.started) session.prepared = true;
     const needPatch = () => {
       if (method !== 'PATCH') throw new ApiError(405, `${action} takes PATCH, got ${method}`);
