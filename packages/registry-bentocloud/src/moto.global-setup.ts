@@ -3,11 +3,12 @@
  * it and hands out presigned URLs pointing at it. Without moto the tests skip with a message,
  * except when CI=true, where a missing server is a failure.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
+import { commandSucceeds } from '@bentoport/test-utils';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -30,8 +31,7 @@ async function freePort(): Promise<number> {
 let moto: ChildProcess | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  const probe = spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' });
-  if (probe.status !== 0) {
+  if (!commandSucceeds('python3', ['-c', 'import moto.server'])) {
     const message = 'moto is not installed (pip install "moto[server]"): the BentoCloud tests need a real S3 server';
     if (process.env.CI === 'true') throw new Error(message);
     console.warn(`registry-bentocloud: ${message}; skipping them`);

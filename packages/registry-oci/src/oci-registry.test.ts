@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { open, readFile, readdir, stat } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import path from 'node:path';
 import { createBentoport, isBentoportError, type Bentoport, type ProgressEvent, type Registry } from '@bentoport/core';
-import { hashTree, makeScratchDir, removeScratchDirs, writeSampleBento } from '@bentoport/test-utils';
+import { hashTree, installedServer, makeScratchDir, removeScratchDirs, writeSampleBento } from '@bentoport/test-utils';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ociRegistry, type OciRegistryOptions } from './index.js';
 import { startFaultProxy, type FaultProxy } from './test-support/fault-proxy.js';
@@ -173,7 +172,7 @@ describe.skipIf(skip !== undefined)('registry-oci against CNCF distribution', ()
   });
 
   it('is read back by skopeo with every digest intact', async () => {
-    if (!existsSync('/usr/bin/skopeo')) {
+    if (installedServer(['/usr/bin/skopeo']) === undefined) {
       if (process.env.CI === 'true') throw new Error('CI=true and skopeo is not installed (apt-get install -y skopeo)');
       console.warn('[registry-oci] skopeo is not installed (apt-get install -y skopeo): skipping the interop check');
       return;

@@ -1,12 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { runTransportSuite } from '@bentoport/transport-test-suite';
-import { inject } from 'vitest';
+import { describe, inject, it } from 'vitest';
 import { httpTransport } from './http-transport.js';
 import { httpLocation, uniqueName } from './test-support/locations.js';
 
 const servers = inject('http');
-if (servers.skip !== undefined) console.warn(`[transport-http] conformance against nginx skipped: ${servers.skip}`);
+if (servers.skip !== undefined) {
+  // A file must register a test even when it has nothing to run, or vitest fails it.
+  describe('transport-http conformance against nginx', () => {
+    it.skip(`skipped: ${servers.skip}`, () => {});
+  });
+}
 
 /** Register the suite against one nginx server, in a fresh directory created on disk. */
 function suiteAgainst(name: string, protocol: 'http' | 'https', port: number, root: string, options: Parameters<typeof httpTransport>[0]): void {

@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { createBentoport, isBentoportError } from '@bentoport/core';
 import { tarFormat } from '@bentoport/format-tar';
-import { hashTree, makeScratchDir, removeScratchDirs, writeSampleBento, type SampleBento } from '@bentoport/test-utils';
+import { commandSucceeds, hashTree, makeScratchDir, removeScratchDirs, writeSampleBento, type SampleBento } from '@bentoport/test-utils';
 import { fsTransport } from '@bentoport/transport-fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startCountingProxy, type CountingProxy } from './counting-proxy.js';
@@ -18,7 +18,7 @@ import { s3Transport, type S3TransportOptions } from './s3-transport.js';
 const run = promisify(execFile);
 const endpoint = inject('motoEndpoint');
 const MiB = 1024 * 1024;
-const awsCli = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
+const awsCli = commandSucceeds('aws', ['--version']);
 if (!awsCli && process.env.CI === 'true') throw new Error('CI=true and the aws CLI is not installed (apt-get install -y awscli)');
 const cliPath = fileURLToPath(new URL('../../../apps/cli/dist/cli.js', import.meta.url));
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { runTransportSuite } from '@bentoport/transport-test-suite';
-import { inject } from 'vitest';
+import { describe, inject, it } from 'vitest';
 import { freshBucket, inspectionClient, s3Location, TEST_CREDENTIALS } from './moto-fixtures.js';
 import { s3Transport } from './s3-transport.js';
 
@@ -13,7 +13,10 @@ let bucket = '';
 const root = `conformance-${randomBytes(4).toString('hex')}`;
 
 if (endpoint === '') {
-  console.warn(`transport-s3 conformance skipped: ${inject('motoMissing')}`);
+  // A file must register a test even when it has nothing to run, or vitest fails it.
+  describe('transport-s3 conformance against moto', () => {
+    it.skip(`skipped: ${inject('motoMissing')}`, () => {});
+  });
 } else {
   runTransportSuite({
     name: 'transport-s3 (moto)',

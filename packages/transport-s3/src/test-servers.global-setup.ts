@@ -9,6 +9,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { commandSucceeds, installedServer } from '@bentoport/test-utils';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
@@ -83,8 +84,7 @@ function missing(what: string, install: string): string {
 }
 
 async function startMoto(tls?: { certificate: string; key: string }): Promise<{ child?: ChildProcess; endpoint: string; missing: string }> {
-  const probe = spawnSync('python3', ['-c', 'import moto.server, flask'], { stdio: 'ignore' });
-  if (probe.status !== 0) return { endpoint: '', missing: missing('moto (python3 -m moto.server)', "pip install 'moto[server]'") };
+  if (!commandSucceeds('python3', ['-c', 'import moto.server, flask'])) return { endpoint: '', missing: missing('moto (python3 -m moto.server)', "pip install 'moto[server]'") };
   const port = await freePort();
   const tlsArguments = tls === undefined ? [] : ['-c', tls.certificate, '-k', tls.key];
   const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port), ...tlsArguments], { stdio: 'ignore' });
@@ -108,10 +108,7 @@ function selfSignedCertificate(directory: string): { certificate: string; key: s
 }
 
 function findTinyproxy(): string | undefined {
-  for (const candidate of ['/usr/bin/tinyproxy', '/usr/sbin/tinyproxy', '/usr/local/bin/tinyproxy']) {
-    if (spawnSync(candidate, ['-v'], { stdio: 'ignore' }).error === undefined) return candidate;
-  }
-  return undefined;
+  return installedServer(['/usr/bin/tinyproxy', '/usr/sbin/tinyproxy', '/usr/local/bin/tinyproxy']);
 }
 
 async function startTinyproxy(directory: string): Promise<{ child?: ChildProcess; url: string; log: string; missing: string }> {

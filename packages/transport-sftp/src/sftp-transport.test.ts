@@ -160,14 +160,18 @@ describe.skipIf(servers.skip !== undefined)(`sftpTransport against OpenSSH${serv
 
   describe('a connection cut mid-transfer, through a counting proxy', () => {
     let proxy: CountingProxy;
+    const size = 48 * MiB;
+    // Made in beforeAll, not while vitest collects: without sshd there is no host key to pin,
+    // and a skipped suite should not generate 48 MiB either.
+    let data: Buffer;
+    let cutTransport: ReturnType<typeof sftpTransport>;
     beforeAll(async () => {
       proxy = await startCountingProxy({ targetPort: servers.port });
+      data = seeded(size, 7);
+      // 16 requests of 64 KiB in flight: at most 1 MiB to send again after a cut.
+      cutTransport = sftpTransport({ knownHosts: false, hostKeyFingerprint: servers.hostFingerprint, agent: false, privateKeyPath: [], concurrency: 16, retryDelayMs: 50 });
     });
-    afterAll(() => proxy.close());
-    const size = 48 * MiB;
-    const data = seeded(size, 7);
-    // 16 requests of 64 KiB in flight: at most 1 MiB to send again after a cut.
-    const cutTransport = sftpTransport({ knownHosts: false, hostKeyFingerprint: servers.hostFingerprint, agent: false, privateKeyPath: [], concurrency: 16, retryDelayMs: 50 });
+    afterAll(() => proxy?.close());
 
     it('resumes an upload from the last acknowledged byte: re-sends under 5%, byte-identical', async () => {
       const location = urlLocation(`${serverUrl(servers, { port: proxy.port })}${directory}/cut-upload.bin`);

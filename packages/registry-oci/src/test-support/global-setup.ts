@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { freePort, startDaemonOnPorts, type Daemon } from '@bentoport/test-utils';
+import { freePort, installedServer, startDaemonOnPorts, type Daemon } from '@bentoport/test-utils';
 import { startTokenFront, type TokenFront } from './token-front.js';
 
 /** What the tests receive through `inject('oci')`. */
@@ -42,8 +42,8 @@ let scratch = '';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const empty: OciServers = { openPort: 0, openData: '', basicPort: 0, tokenPort: 0, user: USER, password: PASSWORD };
-  const registry = ['/usr/bin/docker-registry', '/usr/sbin/docker-registry'].find((candidate) => existsSync(candidate));
-  const htpasswd = ['/usr/bin/htpasswd', '/usr/sbin/htpasswd'].find((candidate) => existsSync(candidate));
+  const registry = installedServer(['/usr/bin/docker-registry', '/usr/sbin/docker-registry']);
+  const htpasswd = installedServer(['/usr/bin/htpasswd', '/usr/sbin/htpasswd']);
   const missing =
     registry === undefined ? 'the CNCF distribution registry is not installed (apt-get install -y docker-registry)'
     : htpasswd === undefined ? 'htpasswd is not installed (apt-get install -y apache2-utils)'

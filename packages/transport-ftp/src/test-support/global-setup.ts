@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { ensureLocalUser, freePort, freePortRange, rootRequirement, startDaemon, waitForBanner, type Daemon } from '@bentoport/test-utils';
+import { ensureLocalUser, freePort, freePortRange, installedServer, rootRequirement, startDaemon, waitForBanner, type Daemon } from '@bentoport/test-utils';
 
 /** What the tests receive through `inject('ftp')`. */
 export interface FtpServers {
@@ -36,7 +36,7 @@ const PASSIVE_PORTS = 20;
 const HOME = '/tmp/bentoport-ftp-user-home';
 
 function vsftpdBinary(): string | undefined {
-  return ['/usr/sbin/vsftpd', '/usr/bin/vsftpd'].find((candidate) => existsSync(candidate));
+  return installedServer(['/usr/sbin/vsftpd', '/usr/bin/vsftpd']);
 }
 
 function configFor(port: number, passiveFirst: number, extra: string[]): string {

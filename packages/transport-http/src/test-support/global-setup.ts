@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { freePort, startDaemonOnPorts, type Daemon } from '@bentoport/test-utils';
+import { freePort, installedServer, startDaemonOnPorts, type Daemon } from '@bentoport/test-utils';
 
 /** What the tests receive through `inject('http')`. */
 export interface HttpServers {
@@ -42,9 +42,6 @@ const USER = 'dav-user';
 // nginx ends an htpasswd password at ':', so none here; the rest still needs percent-encoding in a URL.
 const PASSWORD = 'p@ss/w%rd#secret';
 
-function binary(candidates: string[]): string | undefined {
-  return candidates.find((candidate) => existsSync(candidate));
-}
 
 function nginxConfig(scratch: string, ports: { dav: number; tls: number; plain: number }): string {
   const dav = 'dav_methods PUT DELETE MKCOL COPY MOVE; dav_ext_methods PROPFIND OPTIONS; dav_access user:rw group:r all:r;';
@@ -95,8 +92,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const empty: HttpServers = {
     davPort: 0, tlsPort: 0, plainPort: 0, davRoot: '', plainRoot: '', accessLog: '', user: USER, password: PASSWORD, certificate: '', proxyPort: 0, proxyLog: '',
   };
-  const nginx = binary(['/usr/sbin/nginx', '/usr/bin/nginx']);
-  const tinyproxy = binary(['/usr/bin/tinyproxy', '/usr/sbin/tinyproxy']);
+  const nginx = installedServer(['/usr/sbin/nginx', '/usr/bin/nginx']);
+  const tinyproxy = installedServer(['/usr/bin/tinyproxy', '/usr/sbin/tinyproxy']);
   const missing =
     nginx === undefined ? 'nginx is not installed (apt-get install -y nginx libnginx-mod-http-dav-ext)'
     : !existsSync(DAV_MODULE) ? 'the nginx WebDAV extension is not installed (apt-get install -y libnginx-mod-http-dav-ext)'

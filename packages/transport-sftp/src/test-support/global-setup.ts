@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ensureLocalUser, freePort, rootRequirement, startDaemon, waitForBanner, type Daemon } from '@bentoport/test-utils';
+import { ensureLocalUser, freePort, installedServer, rootRequirement, startDaemon, waitForBanner, type Daemon } from '@bentoport/test-utils';
 import type { TestProject } from 'vitest/node';
 
 /** What the tests receive through `inject('sftp')`. */
@@ -47,7 +47,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     port: 0, user: USER, password: PASSWORD, root: '', clientKey: '', encryptedClientKey: '', passphrase: PASSPHRASE,
     knownHosts: '', hashedKnownHosts: '', hostFingerprint: '',
   };
-  const skip = !existsSync('/usr/sbin/sshd') ? 'OpenSSH sshd is not installed (apt-get install -y openssh-server)' : rootRequirement('sshd');
+  const skip = installedServer(['/usr/sbin/sshd']) === undefined ? 'OpenSSH sshd is not installed (apt-get install -y openssh-server)' : rootRequirement('sshd');
   if (skip !== undefined) {
     if (process.env.CI === 'true') throw new Error(`CI=true and ${skip}`);
     project.provide('sftp', { ...empty, skip });
