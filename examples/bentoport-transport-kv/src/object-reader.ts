@@ -1,7 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Location, TransportReadOptions } from '@bentoport/spec';
-import { abortedFailure, checkReadRange, throwIfAborted } from '@bentoport/plugin-kit';
+import { checkReadRange, fileRangeStream, throwIfAborted } from '@bentoport/plugin-kit';
 import { COMPONENT, fromSystemError } from './kv-errors.js';
 
 /**
@@ -18,53 +18,5 @@ export async function openObjectReader(file: string, location: Location, options
   } catch (error) {
     throw fromSystemError(error, 'READ', location);
   }
-  return rangeStream(handle, { start, end, location, highWaterMark, signal: options.signal });
-}
-
-interface RangeStreamOptions {
-  start: number;
-  end: number;
-  location: Location;
-  highWaterMark: number;
-  signal: AbortSignal | undefined;
-}
-
-/**
- * A Readable over `[start, end)` of a file. It reads only when the consumer asks (Node calls
- * `read()` while its buffer is below the high-water mark): that is the backpressure. A fired
- * signal destroys it with ERR_ABORTED.
- */
-function rangeStream(handle: FileHandle, options: RangeStreamOptions): Readable {
-  const { end, location, highWaterMark, signal } = options;
-  let position = options.start;
-  const stream = new Readable({
-    highWaterMark,
-    read() {
-      const length = Math.min(highWaterMark, end - position);
-      if (length <= 0) {
-        this.push(null);
-        return;
-      }
-      const buffer = Buffer.allocUnsafe(length);
-      handle.read(buffer, 0, length, position).then(
-        ({ bytesRead }) => {
-          position += bytesRead;
-          this.push(bytesRead === 0 ? null : buffer.subarray(0, bytesRead));
-        },
-        (error: unknown) => this.destroy(fromSystemError(error, 'READ', location)),
-      );
-    },
-    destroy(error, callback) {
-      signal?.removeEventListener('abort', onAbort);
-      handle.close().then(
-        () => callback(error),
-        (closeError: unknown) => callback(error ?? fromSystemError(closeError, 'READ', location)),
-      );
-    },
-  });
-  function onAbort(): void {
-    stream.destroy(abortedFailure(COMPONENT, 'READ', location.display, signal));
-  }
-  signal?.addEventListener('abort', onAbort, { once: true });
-  return stream;
+  return fileRangeStream(handle, { start, end, highWaterMark, signal: options.signal, component: COMPONENT, target: location.display });
 }

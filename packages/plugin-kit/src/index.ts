@@ -25,3 +25,4 @@ export { networkFailure, timeoutError, type NetworkFailureOptions } from './netw
 export { checkReadRange, type ReadRange } from './read-range.js';
 export { parentDirectory, serverPath } from './server-path.js';
 export { isTlsVerificationError, isTransientHttpStatus, isTransientNetworkError, systemErrorCode } from './transient-errors.js';
+export { fileRangeStream, type FileRangeStreamOptions } from './file-range-stream.js';

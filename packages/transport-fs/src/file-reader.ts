@@ -1,7 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { abortedFailure, checkReadRange, pluginFailure, throwIfAborted, toBentoportError } from '@bentoport/plugin-kit';
+import type { Readable } from 'node:stream';
+import { checkReadRange, fileRangeStream, pluginFailure, throwIfAborted, toBentoportError } from '@bentoport/plugin-kit';
 import type { Location, TransportReadOptions } from '@bentoport/spec';
 import { COMPONENT, localPath } from './local-path.js';
 
@@ -28,58 +28,5 @@ export async function openFileReader(location: Location, options: TransportReadO
     await handle.close().catch(() => {});
     throw toBentoportError(error, COMPONENT, 'READ', location.display);
   }
-  return handleStream(handle, { start, end, signal, location, highWaterMark });
-}
-
-interface HandleStreamOptions {
-  start: number;
-  end: number;
-  signal: AbortSignal | undefined;
-  location: Location;
-  highWaterMark: number;
-}
-
-/**
- * A Readable over a FileHandle. Written out rather than `fs.createReadStream` so that its errors
- * are coded, the end is exclusive and an abort surfaces as ERR_ABORTED. It reads only when Node
- * asks (`read()` is called while the buffer is below the high-water mark), which is the backpressure.
- */
-function handleStream(handle: FileHandle, options: HandleStreamOptions): Readable {
-  const { end, signal, location, highWaterMark } = options;
-  let position = options.start;
-  const stream = new Readable({
-    highWaterMark,
-    read(size) {
-      const length = Math.min(size, highWaterMark, end - position);
-      if (length <= 0) {
-        this.push(null);
-        return;
-      }
-      const buffer = Buffer.allocUnsafe(length);
-      handle.read(buffer, 0, length, position).then(
-        ({ bytesRead }) => {
-          if (bytesRead === 0) {
-            this.push(null);
-            return;
-          }
-          position += bytesRead;
-          this.push(bytesRead < length ? buffer.subarray(0, bytesRead) : buffer);
-        },
-        (error: unknown) => this.destroy(toBentoportError(error, COMPONENT, 'READ', location.display)),
-      );
-    },
-    destroy(error, callback) {
-      signal?.removeEventListener('abort', onAbort);
-      // close() waits for a read still in flight.
-      handle.close().then(
-        () => callback(error),
-        (closeError: unknown) => callback(error ?? toBentoportError(closeError, COMPONENT, 'READ', location.display)),
-      );
-    },
-  });
-  function onAbort(): void {
-    stream.destroy(abortedFailure(COMPONENT, 'READ', location.display, signal));
-  }
-  signal?.addEventListener('abort', onAbort, { once: true });
-  return stream;
+  return fileRangeStream(handle, { start, end, highWaterMark, signal, component: COMPONENT, target: location.display });
 }
