@@ -4,7 +4,6 @@ export { netrcCredentials, parseNetrc, resolveLogin, type Login, type NetrcCrede
 export { bentomlHome } from './bentoml-home.js';
 export { parseNetloc, type Netloc } from './netloc.js';
 export { proxyForUrl } from './proxy.js';
-export { backoffDelay, delayUnlessAborted, type BackoffOptions } from './retry-delay.js';
 export { temporarySiblingName, temporarySiblingPath } from './temporary-name.js';
 export { twoPhaseWriter, type TwoPhaseWriter, type TwoPhaseWriterOptions, type TwoPhaseWriterState } from './two-phase-writer.js';
 export { peekStream, writableFinished } from './stream-helpers.js';
