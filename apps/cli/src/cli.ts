@@ -1,23 +1,66 @@
-import { EXIT, main } from './main.js';
+import { BentoportError } from '@bentoport/core';
+import { interruptionReason, STOPPING_SIGNALS, type Interruption, type StoppingSignal } from './interruptions.js';
+import { EXIT, SIGNAL_EXIT, main } from './main.js';
 
 // The AWS SDK warns on every run that its 2027 releases will need Node 22. The versions we pin
 // support Node 20, and a one-line-error CLI must not print a paragraph of someone else's notice.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const controller = new AbortController();
-process.on('SIGINT', () => {
-  // First Ctrl-C: stop the operation and clean up (temp files, staging). Second: leave now.
-  if (controller.signal.aborted) process.exit(EXIT.interrupted);
-  controller.abort(new Error('interrupted'));
-});
-// `bentoport list | head`: a closed pipe is not an error.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(EXIT.ok);
-  throw error;
-});
+/** Signals received so far: the first stops the operation, a second leaves without waiting. */
+let signalsReceived = 0;
+/** `main` has returned: nothing is left to clean up, and the exit code is set. */
+let finished = false;
+/** stdout failed for a reason other than its reader leaving: what was printed is lost. */
+let stdoutFailed = false;
 
-process.exitCode = await main(process.argv.slice(2), {
+/** Stop the running operation, which removes its temporary files and staging, once. */
+function stop(reason: BentoportError): void {
+  if (!controller.signal.aborted) controller.abort(reason);
+}
+
+function interrupt(interruption: Interruption): void {
+  stop(interruptionReason(interruption));
+}
+
+/**
+ * The first signal stops the operation and `main` returns once it has cleaned up. A second signal
+ * (the user or supervisor insists) or one after `main` returned exits at once, as without handlers.
+ */
+function onSignal(name: StoppingSignal): void {
+  signalsReceived++;
+  if (signalsReceived > 1 || finished) process.exit(SIGNAL_EXIT[name]);
+  interrupt(name);
+}
+
+/**
+ * EPIPE: the reader went away (`list | head`, `export … 2>&1 | head -1`); stop as for a signal.
+ * Without this listener the error would be thrown from the stream, killing the process with a
+ * stack trace and leaving the export's temporary file behind.
+ */
+function onStderrError(error: NodeJS.ErrnoException): void {
+  // Any other failure of stderr (EIO once the terminal is gone) leaves nowhere to report it.
+  if (error.code === 'EPIPE') interrupt('stderr');
+}
+
+function onStdoutError(error: NodeJS.ErrnoException): void {
+  if (error.code === 'EPIPE') return interrupt('stdout');
+  // ENOSPC, EIO: the output is lost, which is a failure even when the command has finished.
+  const failure = new BentoportError('ERR_IO', `[cli] write stdout: ${error.message}`, { cause: error });
+  stdoutFailed = true;
+  if (!finished) return stop(failure);
+  process.exitCode = EXIT.failed;
+  process.stderr.write(`Error: ${failure.message}\n`);
+}
+
+for (const name of STOPPING_SIGNALS) process.on(name, onSignal);
+process.stdout.on('error', onStdoutError);
+process.stderr.on('error', onStderrError);
+
+const code = await main(process.argv.slice(2), {
   io: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
   env: process.env,
   signal: controller.signal,
 });
+finished = true;
+process.exitCode = stdoutFailed && code === EXIT.ok ? EXIT.failed : code;

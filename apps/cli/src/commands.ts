@@ -100,6 +100,8 @@ async function runList(context: CommandContext, api: KindApi): Promise<void> {
   const items = newestFirst(await api.list(context.positionals[0]));
   const rows: Record<string, string | number>[] = [];
   for (const item of items) {
+    // Sizing a large store takes a while; a signal should not wait for all of it.
+    context.signal.throwIfAborted();
     const size = await directorySize(item.path);
     if (api.type === 'Model') {
       rows.push({ tag: formatTag(item.tag), module: item.metadata.module ?? '', size: humanSize(size), creation_time: localTime(item.metadata.creationTime), size_bytes: size, path: item.path });
@@ -150,7 +152,7 @@ export function splitTargets(args: string[]): string[] {
 async function confirm(context: CommandContext, question: string): Promise<boolean> {
   const prompt = createInterface({ input: context.io.stdin, output: context.io.stderr });
   try {
-    const answer = await prompt.question(`${question} [y/N]: `);
+    const answer = await prompt.question(`${question} [y/N]: `, { signal: context.signal });
     return /^y(es)?$/i.test(answer.trim());
   } finally {
     prompt.close();
@@ -168,6 +170,8 @@ async function runDelete(context: CommandContext, api: KindApi): Promise<void> {
     // As BentoML's CLI: a bare name means each of its versions; a tag resolves (prefix, latest) first.
     const items = target.includes(':') ? [await api.get(target)] : await api.list(target);
     for (const item of items) {
+      // Between items: the handled signal no longer kills the process halfway through a removal.
+      context.signal.throwIfAborted();
       const tag = formatTag(item.tag);
       if (!assumeYes && !(await confirm(context, `delete ${word} ${tag}?`))) continue;
       for (const removed of await api.delete(tag)) {

@@ -7,6 +7,7 @@ import { pluginsForCommand } from './command-plugins.js';
 import { runCommand, type CliIo } from './commands.js';
 import { helpText } from './help-text.js';
 import { discoverPlugins, type PluginCatalog } from './plugin-discovery.js';
+import { interruptionOf, type StoppingSignal } from './interruptions.js';
 import { installHint } from './plugin-loading.js';
 import { createProgressRenderer, type ProgressMode } from './progress-renderer.js';
 
@@ -15,7 +16,10 @@ declare const __BENTOPORT_VERSION__: string;
 export interface MainOptions {
   io: CliIo;
   env: NodeJS.ProcessEnv;
-  /** Fires on Ctrl-C: the running export or import stops and cleans up. */
+  /**
+   * Fires on SIGINT, SIGTERM, SIGHUP or a closed stdout/stderr: the running operation stops and
+   * cleans up. Its reason, made by `interruptionReason`, decides the exit code.
+   */
   signal: AbortSignal;
   /** Relative paths resolve, and project-local plugins are looked for, from here. @default process.cwd() */
   cwd?: string;
@@ -24,8 +28,29 @@ export interface MainOptions {
 /** The CLI's own directory: the plugins installed beside it are in the node_modules at and above it. */
 const CLI_DIRECTORY = path.dirname(fileURLToPath(import.meta.url));
 
-/** Exit codes: 0 success, 1 the operation failed, 2 the command line is wrong, 130 interrupted. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+/**
+ * Exit codes. The interrupted ones are 128 + the signal's number, what a shell reports for a
+ * process the signal killed, so scripts and supervisors read them as they would without the
+ * cleanup: 129 SIGHUP, 130 SIGINT, 143 SIGTERM, and 141 (SIGPIPE) for a closed stdout or stderr.
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, hangup: 129, interrupted: 130, closedPipe: 141, terminated: 143 } as const;
+
+/** The exit code of each signal that stops the running operation. */
+export const SIGNAL_EXIT: Record<StoppingSignal, number> = { SIGHUP: EXIT.hangup, SIGINT: EXIT.interrupted, SIGTERM: EXIT.terminated };
+
+/**
+ * Commands whose output is only a report: when its reader goes away (`bentoport list | head`)
+ * nothing is lost that the user still wanted, so it is not an error.
+ */
+const REPORT_ONLY_COMMANDS: ReadonlySet<string> = new Set(['list', 'get', 'plugins']);
+
+/** The exit code of a command stopped by `reason`, or undefined when that was no interruption. */
+function interruptedExitCode(reason: unknown, command: string): number | undefined {
+  const interruption = interruptionOf(reason);
+  if (interruption === undefined) return undefined;
+  if (interruption === 'stdout' || interruption === 'stderr') return REPORT_ONLY_COMMANDS.has(command) ? EXIT.ok : EXIT.closedPipe;
+  return SIGNAL_EXIT[interruption];
+}
 
 /** One line: BentoML prints a failure as a single `Error: …` line. */
 function oneLine(text: string): string {
@@ -99,10 +124,13 @@ export async function main(argv: string[], options: MainOptions): Promise<number
       io.stderr.write(`Error: ${redactSecrets(error.message, secrets)}. See 'bentoport ${error.command ? (group === 'models' ? `models ${error.command}` : error.command) : label} --help'.\n`);
       return EXIT.usage;
     }
+    const interrupted = signal.aborted ? interruptedExitCode(signal.reason, command) : undefined;
+    // A report nobody reads any more (`list | head`) ends quietly, as a finished one would.
+    if (interrupted === EXIT.ok) return EXIT.ok;
     const hint = installHint(error, env);
     const message = (error instanceof Error ? error.message : String(error)) + (hint === undefined ? '' : `; ${hint}`);
     io.stderr.write(`Error: [${group}] \`${command}\` failed: ${oneLine(redactSecrets(message, secrets))}\n`);
     if (debug) io.stderr.write(redactSecrets(debugDetails(error), secrets));
-    return signal.aborted ? EXIT.interrupted : EXIT.failed;
+    return interrupted ?? EXIT.failed;
   }
 }

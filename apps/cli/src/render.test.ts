@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { hasPython, python } from '@bentoport/test-utils';
 import { parseCommandLine, UsageError } from './command-line.js';
 import { splitTargets } from './commands.js';
 import { humanSize, renderTable, renderYamlList } from './render.js';
@@ -31,6 +32,22 @@ describe('renderTable and renderYamlList', () => {
       "- creation_time: '2025-01-02 03:04:05'\n  n: 3\n  size: 1.00 B\n  tag: a:1\n",
     );
     expect(renderYamlList([])).toBe('[]\n');
+  });
+
+  // Strings PyYAML's YAML 1.1 resolver reads as another type, and look-alikes it keeps as strings.
+  const ODD = ['0x1F', '1:30', '.inf', '.NaN', '017', '0b1', '=', '<<', 'On', '1e1', '.5e1', '0o17', '09', 'e1', '-.5'];
+
+  it('quotes exactly the strings PyYAML would not read back as strings', () => {
+    expect(renderYamlList(ODD.map((value) => ({ value })))).toBe(
+      "- value: '0x1F'\n- value: '1:30'\n- value: '.inf'\n- value: '.NaN'\n- value: '017'\n- value: '0b1'\n- value: '='\n" +
+        "- value: '<<'\n- value: 'On'\n- value: 1e1\n- value: .5e1\n- value: 0o17\n- value: 09\n- value: e1\n- value: -.5\n",
+    );
+  });
+
+  it.skipIf(!hasPython(['yaml']))('round-trips through python3 yaml.safe_load as strings', async () => {
+    const text = renderYamlList(ODD.map((value) => ({ value })));
+    const loaded = await python('import sys, json, yaml; print(json.dumps([row["value"] for row in yaml.safe_load(sys.stdin)]))', [], { input: text });
+    expect(JSON.parse(loaded)).toEqual(ODD);
   });
 });
 

@@ -1,3 +1,5 @@
+import { readsAsNonString } from '@bentoport/core';
+
 /** BentoML's `human_readable_size`: two decimals, binary units. */
 export function humanSize(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
@@ -35,11 +37,12 @@ function yamlScalar(value: unknown): string {
   const text = String(value);
   const plain =
     text !== '' &&
-    !/^[-?:,[\]{}#&*!|>'"%@`\s]/.test(text) &&
+    !/^[,[\]{}#&*!|>'"%@`\s]/.test(text) &&
+    // `-`, `?` and `:` start a plain scalar when a non-space follows, as PyYAML's emitter allows.
+    !/^[-?:](?:\s|$)/.test(text) &&
     !/: | #|:$|\s$|\n/.test(text) &&
-    !/^(?:~|null|true|false|yes|no|on|off)$/i.test(text) &&
-    !/^[-+]?(?:\d[\d_]*)?(?:\.\d*)?(?:e[-+]?\d+)?$/i.test(text) &&
-    !/^\d{4}-\d{1,2}-\d{1,2}/.test(text);
+    // PyYAML's own resolver decides: `0x1F`, `1:30`, `.inf` must be quoted, `1e1` need not be.
+    !readsAsNonString(text);
   return plain ? text : `'${text.replace(/'/g, "''")}'`;
 }
 

@@ -4,6 +4,7 @@ export * from '@bentoport/spec';
 export type * from './bentoport-types.js';
 export * from './tag.js';
 export * from './metadata.js';
+export { plainScalarType, readsAsNonString, type PlainScalarType } from './pyyaml-scalars.js';
 export * from './target.js';
 export { defaultHome, loadItemMetadata, openItemStore, type ItemStore, type StoreItem } from './item-store.js';
 export { withLock, type LockOptions } from './store-lock.js';

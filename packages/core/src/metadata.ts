@@ -1,5 +1,6 @@
-import { parse as parseYaml } from 'yaml';
+import type { Document } from 'yaml';
 import { type BentoModelReference, BentoportError, type ItemMetadata } from '@bentoport/spec';
+import { mappingEntries, parsePyYaml, pythonStr } from './pyyaml-scalars.js';
 import { formatTag, makeTag, type Tag } from './tag.js';
 
 export type { BentoModelReference, ItemMetadata } from '@bentoport/spec';
@@ -34,11 +35,35 @@ function invalid(file: string, problem: string): BentoportError {
   return new BentoportError('ERR_INVALID_METADATA', `${file}: ${problem}`);
 }
 
-function requireString(document: Record<string, unknown>, key: string, file: string): string {
+/** A yaml file as BentoML loads it: the plain document, and the nodes that keep each scalar's source. */
+interface LoadedYaml {
+  file: string;
+  document: Record<string, unknown>;
+  nodes: Document.Parsed;
+}
+
+/**
+ * A tag part (name, version). BentoML lower-cases it with `str.lower()`, so anything PyYAML did
+ * not read as a string is refused there: say which type it became and how to keep it a string.
+ */
+function requireTagString(document: Record<string, unknown>, key: string, file: string): string {
   const value = document[key];
   if (value === undefined || value === null) throw invalid(file, `missing required field '${key}'`);
-  if (typeof value !== 'string') throw invalid(file, `field '${key}' must be a string, not ${typeName(value)}`);
+  if (typeof value !== 'string') {
+    throw invalid(file, `field '${key}' must be a string, not ${typeName(value)} (BentoML's YAML loader reads the unquoted value as one; quote it)`);
+  }
   return value;
+}
+
+/**
+ * A field BentoML types `str`: cattrs structures it with Python's `str()`, so any scalar is
+ * accepted (`None` for null, `True`, `1.0`, `15` for `017`). A mapping or list is refused: its
+ * Python text is no name anyone means.
+ */
+function stringField(loaded: LoadedYaml, path: (string | number)[], label: string): string {
+  const text = pythonStr(loaded.nodes.getIn(path, true), loaded.nodes);
+  if (text === undefined) throw invalid(loaded.file, `field '${label}' must be a string`);
+  return text;
 }
 
 function typeName(value: unknown): string {
@@ -72,15 +97,17 @@ const SPEC1_OPTION_KEYS: Record<string, readonly string[]> = {
   conda: ['environment_yml', 'channels', 'dependencies', 'pip'],
 };
 
-function parseModelReference(value: unknown, file: string, index: string): BentoModelReference {
+function parseModelReference(loaded: LoadedYaml, path: (string | number)[], value: unknown, index: string): BentoModelReference {
+  const { file } = loaded;
   // Legacy bentos list models as bare tag strings (BentoML converts them on load).
   if (typeof value === 'string') {
     return { tag: versionedTag(value, file, index), registry: 'bentoml', module: 'unknown' };
   }
   if (!isMapping(value)) throw invalid(file, `${index} must be a tag string or a mapping`);
   if (typeof value.tag !== 'string') throw invalid(file, `${index} is missing its 'tag'`);
-  const registry = value.registry === undefined || value.registry === null ? 'bentoml' : String(value.registry);
-  const module = typeof value.module === 'string' ? value.module : null;
+  // registry (`str`, default 'bentoml') and module (`Optional[str]`) go through Python's str() when present.
+  const registry = value.registry === undefined ? 'bentoml' : stringField(loaded, [...path, 'registry'], `${index}.registry`);
+  const module = value.module === undefined || value.module === null ? null : stringField(loaded, [...path, 'module'], `${index}.module`);
   return { tag: versionedTag(value.tag, file, `${index}.tag`), registry, module };
 }
 
@@ -96,29 +123,40 @@ function versionedTag(text: string, file: string, field: string): Tag & { versio
   }
 }
 
-function loadDocument(text: string, file: string): Record<string, unknown> {
+function loadYaml(text: string, file: string): LoadedYaml {
+  let nodes: Document.Parsed;
   let document: unknown;
   try {
-    // PyYAML speaks YAML 1.1 (yes/no booleans, sexagesimals): read the way BentoML reads.
-    document = parseYaml(text, { version: '1.1', uniqueKeys: false });
+    // BentoML reads with PyYAML's safe_load: YAML 1.1 and PyYAML's own implicit types.
+    nodes = parsePyYaml(text);
+    document = nodes.toJS();
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new BentoportError('ERR_INVALID_METADATA', `${file} is not valid YAML: ${reason}`, { cause: error });
   }
   if (!isMapping(document)) throw new BentoportError('ERR_INVALID_METADATA', `${file} is malformed: it must be a mapping`);
-  return document;
+  return { file, document, nodes };
 }
 
-function labelsOf(document: Record<string, unknown>, file: string): Record<string, string> {
+/** labels: BentoML keeps `{str(key): str(value)}` (with a warning for non-string values). */
+function labelsOf(loaded: LoadedYaml): Record<string, string> {
+  const { document, file, nodes } = loaded;
   const labels = document.labels;
   if (labels === undefined || labels === null) return {};
-  if (!isMapping(labels)) throw invalid(file, `field 'labels' must be a mapping, not ${typeName(labels)}`);
-  return Object.fromEntries(Object.entries(labels).map(([key, value]) => [key, String(value)]));
+  const entries = mappingEntries(nodes.get('labels', true), nodes);
+  if (!isMapping(labels) || entries === undefined) throw invalid(file, `field 'labels' must be a mapping, not ${typeName(labels)}`);
+  const result: Record<string, string> = {};
+  for (const { key, value } of entries) {
+    if (key === undefined) throw invalid(file, `field 'labels' must have scalar keys`);
+    // A list or mapping value: Python would print its repr; JSON is the nearest we print.
+    result[key] = pythonStr(value, nodes) ?? JSON.stringify((labels as Record<string, unknown>)[key] ?? null);
+  }
+  return result;
 }
 
-function itemTag(document: Record<string, unknown>, file: string): Tag & { version: string } {
-  const name = requireString(document, 'name', file);
-  const version = requireString(document, 'version', file);
+function itemTag({ document, file }: LoadedYaml): Tag & { version: string } {
+  const name = requireTagString(document, 'name', file);
+  const version = requireTagString(document, 'version', file);
   try {
     return makeTag(name, version) as Tag & { version: string };
   } catch (error) {
@@ -135,10 +173,11 @@ function itemTag(document: Record<string, unknown>, file: string): Tag & { versi
  * @throws {BentoportError} ERR_INVALID_METADATA naming the missing or wrong field.
  */
 export function parseBentoYaml(text: string): ItemMetadata {
-  const file = 'bento.yaml';
-  const document = loadDocument(text, file);
-  const tag = itemTag(document, file);
-  const service = requireString(document, 'service', file);
+  const loaded = loadYaml(text, 'bento.yaml');
+  const { document, file } = loaded;
+  const tag = itemTag(loaded);
+  if (document.service === undefined) throw invalid(file, `missing required field 'service'`);
+  const service = stringField(loaded, ['service'], 'service');
   const time = document.creation_time === undefined ? undefined : creationTimeOf(document.creation_time, file, 'creation_time');
   if (document.spec !== 2) {
     for (const [section, allowed] of Object.entries(SPEC1_OPTION_KEYS)) {
@@ -153,7 +192,7 @@ export function parseBentoYaml(text: string): ItemMetadata {
   const topModels = document.models ?? [];
   if (!Array.isArray(topModels)) throw invalid(file, `field 'models' must be a list`);
   topModels.forEach((value, index) => {
-    const reference = parseModelReference(value, file, `models[${index}]`);
+    const reference = parseModelReference(loaded, ['models', index], value, `models[${index}]`);
     byTag.set(formatTag(reference.tag), reference);
   });
   const services = document.services ?? [];
@@ -164,7 +203,7 @@ export function parseBentoYaml(text: string): ItemMetadata {
     if (!Array.isArray(models)) throw invalid(file, `services[${serviceIndex}].models must be a list`);
     models.forEach((value, index) => {
       // services[].models win over top-level entries of the same tag, as in BentoML's all_models.
-      const reference = parseModelReference(value, file, `services[${serviceIndex}].models[${index}]`);
+      const reference = parseModelReference(loaded, ['services', serviceIndex, 'models', index], value, `services[${serviceIndex}].models[${index}]`);
       byTag.set(formatTag(reference.tag), reference);
     });
   });
@@ -175,7 +214,7 @@ export function parseBentoYaml(text: string): ItemMetadata {
     creationTime: time?.micros ?? 0,
     creationTimeText: time?.text ?? '',
     models: [...byTag.values()],
-    labels: labelsOf(document, file),
+    labels: labelsOf(loaded),
     module: service,
     document,
   };
@@ -186,10 +225,11 @@ export function parseBentoYaml(text: string): ItemMetadata {
  * @throws {BentoportError} ERR_INVALID_METADATA naming the missing or wrong field.
  */
 export function parseModelYaml(text: string): ItemMetadata {
-  const file = 'model.yaml';
-  const document = loadDocument(text, file);
-  const tag = itemTag(document, file);
-  const module = document.module === undefined || document.module === null ? null : String(document.module);
+  const loaded = loadYaml(text, 'model.yaml');
+  const { document, file } = loaded;
+  const tag = itemTag(loaded);
+  // module is a `str` field: Python's str() of whatever PyYAML read (a missing one stays unknown).
+  const module = document.module === undefined ? null : stringField(loaded, ['module'], 'module');
   const time =
     document.creation_time === undefined
       ? { micros: 0, text: '' }
@@ -203,7 +243,7 @@ export function parseModelYaml(text: string): ItemMetadata {
     creationTime: time.micros,
     creationTimeText: time.text,
     models: [],
-    labels: labelsOf(document, file),
+    labels: labelsOf(loaded),
     module,
     document,
   };
