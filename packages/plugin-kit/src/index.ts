@@ -25,3 +25,5 @@ export { checkReadRange, type ReadRange } from './read-range.js';
 export { parentDirectory, serverPath } from './server-path.js';
 export { isTlsVerificationError, isTransientHttpStatus, isTransientNetworkError, systemErrorCode } from './transient-errors.js';
 export { fileRangeStream, type FileRangeStreamOptions } from './file-range-stream.js';
+export { discardBody, httpConnections, readBodyText, type HttpConnections, type HttpRequest, type HttpResponse } from './http-connections.js';
+export { openProxyTunnel, proxyAuthorization, type ProxyTunnelOptions } from './proxy-tunnel.js';
