@@ -6,7 +6,7 @@ export { parseNetloc, type Netloc } from './netloc.js';
 export { proxyForUrl } from './proxy.js';
 export { temporarySiblingName, temporarySiblingPath } from './temporary-name.js';
 export { twoPhaseWriter, type TwoPhaseWriter, type TwoPhaseWriterOptions, type TwoPhaseWriterState } from './two-phase-writer.js';
-export { peekStream, writableFinished } from './stream-helpers.js';
+export { peekStream, recodeErrors, writableFinished } from './stream-helpers.js';
 export {
   CLASSIFY_MIN_BYTES,
   CLASSIFY_SAMPLE_BYTES,
