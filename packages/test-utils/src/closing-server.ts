@@ -10,9 +10,16 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 export interface ClosingServer {
   readonly port: number;
   readonly origin: string;
-  /** Requests answered so far, as `METHOD path`. */
-  readonly requests: string[];
+  /** Requests answered so far, with their headers (lower-case names). */
+  readonly requests: ClosingServerRequest[];
   close(): Promise<void>;
+}
+
+/** One request a {@link ClosingServer} answered. */
+export interface ClosingServerRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
 }
 
 /** What a {@link ClosingServer} answers for one path. */
@@ -24,11 +31,14 @@ export interface ClosingServerResource {
   contentLength?: boolean;
 }
 
-/** The request line of the first request on a connection, once its headers have arrived; undefined until then. */
-function requestLine(received: string): { method: string; path: string } | undefined {
-  if (!received.includes('\r\n\r\n')) return undefined;
-  const [method = 'GET', path = '/'] = (received.split('\r\n', 1)[0] ?? '').split(' ');
-  return { method, path };
+/** The first request on a connection, once its headers have arrived; undefined until then. */
+function parseRequest(received: string): ClosingServerRequest | undefined {
+  const end = received.indexOf('\r\n\r\n');
+  if (end === -1) return undefined;
+  const [line = '', ...fields] = received.slice(0, end).split('\r\n');
+  const [method = 'GET', path = '/'] = line.split(' ');
+  const headers = Object.fromEntries(fields.map((field) => [field.slice(0, field.indexOf(':')).trim().toLowerCase(), field.slice(field.indexOf(':') + 1).trim()]));
+  return { method, path, headers };
 }
 
 function responseHead(status: string, resource: ClosingServerResource | undefined): string {
@@ -48,7 +58,7 @@ function answer(socket: Socket, method: string, resource: ClosingServerResource 
 /** Start a {@link ClosingServer} serving `resources` by path (a missing path is a 404). */
 export async function startClosingServer(resources: Record<string, ClosingServerResource>): Promise<ClosingServer> {
   const sockets = new Set<Socket>();
-  const requests: string[] = [];
+  const requests: ClosingServerRequest[] = [];
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('error', () => {});
@@ -57,12 +67,12 @@ export async function startClosingServer(resources: Record<string, ClosingServer
     const onData = (chunk: Buffer): void => {
       // Request heads are small; a client that sends more than 64 KiB without one is not ours.
       received += chunk.toString('latin1');
-      const line = requestLine(received);
-      if (line === undefined && received.length < 65_536) return;
+      const request = parseRequest(received);
+      if (request === undefined && received.length < 65_536) return;
       socket.off('data', onData);
-      if (line === undefined) return void socket.destroy();
-      requests.push(`${line.method} ${line.path}`);
-      answer(socket, line.method, resources[line.path.split('?')[0] ?? '']);
+      if (request === undefined) return void socket.destroy();
+      requests.push(request);
+      answer(socket, request.method, resources[request.path.split('?')[0] ?? '']);
     };
     socket.on('data', onData);
   });
