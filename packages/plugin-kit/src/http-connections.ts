@@ -66,17 +66,23 @@ function tlsOptions(network: ResolvedNetworkOptions): ConnectionOptions {
 
 /** Keep-alive agents that close a connection once it has been idle for {@link IDLE_CONNECTION_MS}. */
 class IdleClosingHttpAgent extends HttpAgent {
-  override keepSocketAlive(socket: Duplex): void {
-    super.keepSocketAlive(socket);
-    (socket as Socket).setTimeout(IDLE_CONNECTION_MS);
+  // Node keeps the socket only when this returns true (its typings say void).
+  override keepSocketAlive(socket: Duplex): boolean {
+    return keepWithIdleLimit(super.keepSocketAlive(socket) as unknown, socket);
   }
 }
 
 class IdleClosingHttpsAgent extends HttpsAgent {
-  override keepSocketAlive(socket: Duplex): void {
-    super.keepSocketAlive(socket);
-    (socket as Socket).setTimeout(IDLE_CONNECTION_MS);
+  override keepSocketAlive(socket: Duplex): boolean {
+    return keepWithIdleLimit(super.keepSocketAlive(socket) as unknown, socket);
   }
+}
+
+/** Give a socket Node agreed to keep its idle limit; the agent destroys a free socket on its timeout. */
+function keepWithIdleLimit(kept: unknown, socket: Duplex): boolean {
+  if (kept !== true) return false;
+  (socket as Socket).setTimeout(IDLE_CONNECTION_MS);
+  return true;
 }
 
 /** An https agent whose connections are TLS inside a CONNECT tunnel through `proxy`. */
