@@ -6,7 +6,7 @@ export { parseNetloc, type Netloc } from './netloc.js';
 export { proxyForUrl } from './proxy.js';
 export { temporarySiblingName, temporarySiblingPath } from './temporary-name.js';
 export { twoPhaseWriter, type TwoPhaseWriter, type TwoPhaseWriterOptions, type TwoPhaseWriterState } from './two-phase-writer.js';
-export { peekStream, writableFinished } from './stream-helpers.js';
+export { peekStream, recodeErrors, writableFinished } from './stream-helpers.js';
 export {
   CLASSIFY_MIN_BYTES,
   CLASSIFY_SAMPLE_BYTES,
@@ -25,3 +25,5 @@ export { checkReadRange, type ReadRange } from './read-range.js';
 export { parentDirectory, serverPath } from './server-path.js';
 export { isTlsVerificationError, isTransientHttpStatus, isTransientNetworkError, systemErrorCode } from './transient-errors.js';
 export { fileRangeStream, type FileRangeStreamOptions } from './file-range-stream.js';
+export { discardBody, httpConnections, readBodyText, type HttpConnections, type HttpRequest, type HttpResponse } from './http-connections.js';
+export { openProxyTunnel, proxyAuthorization, type ProxyTunnelOptions } from './proxy-tunnel.js';

@@ -1,4 +1,4 @@
-import { Readable, type Writable } from 'node:stream';
+import { PassThrough, Readable, type Writable } from 'node:stream';
 
 /**
  * Read the first `length` bytes of a stream (fewer if it is shorter) without losing them: returns
@@ -57,4 +57,20 @@ export function writableFinished(stream: Writable, failure: (errored: Error | nu
     stream.once('finish', onFinish);
     stream.once('close', onClose);
   });
+}
+
+/**
+ * The same bytes, with backpressure, but a failure of `source` arrives as `toError(error)`: a
+ * response body that drops mid-way fails its reader with the plugin's coded one-line error, not
+ * with the socket's `ECONNRESET`. Destroying the returned stream destroys `source`.
+ * @example recodeErrors(response.body, (error) => networkFailure('registry-x', 'GET', url, error))
+ */
+export function recodeErrors(source: Readable, toError: (error: unknown) => Error): Readable {
+  const output = new PassThrough({ readableHighWaterMark: source.readableHighWaterMark });
+  source.on('error', (error) => output.destroy(toError(error)));
+  output.on('close', () => {
+    if (!source.destroyed) source.destroy();
+  });
+  source.pipe(output);
+  return output;
 }

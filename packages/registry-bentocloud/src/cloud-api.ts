@@ -1,8 +1,7 @@
 import type { Readable } from 'node:stream';
-import { request } from 'undici';
+import { readBodyText, recodeErrors, type HttpConnections, type HttpResponse } from '@bentoport/plugin-kit';
 import type { CloudContext } from './cloud-context.js';
 import { httpStatusError, networkError } from './cloud-errors.js';
-import type { Dispatchers } from './http-dispatchers.js';
 
 export type ItemKind = 'bento' | 'model';
 
@@ -26,7 +25,7 @@ export interface CallOptions {
 export class CloudApi {
   constructor(
     private readonly context: CloudContext,
-    private readonly dispatchers: Dispatchers,
+    private readonly connections: HttpConnections,
     private readonly bentomlVersion: string,
     /** The longest wait for an API answer (and each read of it), ms. */
     private readonly apiTimeoutMs: number,
@@ -56,25 +55,21 @@ export class CloudApi {
   async call<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown, options: CallOptions & { optional?: boolean } = {}): Promise<T | undefined> {
     const url = this.url(path);
     const operation = `${method} /api/v1${path}`;
-    let response;
-    try {
-      response = await request(url, {
-        method,
-        headers: this.headers(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        dispatcher: this.dispatchers.for(url, this.apiTimeoutMs),
-        signal: options.signal,
-      });
-    } catch (error) {
-      throw networkError(operation, `at ${this.context.endpoint}`, error, this.context.apiToken, options.signal);
-    }
+    let response: HttpResponse;
     let text: string;
     try {
-      text = await response.body.text();
+      response = await this.connections.request(url, {
+        method,
+        headers: this.headers(body === undefined ? {} : { 'content-type': 'application/json' }),
+        body: body === undefined ? null : JSON.stringify(body),
+        signal: options.signal,
+        timeoutMs: this.apiTimeoutMs,
+      });
+      text = await readBodyText(response.body);
     } catch (error) {
       throw networkError(operation, `at ${this.context.endpoint}`, error, this.context.apiToken, options.signal);
     }
-    const status = response.statusCode;
+    const status = response.status;
     if (options.optional && (status === 404 || (status === 400 && text.includes('record not found')))) return undefined;
     if (status !== 200) throw httpStatusError(operation, `at ${this.context.endpoint}`, status, text, traceId(response.headers), this.context.apiToken);
     try {
@@ -89,22 +84,22 @@ export class CloudApi {
     const path = `${CloudApi.itemPath(kind, name, version)}/upload`;
     const url = this.url(path);
     const operation = `PUT /api/v1${path}`;
-    let response;
+    let response: HttpResponse;
     try {
-      response = await request(url, {
+      response = await this.connections.request(url, {
         method: 'PUT',
         headers: this.headers({ 'content-type': 'application/octet-stream', 'content-length': String(length) }),
         body,
-        dispatcher: this.dispatchers.for(url, this.transferTimeoutMs),
         signal: options.signal,
+        timeoutMs: this.transferTimeoutMs,
       });
     } catch (error) {
       body.destroy();
       throw networkError(operation, `at ${this.context.endpoint}`, error, this.context.apiToken, options.signal);
     }
-    const text = await response.body.text().catch(() => '');
-    if (response.statusCode !== 200) {
-      throw httpStatusError(operation, `at ${this.context.endpoint}`, response.statusCode, text, traceId(response.headers), this.context.apiToken);
+    const text = await readBodyText(response.body).catch(() => '');
+    if (response.status !== 200) {
+      throw httpStatusError(operation, `at ${this.context.endpoint}`, response.status, text, traceId(response.headers), this.context.apiToken);
     }
   }
 
@@ -121,18 +116,20 @@ export class CloudApi {
 
   private async download(url: URL, operation: string, headers: Record<string, string>, options: CallOptions): Promise<DownloadResponse> {
     const where = url.pathname.startsWith('/api/') ? `at ${this.context.endpoint}` : `(${url.host})`;
-    let response;
+    let response: HttpResponse;
     try {
-      response = await request(url, { method: 'GET', headers, dispatcher: this.dispatchers.for(url, this.transferTimeoutMs), signal: options.signal });
+      response = await this.connections.request(url, { method: 'GET', headers, signal: options.signal, timeoutMs: this.transferTimeoutMs });
     } catch (error) {
       throw networkError(operation, where, error, this.context.apiToken, options.signal);
     }
-    if (response.statusCode !== 200) {
-      const text = await response.body.text().catch(() => '');
-      throw httpStatusError(operation, where, response.statusCode, text, traceId(response.headers), this.context.apiToken);
+    if (response.status !== 200) {
+      const text = await readBodyText(response.body).catch(() => '');
+      throw httpStatusError(operation, where, response.status, text, traceId(response.headers), this.context.apiToken);
     }
     const length = Number(response.headers['content-length']);
-    return { body: response.body, ...(Number.isSafeInteger(length) ? { length } : {}) };
+    // A connection that drops mid-download fails the pull with this plugin's one-line error.
+    const body = recodeErrors(response.body, (error) => networkError(operation, where, error, this.context.apiToken, options.signal));
+    return { body, ...(Number.isSafeInteger(length) ? { length } : {}) };
   }
 
   /**
@@ -143,23 +140,23 @@ export class CloudApi {
   async presignedPut(presignedUrl: string, body: Readable | Buffer, length: number, what: string, options: CallOptions = {}): Promise<string> {
     const url = new URL(presignedUrl);
     const operation = `PUT presigned URL of ${what}`;
-    let response;
+    let response: HttpResponse;
     try {
-      response = await request(url, {
+      response = await this.connections.request(url, {
         method: 'PUT',
         // An explicit type: some S3 servers store an untyped body as a form, or drop it.
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(length) },
         body,
-        dispatcher: this.dispatchers.for(url, this.transferTimeoutMs),
         signal: options.signal,
+        timeoutMs: this.transferTimeoutMs,
       });
     } catch (error) {
       if (!Buffer.isBuffer(body)) body.destroy();
       throw networkError(operation, `(${url.host})`, error, this.context.apiToken, options.signal);
     }
-    const text = await response.body.text().catch(() => '');
-    if (response.statusCode !== 200) {
-      throw httpStatusError(operation, `(${url.host})`, response.statusCode, s3Message(text), traceId(response.headers), this.context.apiToken);
+    const text = await readBodyText(response.body).catch(() => '');
+    if (response.status !== 200) {
+      throw httpStatusError(operation, `(${url.host})`, response.status, s3Message(text), traceId(response.headers), this.context.apiToken);
     }
     const etag = response.headers.etag;
     return typeof etag === 'string' ? etag : '';

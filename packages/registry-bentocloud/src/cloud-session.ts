@@ -1,8 +1,7 @@
 import type { ArchiveEntry, Format } from '@bentoport/spec';
-import type { ResolvedNetworkOptions, RetryOptions } from '@bentoport/plugin-kit';
+import { httpConnections, type ResolvedNetworkOptions, type RetryOptions } from '@bentoport/plugin-kit';
 import { CloudApi } from './cloud-api.js';
 import { resolveCloudContext, type CloudContext, type ContextSources } from './cloud-context.js';
-import { Dispatchers } from './http-dispatchers.js';
 
 /** The factory's checked settings, from which a session is built. */
 export interface SessionSettings {
@@ -42,7 +41,7 @@ export function createCloudSession(settings: SessionSettings): CloudSession {
     api() {
       if (api) return api;
       context = resolveCloudContext(sources);
-      api = new CloudApi(context, new Dispatchers(network), settings.bentomlVersion, network.timeoutMs, settings.transferTimeoutMs);
+      api = new CloudApi(context, httpConnections(network), settings.bentomlVersion, network.timeoutMs, settings.transferTimeoutMs);
       return api;
     },
     url() {

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { Transform } from 'node:stream';
 import { BentoportError, isBentoportError, type ArchiveEntry, type ProgressListener } from '@bentoport/spec';
 import type { Descriptor } from './artifact-layout.js';
 import type { OciContext } from './oci-context.js';
@@ -51,10 +50,10 @@ export async function* layerEntries(
 ): AsyncGenerator<ArchiveEntry> {
   const what = `${context.host}/${repository}@${layer.digest}`;
   const response = await context.client.request('GET', `/v2/${repository}/blobs/${layer.digest}`, { scope: pullScope(repository), signal });
-  if (response.status !== 200 || !response.body) throw await context.client.failure(response, 'GET', `${context.display} ${repository} blob ${layer.digest}`);
+  if (response.status !== 200) throw await context.client.failure(response, 'GET', `${context.display} ${repository} blob ${layer.digest}`);
   const corrupt = (problem: string) => new BentoportError('ERR_CORRUPT_ARCHIVE', `[registry-oci] ${what}: ${problem}; nothing was stored`, { details: { digest: layer.digest } });
   const verifier = layerVerifier(layer, corrupt, onProgress);
-  const body = Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>);
+  const body = response.body;
   body.on('error', (error) => verifier.stream.destroy(error));
   body.pipe(verifier.stream);
   try {

@@ -1,7 +1,8 @@
 import { pluginFailure } from '@bentoport/plugin-kit';
-import { fetch, type Dispatcher, type Response } from 'undici';
 import type { OciCredentials } from './docker-credentials.js';
 import { COMPONENT, errorSummary, networkFailure } from './registry-failures.js';
+import type { RegistryHttp } from './registry-http.js';
+import type { RegistryResponse } from './registry-response.js';
 
 interface Challenge {
   scheme: 'basic' | 'bearer';
@@ -15,7 +16,7 @@ export interface AuthenticationOptions {
   /** Looked up lazily, on the first challenge. */
   credentials: () => Promise<OciCredentials | undefined>;
   userAgent: string;
-  dispatcherFor(url: string): Dispatcher;
+  http: RegistryHttp;
 }
 
 /** The state of the three ways registries authenticate: none, Basic, and bearer tokens per scope. */
@@ -27,7 +28,7 @@ export interface RegistryAuthentication {
    * True when the request should be sent again; false leaves the 401 as the answer.
    * @throws {BentoportError} ERR_AUTH when the token endpoint refuses the credentials, ERR_IO.
    */
-  answerChallenge(response: Response, scope: string, signal: AbortSignal | undefined): Promise<boolean>;
+  answerChallenge(response: RegistryResponse, scope: string, signal: AbortSignal | undefined): Promise<boolean>;
 }
 
 /** Parse `Bearer realm="…",service="…",scope="…"` (quoted values may hold commas). */
@@ -59,20 +60,20 @@ async function fetchToken(options: AuthenticationOptions, challenge: Challenge, 
   const credentials = (await options.credentials()) ?? {};
   const url = new URL(realm);
   const headers: Record<string, string> = { 'user-agent': options.userAgent };
-  let response: Response;
+  let response: RegistryResponse;
   try {
     if (credentials.identityToken) {
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credentials.identityToken, client_id: 'bentoport' });
       if (challenge.params.service) form.set('service', challenge.params.service);
       form.set('scope', scopes.join(' '));
       const init = { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() };
-      response = await fetch(url, { ...init, dispatcher: options.dispatcherFor(url.href), signal });
+      response = await options.http.send(url.href, { ...init, signal });
     } else {
       if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
       for (const scope of scopes) url.searchParams.append('scope', scope);
       const basic = basicAuthorization(credentials);
       if (basic) headers.authorization = basic;
-      response = await fetch(url, { headers, dispatcher: options.dispatcherFor(url.href), signal });
+      response = await options.http.send(url.href, { method: 'GET', headers, signal });
     }
   } catch (error) {
     throw networkFailure(error, 'GET', realm);
@@ -81,7 +82,7 @@ async function fetchToken(options: AuthenticationOptions, challenge: Challenge, 
 }
 
 /** The token in a token endpoint's answer. */
-async function tokenOf(response: Response, realm: string): Promise<string> {
+async function tokenOf(response: RegistryResponse, realm: string): Promise<string> {
   if (response.status === 401 || response.status === 403) {
     const summary = await errorSummary(response);
     throw pluginFailure(COMPONENT, 'ERR_AUTH', 'token', realm, `${response.status} ${response.statusText}: credentials refused${summary ? ` (${summary})` : ''}`);
@@ -116,7 +117,7 @@ export function registryAuthentication(options: AuthenticationOptions): Registry
     async answerChallenge(response, scope, signal) {
       const challenge = parseChallenge(response.headers.get('www-authenticate'));
       if (!challenge) return false;
-      await response.body?.cancel().catch(() => undefined);
+      await response.discard();
       if (challenge.scheme === 'basic') {
         if (mode?.scheme === 'basic') return false; // our credentials were refused
         const credentials = await cachedOptions.credentials();

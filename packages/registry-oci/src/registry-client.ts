@@ -1,10 +1,10 @@
 import type { BentoportError } from '@bentoport/spec';
 import { isTransientHttpStatus, withRetry, type ResolvedNetworkOptions } from '@bentoport/plugin-kit';
-import { fetch, type Response } from 'undici';
 import type { OciCredentials } from './docker-credentials.js';
 import { registryAuthentication, type RegistryAuthentication } from './registry-auth.js';
-import { registryDispatchers, type RegistryDispatchers } from './registry-dispatchers.js';
 import { networkFailure, statusFailure } from './registry-failures.js';
+import { registryHttp, type RegistryHttp } from './registry-http.js';
+import type { RegistryResponse } from './registry-response.js';
 
 /** How the client reaches one registry. */
 export interface RegistryClientOptions {
@@ -34,9 +34,9 @@ export interface RegistryClient {
    * @throws {BentoportError} ERR_IO (transient when worth a retry) when no answer came,
    * ERR_ABORTED, ERR_AUTH for a certificate that does not verify or a refused token.
    */
-  request(method: string, pathOrUrl: string, options: RequestOptions): Promise<Response>;
+  request(method: string, pathOrUrl: string, options: RequestOptions): Promise<RegistryResponse>;
   /** A coded error for an unexpected answer: 401/403 → ERR_AUTH, 404 → ERR_NOT_FOUND, else ERR_IO. */
-  failure(response: Response, method: string, target: string): Promise<BentoportError>;
+  failure(response: RegistryResponse, method: string, target: string): Promise<BentoportError>;
 }
 
 /** The token scope to read a repository. */
@@ -50,39 +50,39 @@ export function pushScope(repository: string): string {
 }
 
 /** Let go of an answer whose body is not needed, so its connection is reused. */
-export async function discardBody(response: Response): Promise<void> {
-  await response.body?.cancel().catch(() => undefined);
+export function discardBody(response: RegistryResponse): Promise<void> {
+  return response.discard();
 }
 
-/** Send once, through the right dispatcher, with the authorization the scope has by now. */
-async function send(options: RegistryClientOptions, dispatchers: RegistryDispatchers, auth: RegistryAuthentication, method: string, url: string, requestOptions: RequestOptions): Promise<Response> {
+/** Send once (following redirects), with the authorization the scope has by now. */
+async function send(options: RegistryClientOptions, http: RegistryHttp, auth: RegistryAuthentication, method: string, url: string, requestOptions: RequestOptions): Promise<RegistryResponse> {
   const headers: Record<string, string> = { 'user-agent': options.userAgent, ...requestOptions.headers };
   const authorization = await auth.authorization(requestOptions.scope);
   if (authorization) headers.authorization = authorization;
   try {
-    return await fetch(url, { method, headers, body: requestOptions.body, redirect: 'follow', dispatcher: dispatchers.for(url), signal: requestOptions.signal });
+    return await http.send(url, { method, headers, body: requestOptions.body, signal: requestOptions.signal });
   } catch (error) {
     throw networkFailure(error, method, url);
   }
 }
 
 /**
- * A small OCI distribution client: undici's fetch through a direct agent or the proxy
+ * A small OCI distribution client: Node's own HTTP/1.1 connections, direct or through the proxy
  * `proxyForUrl` names, with the network options' timeouts and TLS settings, and the three ways
  * registries authenticate: none, Basic, and the bearer-token flow (challenge → token endpoint →
  * scoped token, cached per scope).
  */
 export function createRegistryClient(options: RegistryClientOptions): RegistryClient {
   const baseUrl = `${options.scheme}://${options.host}`;
-  const dispatchers = registryDispatchers(options.network);
-  const auth = registryAuthentication({ host: options.host, credentials: options.credentials, userAgent: options.userAgent, dispatcherFor: (url) => dispatchers.for(url) });
+  const http = registryHttp(options.network);
+  const auth = registryAuthentication({ host: options.host, credentials: options.credentials, userAgent: options.userAgent, http });
   const { retries, retryDelayMs } = options.network;
 
-  async function authenticated(method: string, url: string, requestOptions: RequestOptions): Promise<Response> {
-    const response = await send(options, dispatchers, auth, method, url, requestOptions);
+  async function authenticated(method: string, url: string, requestOptions: RequestOptions): Promise<RegistryResponse> {
+    const response = await send(options, http, auth, method, url, requestOptions);
     if (response.status !== 401) return response;
     if (!(await auth.answerChallenge(response, requestOptions.scope, requestOptions.signal))) return response;
-    return send(options, dispatchers, auth, method, url, requestOptions);
+    return send(options, http, auth, method, url, requestOptions);
   }
 
   return {

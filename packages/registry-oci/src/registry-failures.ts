@@ -1,12 +1,12 @@
 import type { BentoportError } from '@bentoport/spec';
 import { errorCodeForHttpStatus, isTlsVerificationError, isTransientHttpStatus, isTransientNetworkError, pluginFailure } from '@bentoport/plugin-kit';
-import type { Response } from 'undici';
+import type { RegistryResponse } from './registry-response.js';
 
 /** The plugin's name, as every message starts with it. */
 export const COMPONENT = 'registry-oci';
 
 /** The registry's error codes and messages from a JSON error body, for one-line messages. */
-export async function errorSummary(response: Response): Promise<string> {
+export async function errorSummary(response: RegistryResponse): Promise<string> {
   let text = '';
   try {
     text = (await response.text()).slice(0, 2000);
@@ -28,7 +28,7 @@ export async function errorSummary(response: Response): Promise<string> {
  * (marked transient for 408, 429 and the 5xx of a struggling registry), with the registry's own
  * error codes in the message. Consumes the body.
  */
-export async function statusFailure(response: Response, method: string, target: string): Promise<BentoportError> {
+export async function statusFailure(response: RegistryResponse, method: string, target: string): Promise<BentoportError> {
   const summary = await errorSummary(response);
   const code = errorCodeForHttpStatus(response.status);
   const reason = `${response.status} ${response.statusText}${summary ? ` (${summary})` : ''}${code === 'ERR_AUTH' ? ': credentials missing or refused' : ''}`;

@@ -8,5 +8,6 @@ export { startDaemon, startDaemonOnPorts, waitForBanner, type Daemon } from './d
 export { freePort, freePortRange } from './free-port.js';
 export { ensureLocalUser, rootRequirement } from './local-user.js';
 export { startCountingProxy, type CountingProxy, type CountingProxyOptions, type CutOptions } from './counting-proxy.js';
+export { startClosingServer, type ClosingServer, type ClosingServerRequest, type ClosingServerResource } from './closing-server.js';
 export { failureWithin, startSilentServer, transferOperations, type SilentServer, type TransferringTransport } from './silent-server.js';
 export { commandSucceeds, installedServer, testServersSwitchedOff } from './test-servers.js';

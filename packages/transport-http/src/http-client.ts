@@ -1,21 +1,20 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { rootCertificates } from 'node:tls';
 import {
   abortedFailure,
+  discardBody,
+  httpConnections,
   isTransientHttpStatus,
   netrcCredentials,
   networkFailure,
   pluginFailure,
-  proxyForUrl,
   retryBudget,
-  systemErrorCode,
   throwIfAborted,
+  type HttpConnections,
   type ResolvedNetworkOptions,
   type RetryBudget,
 } from '@bentoport/plugin-kit';
 import type { BentoportError } from '@bentoport/spec';
-import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import { COMPONENT } from './http-status.js';
 import { displayUrl, type RequestTarget } from './request-target.js';
 
@@ -26,13 +25,13 @@ export interface ClientSettings {
   headers: Record<string, string>;
   /** `false`: never read a netrc file; a string: that file; `true`: `$NETRC` or `~/.netrc`. */
   netrc: boolean | string;
-  dispatcher: Dispatcher | undefined;
 }
 
 export interface HttpResponse {
   status: number;
   headers: IncomingHttpHeaders;
-  body: Dispatcher.ResponseData['body'];
+  /** Node's response stream; read it, or let it go with `discardBody`. */
+  body: Readable;
   /** The URL that answered, after redirects. */
   url: URL;
   /** Every URL redirected to, in order. */
@@ -61,72 +60,29 @@ function lowerCaseKeys(headers: Record<string, string>): Record<string, string> 
   return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }
 
-/** One header value as a string (undici gives arrays for repeated headers). */
+/** One header value as a string (Node gives arrays for repeated `set-cookie` and the like). */
 export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /**
- * The HTTP client of one transport: undici agents (direct, or one per proxy as `proxyForUrl`
- * decides for each request), credentials, manual redirects and retries.
+ * The HTTP client of one transport: Node's own `http`/`https` connections (direct, or through
+ * the proxy `proxyForUrl` names for each request), credentials, manual redirects and retries.
  */
 export class HttpClient {
   readonly settings: ClientSettings;
-  private direct: Dispatcher | undefined;
-  private readonly proxies = new Map<string, Dispatcher>();
+  /** Created on the first request: a transport that never talks opens nothing. */
+  private connections: HttpConnections | undefined;
   private readonly netrcCache = new Map<string, Promise<{ login?: string; password?: string } | undefined>>();
 
   constructor(settings: ClientSettings) {
     this.settings = settings;
   }
 
-  /**
-   * Every request gets both limits: `connectTimeoutMs` for TCP and TLS, `timeoutMs` for the
-   * response headers and for each silence within the body. A server that accepts the connection
-   * and never answers therefore fails the request instead of holding it.
-   */
-  private agentOptions(): Agent.Options {
-    const { network } = this.settings;
-    const extra = network.ca === undefined ? [] : Array.isArray(network.ca) ? network.ca : [network.ca];
-    const ca = extra.length === 0 ? undefined : [...rootCertificates, ...extra];
-    return {
-      connect: { timeout: network.connectTimeoutMs, rejectUnauthorized: network.rejectUnauthorized, ...(ca === undefined ? {} : { ca }) },
-      headersTimeout: network.timeoutMs,
-      bodyTimeout: network.timeoutMs,
-      keepAliveTimeout: 4_000,
-    };
-  }
-
-  /**
-   * Anything undici or the network threw, as the transport's one-line coded error; undici's
-   * timeouts are said in the terms of the option that set them.
-   */
+  /** Anything the network threw, as the transport's one-line coded error; timeouts name the option that set them. */
   failure(error: unknown, operation: string, display: string, signal?: AbortSignal): BentoportError {
-    const { connectTimeoutMs, timeoutMs } = this.settings.network;
-    const reasons: Record<string, string> = {
-      UND_ERR_CONNECT_TIMEOUT: `no connection within ${connectTimeoutMs} ms (connectTimeoutMs)`,
-      UND_ERR_HEADERS_TIMEOUT: `no response within ${timeoutMs} ms (timeoutMs)`,
-      UND_ERR_BODY_TIMEOUT: `the response body stalled for ${timeoutMs} ms (timeoutMs)`,
-    };
-    return networkFailure(COMPONENT, operation, display, error, { signal, reason: (cause) => reasons[systemErrorCode(cause) ?? ''] });
-  }
-
-  /** The dispatcher for one URL: the user's, a proxy agent when the environment names a proxy, else a direct agent. */
-  dispatcherFor(url: URL): Dispatcher {
-    if (this.settings.dispatcher !== undefined) return this.settings.dispatcher;
-    const proxy = proxyForUrl(url, this.settings.network.env);
-    if (proxy === undefined) {
-      this.direct ??= new Agent(this.agentOptions());
-      return this.direct;
-    }
-    let agent = this.proxies.get(proxy);
-    if (agent === undefined) {
-      const options = this.agentOptions();
-      agent = new ProxyAgent({ ...options, uri: proxy, requestTls: options.connect as ProxyAgent.Options['requestTls'] });
-      this.proxies.set(proxy, agent);
-    }
-    return agent;
+    return networkFailure(COMPONENT, operation, display, error, { signal });
   }
 
   private netrcFor(hostname: string): Promise<{ login?: string; password?: string } | undefined> {
@@ -185,31 +141,25 @@ export class HttpClient {
       const display = displayUrl(url, bound === undefined ? undefined : target.credentials?.user);
       throwIfAborted(signal, COMPONENT, operation, display);
       const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...(bound ?? {}), ...lowerCaseKeys(options.headers ?? {}) };
-      let response: Dispatcher.ResponseData;
+      let response: Awaited<ReturnType<HttpConnections['request']>>;
       try {
-        response = await this.dispatcherFor(url).request({
-          origin: url.origin,
-          path: `${url.pathname}${url.search}`,
-          method: currentMethod as Dispatcher.HttpMethod,
-          headers,
-          body: body ?? null,
-          signal,
-        });
+        this.connections ??= httpConnections(this.settings.network);
+        response = await this.connections.request(url, { method: currentMethod, headers, body: body ?? null, signal });
       } catch (error) {
         const failure = this.failure(error, operation, display, signal);
         await this.#backOff(budget, failure, operation, display, signal);
         continue;
       }
-      const status = response.statusCode;
+      const status = response.status;
       if (isTransientHttpStatus(status) && budget.failures < (retry ? retries : 0)) {
-        await response.body.dump().catch(() => {});
+        await discardBody(response.body);
         const busy = pluginFailure(COMPONENT, 'ERR_IO', operation, display, String(status), { transient: true });
         await this.#backOff(budget, busy, operation, display, signal);
         continue;
       }
       const location = headerValue(response.headers, 'location');
       if (follow && REDIRECT_STATUSES.has(status) && location !== undefined) {
-        await response.body.dump().catch(() => {});
+        await discardBody(response.body);
         if (redirects.length >= this.settings.maxRedirects) {
           throw pluginFailure(COMPONENT, 'ERR_IO', operation, target.display, `more than ${this.settings.maxRedirects} redirects`);
         }
@@ -246,11 +196,10 @@ export class HttpClient {
     }
   }
 
-  /** Close every agent this client opened (not a dispatcher the user passed). */
-  async close(): Promise<void> {
-    const agents = [...this.proxies.values(), ...(this.direct === undefined ? [] : [this.direct])];
-    this.proxies.clear();
-    this.direct = undefined;
-    await Promise.all(agents.map((agent) => agent.close().catch(() => {})));
+  /** Close every connection this client opened. */
+  close(): Promise<void> {
+    this.connections?.close();
+    this.connections = undefined;
+    return Promise.resolve();
   }
 }

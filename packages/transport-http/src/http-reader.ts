@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
-import { abortedFailure, checkReadRange, pluginFailure, retryBudget, throwIfAborted } from '@bentoport/plugin-kit';
+import { abortedFailure, checkReadRange, discardBody, pluginFailure, retryBudget, throwIfAborted } from '@bentoport/plugin-kit';
 import type { TransportReadOptions } from '@bentoport/spec';
 import { headerValue, type HttpClient, type HttpResponse } from './http-client.js';
 import { COMPONENT, statusFailure } from './http-status.js';
@@ -82,7 +82,7 @@ async function firstResponse(
   if (status === 206) {
     const range = parseContentRange(headerValue(response.headers, 'content-range'));
     if (range === undefined || range.start !== start) {
-      await response.body.dump().catch(() => {});
+      await discardBody(response.body);
       const got = headerValue(response.headers, 'content-range') ?? 'none';
       throw pluginFailure(COMPONENT, 'ERR_IO', 'GET', target.display, `asked for bytes from ${start}, got Content-Range ${got}`);
     }
@@ -93,7 +93,7 @@ async function firstResponse(
     const total = Number.isSafeInteger(length) ? length : undefined;
     return { response, skip: start, expectedEnd: end ?? total, ranges: acceptsRanges };
   }
-  await response.body.dump().catch(() => {});
+  await discardBody(response.body);
   // Nothing at or after `start` (start == size, or beyond): an empty read, as a file read past its end.
   if (status === 416) return undefined;
   if (status === 412) {
@@ -255,7 +255,7 @@ export async function openHttpReader(
         );
       }
       if (response.status !== 206) {
-        await response.body.dump().catch(() => {});
+        await discardBody(response.body);
         if (response.status >= 500) {
           onDrop(statusFailure(response.status, 'GET', target.display));
           return;

@@ -1,6 +1,5 @@
-import { optionChecks, pluginFailure, resolveNetworkOptions, throwIfAborted, type NetworkOptions, type OptionChecks } from '@bentoport/plugin-kit';
+import { discardBody, optionChecks, pluginFailure, resolveNetworkOptions, throwIfAborted, type NetworkOptions, type OptionChecks } from '@bentoport/plugin-kit';
 import type { Location, Transport, TransportListEntry, TransportStat } from '@bentoport/spec';
-import type { Dispatcher } from 'undici';
 import { headerValue, HttpClient, type HttpResponse } from './http-client.js';
 import { openHttpReader, parseContentRange, validatorOf, type Validator } from './http-reader.js';
 import { COMPONENT, statusFailure } from './http-status.js';
@@ -48,14 +47,15 @@ export interface HttpTransportOptions extends NetworkOptions {
    * @default 65536
    */
   highWaterMark?: number;
-  /**
-   * A ready undici dispatcher (Agent, Pool, ProxyAgent, MockAgent …) used for every request
-   * instead of the transport's own agents; `ca`, `rejectUnauthorized`, `connectTimeoutMs`,
-   * `timeoutMs` and the proxy variables are then the dispatcher's business.
-   * @default undefined
-   */
-  dispatcher?: Dispatcher;
 }
+
+/**
+ * Options of earlier releases that are gone, refused rather than ignored: the transport speaks
+ * HTTP/1.1 through Node's own `http` and `https` now, not undici.
+ */
+const REMOVED_OPTIONS: Readonly<Record<string, string>> = {
+  dispatcher: 'ca, rejectUnauthorized, connectTimeoutMs, timeoutMs and HTTPS_PROXY/HTTP_PROXY/NO_PROXY in env (undici dispatchers are no longer taken)',
+};
 
 function checkHeaders(headers: unknown, check: OptionChecks): Record<string, string> {
   if (headers === undefined) return {};
@@ -70,7 +70,8 @@ function checkHeaders(headers: unknown, check: OptionChecks): Record<string, str
 function resolveOptions(options: HttpTransportOptions) {
   const network = resolveNetworkOptions(COMPONENT, options);
   const check = optionChecks(COMPONENT);
-  const { netrc = true, webdav = 'auto', dispatcher } = options;
+  check.renamed(options, REMOVED_OPTIONS);
+  const { netrc = true, webdav = 'auto' } = options;
   if (options.ca !== undefined && [options.ca].flat().some((entry) => typeof entry !== 'string' && !Buffer.isBuffer(entry))) {
     throw new TypeError(`${COMPONENT}: options.ca must be PEM strings or Buffers`);
   }
@@ -81,7 +82,6 @@ function resolveOptions(options: HttpTransportOptions) {
     headers: checkHeaders(options.headers, check),
     netrc,
     webdav,
-    dispatcher,
     maxRedirects: check.integer('maxRedirects', options.maxRedirects, 10),
     highWaterMark: check.integer('highWaterMark', options.highWaterMark, 64 * 1024, 1),
   };
@@ -146,7 +146,6 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
     maxRedirects: settings.maxRedirects,
     headers: settings.headers,
     netrc: settings.netrc,
-    dispatcher: settings.dispatcher,
   });
   const readerSettings = { highWaterMark: settings.highWaterMark, retries: network.retries, retryDelayMs: network.retryDelayMs };
   /** The version each URL was first seen at; ranged reads are pinned to it (If-Match). */
@@ -175,7 +174,7 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
     const target = requestTargetOf(location, 'HEAD');
     throwIfAborted(signal, COMPONENT, 'HEAD', target.display);
     const head = await client.send(target, 'HEAD', { method: 'HEAD', signal });
-    await head.body.dump().catch(() => {});
+    await discardBody(head.body);
     // `/dir` → 301 `/dir/` is how servers say "a directory"; so is a URL ending in `/` that answers.
     const addedSlash = head.url.pathname === `${target.url.pathname}/`;
     if (head.url.pathname.endsWith('/') && ((head.status >= 200 && head.status < 300) || (addedSlash && head.status === 403))) {
@@ -187,7 +186,7 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
     }
     if (!HEAD_REFUSED.has(head.status)) throw statusFailure(head.status, 'HEAD', target.display);
     const get = await client.send(target, 'GET', { method: 'GET', headers: { range: 'bytes=0-0' }, signal });
-    await get.body.dump().catch(() => {});
+    await discardBody(get.body);
     if (get.status === 416) return { type: 'file', size: 0 };
     if (get.status !== 200 && get.status !== 206) throw statusFailure(get.status, 'GET', target.display, `after HEAD answered ${head.status}`);
     remember(target, validatorOf(get.headers));
@@ -212,7 +211,7 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
     const target = requestTargetOf(location, 'DELETE');
     throwIfAborted(signal, COMPONENT, 'DELETE', target.display);
     const response = await client.send(target, 'DELETE', { method: 'DELETE', signal, followRedirects: false });
-    await response.body.dump().catch(() => {});
+    await discardBody(response.body);
     validators.delete(target.url.href);
     if (response.status < 200 || response.status >= 300) throw statusFailure(response.status, 'DELETE', target.display);
   }

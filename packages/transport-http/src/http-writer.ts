@@ -1,5 +1,5 @@
 import { Readable, Writable } from 'node:stream';
-import { pluginFailure, temporarySiblingName, throwIfAborted, twoPhaseWriter } from '@bentoport/plugin-kit';
+import { discardBody, pluginFailure, temporarySiblingName, throwIfAborted, twoPhaseWriter } from '@bentoport/plugin-kit';
 import type { BentoportError, TransportWriteOptions, TransportWriter } from '@bentoport/spec';
 import type { HttpClient, HttpResponse } from './http-client.js';
 import { COMPONENT, statusFailure } from './http-status.js';
@@ -103,7 +103,7 @@ function httpWriter(parts: WriterParts): TransportWriter {
       callback?.();
     },
   });
-  // Undici reports a failed body through the request promise; the body's own error is noise here.
+  // A failed body fails the request, which reports it through its promise; the body's own error is noise here.
   body.on('error', () => {});
 
   function fail(error: Error): void {
@@ -131,7 +131,7 @@ function httpWriter(parts: WriterParts): TransportWriter {
       async (response) => {
         // An answer before the body was complete is a refusal (401, 403, 411, 413, …).
         if (!bodyEnded && writer.state === 'open' && (response.status < 200 || response.status >= 300)) {
-          await response.body.dump().catch(() => {});
+          await discardBody(response.body);
           fail(putStatusFailure(response.status, display, sizeHint !== undefined));
         }
       },
@@ -175,7 +175,7 @@ function httpWriter(parts: WriterParts): TransportWriter {
     if (!webdav) return;
     try {
       const response = await client.send(target, 'DELETE', { method: 'DELETE', url: putUrl, followRedirects: false });
-      await response.body.dump().catch(() => {});
+      await discardBody(response.body);
     } catch {
       // abort never throws; a leftover temp name is the only cost.
     }
@@ -188,7 +188,7 @@ function httpWriter(parts: WriterParts): TransportWriter {
       const timer = setTimeout(() => cancel.abort(), ABORT_WAIT_MILLISECONDS);
       try {
         const response = await request;
-        await response.body.dump().catch(() => {});
+        await discardBody(response.body);
       } catch {
         // Cancelled or failed: nothing to wait for.
       } finally {
@@ -198,7 +198,7 @@ function httpWriter(parts: WriterParts): TransportWriter {
     }
     cancel.abort();
     body.destroy();
-    await request.then((response) => response.body.dump(), () => {}).catch(() => {});
+    await request.then((response) => discardBody(response.body), () => {});
   }
 
   /**
@@ -240,7 +240,7 @@ function httpWriter(parts: WriterParts): TransportWriter {
       } catch (error) {
         throw client.failure(error, 'PUT', display, signal);
       }
-      await response.body.dump().catch(() => {});
+      await discardBody(response.body);
       if (response.status < 200 || response.status >= 300) throw putStatusFailure(response.status, display, sizeHint !== undefined);
       if (webdav) {
         throwIfAborted(signal, COMPONENT, 'COMMIT', display);

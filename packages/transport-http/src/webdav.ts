@@ -1,4 +1,4 @@
-import { pluginFailure } from '@bentoport/plugin-kit';
+import { discardBody, pluginFailure, readBodyText } from '@bentoport/plugin-kit';
 import type { TransportListEntry, TransportStat } from '@bentoport/spec';
 import { headerValue, type HttpClient } from './http-client.js';
 import { COMPONENT, statusFailure } from './http-status.js';
@@ -78,7 +78,7 @@ export function parseMultiStatus(xml: string, base: URL): DavResource[] {
 export async function detectWebdav(client: HttpClient, target: RequestTarget, signal: AbortSignal | undefined): Promise<boolean> {
   const url = parentUrl(target.url);
   const response = await client.send(target, 'OPTIONS', { method: 'OPTIONS', url, signal, followRedirects: false });
-  await response.body.dump().catch(() => {});
+  await discardBody(response.body);
   // 401 asks for credentials, whatever the server is: the upload would be refused too. (A
   // presigned URL answers 403 to OPTIONS, and its PUT may still be allowed.)
   if (response.status === 401) throw statusFailure(401, 'OPTIONS', target.display);
@@ -95,13 +95,13 @@ export async function detectWebdav(client: HttpClient, target: RequestTarget, si
 export async function ensureCollection(client: HttpClient, target: RequestTarget, url: URL, signal: AbortSignal | undefined, depth = 0): Promise<void> {
   if (url.pathname === '/' || depth > 64) return;
   const response = await client.send(target, 'MKCOL', { method: 'MKCOL', url, signal });
-  await response.body.dump().catch(() => {});
+  await discardBody(response.body);
   const { status } = response;
   if ((status >= 200 && status < 300) || status === 405) return;
   if (status === 409) {
     await ensureCollection(client, target, parentUrl(url), signal, depth + 1);
     const again = await client.send(target, 'MKCOL', { method: 'MKCOL', url, signal });
-    await again.body.dump().catch(() => {});
+    await discardBody(again.body);
     if ((again.status >= 200 && again.status < 300) || again.status === 405) return;
     throw statusFailure(again.status, 'MKCOL', displayUrl(url));
   }
@@ -117,7 +117,7 @@ export async function moveResource(client: HttpClient, target: RequestTarget, fr
     signal,
     followRedirects: false,
   });
-  await response.body.dump().catch(() => {});
+  await discardBody(response.body);
   if (response.status < 200 || response.status >= 300) throw statusFailure(response.status, 'MOVE', target.display, `renaming ${displayUrl(from)}`);
 }
 
@@ -138,14 +138,14 @@ export async function propfind(
     signal,
   });
   if (response.status === 405 || response.status === 501) {
-    await response.body.dump().catch(() => {});
+    await discardBody(response.body);
     return undefined;
   }
   if (response.status !== 207) {
-    await response.body.dump().catch(() => {});
+    await discardBody(response.body);
     throw statusFailure(response.status, operation, target.display);
   }
-  const text = await response.body.text();
+  const text = await readBodyText(response.body);
   return parseMultiStatus(text, response.url);
 }
 
