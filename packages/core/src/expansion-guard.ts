@@ -62,14 +62,17 @@ export class ExpansionGuard {
    * @throws {BentoportError} ERR_UNSAFE_ARCHIVE over the total or the ratio limit.
    */
   count(entryPath: string, bytes: number): void {
-    this.written += bytes;
+    // Checked before the chunk is let through, so `extractedBytes` is what was written: a
+    // decoder may hand over a whole bzip2 block (~45 MB of zeros) as one chunk.
+    const total = this.written + bytes;
     const { maxTotalBytes, maxCompressionRatio } = this.limits;
-    if (this.written > maxTotalBytes) throw unsafe(entryPath, `the archive expands beyond the ${maxTotalBytes}-byte limit`, this.written);
+    if (total > maxTotalBytes) throw unsafe(entryPath, `the archive expands beyond the ${maxTotalBytes}-byte limit`, this.written);
     const read = Math.max(this.archive.size ?? 0, this.archive.bytesRead?.() ?? 0);
     // Nothing to compare with (a folder, a registry's entries): only the total limit applies.
-    if (read > 0 && this.written > this.ratioAllowance(read)) {
+    if (read > 0 && total > this.ratioAllowance(read)) {
       throw unsafe(entryPath, `the compression ratio exceeds ${maxCompressionRatio}:1 (a decompression bomb?)`, this.written);
     }
+    this.written = total;
   }
 
   /** The most bytes `archiveBytes` may expand to: the ratio, or the grace when that is more. */

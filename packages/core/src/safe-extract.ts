@@ -124,8 +124,8 @@ export async function extractEntries(
 
   const guard = new ExpansionGuard(limits, { bytesRead: options.archiveBytesRead, size: options.archiveBytes });
   const counted = (entryPath: string, bytes: number) => {
-    summary.bytes += bytes;
     guard.count(entryPath, bytes);
+    summary.bytes += bytes;
   };
 
   /** Create missing parents as directories; refuse a parent that is a file or a symlink. */
