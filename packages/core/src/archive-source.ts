@@ -151,7 +151,9 @@ export async function extractArchive(request: ExtractArchiveRequest): Promise<vo
   const { archive, wholeInputRead } = await decoderSource(sniffed, request.input, request.staging, signal);
   await extractEntries(sniffed.codec.decode(archive, { format: sniffed.format, signal }), request.itemDirectory, {
     limits: request.limits,
+    // Bytes read from the transport, before decompression: what a bomb's ratio is measured on.
     archiveBytesRead: () => digest.bytes,
+    archiveBytes: archive.size ?? request.input.size,
     signal,
   });
   // The digest must cover every byte, including what the decoder did not need (tar padding).

@@ -123,6 +123,53 @@ describe('safe extraction', () => {
     expect((await rejection([bomb], { ratioGraceBytes: 1000, maxCompressionRatio: 100 }, 10)).message).toContain('compression ratio');
   });
 
+  it('refuses a declared size past the ratio to the known archive size from the header, before opening the body', async () => {
+    let opened = false;
+    const lie: ArchiveEntry = { path: 'huge.bin', type: 'file', mode: 0o644, mtime: 0, size: 100 * 1024 ** 3, open: () => ((opened = true), Readable.from([Buffer.alloc(10)])) };
+    const error = await extractEntries(from([file('bento.yaml'), lie]), root, { archiveBytes: 10_240, archiveBytesRead: () => 10_240 }).catch((caught: unknown) => caught);
+    expect(isBentoportError(error, 'ERR_UNSAFE_ARCHIVE'), String(error)).toBe(true);
+    expect((error as Error).message).toContain('declared 107374182400 bytes');
+    expect(opened).toBe(false);
+  });
+
+  it('stops a bomb of unknown size having written no more than the 64 MiB grace, refusing the chunk that would cross it', async () => {
+    let produced = 0;
+    const zeros = Buffer.alloc(1024 * 1024);
+    async function* gibibyteOfZeros(): AsyncGenerator<Buffer> {
+      for (let index = 0; index < 1024; index++) {
+        produced += zeros.length;
+        yield zeros;
+      }
+    }
+    const bomb: ArchiveEntry = { path: 'zeros.bin', type: 'file', mode: 0o644, mtime: 0, size: 1024 ** 3, open: () => Readable.from(gibibyteOfZeros()) };
+    const error = await extractEntries(from([bomb]), root, { archiveBytesRead: () => 160_000 }).catch((caught: unknown) => caught);
+    expect(isBentoportError(error, 'ERR_UNSAFE_ARCHIVE'), String(error)).toBe(true);
+    const extracted = (error as { details: { extractedBytes: number } }).details.extractedBytes;
+    expect(extracted).toBe(64 * 1024 ** 2);
+    // Only what the stream buffers ahead of the writer was decoded beyond that.
+    expect(produced).toBeLessThan(72 * 1024 ** 2);
+  });
+
+  it('extracts 64 MiB of zeros beside 36 MiB of dense data when the archive is of a realistic size', async () => {
+    const dense = Buffer.alloc(36 * 1024 ** 2);
+    for (let offset = 0; offset < dense.length; offset += 4) dense.writeUInt32LE((offset * 2_654_435_761) >>> 0, offset);
+    const zeros: ArchiveEntry = { ...file('padding.bin'), size: 64 * 1024 ** 2, open: () => Readable.from([Buffer.alloc(64 * 1024 ** 2)]) };
+    const weights: ArchiveEntry = { ...file('weights.bin'), size: dense.length, open: () => Readable.from([dense]) };
+    // What gzip makes of it: the zeros shrink ~1000 times, the dense bytes not at all.
+    const archiveBytes = dense.length + 64 * 1024;
+    const summary = await extractEntries(from([zeros, weights]), root, { archiveBytes, archiveBytesRead: () => 64 * 1024 });
+    expect(summary.bytes).toBe(100 * 1024 ** 2);
+  });
+
+  it('refuses a file larger than the free space before writing it, naming the bytes needed', async () => {
+    let opened = false;
+    const big: ArchiveEntry = { path: 'big.bin', type: 'file', mode: 0o644, mtime: 0, size: 2 * 1024 ** 2, open: () => ((opened = true), Readable.from([Buffer.alloc(2 * 1024 ** 2)])) };
+    const error = await extractEntries(from([big]), root, { limits: { freeSpaceReserveBytes: Number.MAX_SAFE_INTEGER / 2 } }).catch((caught: unknown) => caught);
+    expect(isBentoportError(error, 'ERR_IO'), String(error)).toBe(true);
+    expect((error as Error).message).toMatch(/not enough free space for 'big.bin': it needs .* MiB \(\d+ bytes\)/);
+    expect(opened).toBe(false);
+  });
+
   it('accepts a directory named twice and leaves nothing special behind', async () => {
     await extractEntries(from([file('a/b'), directory('a')]), root);
     expect((await lstat(path.join(root, 'a'))).isDirectory()).toBe(true);

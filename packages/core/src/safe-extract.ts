@@ -5,6 +5,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type ArchiveEntry, BentoportError } from '@bentoport/spec';
 import { throwIfAborted } from '@bentoport/plugin-kit';
+import { ExpansionGuard } from './expansion-guard.js';
 import { SmallFileWrites } from './small-file-writes.js';
 
 /** Limits that stop a hostile archive (zip bomb, millions of entries) before it fills the disk. */
@@ -14,26 +15,49 @@ export interface ExtractionLimits {
   /** Most entries. @default 2_000_000 */
   maxEntries: number;
   /**
-   * Largest ratio of extracted bytes to archive bytes, checked once `ratioGraceBytes` have been
-   * extracted. Real weights compress to ~0.93, text to ~0.2; a bomb reaches 1000 and more.
+   * Largest ratio of extracted bytes to archive bytes. When the archive's size is known (a file,
+   * an HTTP Content-Length), a file whose declared size would take the total past
+   * `maxCompressionRatio` × the archive's size is refused from its header, before its body is
+   * decoded; otherwise the ratio to the bytes read so far is checked on every chunk. Real weights
+   * compress to ~0.93 and text to ~0.1–0.2, so even a bento with a large all-zero tensor stays far
+   * below 200:1 as a whole; a bomb reaches 1000:1 (gzip) to 10⁶:1 (bzip2).
    * @default 200
    */
   maxCompressionRatio: number;
-  /** Extracted bytes before the ratio is checked, so small highly compressible archives pass. @default 256 MiB */
+  /**
+   * Extracted bytes allowed whatever the ratio, so that a small archive of highly compressible
+   * files (a few MiB of JSON, a zero-filled tensor while its neighbours' bytes have not been read
+   * yet) passes. Beyond it a ratio above `maxCompressionRatio` is no longer plausible for a bento,
+   * and this is how much a bomb can write before it is stopped.
+   * @default 64 MiB
+   */
   ratioGraceBytes: number;
+  /**
+   * Bytes to leave free on the staging file system: a file whose declared size does not fit in
+   * the free space minus this is refused before it is written (ERR_IO naming the bytes needed),
+   * instead of filling the disk and failing half-way.
+   * @default 0
+   */
+  freeSpaceReserveBytes: number;
 }
 
 export const DEFAULT_EXTRACTION_LIMITS: ExtractionLimits = {
   maxTotalBytes: 1024 ** 4,
   maxEntries: 2_000_000,
   maxCompressionRatio: 200,
-  ratioGraceBytes: 256 * 1024 ** 2,
+  ratioGraceBytes: 64 * 1024 ** 2,
+  freeSpaceReserveBytes: 0,
 };
 
 export interface ExtractOptions {
   limits?: Partial<ExtractionLimits>;
   /** Archive bytes read so far, for the compression-ratio limit. */
   archiveBytesRead?: () => number;
+  /**
+   * The archive's whole size when the transport said: the ratio limit then caps the total from
+   * the start, and declared sizes are checked against it before any body is decoded.
+   */
+  archiveBytes?: number;
   signal?: AbortSignal;
 }
 
@@ -51,6 +75,12 @@ const SMALL_FILE_BYTES = 1024 * 1024;
 
 function unsafe(entryPath: string, reason: string): BentoportError {
   return new BentoportError('ERR_UNSAFE_ARCHIVE', `[extract] unsafe archive entry '${entryPath}': ${reason}`, {
+    details: { entry: entryPath },
+  });
+}
+
+function overlong(entryPath: string, declaredBytes: number): BentoportError {
+  return new BentoportError('ERR_CORRUPT_ARCHIVE', `[extract] entry '${entryPath}' has more than ${declaredBytes} bytes, its header says ${declaredBytes}`, {
     details: { entry: entryPath },
   });
 }
@@ -92,14 +122,10 @@ export async function extractEntries(
   const directoryTimes: Array<{ target: string; mode: number; mtime: number }> = [];
   const summary: ExtractSummary = { entries: 0, files: 0, bytes: 0 };
 
-  const checkRatio = (entryPath: string) => {
-    if (summary.bytes > limits.maxTotalBytes) {
-      throw unsafe(entryPath, `the archive expands beyond the ${limits.maxTotalBytes}-byte limit`);
-    }
-    const read = options.archiveBytesRead?.() ?? 0;
-    if (summary.bytes > limits.ratioGraceBytes && read > 0 && summary.bytes / read > limits.maxCompressionRatio) {
-      throw unsafe(entryPath, `the compression ratio exceeds ${limits.maxCompressionRatio}:1 (a decompression bomb?)`);
-    }
+  const guard = new ExpansionGuard(limits, { bytesRead: options.archiveBytesRead, size: options.archiveBytes });
+  const counted = (entryPath: string, bytes: number) => {
+    guard.count(entryPath, bytes);
+    summary.bytes += bytes;
   };
 
   /** Create missing parents as directories; refuse a parent that is a file or a symlink. */
@@ -154,14 +180,9 @@ export async function extractEntries(
           break;
         }
         case 'file': {
-          if (entry.size > limits.maxTotalBytes - summary.bytes) {
-            throw unsafe(entry.path, `the archive expands beyond the ${limits.maxTotalBytes}-byte limit`);
-          }
+          await guard.admitFile(entry.path, entry.size, root);
           if (entry.size <= SMALL_FILE_BYTES) {
-            const data = await readSmallBody(entry, (count) => {
-              summary.bytes += count;
-              checkRatio(entry.path);
-            });
+            const data = await readSmallBody(entry, (count) => counted(entry.path, count));
             await smallFiles.add(target, data, mode, entry.mtime);
             summary.files++;
             break;
@@ -173,9 +194,10 @@ export async function extractEntries(
             highWaterMark: WRITE_BUFFER,
             transform(chunk: Buffer, _encoding, callback) {
               written += chunk.length;
-              summary.bytes += chunk.length;
               try {
-                checkRatio(entry.path);
+                // A body longer than its header stops here, not after it has filled the disk.
+                if (written > entry.size) throw overlong(entry.path, entry.size);
+                counted(entry.path, chunk.length);
                 callback(null, chunk);
               } catch (error) {
                 callback(error as Error);

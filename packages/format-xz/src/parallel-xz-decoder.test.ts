@@ -5,7 +5,8 @@ import { crc32 } from 'node:zlib';
 import { isBentoportError } from '@bentoport/spec';
 import { describe, expect, it } from 'vitest';
 import { encodePiece } from './lzma2-encoder.js';
-import { parallelXzDecoder } from './parallel-xz-decoder.js';
+import lzma from 'lzma-native';
+import { parallelXzDecoder, piecesForLiblzma } from './parallel-xz-decoder.js';
 import { indexAndFooter, streamHeader, type EncodedBlock } from './xz-container.js';
 
 /** Text-like and noise-like bytes, seeded. */
@@ -100,5 +101,30 @@ describe('parallel xz decoder', () => {
     }
     const truncated = await decode(file.subarray(0, file.length - 100)).catch((error: unknown) => error);
     expect(isBentoportError(truncated, 'ERR_CORRUPT_ARCHIVE'), String(truncated)).toBe(true);
+  });
+});
+
+describe('a single-block bomb', () => {
+  it('reaches liblzma in pieces that each decode to at most 8 MiB, so backpressure bounds memory', async () => {
+    // 256 MiB of zeros in one block without sizes (what Python's lzma writes): ~40 KiB of xz.
+    const bomb = execFileSync('python3', ['-c', 'import lzma,sys\nc = lzma.LZMACompressor()\nsys.stdout.buffer.write(b"".join(c.compress(bytes(1 << 20)) for _ in range(256)) + c.flush())'], { maxBuffer: 1 << 24 });
+    expect(bomb.length).toBeLessThan(1 << 20);
+    const decoder = lzma.createStream('streamDecoder', { synchronous: false });
+    let sincePiece = 0;
+    let largest = 0;
+    let total = 0;
+    decoder.on('data', (chunk: Buffer) => {
+      sincePiece += chunk.length;
+      total += chunk.length;
+    });
+    // Fed as a file is read (64 KiB chunks), one piece decoded to all 256 MiB.
+    for await (const piece of piecesForLiblzma(Readable.from([bomb], { highWaterMark: 65_536 }))) {
+      await new Promise<void>((resolve, reject) => decoder.write(piece, (error: Error | null | undefined) => (error ? reject(error) : resolve())));
+      largest = Math.max(largest, sincePiece);
+      sincePiece = 0;
+    }
+    await new Promise<void>((resolve) => decoder.end(resolve));
+    expect(total).toBe(256 * 1024 * 1024);
+    expect(largest).toBeLessThanOrEqual(8 * 1024 * 1024);
   });
 });

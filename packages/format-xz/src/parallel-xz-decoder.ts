@@ -21,6 +21,16 @@ const CHECK_SIZES = [0, 4, 4, 4, 8, 8, 8, 16, 16, 16, 32, 32, 32, 64, 64, 64];
  */
 const MAX_UNSIZED_BLOCK = 64 * 1024 * 1024;
 
+/**
+ * Most bytes one piece of input handed to liblzma may decode to. liblzma (through lzma-native)
+ * decodes a whole input chunk before the stream looks at backpressure, and 150 KiB of xz can
+ * hold a GiB of zeros: input is cut at LZMA2 chunk boundaries (whose headers give their
+ * decoded size) so that memory stays bounded whatever the compression ratio.
+ */
+const MAX_PIECE_OUTPUT = 8 * 1024 * 1024;
+/** A sized block that decodes to more than this is decoded as a stream, not held whole in memory. */
+const MAX_BUFFERED_BLOCK = 64 * 1024 * 1024;
+
 function corrupt(message: string): BentoportError {
   return new BentoportError('ERR_CORRUPT_ARCHIVE', `[format-xz] ${message}`);
 }
@@ -229,20 +239,9 @@ async function* decodeXz(input: AsyncIterable<Buffer>, options: ParallelXzOption
     firstBlock = parseBlockHeader(bytes);
   }
   if (firstBlock !== undefined && (firstBlock.compressedSize === undefined || !firstBlock.lzma2Only)) {
-    // Nothing to split: liblzma's own decoder takes the whole input, header included.
-    const decoder = lzma.createStream('streamDecoder', { flags: lzma.CONCATENATED, memlimit: options.memoryLimit, synchronous: false });
-    async function* replay(): AsyncGenerator<Buffer> {
-      yield streamHeader(header.checkType);
-      yield* reader.rest();
-    }
-    const feeding = pipeline(Readable.from(replay()), decoder);
-    feeding.catch(() => undefined);
-    try {
-      for await (const chunk of decoder as AsyncIterable<Buffer>) yield chunk;
-      await feeding;
-    } catch (error) {
-      throw error instanceof BentoportError ? error : corrupt((error as Error).message);
-    }
+    // Nothing to split: liblzma's own decoder takes the whole input, header included, in
+    // pieces of bounded decoded size.
+    yield* streamingDecode(boundedPieces(reader, header), options.memoryLimit);
     return;
   }
 
@@ -269,6 +268,12 @@ async function* decodeXz(input: AsyncIterable<Buffer>, options: ParallelXzOption
         const record = { unpaddedSize: block.bytes.length + data.length + checkSize, uncompressedSize: walked.uncompressedSize };
         records.push(record);
         const single = Buffer.concat([streamHeader(stream.checkType), block.bytes, data, padding, check, indexAndFooter([record], stream.checkType)]);
+        if (walked.uncompressedSize > MAX_BUFFERED_BLOCK) {
+          // Held whole, a bomb's block would cost its full decoded size per thread.
+          while (queue.length > 0) yield* await (queue.shift() as (typeof queue)[number]).output;
+          yield* streamingDecode(boundedPieces(new ByteReader(onceIterator(single.subarray(12))), stream), options.memoryLimit);
+          continue;
+        }
         queue.push(decodeStream(single, options.memoryLimit));
         // One block more than the decoding threads: one is handed on while the others decode.
         while (queue.length > options.concurrency) yield* await (queue.shift() as (typeof queue)[number]).output;
@@ -280,6 +285,107 @@ async function* decodeXz(input: AsyncIterable<Buffer>, options: ParallelXzOption
   } finally {
     for (const job of queue.splice(0)) job.cancel();
   }
+}
+
+/** liblzma's stream decoder over `pieces`, its output read with backpressure. */
+async function* streamingDecode(pieces: AsyncIterable<Buffer>, memoryLimit: number): AsyncGenerator<Buffer> {
+  const decoder = lzma.createStream('streamDecoder', { flags: lzma.CONCATENATED, memlimit: memoryLimit, synchronous: false });
+  const feeding = pipeline(Readable.from(pieces), decoder);
+  feeding.catch(() => undefined);
+  try {
+    for await (const chunk of decoder as AsyncIterable<Buffer>) yield chunk;
+    await feeding;
+  } catch (error) {
+    throw error instanceof BentoportError ? error : corrupt((error as Error).message);
+  } finally {
+    decoder.destroy();
+  }
+}
+
+/**
+ * The xz file `input` cut into the pieces liblzma is fed: each decodes to at most 8 MiB, however
+ * high the compression ratio. For tests; the decoder cuts the same way.
+ */
+export async function* piecesForLiblzma(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const reader = new ByteReader(input[Symbol.asyncIterator]());
+  yield* boundedPieces(reader, parseStreamHeader(await reader.read(12, 'the stream header')));
+}
+
+/** An iterator that yields `bytes` once. */
+function onceIterator(bytes: Buffer): AsyncIterator<Buffer> {
+  return (async function* () {
+    yield bytes;
+  })();
+}
+
+/**
+ * The xz input after its first stream header (`first`), re-cut for liblzma: headers, indexes and
+ * footers pass as they are, and each block's LZMA2 data in pieces that decode to at most
+ * MAX_PIECE_OUTPUT bytes. Stream padding is dropped (it is optional). Bounded by the input.
+ */
+async function* boundedPieces(reader: ByteReader, first: StreamHeader): AsyncGenerator<Buffer> {
+  for (let stream: StreamHeader | undefined = first; stream !== undefined; stream = await nextStream(reader)) {
+    yield streamHeader(stream.checkType);
+    const checkSize = CHECK_SIZES[stream.checkType] as number;
+    for (;;) {
+      const sizeByte = await reader.read(1, 'a block header');
+      if (sizeByte[0] === 0x00) {
+        yield* indexAndFooterBytes(reader);
+        break;
+      }
+      yield sizeByte;
+      yield await reader.read((sizeByte[0] as number) * 4 + 3, 'a block header');
+      const dataLength = yield* lzma2Pieces(reader);
+      yield await reader.read((4 - (dataLength % 4)) % 4 + checkSize, 'a block’s padding and check');
+    }
+  }
+}
+
+/** One block's LZMA2 chunks through the end marker, grouped by decoded size; returns their byte length. */
+async function* lzma2Pieces(reader: ByteReader): AsyncGenerator<Buffer, number> {
+  let parts: Buffer[] = [];
+  let decoded = 0;
+  let length = 0;
+  for (;;) {
+    const control = (await reader.read(1, 'an LZMA2 chunk'))[0] as number;
+    if (control === 0x00) {
+      parts.push(Buffer.of(0x00));
+      yield Buffer.concat(parts);
+      return length + 1;
+    }
+    let header: Buffer;
+    let packed: number;
+    let unpacked: number;
+    if (control === 0x01 || control === 0x02) {
+      header = Buffer.concat([Buffer.of(control), await reader.read(2, 'an LZMA2 chunk header')]);
+      unpacked = header.readUInt16BE(1) + 1;
+      packed = unpacked;
+    } else if (control >= 0x80) {
+      // A properties byte follows on a state reset with new properties.
+      header = Buffer.concat([Buffer.of(control), await reader.read(control >= 0xc0 ? 5 : 4, 'an LZMA2 chunk header')]);
+      unpacked = (control & 0x1f) * 65_536 + header.readUInt16BE(1) + 1;
+      packed = header.readUInt16BE(3) + 1;
+    } else {
+      throw corrupt(`a block holds an invalid LZMA2 control byte 0x${control.toString(16)}`);
+    }
+    if (decoded + unpacked > MAX_PIECE_OUTPUT && parts.length > 0) {
+      yield Buffer.concat(parts);
+      parts = [];
+      decoded = 0;
+    }
+    parts.push(header, await reader.read(packed, 'an LZMA2 chunk'));
+    decoded += unpacked;
+    length += header.length + packed;
+  }
+}
+
+/** The index (its leading 0x00 already read) and the footer, passed on as they are; liblzma checks them. */
+async function* indexAndFooterBytes(reader: ByteReader): AsyncGenerator<Buffer> {
+  const seen: number[] = [0x00];
+  const count = await readVli(reader, 'the index', seen);
+  for (let record = 0; record < count * 2; record++) await readVli(reader, 'the index', seen);
+  yield Buffer.from(seen);
+  yield await reader.read((4 - (seen.length % 4)) % 4 + 4 + 12, 'the index and the stream footer');
 }
 
 /** A block whose header has no compressed size: its LZMA2 chunks, up to MAX_UNSIZED_BLOCK bytes. */
