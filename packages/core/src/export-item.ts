@@ -102,7 +102,8 @@ async function writeArchive(
     await pipeline(encoded, digest, stream, { signal, end: !isStdio });
     return;
   }
-  const writer = await transport.write(location, { signal, ...(options.resume ? { resume: true } : {}) });
+  // A transport reports here what it cleaned up of killed earlier writes to this location.
+  const writer = await transport.write(location, { signal, onProgress: emit, ...(options.resume ? { resume: true } : {}) });
   try {
     await pipeline(encoded, digest, writer.stream, { signal });
     emit({ type: 'phase', phase: 'commit', target: location.display });
@@ -152,7 +153,7 @@ async function exportAsArchive(
   const sha256 = digest.digest();
   const result: ExportResult = { tag: formatTag(content.item.tag), destination: shown, format, sha256, size: digest.bytes };
   if (options.checksumFile && destination.transport && destination.location) {
-    result.checksumFile = await writeChecksumSidecar(destination.transport, destination.location, sha256, signal);
+    result.checksumFile = await writeChecksumSidecar(destination.transport, destination.location, sha256, signal, emit);
   }
   return result;
 }

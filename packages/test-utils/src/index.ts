@@ -10,3 +10,4 @@ export { ensureLocalUser, rootRequirement } from './local-user.js';
 export { startCountingProxy, type CountingProxy, type CountingProxyOptions, type CutOptions } from './counting-proxy.js';
 export { failureWithin, startSilentServer, transferOperations, type SilentServer, type TransferringTransport } from './silent-server.js';
 export { commandSucceeds, installedServer, testServersSwitchedOff } from './test-servers.js';
+export { startKilledWriter, type KilledWriter, type KilledWriterOptions } from './killed-writer.js';
