@@ -6,10 +6,10 @@ import { pathToFileURL } from 'node:url';
  * then wait to be killed. It runs the built `dist` of a package, as a user's process would.
  */
 const CHILD_PROGRAM = `
-const [modulePath, factory, optionsJson, locationJson, bytes] = process.argv.slice(1);
+const [modulePath, factory, optionsJson, locationJson, writeOptionsJson, bytes] = process.argv.slice(1);
 const plugin = await import(modulePath);
 const transport = plugin[factory](JSON.parse(optionsJson));
-const writer = await transport.write(JSON.parse(locationJson));
+const writer = await transport.write(JSON.parse(locationJson), JSON.parse(writeOptionsJson));
 await new Promise((resolve, reject) => writer.stream.write(Buffer.alloc(Number(bytes), 7), (error) => (error ? reject(error) : resolve())));
 process.stdout.write('written\\n');
 setInterval(() => {}, 60_000);
@@ -25,6 +25,8 @@ export interface KilledWriterOptions {
   options?: unknown;
   /** The location to write to (a `Location`; JSON only). */
   location: unknown;
+  /** The write's options (`{ resume: true }`); JSON only. @default {} */
+  writeOptions?: unknown;
   /** Bytes written before the child says `written`. @default 65536 */
   bytes?: number;
   /** The child's environment. @default process.env */
@@ -58,6 +60,7 @@ export async function startKilledWriter(options: KilledWriterOptions, timeoutMs 
     options.factory,
     JSON.stringify(options.options ?? {}),
     JSON.stringify(options.location),
+    JSON.stringify(options.writeOptions ?? {}),
     String(options.bytes ?? 65_536),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
