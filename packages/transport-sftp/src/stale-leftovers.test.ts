@@ -14,7 +14,7 @@ const BUILT = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 describe.skipIf(servers.skip !== undefined)(`temporary files of killed SFTP writes${servers.skip ? ` (skipped: ${servers.skip})` : ''}`, () => {
-  const options = { knownHosts: servers.knownHosts, agent: false, privateKeyPath: [] as string[], retryDelayMs: 50 };
+  const options = { knownHosts: servers.knownHosts, agent: false as const, privateKeyPath: [] as string[], retryDelayMs: 50 };
   let directory = '';
   beforeAll(() => {
     directory = servers.skip === undefined ? makeUserDirectory(servers, 'leftovers') : '';
