@@ -21,7 +21,7 @@ export {
   type LeftoverFacts,
   type LeftoverOwner,
 } from './leftover-owner.js';
-export { bentoportStateDirectory, uploadJournal, type JournalRecord, type UploadJournal, type UploadJournalOptions, type UploadRecord } from './upload-journal.js';
+export { bentoportStateDirectory, uploadJournal, type JournalRecord, type RecordedUpload, type UploadJournal, type UploadJournalOptions, type UploadRecord } from './upload-journal.js';
 export { reportRemovedLeftover, siblingDisplay } from './leftover-notice.js';
 export { twoPhaseWriter, type TwoPhaseWriter, type TwoPhaseWriterOptions, type TwoPhaseWriterState } from './two-phase-writer.js';
 export { peekStream, writableFinished } from './stream-helpers.js';

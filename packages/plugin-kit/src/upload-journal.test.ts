@@ -28,12 +28,15 @@ describe('uploadJournal', () => {
 
   it('writes a record down and removes it again', async () => {
     const journal = uploadJournal({ directory });
-    const forget = await journal.record({ component: 'transport-x', scope: 'one', upload: 'u-1', details: { key: 'k' } });
+    const recorded = await journal.record({ component: 'transport-x', scope: 'one', upload: 'u-1', details: { key: 'k' } });
     const names = await readdir(directory);
     expect(names).toHaveLength(1);
     expect(JSON.parse(await readFile(path.join(directory, names[0] as string), 'utf8'))).toMatchObject({ upload: 'u-1', scope: 'one', owner: { pid: process.pid } });
+    await recorded.update('u-1?offset=2');
+    expect(JSON.parse(await readFile(path.join(directory, names[0] as string), 'utf8'))).toMatchObject({ upload: 'u-1?offset=2' });
     expect(await journal.stale('transport-x', 'one')).toEqual([]);
-    await forget();
+    await recorded.remove();
+    await recorded.update('u-1?offset=3');
     expect(await readdir(directory)).toEqual([]);
   });
 
@@ -65,8 +68,9 @@ describe('uploadJournal', () => {
     const file = path.join(directory, 'a-file');
     await writeFile(file, '');
     const journal = uploadJournal({ directory: path.join(file, 'below') });
-    const forget = await journal.record({ component: 'transport-x', scope: 'five', upload: 'u' });
-    await forget();
+    const recorded = await journal.record({ component: 'transport-x', scope: 'five', upload: 'u' });
+    await recorded.update('v');
+    await recorded.remove();
     expect(await journal.stale('transport-x', 'five')).toEqual([]);
   });
 

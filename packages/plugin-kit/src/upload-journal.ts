@@ -41,15 +41,21 @@ export interface JournalRecord extends UploadRecord {
   remove(): Promise<void>;
 }
 
+/** A record this process wrote, for as long as its upload is in flight. */
+export interface RecordedUpload {
+  /** Write a new `upload` (an upload session's URL changes as bytes arrive). Never throws. */
+  update(upload: string): Promise<void>;
+  /** Remove the record, once the upload is completed or aborted. Never throws. */
+  remove(): Promise<void>;
+}
+
 /** What {@link uploadJournal} gives: write down, and read back the stale records of a scope. */
 export interface UploadJournal {
   /**
    * Write the record down before the upload can leave anything behind. Best effort: when the
    * state directory is not writable, the upload goes on and only the crash recovery is lost.
-   * @returns a function that removes the record again (call it once the upload is completed or
-   * aborted); it never throws.
    */
-  record(record: UploadRecord): Promise<() => Promise<void>>;
+  record(record: UploadRecord): Promise<RecordedUpload>;
   /**
    * The records of `component` for `scope` whose writer is gone (exited on this host, or idle
    * past `LEFTOVER_STALE_AFTER_MS`): what killed runs left. Never throws (an unreadable
@@ -94,28 +100,46 @@ async function readRecord(file: string): Promise<{ stored: StoredRecord; modifie
  * ```ts
  * const journal = uploadJournal();
  * for (const leftover of await journal.stale('transport-s3', scope)) { await abortIt(leftover.upload); await leftover.remove(); }
- * const forget = await journal.record({ component: 'transport-s3', scope, upload: uploadId });
+ * const recorded = await journal.record({ component: 'transport-s3', scope, upload: uploadId });
  * // … upload, complete or abort …
- * await forget();
+ * await recorded.remove();
  * ```
  */
 export function uploadJournal(options: UploadJournalOptions = {}): UploadJournal {
   const directory = (): string => options.directory ?? path.join(bentoportStateDirectory(), 'leftovers');
 
-  async function record(entry: UploadRecord): Promise<() => Promise<void>> {
+  async function record(entry: UploadRecord): Promise<RecordedUpload> {
     const owner = currentOwner();
     const file = path.join(directory(), `${scopePrefix(entry.component, entry.scope)}${formatOwner(owner)}-${randomBytes(6).toString('hex')}.json`);
-    const stored: StoredRecord = { version: 1, ...entry, owner };
-    try {
-      await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-      // Temp + rename: a reader never sees half a record.
-      await writeFile(`${file}.partial`, JSON.stringify(stored), { mode: 0o600 });
-      await rename(`${file}.partial`, file);
-    } catch {
-      await rm(`${file}.partial`, { force: true }).catch(() => {});
-      return async () => {};
-    }
-    return () => rm(file, { force: true }).catch(() => {});
+    let removed = false;
+    const write = async (upload: string): Promise<boolean> => {
+      const stored: StoredRecord = { version: 1, ...entry, upload, owner };
+      try {
+        await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+        // Temp + rename: a reader never sees half a record.
+        await writeFile(`${file}.partial`, JSON.stringify(stored), { mode: 0o600 });
+        await rename(`${file}.partial`, file);
+        return true;
+      } catch {
+        await rm(`${file}.partial`, { force: true }).catch(() => {});
+        return false;
+      }
+    };
+    const written = await write(entry.upload);
+    // One write at a time, and none after the removal: a late rename must not bring a record back.
+    let writing: Promise<unknown> = Promise.resolve();
+    return {
+      update: async (upload) => {
+        if (!written) return;
+        writing = writing.then(() => (removed ? undefined : write(upload)));
+        await writing;
+      },
+      remove: async () => {
+        removed = true;
+        await writing;
+        if (written) await rm(file, { force: true }).catch(() => {});
+      },
+    };
   }
 
   async function stale(component: string, scope: string): Promise<JournalRecord[]> {

@@ -10,7 +10,7 @@ import {
   type CompletedPart,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { pluginFailure, throwIfAborted, twoPhaseWriter, withRetry, type UploadJournal } from '@bentoport/plugin-kit';
+import { pluginFailure, throwIfAborted, twoPhaseWriter, withRetry, type RecordedUpload, type UploadJournal } from '@bentoport/plugin-kit';
 import type { Location, TransportWriteOptions, TransportWriter } from '@bentoport/spec';
 import { MAX_PARTS, partSizeFor } from './part-size.js';
 import { forgetAdopted, removeStaleUploads, uploadScope, type StaleUploadSweep } from './stale-uploads.js';
@@ -143,16 +143,16 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
   let nextPart = 1;
   let smallBody: Buffer | undefined;
   let failure: Error | undefined;
-  /** Removes the journal's record of the upload; set once it is recorded. */
-  let forgetUpload: Promise<() => Promise<void>> | undefined;
+  /** The journal's record of the upload; set once it is recorded. */
+  let recorded: Promise<RecordedUpload> | undefined;
 
   /** Write the upload down for the next run's sweep, in case this process is killed. */
   function recordUpload(id: string): void {
-    forgetUpload ??= journal.record({ component: COMPONENT, scope, upload: id, details: { resume: String(resume) } });
+    recorded ??= journal.record({ component: COMPONENT, scope, upload: id, details: { resume: String(resume) } });
   }
 
   async function forgetRecordedUpload(): Promise<void> {
-    await (await forgetUpload)?.();
+    await (await recorded)?.remove();
   }
   // A continued upload is this write's from now on (the sweep dropped the dead writer's record).
   if (unfinished !== undefined) recordUpload(unfinished.uploadId);
@@ -204,7 +204,7 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
       if (!response.UploadId) throw pluginFailure(COMPONENT, 'ERR_IO', OPERATION, location.display, 'CreateMultipartUpload returned no UploadId');
       recordUpload(response.UploadId);
       // Recorded before any part is sent: a kill from here on leaves a record to sweep.
-      await forgetUpload;
+      await recorded;
       return response.UploadId;
     }, retry);
     return uploadId;
