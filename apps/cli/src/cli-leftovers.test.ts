@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { formatOwner, hostTag } from '@bentoport/plugin-kit';
 import { makeScratchDir, removeScratchDirs, writeSampleBento } from '@bentoport/test-utils';
@@ -9,11 +9,19 @@ import { runCli } from './cli-harness.js';
 const TAG = 'leftover_service:v1';
 let home: string;
 
-/** What an export killed with SIGKILL leaves beside its target: a temporary file whose writer is gone. */
-async function killedExportLeftover(directory: string, target: string): Promise<string> {
+/**
+ * What an export killed with SIGKILL leaves beside its target: a temporary file (or, for a
+ * folder export, a tree) whose writer is gone.
+ */
+async function killedExportLeftover(directory: string, target: string, kind: 'file' | 'tree' = 'file'): Promise<string> {
   const deadPid = spawnSync(process.execPath, ['-e', '']).pid as number;
   const name = `.${target}.bentoport-${formatOwner({ host: hostTag(), pid: deadPid })}-0123456789ab.tmp`;
-  await writeFile(path.join(directory, name), 'half an archive');
+  if (kind === 'file') {
+    await writeFile(path.join(directory, name), 'half an archive');
+  } else {
+    await mkdir(path.join(directory, name, 'src'), { recursive: true });
+    await writeFile(path.join(directory, name, 'src', 'service.py'), 'half a tree');
+  }
   return name;
 }
 
@@ -31,6 +39,15 @@ describe('an export after a killed one', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toBe(`[transport-fs] removed a stale leftover of an interrupted earlier run: ${path.join(scratch, leftover)}\n`);
     expect(await readdir(scratch)).toEqual(['svc.tar']);
+  });
+
+  it('removes a killed folder export’s temporary tree and says so', async () => {
+    const scratch = await makeScratchDir('cli-leftovers-folder');
+    const leftover = await killedExportLeftover(scratch, 'out', 'tree');
+    const result = await runCli(['--home', home, 'export', TAG, path.join(scratch, 'out'), '--format', 'folder']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(`[export] removed a stale leftover of an interrupted earlier run: ${path.join(scratch, leftover)}\n`);
+    expect(await readdir(scratch)).toEqual(['out']);
   });
 
   it('does it silently with --quiet', async () => {

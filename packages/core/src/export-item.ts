@@ -81,7 +81,9 @@ async function exportAsFolder(content: ExportContent, location: Location | undef
   emit({ type: 'phase', phase: 'transfer', target: location.display });
   // BentoML's folder export dereferences symlinks.
   const entries = contentEntries(content, emit, { keepSymlinks: false });
-  const written = await exportFolder(entries, location, path.basename(content.item.path), signal);
+  const written = await exportFolder(entries, location, path.basename(content.item.path), signal, (removed) =>
+    emit({ type: 'notice', message: `[export] removed a stale leftover of an interrupted earlier run: ${removed}` }),
+  );
   return { tag: formatTag(content.item.tag), destination: written.directory, format: 'folder', sha256: '', size: written.size };
 }
 
