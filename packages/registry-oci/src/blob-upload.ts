@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { isBentoportError, type ProgressListener } from '@bentoport/spec';
-import { isTransientNetworkError, pluginFailure, withRetry } from '@bentoport/plugin-kit';
+import { isTransientNetworkError, pluginFailure, withRetry, type RecordedUpload, type UploadJournal } from '@bentoport/plugin-kit';
 import { contentDigest } from './artifact-layout.js';
 import { discardBody, pushScope, type RegistryClient } from './registry-client.js';
 import { COMPONENT } from './registry-failures.js';
 import { forgetContinuedSession, recordSession } from './stale-sessions.js';
 import type { BlobDigest, LocalState, UploadState } from './upload-state.js';
-import type { RecordedUpload, UploadJournal } from '@bentoport/plugin-kit';
 
 export interface UploadContext {
   client: RegistryClient;
