@@ -11,12 +11,18 @@ import * as path from 'node:path';
  */
 export default function setup(): () => void {
   const previous = process.env.TMPDIR;
+  const previousState = process.env.BENTOPORT_STATE_DIR;
   const directory = mkdtempSync(path.join(tmpdir(), 'bentoport-test-run-'));
   chmodSync(directory, 0o755);
   process.env.TMPDIR = directory;
+  // The records of uploads in flight (a failed resume keeps its own) stay in the run's directory,
+  // not in the user's ~/.local/state.
+  process.env.BENTOPORT_STATE_DIR = path.join(directory, 'state');
   return () => {
     if (previous === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = previous;
+    if (previousState === undefined) delete process.env.BENTOPORT_STATE_DIR;
+    else process.env.BENTOPORT_STATE_DIR = previousState;
     rmSync(directory, { recursive: true, force: true });
   };
 }

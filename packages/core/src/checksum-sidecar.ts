@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { BentoportError, isBentoportError, type Location, type Transport } from '@bentoport/spec';
+import { BentoportError, isBentoportError, type Location, type ProgressListener, type Transport } from '@bentoport/spec';
 import { toBentoportError } from '@bentoport/plugin-kit';
 
 const SHA256_PATTERN = /^[0-9a-f]{64}$/;
@@ -83,9 +83,15 @@ export async function expectedDigest(
  * @returns where it went (display form).
  * @throws {BentoportError} the transport's errors, as `[export] write <sidecar>: …`.
  */
-export async function writeChecksumSidecar(transport: Transport, location: Location, sha256: string, signal: AbortSignal | undefined): Promise<string> {
+export async function writeChecksumSidecar(
+  transport: Transport,
+  location: Location,
+  sha256: string,
+  signal: AbortSignal | undefined,
+  onProgress?: ProgressListener,
+): Promise<string> {
   const sidecar = sidecarLocation(location);
-  const writer = await transport.write(sidecar, { signal });
+  const writer = await transport.write(sidecar, { signal, ...(onProgress ? { onProgress } : {}) });
   try {
     writer.stream.end(`${sha256}  ${path.posix.basename(location.path)}\n`);
     await finished(writer.stream);

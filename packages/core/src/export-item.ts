@@ -81,7 +81,9 @@ async function exportAsFolder(content: ExportContent, location: Location | undef
   emit({ type: 'phase', phase: 'transfer', target: location.display });
   // BentoML's folder export dereferences symlinks.
   const entries = contentEntries(content, emit, { keepSymlinks: false });
-  const written = await exportFolder(entries, location, path.basename(content.item.path), signal);
+  const written = await exportFolder(entries, location, path.basename(content.item.path), signal, (removed) =>
+    emit({ type: 'notice', message: `[export] removed a stale leftover of an interrupted earlier run: ${removed}` }),
+  );
   return { tag: formatTag(content.item.tag), destination: written.directory, format: 'folder', sha256: '', size: written.size };
 }
 
@@ -102,7 +104,8 @@ async function writeArchive(
     await pipeline(encoded, digest, stream, { signal, end: !isStdio });
     return;
   }
-  const writer = await transport.write(location, { signal, ...(options.resume ? { resume: true } : {}) });
+  // A transport reports here what it cleaned up of killed earlier writes to this location.
+  const writer = await transport.write(location, { signal, onProgress: emit, ...(options.resume ? { resume: true } : {}) });
   try {
     await pipeline(encoded, digest, writer.stream, { signal });
     emit({ type: 'phase', phase: 'commit', target: location.display });
@@ -152,7 +155,7 @@ async function exportAsArchive(
   const sha256 = digest.digest();
   const result: ExportResult = { tag: formatTag(content.item.tag), destination: shown, format, sha256, size: digest.bytes };
   if (options.checksumFile && destination.transport && destination.location) {
-    result.checksumFile = await writeChecksumSidecar(destination.transport, destination.location, sha256, signal);
+    result.checksumFile = await writeChecksumSidecar(destination.transport, destination.location, sha256, signal, emit);
   }
   return result;
 }

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { staleTemporarySiblings, temporarySiblingName } from '@bentoport/plugin-kit';
 import { type ArchiveEntry, BentoportError, type Location } from '@bentoport/spec';
 import { extractEntries } from './safe-extract.js';
 
@@ -28,10 +28,30 @@ async function isDirectory(target: string): Promise<boolean> {
 }
 
 /**
+ * Remove the temporary trees that killed folder exports to `directory` left beside it (their
+ * process is gone), calling `onRemoved` with each. Best effort: never fails the export.
+ */
+async function removeStaleTemporaryTrees(directory: string, onRemoved: (removed: string) => void): Promise<void> {
+  const parent = path.dirname(directory);
+  try {
+    const names = await readdir(parent);
+    const modifiedOf = async (name: string) => (await lstat(path.join(parent, name))).mtimeMs;
+    for (const name of await staleTemporarySiblings(names.map((entry) => ({ name: entry })), path.basename(directory), modifiedOf)) {
+      await rm(path.join(parent, name), { recursive: true, force: true });
+      onRemoved(path.join(parent, name));
+    }
+  } catch {
+    // An unreadable parent: the export itself reports what matters.
+  }
+}
+
+/**
  * Writes `entries` as a directory tree at `location`. As BentoML: into a path that does not
  * exist the contents land directly there; into an existing directory they are nested under
  * `<dest>/<basename of the item directory>` (the version, for store items). The tree is written
- * under a temporary sibling name and renamed into place, so a failed export leaves nothing.
+ * under a temporary sibling name and renamed into place, so a failed export leaves nothing; the
+ * temporary trees of killed exports to the same directory are removed first, each reported to
+ * `onRemoved`.
  *
  * @returns the directory written and the bytes of its files.
  * @throws {BentoportError} ERR_UNSUPPORTED_FORMAT for a non-local location, ERR_ALREADY_EXISTS
@@ -42,6 +62,7 @@ export async function exportFolder(
   location: Location,
   itemDirectoryName: string,
   signal: AbortSignal | undefined,
+  onRemoved: (removed: string) => void = () => {},
 ): Promise<{ directory: string; size: number }> {
   const requested = path.resolve(requireLocal(location, 'export'));
   const directory = (await isDirectory(requested)) ? path.join(requested, itemDirectoryName) : requested;
@@ -50,7 +71,8 @@ export async function exportFolder(
   }
   const parent = path.dirname(directory);
   if (!(await isDirectory(parent))) throw new BentoportError('ERR_NOT_FOUND', `[export] folder ${directory}: the parent directory ${parent} does not exist`);
-  const temporary = path.join(parent, `.${path.basename(directory)}.bentoport-${randomBytes(4).toString('hex')}`);
+  await removeStaleTemporaryTrees(directory, onRemoved);
+  const temporary = path.join(parent, temporarySiblingName(path.basename(directory)));
   await mkdir(temporary);
   try {
     const summary = await extractEntries(entries, temporary, { signal, limits: { maxTotalBytes: Number.MAX_SAFE_INTEGER, maxEntries: Number.MAX_SAFE_INTEGER } });

@@ -4,7 +4,25 @@ export { netrcCredentials, parseNetrc, resolveLogin, type Login, type NetrcCrede
 export { bentomlHome } from './bentoml-home.js';
 export { parseNetloc, type Netloc } from './netloc.js';
 export { proxyForUrl } from './proxy.js';
-export { temporarySiblingName, temporarySiblingPath } from './temporary-name.js';
+export {
+  parseTemporarySiblingName,
+  staleTemporarySiblings,
+  temporarySiblingName,
+  temporarySiblingPath,
+  type SiblingEntry,
+} from './temporary-name.js';
+export {
+  currentOwner,
+  formatOwner,
+  hostTag,
+  isLeftoverStale,
+  isProcessAlive,
+  LEFTOVER_STALE_AFTER_MS,
+  type LeftoverFacts,
+  type LeftoverOwner,
+} from './leftover-owner.js';
+export { bentoportStateDirectory, uploadJournal, type JournalRecord, type RecordedUpload, type UploadJournal, type UploadJournalOptions, type UploadRecord } from './upload-journal.js';
+export { reportRemovedLeftover, siblingDisplay } from './leftover-notice.js';
 export { twoPhaseWriter, type TwoPhaseWriter, type TwoPhaseWriterOptions, type TwoPhaseWriterState } from './two-phase-writer.js';
 export { peekStream, recodeErrors, writableFinished } from './stream-helpers.js';
 export {

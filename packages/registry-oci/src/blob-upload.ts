@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { isBentoportError, type ProgressListener } from '@bentoport/spec';
-import { isTransientNetworkError, pluginFailure, withRetry } from '@bentoport/plugin-kit';
+import { isTransientNetworkError, pluginFailure, withRetry, type RecordedUpload, type UploadJournal } from '@bentoport/plugin-kit';
 import { contentDigest } from './artifact-layout.js';
 import { discardBody, pushScope, type RegistryClient } from './registry-client.js';
 import { COMPONENT } from './registry-failures.js';
+import { forgetContinuedSession, recordSession } from './stale-sessions.js';
 import type { BlobDigest, LocalState, UploadState } from './upload-state.js';
 
 export interface UploadContext {
@@ -16,6 +17,10 @@ export interface UploadContext {
   /** Delay before the first retry, ms. */
   retryDelayMs: number;
   state: LocalState;
+  /** `host[:port]` of the registry, for the journal's records. */
+  host: string;
+  /** Where sessions in flight are written down, for the next run's sweep should this one be killed. */
+  journal: UploadJournal;
   signal?: AbortSignal;
   /** Bytes confirmed by the registry, as they are. */
   onBytes?: (bytes: number) => void;
@@ -32,6 +37,8 @@ interface UploadMemory {
   /** The session as the registry last confirmed it; undefined to start a new one. */
   session: UploadState | undefined;
   bytesSent: number;
+  /** The journal's record of the session; set once it is recorded. */
+  recorded?: RecordedUpload | undefined;
 }
 
 /** The registry refused to continue the upload session: start the blob again. */
@@ -88,21 +95,45 @@ async function uploadStatus(context: UploadContext, location: string): Promise<U
   }
 }
 
-/** Cancel a session on the registry and forget it here, whatever the registry answers. */
-async function dropSession(context: UploadContext, location: string, resumeKey: string | undefined): Promise<void> {
-  await context.client.request('DELETE', location, { scope: pushScope(context.repository) }).then(discardBody).catch(() => undefined);
-  if (resumeKey) await context.state.deleteUpload(resumeKey);
+/** Drop the journal's record of the session this blob's upload holds, if any. */
+async function forgetSession(memory: UploadMemory): Promise<void> {
+  const recorded = memory.recorded;
+  memory.recorded = undefined;
+  await recorded?.remove();
 }
 
-/** The saved session (this run's, or an earlier run's) when the registry still holds it, else a new one. */
+/** Cancel a session on the registry and forget it here, whatever the registry answers. */
+async function dropSession(context: UploadContext, location: string, resumeKey: string | undefined, memory: UploadMemory): Promise<void> {
+  await context.client.request('DELETE', location, { scope: pushScope(context.repository) }).then(discardBody).catch(() => undefined);
+  if (resumeKey) await context.state.deleteUpload(resumeKey);
+  await forgetSession(memory);
+}
+
+/**
+ * The saved session (this run's, or an earlier run's) when the registry still holds it, else a
+ * new one; either way written down in the journal as this run's.
+ */
 async function openSession(context: UploadContext, resumeKey: string | undefined, memory: UploadMemory): Promise<UploadState> {
   const saved = (resumeKey ? await context.state.getUpload(resumeKey) : undefined) ?? memory.session;
   if (saved) {
     const known = await uploadStatus(context, saved.location);
-    if (known) return known;
+    if (known) {
+      if (memory.recorded === undefined) {
+        // An earlier run's session, continued: its record is this run's now.
+        if (resumeKey) await forgetContinuedSession(context, context.repository, resumeKey);
+        memory.recorded = await recordSession(context, context.repository, known.location, resumeKey);
+      } else {
+        await memory.recorded.update(known.location);
+      }
+      return known;
+    }
     notice(context, `the registry no longer holds the interrupted upload; sending the ${context.repository} blob again from its start`);
+    await forgetSession(memory);
   }
-  return { location: await startUpload(context), offset: 0 };
+  const location = await startUpload(context);
+  // Recorded before any byte is sent: a kill from here on leaves a record to sweep.
+  memory.recorded = await recordSession(context, context.repository, location, resumeKey);
+  return { location, offset: 0 };
 }
 
 /** Buffers of `size` bytes (the last one shorter) from a byte stream. */
@@ -160,8 +191,11 @@ async function sendChunks(context: UploadContext, source: Readable, session: Upl
       session.location = await sendChunk(context, session.location, body, session.offset);
       session.offset += body.length;
       memory.bytesSent += body.length;
-      context.onBytes?.(body.length);
+      // Saved before anything else runs: the registry checks a session URL's state against its
+      // offset, so a kill must find the URL of the last accepted chunk, not the one before.
       if (resumeKey) await context.state.setUpload(resumeKey, { location: session.location, offset: session.offset });
+      await memory.recorded?.update(session.location);
+      context.onBytes?.(body.length);
     }
     position = end;
   }
@@ -191,12 +225,13 @@ async function uploadOnce(context: UploadContext, open: () => Readable, resumeKe
     const blob = await sendChunks(context, source, session, resumeKey, memory);
     await commitBlob(context, session.location, blob.digest);
     if (resumeKey) await context.state.deleteUpload(resumeKey);
+    await forgetSession(memory);
     return { ...blob, bytesSent: memory.bytesSent };
   } catch (error) {
     source.destroy();
     // An explicit abort leaves no trace; a session the registry cannot continue is started afresh.
     if (context.signal?.aborted || error instanceof RestartUpload) {
-      await dropSession(context, session.location, resumeKey);
+      await dropSession(context, session.location, resumeKey, memory);
       memory.session = undefined;
     }
     throw error;
@@ -242,13 +277,22 @@ export async function uploadBlob(context: UploadContext, open: () => Readable, r
 export async function uploadSmallBlob(context: UploadContext, body: Buffer): Promise<BlobDigest> {
   const digest = contentDigest(body);
   const location = await startUpload(context);
-  const response = await context.client.request('PUT', withDigest(location, digest), {
-    scope: pushScope(context.repository),
-    signal: context.signal,
-    body,
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length) },
-  });
-  if (response.status !== 201) throw await context.client.failure(response, 'PUT', `${context.repository} blob ${digest}`);
-  await discardBody(response);
-  return { digest, size: body.length };
+  const recorded = await recordSession(context, context.repository, location, undefined);
+  try {
+    const response = await context.client.request('PUT', withDigest(location, digest), {
+      scope: pushScope(context.repository),
+      signal: context.signal,
+      body,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length) },
+    });
+    if (response.status !== 201) throw await context.client.failure(response, 'PUT', `${context.repository} blob ${digest}`);
+    await discardBody(response);
+    return { digest, size: body.length };
+  } catch (error) {
+    // Nothing to continue for a blob sent in one request: its session goes.
+    await context.client.request('DELETE', location, { scope: pushScope(context.repository) }).then(discardBody).catch(() => undefined);
+    throw error;
+  } finally {
+    await recorded.remove();
+  }
 }

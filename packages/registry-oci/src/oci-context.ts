@@ -1,3 +1,4 @@
+import type { UploadJournal } from '@bentoport/plugin-kit';
 import type { Format } from '@bentoport/spec';
 import type { Descriptor } from './artifact-layout.js';
 import type { RegistryClient } from './registry-client.js';
@@ -16,6 +17,8 @@ export interface OciContext {
   tar: Format;
   /** The digest cache and unfinished uploads. */
   state: LocalState;
+  /** Where upload sessions in flight are written down, so a killed run's can be found. */
+  journal: UploadJournal;
   /** Bytes per upload `PATCH`. */
   chunkSize: number;
   /** Transient failures retried per blob upload, after the first attempt. */

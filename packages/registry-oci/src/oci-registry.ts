@@ -1,5 +1,6 @@
 import { apiVersion, type Registry } from '@bentoport/spec';
-import { optionChecks, resolveNetworkOptions, type NetworkOptions } from '@bentoport/plugin-kit';
+import path from 'node:path';
+import { bentoportStateDirectory, optionChecks, resolveNetworkOptions, uploadJournal, type NetworkOptions } from '@bentoport/plugin-kit';
 import { tarFormat } from '@bentoport/format-tar';
 import { lookUpCredentials } from './credential-sources.js';
 import { listVersions } from './list-versions.js';
@@ -39,7 +40,10 @@ export interface OciRegistryOptions extends NetworkOptions {
   /** Bytes per upload `PATCH` (memory used per upload). @default 16777216 (16 MiB) */
   chunkSize?: number;
   /**
-   * Where the digest cache and unfinished uploads are kept, or `false` for nowhere.
+   * Where the digest cache and unfinished uploads are kept, or `false` for nowhere. Records of
+   * the upload sessions in flight (so that the next push removes what a killed one left) go to
+   * its `leftovers/` when it is given, else to `leftovers/` in `$BENTOPORT_STATE_DIR`,
+   * `$XDG_STATE_HOME/bentoport` or `~/.local/state/bentoport`.
    * @default `$XDG_CACHE_HOME/bentoport/registry-oci`, else `~/.cache/bentoport/registry-oci`
    */
   cacheDirectory?: string | false;
@@ -127,6 +131,9 @@ function ociContext(options: OciRegistryOptions): OciContext {
     prefix: url.repository,
     tar: tarFormat({ concurrency: 2 }),
     state: localState(cacheDirectory),
+    // Beside the unfinished uploads' state when a cacheDirectory is given, else the kit's state
+    // directory (from `env`, like the credentials).
+    journal: uploadJournal({ directory: path.join(options.cacheDirectory === undefined || options.cacheDirectory === false ? bentoportStateDirectory(network.env) : (cacheDirectory as string), 'leftovers') }),
     chunkSize: check.integer('chunkSize', options.chunkSize, DEFAULT_CHUNK_SIZE, 1),
     retries: network.retries,
     retryDelayMs: network.retryDelayMs,

@@ -6,6 +6,7 @@ import { fetchManifest, putManifest } from './manifests.js';
 import type { OciContext } from './oci-context.js';
 import { blobExists, mountBlob } from './remote-blobs.js';
 import { itemRepository } from './repository-names.js';
+import { removeStaleSessions } from './stale-sessions.js';
 import { sourceIdentity } from './upload-state.js';
 
 /** Changes whenever a layer's bytes for the same files would change: it salts the digest cache. */
@@ -28,6 +29,8 @@ interface PushCounters {
 export async function pushItem(context: OciContext, item: RegistryPushItem, options: RegistryOperationOptions): Promise<RegistryPushResult> {
   const { kind, name, version } = item.ref;
   const repository = itemRepository(context.prefix, kind, name);
+  // What killed earlier pushes to this repository left on the registry goes first.
+  await removeStaleSessions(context, repository, options.onProgress);
   const counters: PushCounters = { uploaded: 0, skipped: 0, done: 0, total: item.contentBytes + item.models.reduce((sum, model) => sum + model.contentBytes, 0) };
   const layers: Descriptor[] = [await ensureItemLayer(context, repository, item, options, counters)];
   for (const model of item.models) layers.push(await ensureModelLayer(context, repository, model, options, counters));
@@ -47,6 +50,8 @@ function uploadContext(context: OciContext, repository: string, options: Registr
     retries: context.retries,
     retryDelayMs: context.retryDelayMs,
     state: context.state,
+    host: context.host,
+    journal: context.journal,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(onProgress ? { onProgress } : {}),
     onBytes: (bytes) => {

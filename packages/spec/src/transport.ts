@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { ApiVersion } from './api-version.js';
+import type { ProgressListener } from './progress.js';
 
 /**
  * Where bytes live, as resolved from a path or URL (BentoML's protocol/netloc/path/query split).
@@ -66,6 +67,13 @@ export interface TransportWriteOptions {
    */
   resume?: boolean;
   signal?: AbortSignal;
+  /**
+   * Receives `notice` and `warning` events, such as the removal of a stale leftover (a temporary
+   * file, an unfinished upload) that a killed earlier write to the same location left behind.
+   * Core stamps the operation. A transport that has nothing to say ignores it.
+   * @default undefined (nothing is reported)
+   */
+  onProgress?: ProgressListener;
 }
 
 /**
@@ -108,7 +116,10 @@ export interface Transport {
    */
   read(location: Location, options?: TransportReadOptions): Promise<Readable>;
   /**
-   * Start a two-phase write to the location; an existing object is replaced on commit. Whether a
+   * Start a two-phase write to the location; an existing object is replaced on commit. Before it
+   * starts, a transport should remove what killed earlier writes to the same location left (their
+   * temporary names, unfinished uploads; never a live writer's) and report each removal to
+   * `options.onProgress`; that clean-up never fails the write. Whether a
    * missing parent directory is created is the protocol's custom: local files refuse it with
    * ERR_NOT_FOUND (as BentoML does), FTP and SFTP create it, object stores have none.
    * `commit` before the stream has finished is a TypeError; `commit` after `abort` rejects with

@@ -11,3 +11,4 @@ export { startCountingProxy, type CountingProxy, type CountingProxyOptions, type
 export { startClosingServer, type ClosingServer, type ClosingServerRequest, type ClosingServerResource } from './closing-server.js';
 export { failureWithin, startSilentServer, transferOperations, type SilentServer, type TransferringTransport } from './silent-server.js';
 export { commandSucceeds, installedServer, testServersSwitchedOff } from './test-servers.js';
+export { startKilledWriter, type KilledWriter, type KilledWriterOptions } from './killed-writer.js';

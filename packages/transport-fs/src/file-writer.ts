@@ -1,9 +1,18 @@
 import type { FileHandle } from 'node:fs/promises';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { abortedFailure, pluginFailure, temporarySiblingName, throwIfAborted, toBentoportError, twoPhaseWriter } from '@bentoport/plugin-kit';
-import type { Location, TransportWriteOptions, TransportWriter } from '@bentoport/spec';
+import {
+  abortedFailure,
+  pluginFailure,
+  reportRemovedLeftover,
+  staleTemporarySiblings,
+  temporarySiblingName,
+  throwIfAborted,
+  toBentoportError,
+  twoPhaseWriter,
+} from '@bentoport/plugin-kit';
+import type { Location, ProgressListener, TransportWriteOptions, TransportWriter } from '@bentoport/spec';
 import { COMPONENT, localPath } from './local-path.js';
 
 /** The temporary name beside the target: same directory, so the commit's rename is atomic. */
@@ -25,6 +34,7 @@ export async function openFileWriter(location: Location, options: TransportWrite
   throwIfAborted(signal, COMPONENT, 'WRITE', location.display);
   const target = localPath(location, 'WRITE');
   await checkTarget(target, location);
+  await removeStaleTemporaries(target, options.onProgress);
   const temporary = temporaryPathFor(target);
   let handle: FileHandle;
   try {
@@ -56,6 +66,26 @@ async function checkTarget(target: string, location: Location): Promise<void> {
     throw toBentoportError(error, COMPONENT, 'WRITE', location.display);
   });
   if (targetStat?.isDirectory()) throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'WRITE', location.display, 'a directory is at this location');
+}
+
+/**
+ * Remove the temporary files that killed earlier writes to `target` left beside it (a SIGKILL
+ * leaves no chance to `abort`), and say so. Only this target's, and only those whose writer is
+ * gone. Best effort: a failure here never fails the write.
+ */
+async function removeStaleTemporaries(target: string, onProgress: ProgressListener | undefined): Promise<void> {
+  const directory = path.dirname(target);
+  try {
+    const names = await readdir(directory);
+    const modifiedOf = async (name: string) => (await stat(path.join(directory, name))).mtimeMs;
+    for (const name of await staleTemporarySiblings(names.map((entry) => ({ name: entry })), path.basename(target), modifiedOf)) {
+      const leftover = path.join(directory, name);
+      // Another run may have removed it first: only a removal we made is reported.
+      if (await unlink(leftover).then(() => true, () => false)) reportRemovedLeftover(onProgress, 'export', COMPONENT, leftover);
+    }
+  } catch {
+    // An unreadable directory: the write itself reports what matters.
+  }
 }
 
 /** Close and remove the temporary file, ignoring failures: abort never throws. */

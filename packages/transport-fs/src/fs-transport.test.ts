@@ -34,7 +34,7 @@ describe('fsTransport specifics', () => {
     return directory;
   };
   const temporaryNames = (names: string[], target: string): string[] =>
-    names.filter((name) => new RegExp(`^\\.${target.replace('.', '\\.')}\\.bentoport-[0-9a-f]{12}\\.tmp$`).test(name));
+    names.filter((name) => new RegExp(`^\\.${target.replace('.', '\\.')}\\.bentoport-[0-9a-f]{8}-[0-9a-z]+-[0-9a-f]{12}\\.tmp$`).test(name));
 
   beforeAll(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'bentoport-transport-fs-'));

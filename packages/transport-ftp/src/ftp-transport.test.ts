@@ -59,7 +59,7 @@ describe.skipIf(servers.skip !== undefined)(`ftpTransport against vsftpd${server
     await finished(writer.stream);
     const during = readdirSync(directory).filter((name) => name.includes('renamed.tar'));
     expect(during).toHaveLength(1);
-    expect(during[0]).toMatch(/^\.renamed\.tar\.bentoport-[0-9a-f]{12}\.tmp$/);
+    expect(during[0]).toMatch(/^\.renamed\.tar\.bentoport-[0-9a-f]{8}-[0-9a-z]+-[0-9a-f]{12}\.tmp$/);
     await writer.commit();
     expect(readdirSync(directory).filter((name) => name.includes('renamed.tar'))).toEqual(['renamed.tar']);
     expect(readFileSync(path.join(directory, 'renamed.tar'), 'utf8')).toBe('archive bytes');

@@ -4,13 +4,16 @@ import {
   isTransientNetworkError,
   parentDirectory,
   pluginFailure,
+  reportRemovedLeftover,
   retryBudget,
   serverPath,
+  siblingDisplay,
+  staleTemporarySiblings,
   temporarySiblingPath,
   throwIfAborted,
   twoPhaseWriter,
 } from '@bentoport/plugin-kit';
-import { isBentoportError, type Location, type TransportWriteOptions, type TransportWriter } from '@bentoport/spec';
+import { isBentoportError, type Location, type ProgressListener, type TransportWriteOptions, type TransportWriter } from '@bentoport/spec';
 import { FTPError, type Client } from 'basic-ftp';
 import type { ConnectionPool, FtpConnection } from './connection-pool.js';
 import type { FtpEndpoint } from './ftp-endpoint.js';
@@ -89,6 +92,30 @@ class ResumeBuffer {
 }
 
 /**
+ * Remove the temporary files that killed earlier writes to `remotePath` left beside it (a
+ * SIGKILL leaves no chance to `abort`), and say so. Only this target's, and only those whose
+ * writer is gone; the age, where needed, comes from MDTM (LIST gives no dependable time). Best
+ * effort: a failure here never fails the write.
+ */
+async function removeStaleTemporaries(client: Client, remotePath: string, display: string, onProgress: ProgressListener | undefined): Promise<void> {
+  const directory = parentDirectory(remotePath);
+  const basename = remotePath.slice(remotePath.lastIndexOf('/') + 1);
+  const pathOf = (name: string) => (directory === '/' ? `/${name}` : `${directory}/${name}`);
+  try {
+    // basic-ftp asks for `LIST -a`, so hidden names are listed too.
+    const entries = await client.list(directory);
+    const listed = entries.map((entry) => ({ name: entry.name, modifiedMs: entry.modifiedAt?.getTime() }));
+    const modifiedOf = async (name: string) => (await client.lastMod(pathOf(name))).getTime();
+    for (const name of await staleTemporarySiblings(listed, basename, modifiedOf)) {
+      // Another run may have removed it first: only a removal we made is reported.
+      if (await client.remove(pathOf(name)).then(() => true, () => false)) reportRemovedLeftover(onProgress, 'export', COMPONENT, siblingDisplay(display, name));
+    }
+  } catch {
+    // An unlistable directory: the write itself reports what matters.
+  }
+}
+
+/**
  * Check the target, create missing parent directories, then start a STOR to a temporary name
  * beside the target. Every refusal (login, permission, a directory in the way) rejects here.
  */
@@ -110,6 +137,7 @@ export async function openFtpWriter(
     await makeDirectories(client, parentDirectory(remotePath)).catch((error: unknown) => {
       throw ftpFailure(error, 'MKD', display, endpoint.secrets);
     });
+    await removeStaleTemporaries(client, remotePath, display, options.onProgress);
     return remotePath;
   });
   throwIfAborted(signal, COMPONENT, 'STOR', display);

@@ -24,7 +24,7 @@ describe.skipIf(servers.skip !== undefined)('transport-http against nginx WebDAV
     await new Promise((resolve) => setTimeout(resolve, 200));
     const during = readdirSync(path.join(servers.davRoot, directory));
     expect(during).toHaveLength(1);
-    expect(during[0]).toMatch(/^\.iris\.tar\.gz\.bentoport-[0-9a-f]{12}\.tmp$/);
+    expect(during[0]).toMatch(/^\.iris\.tar\.gz\.bentoport-[0-9a-f]{8}-[0-9a-z]+-[0-9a-f]{12}\.tmp$/);
     await writer.commit();
     expect(readdirSync(path.join(servers.davRoot, directory))).toEqual(['iris.tar.gz']);
     expect(readFileSync(path.join(servers.davRoot, directory, 'iris.tar.gz'), 'utf8')).toBe('archive bytes');

@@ -45,7 +45,7 @@ function putStatusFailure(status: number, display: string, sizeKnown: boolean): 
  * Open a two-phase upload.
  *
  * - WebDAV (detected by OPTIONS, or forced): missing parent collections are created with MKCOL,
- *   the bytes go to `.<name>.bentoport-<hex>.tmp` beside the target, and `commit` MOVEs it over
+ *   the bytes go to `.<name>.bentoport-<owner>-<hex>.tmp` beside the target, and `commit` MOVEs it over
  *   the target with `Overwrite: T`; `abort` cancels the PUT and DELETEs the temporary resource.
  * - Plain PUT (a presigned URL, a server without MOVE): the PUT goes to the target itself and
  *   the last chunk (or, for an empty body, the whole request) is held back until `commit`, so the

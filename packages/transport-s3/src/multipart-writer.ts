@@ -10,9 +10,10 @@ import {
   type CompletedPart,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { pluginFailure, throwIfAborted, twoPhaseWriter, withRetry } from '@bentoport/plugin-kit';
+import { pluginFailure, throwIfAborted, twoPhaseWriter, withRetry, type RecordedUpload, type UploadJournal } from '@bentoport/plugin-kit';
 import type { Location, TransportWriteOptions, TransportWriter } from '@bentoport/spec';
 import { MAX_PARTS, partSizeFor } from './part-size.js';
+import { forgetAdopted, removeStaleUploads, uploadScope, type StaleUploadSweep } from './stale-uploads.js';
 import { findUnfinishedUpload, partMatches, type UnfinishedUpload } from './unfinished-upload.js';
 import { resolveTarget, retryOptions, type S3Context, type S3Settings } from './s3-context.js';
 import { COMPONENT, errorNameOf, s3Failure } from './s3-failure.js';
@@ -80,10 +81,22 @@ function withPayloadHash<C extends UploadPartCommand | PutObjectCommand>(command
 export async function openMultipartWriter(location: Location, options: S3WriteOptions, context: S3Context): Promise<S3TransportWriter> {
   const { signal } = options;
   throwIfAborted(signal, COMPONENT, OPERATION, location.display);
-  const { target, client } = await resolveTarget(context, location, OPERATION, signal);
+  const { target, client, endpoint } = await resolveTarget(context, location, OPERATION, signal);
   if (target.key === '' || target.key.endsWith('/')) {
     throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', OPERATION, location.display, 'a key ending with / names a directory, not an object');
   }
+  const sweep: StaleUploadSweep = {
+    client,
+    target,
+    journal: context.journal,
+    scope: uploadScope(endpoint, target),
+    display: location.display,
+    resume: options.resume === true,
+    onProgress: options.onProgress,
+    signal,
+    abort: (uploadId) => abortUpload(client, target.bucket, target.key, uploadId),
+  };
+  await removeStaleUploads(sweep);
   let unfinished: UnfinishedUpload | undefined;
   if (options.resume === true) {
     try {
@@ -95,9 +108,10 @@ export async function openMultipartWriter(location: Location, options: S3WriteOp
     if (unfinished?.checksumAlgorithm !== undefined && unfinished.checksumAlgorithm !== (context.settings.partChecksums ? 'SHA256' : undefined)) {
       unfinished = undefined;
     }
+    await forgetAdopted(sweep, unfinished?.uploadId);
   }
   throwIfAborted(signal, COMPONENT, OPERATION, location.display);
-  return multipartWriter({ location, target, client, options, settings: context.settings, unfinished });
+  return multipartWriter({ location, target, client, options, settings: context.settings, unfinished, journal: context.journal, scope: sweep.scope });
 }
 
 interface WriterParts {
@@ -107,10 +121,13 @@ interface WriterParts {
   options: S3WriteOptions;
   settings: S3Settings;
   unfinished: UnfinishedUpload | undefined;
+  journal: UploadJournal;
+  /** The journal's scope of this key. */
+  scope: string;
 }
 
 function multipartWriter(parts: WriterParts): S3TransportWriter {
-  const { location, target, client, options, settings, unfinished } = parts;
+  const { location, target, client, options, settings, unfinished, journal, scope } = parts;
   const { signal, sizeHint } = options;
   const resume = options.resume === true;
   const { Bucket, Key } = { Bucket: target.bucket, Key: target.key };
@@ -126,6 +143,19 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
   let nextPart = 1;
   let smallBody: Buffer | undefined;
   let failure: Error | undefined;
+  /** The journal's record of the upload; set once it is recorded. */
+  let recorded: Promise<RecordedUpload> | undefined;
+
+  /** Write the upload down for the next run's sweep, in case this process is killed. */
+  function recordUpload(id: string): void {
+    recorded ??= journal.record({ component: COMPONENT, scope, upload: id, details: { resume: String(resume) } });
+  }
+
+  async function forgetRecordedUpload(): Promise<void> {
+    await (await recorded)?.remove();
+  }
+  // A continued upload is this write's from now on (the sweep dropped the dead writer's record).
+  if (unfinished !== undefined) recordUpload(unfinished.uploadId);
 
   /** Take exactly `length` bytes off the front of what is pending, in one buffer. */
   /**
@@ -172,6 +202,9 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
         { abortSignal: requests.signal },
       );
       if (!response.UploadId) throw pluginFailure(COMPONENT, 'ERR_IO', OPERATION, location.display, 'CreateMultipartUpload returned no UploadId');
+      recordUpload(response.UploadId);
+      // Recorded before any part is sent: a kill from here on leaves a record to sweep.
+      await recorded;
       return response.UploadId;
     }, retry);
     return uploadId;
@@ -284,9 +317,11 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
   async function cleanUp(): Promise<void> {
     requests.abort(new Error('the write was aborted'));
     await Promise.allSettled([...inFlight]);
+    // Kept for a resume, the upload keeps its record too: the next write then knows it is one.
     if (resume || uploadId === undefined) return;
     const id = await uploadId.catch(() => undefined);
     if (id !== undefined) await abortUpload(client, Bucket, Key, id);
+    await forgetRecordedUpload();
   }
 
   const writer = twoPhaseWriter({
@@ -311,6 +346,7 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
         );
         // A resumed write that turned out small leaves the earlier upload behind: remove it.
         if (unfinished !== undefined) await abortUpload(client, Bucket, Key, unfinished.uploadId);
+        await forgetRecordedUpload();
       } else {
         const id = await (uploadId as Promise<string>);
         const sorted = [...completed.values()].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
@@ -319,6 +355,7 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
           () => client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: id, MultipartUpload: { Parts: sorted } }), { abortSignal: signal }),
           commitRetry,
         );
+        await forgetRecordedUpload();
       }
     },
     // With `resume`, a failed or aborted write keeps its multipart upload for the next run.

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { RetryOptions } from '@bentoport/plugin-kit';
+import type { RetryOptions, UploadJournal } from '@bentoport/plugin-kit';
 import type { Location } from '@bentoport/spec';
 import type { ClientPool } from './s3-client.js';
 import { isRetryableS3Error, s3Failure } from './s3-failure.js';
@@ -24,6 +24,8 @@ export function retryOptions(settings: S3Settings, signal: AbortSignal | undefin
 export interface S3Context {
   pool: ClientPool;
   settings: S3Settings;
+  /** Where multipart uploads in flight are written down, so a killed run's can be found. */
+  journal: UploadJournal;
 }
 
 /** Parse the location and get (or lazily create) its client; every failure is coded. */
@@ -32,11 +34,11 @@ export async function resolveTarget(
   location: Location,
   operation: string,
   signal: AbortSignal | undefined,
-): Promise<{ target: S3Target; client: S3Client }> {
+): Promise<{ target: S3Target; client: S3Client; endpoint: string | undefined }> {
   const target = parseS3Location(location, operation);
   try {
-    const { client } = await context.pool.get(target);
-    return { target, client };
+    const { client, description } = await context.pool.get(target);
+    return { target, client, endpoint: description.endpoint };
   } catch (error) {
     throw s3Failure(error, operation, location.display, signal);
   }

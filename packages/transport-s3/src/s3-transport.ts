@@ -4,7 +4,18 @@ import {
   type S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { optionChecks, pluginFailure, resolveNetworkOptions, throwIfAborted, withRetry, type NetworkOptions, type ResolvedNetworkOptions } from '@bentoport/plugin-kit';
+import path from 'node:path';
+import {
+  bentoportStateDirectory,
+  optionChecks,
+  pluginFailure,
+  resolveNetworkOptions,
+  throwIfAborted,
+  uploadJournal,
+  withRetry,
+  type NetworkOptions,
+  type ResolvedNetworkOptions,
+} from '@bentoport/plugin-kit';
 import { isBentoportError, type Location, type Transport, type TransportListEntry, type TransportStat } from '@bentoport/spec';
 import { createClientPool } from './s3-client.js';
 import { resolveTarget, retryOptions, type S3Context, type S3Settings } from './s3-context.js';
@@ -261,7 +272,9 @@ export function s3Transport(options: S3TransportOptions = {}): Transport {
     network,
     maxSockets: Math.max(settings.partsInFlight, settings.rangesInFlight) * 2 + 4,
   });
-  const context: S3Context = { pool, settings };
+  // Read from `env` like the endpoint: `BENTOPORT_STATE_DIR`, `XDG_STATE_HOME`, `HOME`.
+  const journal = uploadJournal({ directory: path.join(bentoportStateDirectory(network.env), 'leftovers') });
+  const context: S3Context = { pool, settings, journal };
   return {
     apiVersion: 1,
     name: 'transport-s3',

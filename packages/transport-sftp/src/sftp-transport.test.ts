@@ -61,7 +61,7 @@ describe.skipIf(servers.skip !== undefined)(`sftpTransport against OpenSSH${serv
     await finished(writer.stream);
     const during = readdirSync(directory).filter((name) => name.includes('renamed.tar')).sort();
     expect(during).toHaveLength(2);
-    expect(during[0]).toMatch(/^\.renamed\.tar\.bentoport-[0-9a-f]{12}\.tmp$/);
+    expect(during[0]).toMatch(/^\.renamed\.tar\.bentoport-[0-9a-f]{8}-[0-9a-z]+-[0-9a-f]{12}\.tmp$/);
     expect(readFileSync(path.join(directory, 'renamed.tar'), 'utf8')).toBe('old');
     await writer.commit();
     expect(readdirSync(directory).filter((name) => name.includes('renamed.tar'))).toEqual(['renamed.tar']);

@@ -3,13 +3,16 @@ import {
   abortedFailure,
   parentDirectory,
   pluginFailure,
+  reportRemovedLeftover,
   retryBudget,
   serverPath,
+  siblingDisplay,
+  staleTemporarySiblings,
   temporarySiblingPath,
   throwIfAborted,
   twoPhaseWriter,
 } from '@bentoport/plugin-kit';
-import type { Location, TransportWriteOptions, TransportWriter } from '@bentoport/spec';
+import type { Location, ProgressListener, TransportWriteOptions, TransportWriter } from '@bentoport/spec';
 import * as calls from './sftp-calls.js';
 import type { SftpEndpoint } from './sftp-endpoint.js';
 import { COMPONENT, sftpFailure } from './sftp-status.js';
@@ -37,6 +40,27 @@ async function makeDirectories(connection: SftpConnection, directory: string): P
 }
 
 /**
+ * Remove the temporary files that killed earlier writes to `target` left beside it (a SIGKILL
+ * leaves no chance to `abort`), and say so. Only this target's, and only those whose writer is
+ * gone. Best effort: a failure here never fails the write.
+ */
+async function removeStaleTemporaries(connection: SftpConnection, target: string, display: string, onProgress: ProgressListener | undefined): Promise<void> {
+  const directory = parentDirectory(target);
+  const basename = target.slice(target.lastIndexOf('/') + 1);
+  try {
+    const entries = await calls.readdir(connection, directory);
+    const listed = entries.map((entry) => ({ name: entry.filename, modifiedMs: entry.attrs.mtime * 1000 }));
+    for (const name of await staleTemporarySiblings(listed, basename)) {
+      const leftover = directory === '/' ? `/${name}` : `${directory}/${name}`;
+      // Another run may have removed it first: only a removal we made is reported.
+      if (await calls.unlink(connection, leftover).then(() => true, () => false)) reportRemovedLeftover(onProgress, 'export', COMPONENT, siblingDisplay(display, name));
+    }
+  } catch {
+    // An unreadable directory: the write itself reports what matters.
+  }
+}
+
+/**
  * Check the target, create missing parent directories (mkdir -p, as FTP and `sftp -p` users
  * expect), then open a temporary file beside the target. Refusals reject here.
  */
@@ -57,6 +81,7 @@ export async function openSftpWriter(
       throw pluginFailure(COMPONENT, 'ERR_INVALID_TARGET', 'WRITE', display, 'a directory is at this location');
     }
     await makeDirectories(connection, parentDirectory(target));
+    await removeStaleTemporaries(connection, target, display, options.onProgress);
     const temporary = temporarySiblingPath(target);
     const handle = await calls.open(connection, temporary, 'wx');
     return { target, temporary, handle };

@@ -1,0 +1,132 @@
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createBentoport, type ProgressEvent } from '@bentoport/core';
+import { makeScratchDir, removeScratchDirs, writeSampleBento } from '@bentoport/test-utils';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { ociRegistry } from './index.js';
+
+const servers = inject('oci');
+/** The built packages, as the killed process (a user's push) runs them. */
+const BUILT = pathToFileURL(fileURLToPath(new URL('../dist/index.js', import.meta.url))).href;
+const CORE = pathToFileURL(createRequire(import.meta.url).resolve('@bentoport/core')).href;
+const CHUNK = 64 * 1024;
+
+/**
+ * The child: push `tag` and, once three chunks of the first blob are accepted, say so and freeze
+ * (the event loop blocked, as a hung or busy process) until the test kills it.
+ */
+const CHILD_PROGRAM = `
+const [core, oci, home, url, options] = process.argv.slice(1);
+const { createBentoport } = await import(core);
+const { ociRegistry } = await import(oci);
+const registry = ociRegistry({ url, ...JSON.parse(options) });
+const onProgress = (event) => {
+  if (event.type !== 'bytes' || event.bytesDone < ${3 * CHUNK}) return;
+  process.stdout.write('written\\n');
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+};
+await createBentoport({ home, registries: [registry], onProgress }).push(process.argv[6]);
+`;
+
+interface PushingChild {
+  pid: number;
+  kill(): Promise<void>;
+}
+
+/** A separate process pushing `tag` from `home`, stopped mid-blob. */
+async function pushingChild(home: string, url: string, options: object, tag: string): Promise<PushingChild> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD_PROGRAM, CORE, BUILT, home, url, JSON.stringify(options), tag], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let output = '';
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const written = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 60_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('written')) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    });
+    void exited.then(() => resolve(false));
+  });
+  const kill = async () => {
+    child.kill('SIGKILL');
+    await exited;
+  };
+  if (!written) {
+    await kill();
+    throw new Error(`the pushing child did not start uploading: ${output.slice(-2000)}`);
+  }
+  return { pid: child.pid as number, kill };
+}
+
+/**
+ * The upload sessions the registry holds for a repository, in distribution's storage layout: a
+ * cancelled one loses its `startedat` (distribution leaves an empty `hashstates` behind).
+ */
+async function sessionsOf(repository: string): Promise<string[]> {
+  const uploads = path.join(servers.openData, 'docker', 'registry', 'v2', 'repositories', repository, '_uploads');
+  const sessions: string[] = [];
+  for (const name of await readdir(uploads).catch((): string[] => [])) {
+    if ((await readdir(path.join(uploads, name)).catch((): string[] => [])).includes('startedat')) sessions.push(name);
+  }
+  return sessions;
+}
+
+describe.skipIf(servers.skip !== undefined)('upload sessions of killed pushes', () => {
+  afterAll(() => removeScratchDirs());
+
+  it('are cancelled by the next push to the repository, which says so; a live push’s session stays', async () => {
+    const state = await makeScratchDir('oci-leftover-state');
+    const options = { cacheDirectory: false as const, dockerConfig: false, env: { BENTOPORT_STATE_DIR: state }, chunkSize: CHUNK, retries: 0 };
+    const prefix = `leftovers${process.pid}`;
+    const url = `oci://127.0.0.1:${servers.openPort}/${prefix}`;
+    const killedHome = await makeScratchDir('oci-leftover-killed');
+    const liveHome = await makeScratchDir('oci-leftover-live');
+    await writeSampleBento(killedHome, { name: 'svc', version: 'v1', models: [{ name: 'weights', version: 'v1', weightsBytes: 2 * 1024 * 1024 }] });
+    await writeSampleBento(liveHome, { name: 'svc', version: 'v2', seed: 2, models: [{ name: 'weights', version: 'v2', weightsBytes: 2 * 1024 * 1024 }] });
+    const repository = `${prefix}/models/weights`;
+
+    const killed = await pushingChild(killedHome, url, options, 'svc:v1');
+    const live = await pushingChild(liveHome, url, options, 'svc:v2');
+    await killed.kill();
+    try {
+      expect(await sessionsOf(repository)).toHaveLength(2);
+      const events: ProgressEvent[] = [];
+      const registry = ociRegistry({ url, ...options });
+      await createBentoport({ home: killedHome, registries: [registry], onProgress: (event) => events.push(event) }).push('svc:v1');
+
+      // The live push's session is the one left.
+      expect(await sessionsOf(repository)).toHaveLength(1);
+      const notices = events.flatMap((event) => (event.type === 'notice' ? [event.message] : []));
+      expect(notices).toContain(`[registry-oci] removed a stale leftover of an interrupted earlier run: unfinished blob upload to 127.0.0.1:${servers.openPort}/${repository}`);
+      // Only the live push's record is left.
+      expect(await readdir(path.join(state, 'leftovers'))).toHaveLength(1);
+    } finally {
+      await live.kill();
+    }
+  });
+
+  it('with saved state are continued by the next push of the item, which leaves no session behind', async () => {
+    const state = await makeScratchDir('oci-leftover-cache');
+    const options = { cacheDirectory: state, dockerConfig: false, env: {}, chunkSize: CHUNK, retries: 0 };
+    const prefix = `resumed${process.pid}`;
+    const url = `oci://127.0.0.1:${servers.openPort}/${prefix}`;
+    const home = await makeScratchDir('oci-leftover-resumed');
+    await writeSampleBento(home, { name: 'svc', version: 'v1', models: [{ name: 'weights', version: 'v1', weightsBytes: 2 * 1024 * 1024 }] });
+    const repository = `${prefix}/models/weights`;
+
+    const killed = await pushingChild(home, url, options, 'svc:v1');
+    await killed.kill();
+    expect(await sessionsOf(repository)).toHaveLength(1);
+    const events: ProgressEvent[] = [];
+    await createBentoport({ home, registries: [ociRegistry({ url, ...options })], onProgress: (event) => events.push(event) }).push('svc:v1');
+
+    expect(await sessionsOf(repository)).toEqual([]);
+    expect(events.some((event) => event.type === 'notice' && event.message.includes('resuming the upload'))).toBe(true);
+    expect(await readdir(path.join(state, 'leftovers'))).toEqual([]);
+  });
+});
