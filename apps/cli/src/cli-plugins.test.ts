@@ -130,3 +130,17 @@ describe('the plugins a command loads', () => {
     expect(plugins.filter((plugin) => plugin.notes.some((note) => note.startsWith('fails to load')))).toHaveLength(1);
   });
 });
+
+describe('a plugin with a bug', () => {
+  it('that throws where nothing catches it stops the operation, which cleans up, and exits 70 with one line and no stack', async () => {
+    const project = await makeScratchDir('cli-plugins-uncaught');
+    await writeFixturePlugin(path.join(project, 'node_modules', 'bentoport-transport-boom'), { name: 'bentoport-transport-boom', kind: 'transport', serves: ['boom'], breaks: 'uncaught' });
+    const store = await makeScratchDir('cli-plugins-uncaught-store');
+    const result = await runCli(['--home', store, 'import', 'boom://host/x.bento'], { cwd: project, env: { XDG_CONFIG_HOME: config } });
+    expect(result.code).toBe(70);
+    expect(result.stderrLines).toEqual([
+      'Error: [bentos] `import` failed: stopped by an internal error (a bug in bentoport or a plugin); run it again with BENTOPORT_DEBUG=1 and report what it prints',
+    ]);
+    expect(existsSync(path.join(store, 'bentos'))).toBe(false);
+  });
+});

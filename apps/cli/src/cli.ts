@@ -53,7 +53,32 @@ function onStdoutError(error: NodeJS.ErrnoException): void {
   process.stderr.write(`Error: ${failure.message}\n`);
 }
 
+/** How long the cleanup after an internal error may take before the process leaves anyway. */
+const INTERNAL_ERROR_CLEANUP_MS = 10_000;
+/** An exception nothing caught has happened: the exit code is EXIT.internal whatever `main` returns. */
+let internalError = false;
+
+/**
+ * A bug (an exception or rejection nothing caught, in bentoport or a plugin) must not print a
+ * stack trace or leave partial output: stop the operation as for a signal, so `main` cleans up and
+ * prints its one line, then exit 70. Should the bug have broken the operation so that it never
+ * returns, leave after INTERNAL_ERROR_CLEANUP_MS with a line of our own, without the error's text,
+ * which nothing has redacted.
+ */
+function onInternalError(error: unknown): void {
+  if (process.env.BENTOPORT_DEBUG === '1') process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  if (internalError) return;
+  internalError = true;
+  stop(new BentoportError('ERR_ABORTED', 'stopped by an internal error (a bug in bentoport or a plugin); run it again with BENTOPORT_DEBUG=1 and report what it prints'));
+  setTimeout(() => {
+    process.stderr.write('Error: internal error (a bug in bentoport or a plugin); run it again with BENTOPORT_DEBUG=1 and report what it prints\n');
+    process.exit(EXIT.internal);
+  }, INTERNAL_ERROR_CLEANUP_MS).unref();
+}
+
 for (const name of STOPPING_SIGNALS) process.on(name, onSignal);
+process.on('uncaughtException', onInternalError);
+process.on('unhandledRejection', onInternalError);
 process.stdout.on('error', onStdoutError);
 process.stderr.on('error', onStderrError);
 
@@ -63,4 +88,4 @@ const code = await main(process.argv.slice(2), {
   signal: controller.signal,
 });
 finished = true;
-process.exitCode = stdoutFailed && code === EXIT.ok ? EXIT.failed : code;
+process.exitCode = internalError ? EXIT.internal : stdoutFailed && code === EXIT.ok ? EXIT.failed : code;

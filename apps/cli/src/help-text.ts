@@ -34,9 +34,10 @@ Commands:
 
 ${GLOBAL}
 
-Exit codes: 0 success, 1 failed, 2 wrong command line; interrupted (the operation stops and
-removes its partial output first): 130 SIGINT, 143 SIGTERM, 129 SIGHUP, 141 stdout or stderr
-closed while export, import, delete, push or pull ran (list, get, plugins: 0).
+Exit codes: 0 success, 1 failed, 2 wrong command line, 70 internal error (a bug);
+interrupted (the operation stops and removes its partial output first): 130 SIGINT,
+143 SIGTERM, 129 SIGHUP, 141 stdout or stderr closed while export, import, delete, push
+or pull ran (list, get, plugins: 0).
 
 Run 'bentoport <command> --help' for the options of a command.
 `;

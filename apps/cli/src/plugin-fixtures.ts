@@ -11,8 +11,12 @@ export interface FixturePlugin {
   apiVersion?: number;
   /** Extra package.json fields, or undefined values to remove some (`keywords`). */
   packageJson?: Record<string, unknown>;
-  /** Make a broken package: its module imports a package that is not installed, or its factory throws `boom from factory`. */
-  breaks?: 'import' | 'factory';
+  /**
+   * Make a broken package: its module imports a package that is not installed, its factory throws
+   * `boom from factory`, or (a transport) its `stat` throws `boom from a timer` where nothing can
+   * catch it, then waits for its signal.
+   */
+  breaks?: 'import' | 'factory' | 'uncaught';
 }
 
 /** The members each kind's fixture plugin has beyond `apiVersion` and `name`. */
@@ -27,6 +31,13 @@ const PLUGIN_BODY = {
     capabilities: { separateModels: true, dedup: false, resumableUploads: false },
     has: async () => false, push: async () => undefined, pull: () => { throw new Error('fixture'); },`,
 };
+
+/** A transport `stat` with a bug: an exception thrown from a timer, then a wait for its signal. */
+const UNCAUGHT_STAT = `
+    stat: (location, options) => new Promise((resolve, reject) => {
+      setTimeout(() => { throw new Error('boom from a timer'); }, 10);
+      options?.signal?.addEventListener('abort', () => reject(options.signal.reason));
+    }),`;
 
 /**
  * Write a plugin package into `directory` (a node_modules entry or any folder). Its module records
@@ -54,7 +65,7 @@ log.push({ imported: ${JSON.stringify(plugin.name)} });
 export function makePlugin(options) {
   log.push({ made: ${JSON.stringify(plugin.name)}, options });
   ${plugin.breaks === 'factory' ? "throw new Error('boom from factory');" : ''}
-  return { apiVersion: ${apiVersion}, name: ${JSON.stringify(plugin.name)}, ${PLUGIN_BODY[plugin.kind](plugin.serves)} };
+  return { apiVersion: ${apiVersion}, name: ${JSON.stringify(plugin.name)}, ${PLUGIN_BODY[plugin.kind](plugin.serves)}${plugin.breaks === 'uncaught' ? UNCAUGHT_STAT : ''} };
 }
 `,
   );
