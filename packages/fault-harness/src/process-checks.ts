@@ -3,8 +3,12 @@ import type { Invariant } from './cases.js';
 
 export type Violate = (invariant: Invariant, detail: string) => void;
 
-/** The exit code each catchable signal must end the CLI with (128 + the signal's number). */
-export const SIGNAL_EXIT_CODES: Partial<Record<ProcessAction, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+/**
+ * The exit code each process fault must end the CLI with when it lands while the operation runs
+ * (128 + the signal's number; 141, SIGPIPE's, for a closed stdout or stderr), as the CLI's help
+ * documents. Exit 0 is fine too: the fault came after the work was done.
+ */
+export const SIGNAL_EXIT_CODES: Partial<Record<ProcessAction, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129, 'close-stderr': 141, 'close-stdout': 141 };
 
 const STACK_OR_INTERNAL = /^\s+at\s|AssertionError|Uncaught|node:internal|UnhandledPromiseRejection|ERR_UNHANDLED|\[object Object\]/;
 /** Node's own warnings (`(node:123) Warning: …`) are not bentoport's error line. */

@@ -53,7 +53,7 @@ const SIGNALS: Partial<Record<Fault, ProcessAction>> = {
   'close-stdout': 'close-stdout',
 };
 /** What a run that cleaned up after itself may say about it. */
-const SAYS_IT_CLEANED = /remov|clean|stale|left ?over|left behind|interrupted/i;
+const SAYS_IT_CLEANED = /remov|clean|stale|left ?over|left behind/i;
 
 /** Whether this machine lets the harness mount a tmpfs (root, and mount allowed). */
 export function mountProbe(scratch: string): string | undefined {
