@@ -29,8 +29,11 @@ export type TransportName = 'fs' | 'ftp' | 'sftp' | 'http' | 's3';
 export type RegistryName = 'oci' | 'bentocloud';
 export type SiteName = TransportName | RegistryName;
 
-/** `.<name>.bentoport-<hex>.tmp`: the temporary sibling a two-phase write uses. */
-export const REMOTE_TEMPORARY_NAME = /^\..*\.bentoport-[0-9a-f]+\.tmp$/;
+/**
+ * `.<name>.bentoport-<hex>.tmp` (or `-<owner>-<random>.tmp`, as stale-leftover sweeping names
+ * them): the temporary sibling a two-phase write uses.
+ */
+export const REMOTE_TEMPORARY_NAME = /^\..+\.bentoport-[^/]+\.tmp$/;
 
 /** One directory of a transport for one case. */
 export interface RemoteDirectory {
