@@ -283,6 +283,7 @@ export async function runCase(context: HarnessContext, seeded: SeededCase): Prom
     let results: { label: string; result: ChildResult; action?: ProcessAction; uid?: number }[] = [];
     let deleted = false;
     let plantedLock: string | undefined;
+    let permanentlyCutOff = false;
     proxy?.reset();
     if (PROCESS_FAULTS.includes(fault)) {
       await placeOld();
@@ -294,9 +295,11 @@ export async function runCase(context: HarnessContext, seeded: SeededCase): Prom
       await placeOld();
       const proxyFault = pickNetworkFault(fault, random, calibration, context.soak);
       note(`proxy fault ${describeFault(proxyFault)}`);
+      permanentlyCutOff = proxyFault.kind === 'stall' && proxyFault.resumeAfterMs === undefined;
       (proxy as NonNullable<typeof proxy>).inject(proxyFault);
       results.push({ label: 'faulted run', result: await cli(home, args) });
       record.injected = (proxy as NonNullable<typeof proxy>).faults > 0;
+      permanentlyCutOff &&= record.injected;
       proxy?.clear();
     } else if (fault === 'proxy-refused') {
       await placeOld();
@@ -382,7 +385,10 @@ export async function runCase(context: HarnessContext, seeded: SeededCase): Prom
 
     // Invariants after the faulted run.
     for (const { label, result, action: given } of results) checkProcess(result, { label, secrets, action: given, hardTimeoutMs }, violate);
-    const killed = fault === 'sigkill' && record.injected;
+    // A process that could not clean up: killed outright (by the fault or at the harness's hard
+    // timeout), or cut off from its server for good. The next run must remove what it left.
+    const killed = (fault === 'sigkill' && record.injected) || results.some(({ result }) => result.timedOut) || permanentlyCutOff;
+    const how = fault === 'sigkill' ? 'SIGKILL' : permanentlyCutOff ? 'a stall that never ended' : 'the hard timeout';
     const leftoversNow = async (): Promise<string[]> => {
       const found = [...(await storeLeftovers(home))];
       if (home !== sourceHome) found.push(...(await storeLeftovers(sourceHome)));
@@ -392,7 +398,7 @@ export async function runCase(context: HarnessContext, seeded: SeededCase): Prom
     };
     const leftAfterFault = await leftoversNow();
     if (leftAfterFault.length > 0) {
-      if (killed) note(`left after SIGKILL: ${leftAfterFault.join(', ')}`);
+      if (killed) note(`left after ${how}: ${leftAfterFault.join(', ')}`);
       else violate('b-leftovers', `after the faulted run (${describeEnd(faulted).split(':')[0]}): ${leftAfterFault.join(', ')}`);
     }
     const checkStore = async (storeHome: string, stage: string, invariant: Invariant): Promise<string[]> => {
@@ -467,8 +473,8 @@ export async function runCase(context: HarnessContext, seeded: SeededCase): Prom
     if (leftByTheRerun.length > 0) violate('b-leftovers', `after the clean re-run: ${leftByTheRerun.join(', ')}`);
     if (!killed && leftByTheFault.length > 0) violate('b-leftovers', `the clean re-run did not remove what the faulted run left: ${leftByTheFault.join(', ')}`);
     if (killed && leftAfterFault.length > 0) {
-      if (leftByTheFault.length > 0) violate('b-leftovers', `after SIGKILL, the next run did not remove: ${leftByTheFault.join(', ')}`);
-      else if (!SAYS_IT_CLEANED.test(rerun.stderr + rerun.stdout)) violate('b-leftovers', `after SIGKILL, the next run removed ${leftAfterFault.length} leftover(s) without saying so`);
+      if (leftByTheFault.length > 0) violate('b-leftovers', `after ${how}, the next run did not remove: ${leftByTheFault.join(', ')}`);
+      else if (!SAYS_IT_CLEANED.test(rerun.stderr + rerun.stdout)) violate('b-leftovers', `after ${how}, the next run removed ${leftAfterFault.length} leftover(s) without saying so`);
     }
     if (plantedLock !== undefined) note(`planted lock ${plantedLock} handled`);
     return record;
