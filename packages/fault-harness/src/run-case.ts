@@ -1,8 +1,8 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeScratchDir, seededRandom, writeSampleBento, type FaultProxy, type ProxyFault, type RefusingProxy, type SampleBentoOptions, type SeededRandom } from '@bentoport/test-utils';
@@ -91,7 +91,8 @@ function childEnvironment(context: HarnessContext, caseRoot: string, extra: Node
     HOME: context.userHome,
     XDG_CONFIG_HOME: path.join(caseRoot, 'config'),
     XDG_CACHE_HOME: path.join(caseRoot, 'cache'),
-    TMPDIR: tmpdir(),
+    // A temporary directory of the case's own, so what the CLI leaves in it is seen.
+    TMPDIR: path.join(caseRoot, 'tmpdir'),
     LANG: 'C.UTF-8',
     NO_COLOR: '1',
     ...(s3 !== undefined ? { AWS_ENDPOINT_URL: `http://127.0.0.1:${s3.port}` } : {}),
@@ -161,6 +162,9 @@ export async function runCase(context: HarnessContext, seeded: SeededCase): Prom
   const random = seededRandom(seeded.seed);
   const caseRoot = await makeScratchDir('fault-case');
   chmodSync(caseRoot, 0o755);
+  await mkdir(path.join(caseRoot, 'tmpdir'));
+  // Sticky and world-writable, as /tmp: the CLI also runs as nobody.
+  chmodSync(path.join(caseRoot, 'tmpdir'), 0o1777);
   const mounts: string[] = [];
   const holders: ChildProcess[] = [];
   const hardTimeoutMs = context.hardTimeoutMs;
@@ -174,6 +178,11 @@ export async function runCase(context: HarnessContext, seeded: SeededCase): Prom
     const name = `fh_${seeded.seed.toString(36)}`;
     const sourceHome = path.join(caseRoot, 'source');
     const sampleOptions: SampleBentoOptions = { name, seed: seeded.seed, models: random.integer(1, 2), weightsBytes: random.integer(128, 768) * 1024, sourceFiles: random.integer(4, 14) };
+    if (seeded.site === 's3' && isExportLike(operation)) {
+      // Past the 8 MiB part size, so the upload is a multipart one that a fault can leave unfinished.
+      sampleOptions.models = 1;
+      sampleOptions.weightsBytes = random.integer(9 * 1024, 12 * 1024) * 1024;
+    }
     let sample = await writeSampleBento(sourceHome, sampleOptions);
     const models = operation === 'models-export' || operation === 'models-import';
     const firstModel = sample.models[0] as { tag: string; path: string };
@@ -391,6 +400,7 @@ export async function runCase(context: HarnessContext, seeded: SeededCase): Prom
     const how = fault === 'sigkill' ? 'SIGKILL' : permanentlyCutOff ? 'a stall that never ended' : 'the hard timeout';
     const leftoversNow = async (): Promise<string[]> => {
       const found = [...(await storeLeftovers(home))];
+      found.push(...(await readdir(path.join(caseRoot, 'tmpdir')).catch(() => [] as string[])).map((entry) => `$TMPDIR/${entry}`));
       if (home !== sourceHome) found.push(...(await storeLeftovers(sourceHome)));
       if (isExportLike(operation)) found.push(...(await (directory as RemoteDirectory).leftovers()));
       if (operation === 'push') found.push(...(await (repository as RemoteRepository).leftovers()));

@@ -258,9 +258,11 @@ async function ociSite(servers: OciServers): Promise<RegistrySite> {
         args: ['--registry', `oci://${userinfo}@127.0.0.1:${proxy.port}/${repository}`],
         prepareHome: async () => {},
         async leftovers() {
-          const uploads = path.join(basicData, 'docker', 'registry', 'v2', 'repositories', repository, '_uploads');
-          const sessions = await readdir(uploads).catch(() => [] as string[]);
-          return sessions.map((session) => `oci upload session ${repository}/_uploads/${session}`);
+          // Bentos and models go to repositories under this one (`<repository>/<name>`,
+          // `<repository>/models/<name>`), each with its own `_uploads/<session>`.
+          const root = path.join(basicData, 'docker', 'registry', 'v2', 'repositories', repository);
+          const entries = (await readdir(root, { recursive: true }).catch(() => [] as string[])).map(String);
+          return entries.filter((entry) => /(^|\/)_uploads\/[^/]+$/.test(entry)).map((entry) => `oci upload session ${repository}/${entry}`);
         },
       };
     },
