@@ -108,6 +108,8 @@ export function allCases(abilities: (site: SiteName) => SiteAbilities): CaseSpec
 export interface SeededCase extends CaseSpec {
   id: string;
   seed: number;
+  /** The soak profile draws its faults differently (stalls that never end, longer bounds). */
+  profile?: 'quick' | 'soak';
 }
 
 /**
@@ -135,10 +137,11 @@ export function quickSelection(baseSeed: number, all: CaseSpec[]): SeededCase[] 
 export function soakCase(baseSeed: number, index: number, all: CaseSpec[]): SeededCase {
   const random = seededRandom(deriveSeed(baseSeed, `soak:${index}`));
   const spec = random.pick(all);
-  return { ...spec, id: caseId(spec), seed: deriveSeed(baseSeed, `soak:${index}:${caseId(spec)}`) };
+  return { ...spec, id: caseId(spec), seed: deriveSeed(baseSeed, `soak:${index}:${caseId(spec)}`), profile: 'soak' };
 }
 
 /** The one-line command that replays a case. */
 export function reproduceCommand(seeded: SeededCase): string {
-  return `FAULT_SEED=${seeded.seed} FAULT_CASE='${seeded.id}' pnpm exec vitest run --project fault-harness`;
+  const profile = seeded.profile === 'soak' ? 'FAULT_PROFILE=soak ' : '';
+  return `${profile}FAULT_SEED=${seeded.seed} FAULT_CASE='${seeded.id}' pnpm exec vitest run --project fault-harness`;
 }

@@ -15,13 +15,16 @@ const baseSeed = Number(process.env.FAULT_SEED ?? DEFAULT_SEED);
 const single = process.env.FAULT_CASE;
 const inputs = siteInputs();
 const skips = siteSkips(inputs);
-const cases: SeededCase[] = single !== undefined && single !== '' ? [{ ...parseCaseId(single), id: single, seed: baseSeed }] : quickSelection(baseSeed, everyCase());
+/** FAULT_PROFILE=soak replays one soak case with the soak profile's fault choices and bounds. */
+const replaySoak = process.env.FAULT_PROFILE === 'soak';
+const cases: SeededCase[] =
+  single !== undefined && single !== '' ? [{ ...parseCaseId(single), id: single, seed: baseSeed, profile: replaySoak ? 'soak' : 'quick' }] : quickSelection(baseSeed, everyCase());
 
 describe.skipIf(soak)(`fault harness, quick profile (FAULT_SEED=${baseSeed})`, () => {
   let context: HarnessContext | undefined;
   const records: CaseRecord[] = [];
   beforeAll(async () => {
-    if (cases.some((seeded) => skips[seeded.site] === undefined)) context = await createContext(inputs, false);
+    if (cases.some((seeded) => skips[seeded.site] === undefined)) context = await createContext(inputs, replaySoak);
   });
   afterAll(async () => {
     if (records.length > 0) {

@@ -33,7 +33,7 @@ export function totalsOf(records: CaseRecord[]): Totals {
         invariant: violation.invariant,
         known,
         detail: violation.detail,
-        reproduce: reproduceCommand({ id: record.id, seed: record.seed, operation: record.operation as never, site: record.site as never, fault: record.fault }),
+        reproduce: reproduceCommand({ id: record.id, seed: record.seed, operation: record.operation as never, site: record.site as never, fault: record.fault, profile: record.profile }),
       });
     }
   }

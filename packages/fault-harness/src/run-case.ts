@@ -23,6 +23,7 @@ export interface CaseRecord {
   site: string;
   fault: Fault;
   seed: number;
+  profile?: 'quick' | 'soak';
   /** Whether the fault took effect (a process fault can come too late, a proxy fault too far into the stream). */
   injected: boolean;
   violations: Violation[];
@@ -156,7 +157,7 @@ function describeFault(fault: ProxyFault): string {
 /** Run one case: prepare, run under the fault, check every invariant, re-run clean, check again. */
 export async function runCase(context: HarnessContext, seeded: SeededCase): Promise<CaseRecord> {
   const started = Date.now();
-  const record: CaseRecord = { id: seeded.id, operation: seeded.operation, site: seeded.site, fault: seeded.fault, seed: seeded.seed, injected: false, violations: [], notes: [], durationMs: 0 };
+  const record: CaseRecord = { id: seeded.id, operation: seeded.operation, site: seeded.site, fault: seeded.fault, seed: seeded.seed, profile: seeded.profile, injected: false, violations: [], notes: [], durationMs: 0 };
   const violate: Violate = (invariant, detail) => record.violations.push({ invariant, detail });
   const note = (line: string): void => void record.notes.push(line);
   const random = seededRandom(seeded.seed);
