@@ -67,7 +67,7 @@ export function formatRecord(record: CaseRecord, seeded: SeededCase): string {
     `[fault-harness] ${record.id} seed=${record.seed} injected=${record.injected ? 'yes' : 'no'} ${record.durationMs} ms, ${record.violations.length} violation(s)`,
     `  reproduce: ${reproduceCommand(seeded)}`,
     ...record.notes.map((line) => `  - ${line}`),
-    ...record.violations.map((violation) => `  ${knownViolation(record.id, violation.invariant) ? 'KNOWN' : 'VIOLATION'} ${violation.invariant}: ${violation.detail}`),
+    ...record.violations.map((violation) => `  ${knownViolation(record.id, violation.invariant, violation.detail) ? 'KNOWN' : 'VIOLATION'} ${violation.invariant}: ${violation.detail}`),
   ];
   return lines.join('\n');
 }

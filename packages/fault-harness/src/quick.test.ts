@@ -43,7 +43,7 @@ describe.skipIf(soak)(`fault harness, quick profile (FAULT_SEED=${baseSeed})`, (
       const record = await runCase(context as HarnessContext, seeded);
       records.push(record);
       console.log(formatRecord(record, seeded));
-      const unknown = record.violations.filter((violation) => knownViolation(seeded.id, violation.invariant) === undefined);
+      const unknown = record.violations.filter((violation) => knownViolation(seeded.id, violation.invariant, violation.detail) === undefined);
       expect(unknown, `violations not in known-violations.ts; reproduce: ${reproduceCommand(seeded)}`).toEqual([]);
     });
   }

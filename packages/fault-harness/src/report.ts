@@ -25,7 +25,7 @@ export function totalsOf(records: CaseRecord[]): Totals {
     if (record.injected) cell.injected++;
     cell.violations += record.violations.length;
     for (const violation of record.violations) {
-      const known = knownViolation(record.id, violation.invariant) !== undefined;
+      const known = knownViolation(record.id, violation.invariant, violation.detail) !== undefined;
       perInvariant[violation.invariant][known ? 'known' : 'unknown']++;
       violations.push({
         case: record.id,
@@ -37,7 +37,7 @@ export function totalsOf(records: CaseRecord[]): Totals {
       });
     }
   }
-  const knownNotSeen = KNOWN_VIOLATIONS.filter((entry) => !records.some((record) => record.violations.some((violation) => knownViolation(record.id, violation.invariant) === entry))).map(
+  const knownNotSeen = KNOWN_VIOLATIONS.filter((entry) => !records.some((record) => record.violations.some((violation) => knownViolation(record.id, violation.invariant, violation.detail) === entry))).map(
     (entry) => `${entry.case}#${entry.invariant}`,
   );
   return { cases: records.length, injections: records.filter((record) => record.injected).length, matrix, violationsPerInvariant: perInvariant, violations, knownNotSeen };

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { makeScratchDir, seededRandom, writeSampleBento, type FaultProxy, type ProxyFault, type RefusingProxy, type SampleBentoOptions, type SeededRandom } from '@bentoport/test-utils';
 import { isProgressLine, runCli, type ChildResult, type ProcessAction, type Trigger } from './cli-child.js';
 import { isExportLike, isImportLike, NETWORK_FAULTS, PROCESS_FAULTS, type Fault, type Invariant, type SeededCase } from './cases.js';
-import { checkProcess, describeEnd, type Violate } from './process-checks.js';
+import { checkProcess, describeEnd, messageLines, type Violate } from './process-checks.js';
 import { configureBentoCloud, S3_ACCESS_KEY, S3_SECRET, type RegistrySite, type RemoteDirectory, type RemoteRepository, type Sites, type TransportSite } from './sites.js';
 import { inspectItems, storeLeftovers, type ExpectedItem } from './store-inspection.js';
 
@@ -394,7 +394,12 @@ export async function runCase(context: HarnessContext, seeded: SeededCase): Prom
     for (const { label, result } of results) note(`${label}: ${describeEnd(result)}`);
 
     // Invariants after the faulted run.
-    for (const { label, result, action: given } of results) checkProcess(result, { label, secrets, action: given, hardTimeoutMs }, violate);
+    for (const { label, result, action: given } of results) {
+      const before = record.violations.length;
+      checkProcess(result, { label, secrets, action: given, hardTimeoutMs }, violate);
+      // A crash is only fixable with its trace: keep the head of stderr in the log.
+      if (record.violations.slice(before).some((violation) => violation.invariant === 'd-exit-output')) note(`stderr of ${label}: ${messageLines(result.stderr).slice(0, 14).join(' | ').slice(0, 1500)}`);
+    }
     // A process that could not clean up: killed outright (by the fault or at the harness's hard
     // timeout), or cut off from its server for good. The next run must remove what it left.
     const killed = (fault === 'sigkill' && record.injected) || results.some(({ result }) => result.timedOut) || permanentlyCutOff;

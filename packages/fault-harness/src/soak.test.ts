@@ -44,7 +44,7 @@ describe.skipIf(!soak)(`fault harness, soak profile (FAULT_SEED=${baseSeed}, ${i
       records.push(record);
       console.log(`#${index + 1}/${injections} ${formatRecord(record, seeded)}`);
       for (const violation of record.violations) {
-        if (knownViolation(seeded.id, violation.invariant) === undefined) unknown.push(`${seeded.id} ${violation.invariant}: ${violation.detail} (${reproduceCommand(seeded)})`);
+        if (knownViolation(seeded.id, violation.invariant, violation.detail) === undefined) unknown.push(`${seeded.id} ${violation.invariant}: ${violation.detail} (${reproduceCommand(seeded)})`);
       }
     }
     expect(unknown).toEqual([]);
