@@ -46,12 +46,6 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
       "a push stopped by SIGTERM/SIGINT (exit 143/130) leaves a blob upload session open on the registry, and the next push does not cancel it; after SIGKILL the next push's sweep misses sessions in the model repositories (<repository>/models/<name>). packages/registry-oci/src/blob-upload.ts keeps sessions for resuming (upload-state.ts), stale-sessions.ts. Seen: FAULT_SEED=31 push/oci/sigterm, FAULT_SEED=22 push/oci/sigkill",
   },
   {
-    case: '*/ftp/net-stall',
-    invariant: 'b-leftovers',
-    reason:
-      'soak only: a control connection stalled for good makes the commit fail after ~140 s ("no login to"), the temporary file stays on the server (it cannot be reached), and the next export to the same place does not remove it. packages/transport-ftp (stale sweep of .<name>.bentoport-*.tmp). Seen: FAULT_PROFILE=soak FAULT_SEED=173916305 models-export/ftp/net-stall',
-  },
-  {
     case: 'push/bentocloud/net-stall',
     invariant: 'e-bound',
     reason:
