@@ -467,6 +467,8 @@ export async function runCase(context: HarnessContext, seeded: SeededCase): Prom
       else remount(mountPoint, 'size=512m');
     }
     for (const holder of holders) holder.kill('SIGKILL');
+    // A server restart may still be refusing connections: the re-run is meant to find it back.
+    await proxy?.ready();
     if (deleted) sample = await writeSampleBento(sourceHome, sampleOptions);
     const rerun = await cli(home, args);
     note(`clean re-run: ${describeEnd(rerun)}`);

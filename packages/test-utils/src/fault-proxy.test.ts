@@ -143,7 +143,7 @@ describe('fault proxy', () => {
     expect(source.received()).toBe(100);
     const refused = client(proxy.port);
     await expect(refused.connected).rejects.toMatchObject({ code: 'ECONNREFUSED' });
-    await sleep(700);
+    await proxy.ready();
     const later = client(proxy.port);
     await later.connected;
     await sleep(100);

@@ -56,6 +56,8 @@ export interface FaultProxy {
   whenBytes(count: number): Promise<void>;
   /** Close every connection now and refuse new ones for `refuseForMs`. */
   restart(refuseForMs: number): Promise<void>;
+  /** Resolve once the proxy accepts connections (at once unless a restart is refusing them). */
+  ready(): Promise<void>;
   /** Zero the counters, disarm a pending fault and end a stall or trickle. */
   reset(): void;
   close(): Promise<void>;
@@ -184,7 +186,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const dropAll = (): void => {
     for (const socket of sockets) socket.resetAndDestroy();
   };
-  const restart = async (refuseForMs: number): Promise<void> => {
+  let restarting: Promise<void> = Promise.resolve();
+  const restart = (refuseForMs: number): Promise<void> => (restarting = refuse(refuseForMs));
+  const refuse = async (refuseForMs: number): Promise<void> => {
     const closing = new Promise((resolve) => server.close(resolve));
     dropAll();
     await closing;
@@ -332,6 +336,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       return new Promise((resolve) => waiters.push({ count: threshold, resolve }));
     },
     restart,
+    ready: () => restarting,
     reset() {
       up = 0;
       down = 0;
