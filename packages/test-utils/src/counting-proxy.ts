@@ -1,4 +1,4 @@
-import { connect, createServer, type Socket } from 'node:net';
+import { startFaultProxy } from './fault-proxy.js';
 
 export interface CountingProxyOptions {
   /** Where connections are forwarded. */
@@ -22,7 +22,7 @@ export interface CutOptions {
 }
 
 /**
- * A TCP forwarder for fault tests: counts the bytes it forwards (each direction, every
+ * A TCP forwarder for cut tests (see {@link startFaultProxy} for every other fault): counts the bytes it forwards (each direction, every
  * connection) and, once armed with `cutAfter(n)`, cuts the connection that carries the byte
  * taking the count (since arming) past n.
  */
@@ -45,98 +45,33 @@ export interface CountingProxy {
   close(): Promise<void>;
 }
 
+/**
+ * Start a {@link CountingProxy}: a {@link FaultProxy} that knows only the cut (`reset` or
+ * `truncate`), kept for the tests written against it.
+ */
 export async function startCountingProxy(options: CountingProxyOptions): Promise<CountingProxy> {
-  const targetHost = options.targetHost ?? '127.0.0.1';
-  let up = 0;
-  let down = 0;
-  let connections = 0;
-  let cuts = 0;
-  let armed: { direction: 'up' | 'down' | 'both'; remaining: number; how: 'reset' | 'end'; onCut: CutOptions['onCut'] } | undefined;
-  const sockets = new Set<Socket>();
-  const track = (socket: Socket): Socket => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    // The 'close' that follows propagates the failure to the other side.
-    socket.on('error', () => {});
-    return socket;
-  };
-
-  const server = createServer((client) => {
-    connections++;
-    track(client);
-    const upstream = track(connect(options.targetPort, targetHost));
-    /** Set when a clean `end` cut closes the sending side: the receiving side must not be destroyed. */
-    let severed = false;
-    const forward = (from: Socket, to: Socket, direction: 'up' | 'down'): void => {
-      from.on('data', (chunk: Buffer) => {
-        const cut = armed;
-        if (cut !== undefined && (cut.direction === 'both' || cut.direction === direction) && chunk.length >= cut.remaining) {
-          const keep = chunk.subarray(0, cut.remaining);
-          armed = undefined;
-          cuts++;
-          if (direction === 'up') up += keep.length;
-          else down += keep.length;
-          if (cut.how === 'end') {
-            severed = true;
-            from.destroy();
-            to.end(keep);
-          } else {
-            to.write(keep);
-            client.resetAndDestroy();
-            upstream.resetAndDestroy();
-          }
-          void cut.onCut?.();
-          return;
-        }
-        if (cut !== undefined && (cut.direction === 'both' || cut.direction === direction)) cut.remaining -= chunk.length;
-        if (direction === 'up') up += chunk.length;
-        else down += chunk.length;
-        if (!to.write(chunk)) from.pause();
-      });
-      to.on('drain', () => from.resume());
-      from.on('end', () => to.end());
-      from.on('close', () => {
-        if (!severed) to.destroy();
-      });
-    };
-    forward(client, upstream, 'up');
-    forward(upstream, client, 'down');
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
-  });
-
+  const proxy = await startFaultProxy(options);
   return {
-    port,
+    port: proxy.port,
     get bytesUp() {
-      return up;
+      return proxy.bytesUp;
     },
     get bytesDown() {
-      return down;
+      return proxy.bytesDown;
     },
     get bytes() {
-      return up + down;
+      return proxy.bytes;
     },
     get connections() {
-      return connections;
+      return proxy.connections;
     },
     get cuts() {
-      return cuts;
+      return proxy.faults;
     },
     cutAfter(bytes, cutOptions = {}) {
-      armed = { direction: cutOptions.direction ?? 'both', remaining: bytes, how: cutOptions.how ?? 'reset', onCut: cutOptions.onCut };
+      proxy.inject({ kind: cutOptions.how === 'end' ? 'truncate' : 'reset', afterBytes: bytes, direction: cutOptions.direction ?? 'both', onFault: cutOptions.onCut });
     },
-    reset() {
-      up = 0;
-      down = 0;
-      connections = 0;
-      cuts = 0;
-      armed = undefined;
-    },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
+    reset: () => proxy.reset(),
+    close: () => proxy.close(),
   };
 }

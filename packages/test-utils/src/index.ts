@@ -7,6 +7,8 @@ export { pyyamlDump, type YamlValue } from './pyyaml-dump.js';
 export { startDaemon, startDaemonOnPorts, waitForBanner, type Daemon } from './daemon.js';
 export { freePort, freePortRange } from './free-port.js';
 export { ensureLocalUser, rootRequirement } from './local-user.js';
+export { startFaultProxy, type FaultProxy, type FaultProxyOptions, type ProxyFault, type FaultDirection } from './fault-proxy.js';
+export { startRefusingProxy, type RefusingProxy } from './refusing-proxy.js';
 export { startCountingProxy, type CountingProxy, type CountingProxyOptions, type CutOptions } from './counting-proxy.js';
 export { startClosingServer, type ClosingServer, type ClosingServerRequest, type ClosingServerResource } from './closing-server.js';
 export { failureWithin, startSilentServer, transferOperations, type SilentServer, type TransferringTransport } from './silent-server.js';

@@ -1,0 +1,72 @@
+import type { Invariant } from './cases.js';
+
+/**
+ * Violations the harness finds on main today, each waiting for a fix. A violation listed here is
+ * reported, not failed; any other fails the run. Empty this list as fixes land: an entry whose
+ * violation no longer shows is printed as "not seen" at the end of a run.
+ *
+ * `case` is `operation/site/fault`, where any part may be `*`.
+ */
+export interface KnownViolation {
+  case: string;
+  invariant: Invariant;
+  /** Only violations whose detail matches (default: any detail of this invariant). */
+  detail?: RegExp;
+  /** What goes wrong, where we suspect it, and which branch is fixing it. */
+  reason: string;
+}
+
+export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
+  {
+    case: '*/*/*',
+    invariant: 'd-exit-output',
+    detail: /^faulted run: died of SIG(HUP|TERM|INT), expected/,
+    reason:
+      'a signal in the first ~100 ms, before apps/cli/src/cli.ts has installed its handlers (they come after the plugin imports), kills the CLI by the default disposition: no exit code 129/143/130 (nothing was written yet). Seen: FAULT_PROFILE=soak FAULT_SEED=3716128542 export/fs/sighup',
+  },
+  {
+    case: '*/sftp/*',
+    invariant: 'd-exit-output',
+    detail: /^faulted run: (exit code 1 after SIG|a stack trace|\d+ lines of error output)/,
+    reason:
+      "an SFTP export stopped by a signal crashes with Unhandled 'error' event (BentoportError: [format-tar] write tar: aborted): packages/tar/src/encoder-output.ts:78-79 destroys the encoder output with an error on abort while nothing listens for 'error' on it (the sftp writer had let go of it), so exit 1 and a stack trace instead of 129/143/130. Seen: FAULT_PROFILE=soak FAULT_SEED=1482996490 models-export/sftp/sighup",
+  },
+  {
+    case: '*/*/sigkill',
+    invariant: 'b-leftovers',
+    detail: /the next run removed \d+ leftover\(s\) without saying so/,
+    reason:
+      "the next import removes a killed import's $BENTOML_HOME/tmp/bentoport-staging-* silently (packages/core/src/staging.ts sweep), unlike the transports' 'removed a stale leftover of an interrupted earlier run'. Seen: FAULT_PROFILE=soak FAULT_SEED=2811116146 models-import/fs/sigkill",
+  },
+  {
+    case: 'push/oci/*',
+    invariant: 'b-leftovers',
+    detail: /oci upload session/,
+    reason:
+      "a push stopped by SIGTERM/SIGINT (exit 143/130) leaves a blob upload session open on the registry, and the next push does not cancel it; after SIGKILL the next push's sweep misses sessions in the model repositories (<repository>/models/<name>). packages/registry-oci/src/blob-upload.ts keeps sessions for resuming (upload-state.ts), stale-sessions.ts. Seen: FAULT_SEED=31 push/oci/sigterm, FAULT_SEED=22 push/oci/sigkill",
+  },
+  {
+    case: '*/s3/net-restart',
+    invariant: 'b-leftovers',
+    detail: /unfinished multipart upload/,
+    reason:
+      'an S3 export that fails while the server refuses connections cannot abort its multipart upload (expected), but the next export to the same key does not remove it either: the upload record seems dropped although AbortMultipartUpload never reached S3 (packages/transport-s3/src/multipart-writer.ts abort path, unfinished-upload.ts). Seen: FAULT_PROFILE=soak FAULT_SEED=125056583 models-export/s3/net-restart',
+  },
+  {
+    case: 'push/bentocloud/net-stall',
+    invariant: 'e-bound',
+    reason:
+      'soak only: with the BentoCloud API stalled for good a push runs past 240 s: registry-bentocloud defaults to timeoutMs 60 s × (retries 4 + 1) for API calls and transferTimeoutMs 600 s (packages/registry-bentocloud/src/bentocloud-registry.ts DEFAULTS), not the kit\'s 30 s × 4. Seen: FAULT_PROFILE=soak FAULT_SEED=571826297',
+  },
+];
+
+function matches(pattern: string, id: string): boolean {
+  const wanted = pattern.split('/');
+  const actual = id.split('/');
+  return wanted.length === actual.length && wanted.every((part, index) => part === '*' || part === actual[index]);
+}
+
+/** The entry that covers this violation, if one does. */
+export function knownViolation(id: string, invariant: Invariant, detail = ''): KnownViolation | undefined {
+  return KNOWN_VIOLATIONS.find((entry) => entry.invariant === invariant && matches(entry.case, id) && (entry.detail === undefined || entry.detail.test(detail)));
+}
