@@ -14,6 +14,9 @@ export default defineConfig({
   },
   // An application: no declaration files to publish.
   dts: false,
+  // cli.ts installs its first signal handlers, then loads the rest with import(): that load must
+  // stay a separate chunk, or the bundle's static imports of the engine would run before them.
+  splitting: true,
   // The demo and the benchmark use the private test utilities; they ship inside dist.
   noExternal: ['@bentoport/test-utils'],
   define: { __BENTOPORT_VERSION__: JSON.stringify(version) },

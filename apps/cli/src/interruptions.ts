@@ -1,9 +1,6 @@
 import { BentoportError, isBentoportError } from '@bentoport/core';
+import { STOPPING_SIGNALS, type StoppingSignal } from './exit-codes.js';
 
-/** The signals that stop the running operation so it cleans up, instead of killing the process. */
-export const STOPPING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
-export type StoppingSignal = (typeof STOPPING_SIGNALS)[number];
 
 /**
  * What stops the running operation before it ends: a signal (Ctrl-C, `timeout`, systemd,

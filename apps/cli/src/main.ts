@@ -7,7 +7,8 @@ import { pluginsForCommand } from './command-plugins.js';
 import { runCommand, type CliIo } from './commands.js';
 import { helpText } from './help-text.js';
 import { discoverPlugins, type PluginCatalog } from './plugin-discovery.js';
-import { interruptionOf, type StoppingSignal } from './interruptions.js';
+import { EXIT, SIGNAL_EXIT } from './exit-codes.js';
+import { interruptionOf } from './interruptions.js';
 import { installHint } from './plugin-loading.js';
 import { createProgressRenderer, type ProgressMode } from './progress-renderer.js';
 
@@ -28,16 +29,7 @@ export interface MainOptions {
 /** The CLI's own directory: the plugins installed beside it are in the node_modules at and above it. */
 const CLI_DIRECTORY = path.dirname(fileURLToPath(import.meta.url));
 
-/**
- * Exit codes. The interrupted ones are 128 + the signal's number, what a shell reports for a
- * process the signal killed, so scripts and supervisors read them as they would without the
- * cleanup: 129 SIGHUP, 130 SIGINT, 143 SIGTERM, and 141 (SIGPIPE) for a closed stdout or stderr.
- * 70 (sysexits' EX_SOFTWARE): an exception nothing caught, a bug, after the operation cleaned up.
- */
-export const EXIT = { ok: 0, failed: 1, usage: 2, hangup: 129, interrupted: 130, closedPipe: 141, terminated: 143, internal: 70 } as const;
-
-/** The exit code of each signal that stops the running operation. */
-export const SIGNAL_EXIT: Record<StoppingSignal, number> = { SIGHUP: EXIT.hangup, SIGINT: EXIT.interrupted, SIGTERM: EXIT.terminated };
+export { EXIT, SIGNAL_EXIT } from './exit-codes.js';
 
 /**
  * Commands whose output is only a report: when its reader goes away (`bentoport list | head`)
