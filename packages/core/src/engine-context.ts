@@ -1,4 +1,4 @@
-import type { BentoportError, Operation, ProgressEvent, ProgressListener } from '@bentoport/spec';
+import { BentoportError, isBentoportError, type Operation, type ProgressEvent, type ProgressListener } from '@bentoport/spec';
 import { toBentoportError } from '@bentoport/plugin-kit';
 import type { ItemStore } from './item-store.js';
 import type { PluginSet } from './plugins.js';
@@ -42,7 +42,15 @@ export function progressEmitter(context: EngineContext, operation: Operation, ca
   };
 }
 
-/** The coded error an operation ends with; after an abort, the abort's reason wins over what it caused. */
+/**
+ * The coded error an operation ends with. After an abort, the abort's reason wins over what it
+ * caused, and is ERR_ABORTED whatever the caller aborted with (`controller.abort(new Error('…'))`
+ * is not an I/O failure), unless it is coded already.
+ */
 export function operationError(error: unknown, signal: AbortSignal | undefined, component: string, operation: string, target: string): BentoportError {
-  return toBentoportError(signal?.aborted ? (signal.reason ?? error) : error, component, operation, target);
+  if (!signal?.aborted) return toBentoportError(error, component, operation, target);
+  const reason: unknown = signal.reason ?? error;
+  if (isBentoportError(reason)) return reason;
+  const coded = toBentoportError(reason, component, operation, target);
+  return coded.code === 'ERR_ABORTED' ? coded : new BentoportError('ERR_ABORTED', coded.message, { cause: reason });
 }

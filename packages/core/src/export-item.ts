@@ -87,9 +87,14 @@ async function exportAsFolder(content: ExportContent, location: Location | undef
   return { tag: formatTag(content.item.tag), destination: written.directory, format: 'folder', sha256: '', size: written.size };
 }
 
-/** Pipe the encoded archive through the digest to the transport (two-phase) or the caller's stream. */
+/**
+ * Pipe the encoded archive through the digest to the transport (two-phase) or the caller's stream.
+ * The encoder is started only once the writer is open: it watches the signal from the start, and
+ * a signal firing while a slow transport connects would destroy it with an error nobody listens
+ * to yet, which kills the process (an uncaught 'error' event) instead of cleaning up.
+ */
 async function writeArchive(
-  encoded: Readable,
+  encode: () => Readable,
   digest: DigestingStream,
   destination: ExportDestination,
   target: ExportTarget,
@@ -101,13 +106,13 @@ async function writeArchive(
   if (!transport || !location) {
     const stream = target as Writable;
     const isStdio = stream === process.stdout || stream === process.stderr;
-    await pipeline(encoded, digest, stream, { signal, end: !isStdio });
+    await pipeline(encode(), digest, stream, { signal, end: !isStdio });
     return;
   }
   // A transport reports here what it cleaned up of killed earlier writes to this location.
   const writer = await transport.write(location, { signal, onProgress: emit, ...(options.resume ? { resume: true } : {}) });
   try {
-    await pipeline(encoded, digest, writer.stream, { signal });
+    await pipeline(encode(), digest, writer.stream, { signal });
     emit({ type: 'phase', phase: 'commit', target: location.display });
     await writer.commit();
   } catch (error) {
@@ -140,15 +145,15 @@ async function exportAsArchive(
       emit({ type: 'bytes', bytesDone: sourceDone, bytesTotal: sourceTotal });
     },
   });
-  const encoded = codec.encode(entries, { format, compression: options.compression ?? 'auto', signal });
+  const encode = (): Readable => codec.encode(entries, { format, compression: options.compression ?? 'auto', signal });
   // Hashed inline, not on a worker thread as imports are: an export already keeps both cores
   // busy (file reads, the encoder, the socket, the server on a shared machine), and on two
   // cores a hash thread made a 1 GiB FTP export 5-15% slower and 15-30 MiB larger.
   const digest = digestingStream();
   try {
-    await writeArchive(encoded, digest, destination, target, options, emit);
+    // pipeline destroys the encoder whenever the write fails.
+    await writeArchive(encode, digest, destination, target, options, emit);
   } catch (error) {
-    encoded.destroy();
     throw operationError(error, signal, 'export', 'write', shown);
   }
 
