@@ -10,7 +10,7 @@ import { runImportPipeline, type ModelNotices, type StagedModels } from './impor
 import { itemEntries } from './item-entries.js';
 import { requireItemMetadata } from './item-store.js';
 import { extractEntries } from './safe-extract.js';
-import { sweepStaleStaging } from './staging.js';
+import { sweepStaleStagingAndTell } from './staging.js';
 import { resolveImportSource, type ItemKind } from './target.js';
 
 const IMPORT_NOTICES: ModelNotices = {
@@ -36,7 +36,7 @@ export async function importItem(
   options: ImportOptions = {},
 ): Promise<ImportResult> {
   const emit = progressEmitter(context, 'import', options.onProgress);
-  await sweepStaleStaging(context.home).catch(() => undefined);
+  await sweepStaleStagingAndTell(context.home, emit);
   emit({ type: 'phase', phase: 'resolve' });
   if (typeof source !== 'string') {
     const input: ArchiveInput = { display: '-', format: inputFormat, explicitFormat: inputFormat !== undefined };

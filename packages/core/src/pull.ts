@@ -6,7 +6,7 @@ import { installModels, runImportPipeline, withStaging, type ModelNotices, type 
 import { loadItemMetadata, TYPE_NAME, type ItemStore, type StoreItem } from './item-store.js';
 import { chooseRegistry, type PullOptions, type PullResult } from './push-pull.js';
 import { extractEntries } from './safe-extract.js';
-import { sweepStaleStaging } from './staging.js';
+import { sweepStaleStagingAndTell } from './staging.js';
 import { formatTag, parseTag } from './tag.js';
 import type { ItemKind } from './target.js';
 
@@ -110,7 +110,7 @@ export async function pull(context: EngineContext, kind: ItemKind, tagLike: stri
   const emit = progressEmitter(context, 'pull', options.onProgress);
   const signal = options.signal;
   const withModels = kind === 'bento' && (options.withModels ?? true);
-  await sweepStaleStaging(context.home).catch(() => undefined);
+  await sweepStaleStagingAndTell(context.home, emit);
   emit({ type: 'phase', phase: 'resolve' });
   const tag = parseTag(tagLike);
   const registry = await chooseRegistry(context.plugins.registries, options.registry);

@@ -1,6 +1,7 @@
 import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import type { Emit } from './engine-context.js';
 import { isProcessAlive } from './store-lock.js';
 
 const PREFIX = 'bentoport-staging-';
@@ -69,4 +70,13 @@ export async function sweepStaleStaging(home: string): Promise<string[]> {
     }
   }
   return swept;
+}
+
+/**
+ * {@link sweepStaleStaging}, each directory removed told as a notice, in the words the transports
+ * use for the temporary files they sweep, so a user sees where the space went. Never throws.
+ */
+export async function sweepStaleStagingAndTell(home: string, emit: Emit): Promise<void> {
+  const swept = await sweepStaleStaging(home).catch((): string[] => []);
+  for (const directory of swept) emit({ type: 'notice', message: `[store] removed a stale leftover of an interrupted earlier run: ${directory}` });
 }
