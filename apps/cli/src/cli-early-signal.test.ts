@@ -44,6 +44,7 @@ describe('a signal while the CLI is still loading', () => {
       cli.child.kill(signal);
       const result = await cli.result;
       expect({ code: result.code, signal: result.signal }).toEqual({ code, signal: null });
+      expect(result.stderrLines).toEqual([`Error: interrupted by ${signal} while starting; nothing was changed`]);
     });
   }
 });

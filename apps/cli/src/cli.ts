@@ -7,10 +7,13 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 /**
  * Loading the engine and the plugins takes about 100 ms. A signal in that time finds nothing
  * written yet, so nothing to clean up, but must still end the process with its documented code
- * rather than by the default disposition (no exit code at all). run-cli.ts's handlers, which stop
- * a running operation, take over once it has loaded.
+ * and one line, rather than by the default disposition (no exit code, nothing said).
+ * run-cli.ts's handlers, which stop a running operation, take over once it has loaded.
  */
 function exitBeforeStart(name: StoppingSignal): void {
+  // stderr may be the closed pipe itself: a failed write must not stand in the way of the exit.
+  process.stderr.on('error', () => {});
+  process.stderr.write(`Error: interrupted by ${name} while starting; nothing was changed\n`);
   process.exit(SIGNAL_EXIT[name]);
 }
 

@@ -18,27 +18,6 @@ export interface KnownViolation {
 
 export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
   {
-    case: '*/*/*',
-    invariant: 'd-exit-output',
-    detail: /^faulted run: died of SIG(HUP|TERM|INT), expected/,
-    reason:
-      'a signal in the first ~100 ms, before apps/cli/src/cli.ts has installed its handlers (they come after the plugin imports), kills the CLI by the default disposition: no exit code 129/143/130 (nothing was written yet). Seen: FAULT_PROFILE=soak FAULT_SEED=3716128542 export/fs/sighup',
-  },
-  {
-    case: '*/sftp/*',
-    invariant: 'd-exit-output',
-    detail: /^faulted run: (exit code 1 after SIG|a stack trace|\d+ lines of error output)/,
-    reason:
-      "an SFTP export stopped by a signal crashes with Unhandled 'error' event (BentoportError: [format-tar] write tar: aborted): packages/tar/src/encoder-output.ts:78-79 destroys the encoder output with an error on abort while nothing listens for 'error' on it (the sftp writer had let go of it), so exit 1 and a stack trace instead of 129/143/130. Seen: FAULT_PROFILE=soak FAULT_SEED=1482996490 models-export/sftp/sighup",
-  },
-  {
-    case: '*/*/sigkill',
-    invariant: 'b-leftovers',
-    detail: /the next run removed \d+ leftover\(s\) without saying so/,
-    reason:
-      "the next import removes a killed import's $BENTOML_HOME/tmp/bentoport-staging-* silently (packages/core/src/staging.ts sweep), unlike the transports' 'removed a stale leftover of an interrupted earlier run'. Seen: FAULT_PROFILE=soak FAULT_SEED=2811116146 models-import/fs/sigkill",
-  },
-  {
     case: 'push/oci/*',
     invariant: 'b-leftovers',
     detail: /oci upload session/,
