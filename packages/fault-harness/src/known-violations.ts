@@ -50,7 +50,7 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
     invariant: 'b-leftovers',
     detail: /unfinished multipart upload/,
     reason:
-      'an S3 export that fails while the server refuses connections cannot abort its multipart upload (expected), but the next export to the same key does not remove it either: the upload record seems dropped although AbortMultipartUpload never reached S3 (packages/transport-s3/src/multipart-writer.ts abort path, unfinished-upload.ts). Seen: FAULT_PROFILE=soak FAULT_SEED=125056583 models-export/s3/net-restart',
+      "S3 restarts just as it answers CreateMultipartUpload: the upload exists but its id never arrived, so nothing was written in the journal and neither the failed run (S3 refusing connections) nor the next export knows it is ours (packages/transport-s3/src/multipart-writer.ts createUpload records after the answer). Needs a record written before the request and a sweep that matches the key's uploads by start time. (A record whose abort S3 refused is now kept and swept: stale-uploads.test.ts.) Seen: FAULT_PROFILE=soak FAULT_SEED=125056583 models-export/s3/net-restart (restart after 522 bytes down)",
   },
   {
     case: 'push/bentocloud/net-stall',
