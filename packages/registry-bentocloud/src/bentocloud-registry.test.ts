@@ -11,6 +11,7 @@ import {
   hashTree,
   makeScratchDir,
   removeScratchDirs,
+  startFaultProxy,
   writeSampleBento,
   type SampleBento,
 } from '@bentoport/test-utils';
@@ -58,6 +59,38 @@ function bentoportAt(home: string, options: BentoCloudRegistryOptions = {}, onPr
 function callNames(): string[] {
   return api.calls.map((call) => `${call.method} ${call.path}`);
 }
+
+withMoto('bentoCloudRegistry when the API stops answering mid-upload', () => {
+  beforeAll(async () => {
+    api = await startBentoCloudApiDouble({ s3Endpoint: motoEndpoint, transmission: 'proxy' });
+  });
+  afterAll(async () => {
+    await api?.close();
+    await removeScratchDirs();
+  });
+
+  it('gives the upload up after timeoutMs without progress, as it does API calls: one idle timeout for every request', { timeout: 20_000 }, async () => {
+    const proxy = await startFaultProxy({ targetPort: Number(new URL(api.url).port) });
+    try {
+      const { home } = await homeWithBento('stalled', { models: 1 });
+      // Stalled for good once the upload's body has begun.
+      proxy.inject({ kind: 'stall', afterBytes: 64 * 1024, direction: 'up' });
+      const env = { ...process.env, BENTO_CLOUD_API_KEY: '', HTTP_PROXY: '', HTTPS_PROXY: '', ALL_PROXY: '' };
+      const registry = bentoCloudRegistry({ apiToken: api.token, endpoint: `http://127.0.0.1:${proxy.port}`, env, timeoutMs: 500, retries: 0 });
+      const started = Date.now();
+      const error = await createBentoport({ home, registries: [registry], formats: [tarFormat()] })
+        .push('stalled:latest')
+        .catch((caught: unknown) => caught);
+      expect(proxy.faults).toBe(1);
+      expect(isBentoportError(error, 'ERR_IO')).toBe(true);
+      // The upload (500 ms idle), then finish_upload's report of the failure (500 ms idle).
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      proxy.clear();
+      await proxy.close();
+    }
+  });
+});
 
 withMoto('bentoCloudRegistry against the BentoCloud API double and a real S3 server', () => {
   beforeAll(async () => {
@@ -370,7 +403,7 @@ describe('bentoCloudRegistry against an API that accepts and never answers', () 
 
 describe('bentoCloudRegistry options', () => {
   it('takes the network options every plugin takes, checked the same way', () => {
-    for (const name of ['connectTimeoutMs', 'timeoutMs', 'transferTimeoutMs'] as const) {
+    for (const name of ['connectTimeoutMs', 'timeoutMs'] as const) {
       let error: unknown;
       try {
         bentoCloudRegistry({ [name]: 0 });
@@ -471,5 +504,8 @@ withMoto('bentoCloudRegistry behind an HTTP proxy', () => {
       expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^\[registry-bentocloud\] options\.attempts was renamed: use retries\b/) }),
     );
     expect(() => bentoCloudRegistry({ requestTimeoutMs: 1 } as never)).toThrow('[registry-bentocloud] options.requestTimeoutMs was renamed: use timeoutMs');
+    expect(() => bentoCloudRegistry({ transferTimeoutMs: 600_000 } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^\[registry-bentocloud\] options\.transferTimeoutMs was renamed: use timeoutMs\b/) }),
+    );
   });
 });

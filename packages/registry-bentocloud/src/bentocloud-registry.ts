@@ -46,27 +46,32 @@ export interface BentoCloudRegistryOptions extends NetworkOptions {
    * Transient failures (network errors, timeouts, 408, 429, 5xx) retried after the first attempt,
    * with backoff: per multipart part, single presigned PUT and idempotent API call. A proxy upload
    * streams once and is not retried.
-   * @default 4
+   * @default 3
    */
   retries?: number;
-  /** Milliseconds before the first retry; each next one doubles, with jitter, up to 8 s. @default 500 */
-  retryDelayMs?: number;
-  /** Milliseconds to wait for an API answer, and for each read of it. @default 60000 (BentoML's 60 s) */
-  timeoutMs?: number;
   /**
-   * Milliseconds to wait for any single read, or for the answer after an upload body, during byte
-   * transfers (presigned and proxy). Longer than `timeoutMs` because storage may take minutes to
-   * answer a large PUT; never a limit on the whole transfer (BentoML's 5 s per read on presigned
-   * downloads fails on slow links).
-   * @default 600000 (10 min)
+   * Milliseconds without progress (no answer, no byte in either direction) before an API call or
+   * a transfer (presigned or proxy, upload or download) fails as transient. It bounds silence,
+   * never a whole transfer, so a multi-GB upload on a slow link is fine; raise it for storage that
+   * takes minutes to answer the end of a large PUT. (`transferTimeoutMs` of earlier releases is
+   * this option now.)
+   * @default 30000
    */
-  transferTimeoutMs?: number;
+  timeoutMs?: number;
   /** Environment for `BENTO_CLOUD_API_KEY`, `BENTOML_CLOUD_CONTEXT`, `BENTOML_HOME` and the proxy variables. @default process.env */
   env?: NodeJS.ProcessEnv;
 }
 
-/** This plugin's defaults where they differ from the kit's `NETWORK_DEFAULTS`. */
-const DEFAULTS = { retries: 4, retryDelayMs: 500, timeoutMs: 60_000, transferTimeoutMs: 600_000, partSize: 32 * 1024 * 1024, concurrency: 4, bentomlVersion: '1.4.38' } as const;
+/** This plugin's own defaults; the network options take the kit's `NETWORK_DEFAULTS`. */
+const DEFAULTS = { partSize: 32 * 1024 * 1024, concurrency: 4, bentomlVersion: '1.4.38' } as const;
+
+/**
+ * Options of earlier releases that another option replaces: refused, so a configuration that set
+ * one fails loudly instead of losing its setting.
+ */
+const RENAMED_OPTIONS: Readonly<Record<string, string>> = {
+  transferTimeoutMs: 'timeoutMs (milliseconds without progress, for API calls and transfers alike)',
+};
 
 /**
  * Push and pull bentos and models to and from BentoCloud (or a self-hosted Yatai) with the REST
@@ -110,17 +115,12 @@ export function bentoCloudRegistry(options: BentoCloudRegistryOptions = {}): Reg
 function cloudSession(options: BentoCloudRegistryOptions): CloudSession {
   const check = optionChecks(COMPONENT);
   check.object(options);
-  const network = resolveNetworkOptions(COMPONENT, {
-    ...options,
-    retries: options.retries ?? DEFAULTS.retries,
-    retryDelayMs: options.retryDelayMs ?? DEFAULTS.retryDelayMs,
-    timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
-  });
+  check.renamed(options, RENAMED_OPTIONS);
+  const network = resolveNetworkOptions(COMPONENT, options);
   const sources = { env: network.env, home: options.home, context: options.context, endpoint: options.endpoint, apiToken: options.apiToken };
   return createCloudSession({
     sources,
     network,
-    transferTimeoutMs: check.integer('transferTimeoutMs', options.transferTimeoutMs, DEFAULTS.transferTimeoutMs, 1),
     bentomlVersion: options.bentomlVersion ?? DEFAULTS.bentomlVersion,
     partSize: check.integer('partSize', options.partSize, DEFAULTS.partSize, 64 * 1024),
     concurrency: check.integer('concurrency', options.concurrency, DEFAULTS.concurrency, 1),

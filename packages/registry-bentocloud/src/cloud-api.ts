@@ -27,10 +27,6 @@ export class CloudApi {
     private readonly context: CloudContext,
     private readonly connections: HttpConnections,
     private readonly bentomlVersion: string,
-    /** The longest wait for an API answer (and each read of it), ms. */
-    private readonly apiTimeoutMs: number,
-    /** The longest wait for one read, or for the answer after an upload body, during byte transfers, ms. */
-    private readonly transferTimeoutMs: number,
   ) {}
 
   /** `/bento_repositories/{name}` or `/model_repositories/{name}`. */
@@ -63,7 +59,6 @@ export class CloudApi {
         headers: this.headers(body === undefined ? {} : { 'content-type': 'application/json' }),
         body: body === undefined ? null : JSON.stringify(body),
         signal: options.signal,
-        timeoutMs: this.apiTimeoutMs,
       });
       text = await readBodyText(response.body);
     } catch (error) {
@@ -91,7 +86,6 @@ export class CloudApi {
         headers: this.headers({ 'content-type': 'application/octet-stream', 'content-length': String(length) }),
         body,
         signal: options.signal,
-        timeoutMs: this.transferTimeoutMs,
       });
     } catch (error) {
       body.destroy();
@@ -118,7 +112,7 @@ export class CloudApi {
     const where = url.pathname.startsWith('/api/') ? `at ${this.context.endpoint}` : `(${url.host})`;
     let response: HttpResponse;
     try {
-      response = await this.connections.request(url, { method: 'GET', headers, signal: options.signal, timeoutMs: this.transferTimeoutMs });
+      response = await this.connections.request(url, { method: 'GET', headers, signal: options.signal });
     } catch (error) {
       throw networkError(operation, where, error, this.context.apiToken, options.signal);
     }
@@ -148,7 +142,6 @@ export class CloudApi {
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(length) },
         body,
         signal: options.signal,
-        timeoutMs: this.transferTimeoutMs,
       });
     } catch (error) {
       if (!Buffer.isBuffer(body)) body.destroy();

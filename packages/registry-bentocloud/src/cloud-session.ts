@@ -8,7 +8,6 @@ export interface SessionSettings {
   /** Where the BentoCloud account comes from (options, environment, `.yatai.yaml`). */
   sources: ContextSources;
   network: ResolvedNetworkOptions;
-  transferTimeoutMs: number;
   bentomlVersion: string;
   partSize: number;
   concurrency: number;
@@ -19,7 +18,7 @@ export interface SessionSettings {
 }
 
 /** What every operation of one `bentoCloudRegistry` instance shares. */
-export interface CloudSession extends Omit<SessionSettings, 'sources' | 'network' | 'transferTimeoutMs' | 'bentomlVersion'> {
+export interface CloudSession extends Omit<SessionSettings, 'sources' | 'network' | 'bentomlVersion'> {
   /** The API client, created on first use: that is when `.yatai.yaml` is read. */
   api(): CloudApi;
   /** `bentocloud://<context name>`, for messages and `Registry.url`, also when the context cannot be read yet. */
@@ -41,7 +40,7 @@ export function createCloudSession(settings: SessionSettings): CloudSession {
     api() {
       if (api) return api;
       context = resolveCloudContext(sources);
-      api = new CloudApi(context, httpConnections(network), settings.bentomlVersion, network.timeoutMs, settings.transferTimeoutMs);
+      api = new CloudApi(context, httpConnections(network), settings.bentomlVersion);
       return api;
     },
     url() {

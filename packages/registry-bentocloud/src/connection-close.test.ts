@@ -39,7 +39,6 @@ describe('BentoCloud downloads from a server that closes the connection after ea
     const session = createCloudSession({
       sources: { endpoint: server.origin, apiToken: 'secret-token', env: {} },
       network: resolveNetworkOptions('registry-bentocloud', { env: {} }),
-      transferTimeoutMs: 30_000,
       bentomlVersion: '1.4.0',
       partSize: 5 * 1024 * 1024,
       concurrency: 1,

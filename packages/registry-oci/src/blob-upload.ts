@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { isBentoportError, type ProgressListener } from '@bentoport/spec';
-import { isTransientNetworkError, pluginFailure, withRetry, type RecordedUpload, type UploadJournal } from '@bentoport/plugin-kit';
+import { isTransientNetworkError, pluginFailure, throwIfAborted, withRetry, type RecordedUpload, type UploadJournal } from '@bentoport/plugin-kit';
 import { contentDigest } from './artifact-layout.js';
 import { discardBody, pushScope, type RegistryClient } from './registry-client.js';
 import { COMPONENT } from './registry-failures.js';
 import { forgetContinuedSession, recordSession } from './stale-sessions.js';
+import { STOPPING_GRACE_MS, stoppingGrace } from './stopping-grace.js';
 import type { BlobDigest, LocalState, UploadState } from './upload-state.js';
 
 export interface UploadContext {
@@ -22,6 +23,11 @@ export interface UploadContext {
   /** Where sessions in flight are written down, for the next run's sweep should this one be killed. */
   journal: UploadJournal;
   signal?: AbortSignal;
+  /**
+   * The signal of the requests that open, fill and close a session: `signal`, with a grace (see
+   * `stopping-grace.ts`). Set by {@link uploadBlob} and {@link uploadSmallBlob}.
+   */
+  sessionSignal?: AbortSignal | undefined;
   /** Bytes confirmed by the registry, as they are. */
   onBytes?: (bytes: number) => void;
   onProgress?: ProgressListener;
@@ -71,9 +77,15 @@ function notice(context: UploadContext, message: string): void {
   context.onProgress?.({ type: 'notice', operation: 'push', message: `[registry-oci] ${message}` });
 }
 
+/** Throw ERR_ABORTED before a request that would change a session of a stopped operation. */
+function throwIfStopped(context: UploadContext): void {
+  throwIfAborted(context.signal, COMPONENT, 'upload to', context.repository);
+}
+
 async function startUpload(context: UploadContext): Promise<string> {
+  throwIfStopped(context);
   const path = `/v2/${context.repository}/blobs/uploads/`;
-  const response = await context.client.request('POST', path, { scope: pushScope(context.repository), signal: context.signal, headers: { 'content-length': '0' } });
+  const response = await context.client.request('POST', path, { scope: pushScope(context.repository), signal: context.sessionSignal, headers: { 'content-length': '0' } });
   if (response.status !== 202) throw await context.client.failure(response, 'POST', `${context.client.baseUrl}${path}`);
   await discardBody(response);
   return resolveLocation(context.client, response.headers.get('location'), 'POST', `${context.client.baseUrl}${path}`);
@@ -102,11 +114,22 @@ async function forgetSession(memory: UploadMemory): Promise<void> {
   await recorded?.remove();
 }
 
-/** Cancel a session on the registry and forget it here, whatever the registry answers. */
-async function dropSession(context: UploadContext, location: string, resumeKey: string | undefined, memory: UploadMemory): Promise<void> {
-  await context.client.request('DELETE', location, { scope: pushScope(context.repository) }).then(discardBody).catch(() => undefined);
+/**
+ * Cancel a session on the registry, within the stopping grace (a stopped process must end), and
+ * forget it here (saved state, journal record), whatever the registry answers.
+ */
+async function dropSession(context: UploadContext, location: string | undefined, resumeKey: string | undefined, memory: UploadMemory): Promise<void> {
+  if (location !== undefined) await cancelSession(context, location);
   if (resumeKey) await context.state.deleteUpload(resumeKey);
   await forgetSession(memory);
+}
+
+/** `DELETE` the session; never throws (a session the registry no longer knows is gone anyway). */
+async function cancelSession(context: UploadContext, location: string): Promise<void> {
+  await context.client
+    .request('DELETE', location, { scope: pushScope(context.repository), signal: AbortSignal.timeout(STOPPING_GRACE_MS) })
+    .then(discardBody)
+    .catch(() => undefined);
 }
 
 /**
@@ -159,9 +182,10 @@ async function* chunksOf(stream: Readable, size: number): AsyncGenerator<Buffer>
 
 /** PATCH one chunk at `start`; returns the session's next location. */
 async function sendChunk(context: UploadContext, location: string, body: Buffer, start: number): Promise<string> {
+  throwIfStopped(context);
   const response = await context.client.request('PATCH', location, {
     scope: pushScope(context.repository),
-    signal: context.signal,
+    signal: context.sessionSignal,
     body,
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length), 'content-range': `${start}-${start + body.length - 1}` },
   });
@@ -205,9 +229,10 @@ async function sendChunks(context: UploadContext, source: Readable, session: Upl
 
 /** Close the session with `PUT ?digest=`: the registry checks the digest and the blob exists. */
 async function commitBlob(context: UploadContext, location: string, digest: string): Promise<void> {
+  throwIfStopped(context);
   const response = await context.client.request('PUT', withDigest(location, digest), {
     scope: pushScope(context.repository),
-    signal: context.signal,
+    signal: context.sessionSignal,
     headers: { 'content-length': '0', 'content-type': 'application/octet-stream' },
   });
   if (response.status === 404 || response.status === 416) throw new RestartUpload('the registry lost the session');
@@ -229,8 +254,8 @@ async function uploadOnce(context: UploadContext, open: () => Readable, resumeKe
     return { ...blob, bytesSent: memory.bytesSent };
   } catch (error) {
     source.destroy();
-    // An explicit abort leaves no trace; a session the registry cannot continue is started afresh.
-    if (context.signal?.aborted || error instanceof RestartUpload) {
+    // A session the registry cannot continue is started afresh (a stopped upload's goes in uploadBlob).
+    if (error instanceof RestartUpload && !context.signal?.aborted) {
       await dropSession(context, session.location, resumeKey, memory);
       memory.session = undefined;
     }
@@ -265,23 +290,46 @@ async function uploadWithRestarts(context: UploadContext, open: () => Readable, 
  */
 export async function uploadBlob(context: UploadContext, open: () => Readable, resumeKey: string | undefined): Promise<UploadResult> {
   const memory: UploadMemory = { session: undefined, bytesSent: 0 };
-  return withRetry(() => uploadWithRestarts(context, open, resumeKey, memory), {
-    retries: context.retries,
-    retryDelayMs: context.retryDelayMs,
-    isRetryable: isTransientNetworkError,
-    ...(context.signal ? { signal: context.signal } : {}),
-  });
+  const grace = stoppingGrace(context.signal);
+  const graced: UploadContext = { ...context, sessionSignal: grace.signal };
+  try {
+    return await withRetry(() => uploadWithRestarts(graced, open, resumeKey, memory), {
+      retries: context.retries,
+      retryDelayMs: context.retryDelayMs,
+      isRetryable: isTransientNetworkError,
+      ...(context.signal ? { signal: context.signal } : {}),
+    });
+  } catch (error) {
+    // Stopped on purpose by a process that lives to clean up: nothing is kept for a resume
+    // (that is for runs that could not clean up: SIGKILL, a crash), whether the stop came in a
+    // request or in the backoff between two attempts.
+    const ours = memory.session !== undefined || memory.recorded !== undefined;
+    if (context.signal?.aborted && ours) await dropSession(graced, memory.session?.location, resumeKey, memory);
+    throw error;
+  } finally {
+    grace.dispose();
+  }
 }
 
 /** Upload a small blob whose bytes are in memory (a config): POST, then one `PUT ?digest=` with the body. */
 export async function uploadSmallBlob(context: UploadContext, body: Buffer): Promise<BlobDigest> {
+  const grace = stoppingGrace(context.signal);
+  try {
+    return await sendSmallBlob({ ...context, sessionSignal: grace.signal }, body);
+  } finally {
+    grace.dispose();
+  }
+}
+
+async function sendSmallBlob(context: UploadContext, body: Buffer): Promise<BlobDigest> {
   const digest = contentDigest(body);
   const location = await startUpload(context);
   const recorded = await recordSession(context, context.repository, location, undefined);
   try {
+    throwIfStopped(context);
     const response = await context.client.request('PUT', withDigest(location, digest), {
       scope: pushScope(context.repository),
-      signal: context.signal,
+      signal: context.sessionSignal,
       body,
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length) },
     });
@@ -290,7 +338,7 @@ export async function uploadSmallBlob(context: UploadContext, body: Buffer): Pro
     return { digest, size: body.length };
   } catch (error) {
     // Nothing to continue for a blob sent in one request: its session goes.
-    await context.client.request('DELETE', location, { scope: pushScope(context.repository) }).then(discardBody).catch(() => undefined);
+    await cancelSession(context, location);
     throw error;
   } finally {
     await recorded.remove();

@@ -29,8 +29,8 @@ interface PushCounters {
 export async function pushItem(context: OciContext, item: RegistryPushItem, options: RegistryOperationOptions): Promise<RegistryPushResult> {
   const { kind, name, version } = item.ref;
   const repository = itemRepository(context.prefix, kind, name);
-  // What killed earlier pushes to this repository left on the registry goes first.
-  await removeStaleSessions(context, repository, options.onProgress);
+  // What killed earlier pushes left on the registry goes first.
+  for (const written of repositoriesWritten(context, item)) await removeStaleSessions(context, written, options.onProgress);
   const counters: PushCounters = { uploaded: 0, skipped: 0, done: 0, total: item.contentBytes + item.models.reduce((sum, model) => sum + model.contentBytes, 0) };
   const layers: Descriptor[] = [await ensureItemLayer(context, repository, item, options, counters)];
   for (const model of item.models) layers.push(await ensureModelLayer(context, repository, model, options, counters));
@@ -39,6 +39,17 @@ export async function pushItem(context: OciContext, item: RegistryPushItem, opti
   counters.uploaded += configBody.length;
   const digest = await putManifest(context, repository, version, buildManifest(kind, config, layers, itemAnnotations(item.metadata)), options.signal);
   return { location: `${context.host}/${repository}:${version}`, digest, bytesUploaded: counters.uploaded, bytesSkipped: counters.skipped };
+}
+
+/**
+ * Every repository a push of `item` writes to: its own, and for a bento each model's
+ * (`models/<name>`), which the engine pushes first or skips when the registry has the model
+ * already: a model push killed there would otherwise wait for the next push of that model.
+ */
+function repositoriesWritten(context: OciContext, item: RegistryPushItem): string[] {
+  const own = itemRepository(context.prefix, item.ref.kind, item.ref.name);
+  const models = item.models.map((model) => itemRepository(context.prefix, 'model', model.ref.name));
+  return [...new Set([own, ...models])];
 }
 
 function uploadContext(context: OciContext, repository: string, options: RegistryOperationOptions, counters: PushCounters): UploadContext {

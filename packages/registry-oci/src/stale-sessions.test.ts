@@ -110,6 +110,34 @@ describe.skipIf(servers.skip !== undefined)('upload sessions of killed pushes', 
     }
   });
 
+  it('in a model’s repository are cancelled by the next push of a bento using the model, also when the registry has that model already', async () => {
+    const state = await makeScratchDir('oci-leftover-models-state');
+    const options = { cacheDirectory: false as const, dockerConfig: false, env: { BENTOPORT_STATE_DIR: state }, chunkSize: CHUNK, retries: 0 };
+    const prefix = `modelrepos${process.pid}`;
+    const url = `oci://127.0.0.1:${servers.openPort}/${prefix}`;
+    const home = await makeScratchDir('oci-leftover-models-home');
+    const killedHome = await makeScratchDir('oci-leftover-models-killed');
+    await writeSampleBento(home, { name: 'svc', version: 'v1', models: [{ name: 'weights', version: 'v1', weightsBytes: 256 * 1024 }] });
+    await writeSampleBento(killedHome, { name: 'svc', version: 'v2', seed: 2, models: [{ name: 'weights', version: 'v2', weightsBytes: 2 * 1024 * 1024 }] });
+    const repository = `${prefix}/models/weights`;
+    const registry = ociRegistry({ url, ...options });
+    await createBentoport({ home, registries: [registry] }).push('svc:v1');
+    // Killed while pushing weights:v2, the model's repository holds its session.
+    const killed = await pushingChild(killedHome, url, options, 'svc:v2');
+    await killed.kill();
+    expect(await sessionsOf(repository)).toHaveLength(1);
+
+    // Another bento using weights:v1, which the registry has: the engine skips the model's push.
+    await writeSampleBento(home, { name: 'other', version: 'v1', seed: 3, models: [{ name: 'weights', version: 'v1', weightsBytes: 256 * 1024 }] });
+    const events: ProgressEvent[] = [];
+    await createBentoport({ home, registries: [registry], onProgress: (event) => events.push(event) }).push('other:v1');
+
+    expect(await sessionsOf(repository)).toEqual([]);
+    const notices = events.flatMap((event) => (event.type === 'notice' ? [event.message] : []));
+    expect(notices).toContain(`[registry-oci] removed a stale leftover of an interrupted earlier run: unfinished blob upload to 127.0.0.1:${servers.openPort}/${repository}`);
+    expect(await readdir(path.join(state, 'leftovers'))).toEqual([]);
+  });
+
   it('with saved state are continued by the next push of the item, which leaves no session behind', async () => {
     const state = await makeScratchDir('oci-leftover-cache');
     const options = { cacheDirectory: state, dockerConfig: false, env: {}, chunkSize: CHUNK, retries: 0 };

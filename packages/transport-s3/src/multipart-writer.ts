@@ -320,8 +320,8 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
     // Kept for a resume, the upload keeps its record too: the next write then knows it is one.
     if (resume || uploadId === undefined) return;
     const id = await uploadId.catch(() => undefined);
-    if (id !== undefined) await abortUpload(client, Bucket, Key, id);
-    await forgetRecordedUpload();
+    // An upload S3 could not be told to abort keeps its record: the next write aborts it.
+    if (id === undefined || (await abortUpload(client, Bucket, Key, id))) await forgetRecordedUpload();
   }
 
   const writer = twoPhaseWriter({
@@ -345,8 +345,8 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
           commitRetry,
         );
         // A resumed write that turned out small leaves the earlier upload behind: remove it.
-        if (unfinished !== undefined) await abortUpload(client, Bucket, Key, unfinished.uploadId);
-        await forgetRecordedUpload();
+        const earlierGone = unfinished === undefined || (await abortUpload(client, Bucket, Key, unfinished.uploadId));
+        if (earlierGone) await forgetRecordedUpload();
       } else {
         const id = await (uploadId as Promise<string>);
         const sorted = [...completed.values()].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
@@ -368,20 +368,25 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
 /**
  * AbortMultipartUpload, then ListParts to see that nothing is left: a part still in flight on the
  * server may be stored after the abort, which S3 documents. Bounded rounds; never throws.
+ * @returns whether the upload is gone: S3 accepted the abort, or says it has no such upload.
+ * False when S3 could not be asked (refused connections, a timeout): the caller keeps its
+ * journal record, so the next write to the key aborts the upload.
  */
-export async function abortUpload(client: S3Client, Bucket: string, Key: string, UploadId: string): Promise<void> {
+export async function abortUpload(client: S3Client, Bucket: string, Key: string, UploadId: string): Promise<boolean> {
   for (let round = 0; round < ABORT_ROUNDS; round++) {
     try {
       await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }));
     } catch (error) {
-      if (errorNameOf(error) === 'NoSuchUpload') return;
+      return errorNameOf(error) === 'NoSuchUpload';
     }
     try {
       const listed = await client.send(new ListPartsCommand({ Bucket, Key, UploadId }));
-      if ((listed.Parts ?? []).length === 0) return;
+      if ((listed.Parts ?? []).length === 0) return true;
     } catch {
-      // NoSuchUpload: gone, as wanted. Anything else: nothing more we can do here.
-      return;
+      // NoSuchUpload: gone, as wanted. Anything else: the abort itself was accepted.
+      return true;
     }
   }
+  // A part kept arriving after every abort: what is left will be aborted by the next write.
+  return false;
 }

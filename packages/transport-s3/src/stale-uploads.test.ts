@@ -1,12 +1,13 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CreateMultipartUploadCommand } from '@aws-sdk/client-s3';
 import type { ProgressEvent } from '@bentoport/spec';
-import { startKilledWriter, type KilledWriter } from '@bentoport/test-utils';
+import { startFaultProxy, startKilledWriter, type KilledWriter } from '@bentoport/test-utils';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freshBucket, inspectionClient, s3Location, TEST_CREDENTIALS, unfinishedUploads } from './moto-fixtures.js';
 import { MiB } from './part-size.js';
@@ -24,6 +25,35 @@ async function until(condition: () => Promise<boolean>): Promise<void> {
     await sleep(50);
   }
   throw new Error('the condition did not come true within 20 s');
+}
+
+/**
+ * The child: a write of `bytes` that fails (the test's proxy stops S3 mid-part), then the
+ * caller's `abort`, as the CLI does before it exits; it prints how the write ended.
+ */
+const FAILING_WRITE_PROGRAM = `
+const [modulePath, optionsJson, locationJson, bytes] = process.argv.slice(1);
+const { s3Transport } = await import(modulePath);
+const { finished } = await import('node:stream/promises');
+const writer = await s3Transport(JSON.parse(optionsJson)).write(JSON.parse(locationJson), {});
+try {
+  writer.stream.end(Buffer.alloc(Number(bytes), 7));
+  await finished(writer.stream);
+  await writer.commit();
+  process.stdout.write('committed');
+} catch (error) {
+  await writer.abort();
+  process.stdout.write('failed: ' + error.message);
+}
+`;
+
+/** Run {@link FAILING_WRITE_PROGRAM} to its end; its stdout. */
+async function failingWrite(options: object, location: object, bytes: number): Promise<string> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', FAILING_WRITE_PROGRAM, pathToFileURL(BUILT).href, JSON.stringify(options), JSON.stringify(location), String(bytes)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise((resolve) => child.once('exit', resolve));
+  return output;
 }
 
 describe.skipIf(endpoint === '')('multipart uploads of killed writes (moto)', () => {
@@ -48,12 +78,12 @@ describe.skipIf(endpoint === '')('multipart uploads of killed writes (moto)', ()
     return child;
   }
 
-  async function writeSmall(key: string, writeOptions: { resume?: boolean } = {}): Promise<string[]> {
+  async function writeSmall(key: string, writeOptions: { resume?: boolean } = {}, through = endpoint): Promise<string[]> {
     const notices: string[] = [];
     const onProgress = (event: ProgressEvent) => {
       if (event.type === 'notice') notices.push(event.message);
     };
-    const writer = await s3Transport(options()).write(s3Location(bucket, key), { ...writeOptions, onProgress });
+    const writer = await s3Transport({ ...options(), endpoint: through }).write(s3Location(bucket, key), { ...writeOptions, onProgress });
     writer.stream.end('new bytes');
     await finished(writer.stream);
     await writer.commit();
@@ -84,6 +114,31 @@ describe.skipIf(endpoint === '')('multipart uploads of killed writes (moto)', ()
       expect(notices).toEqual([`[transport-s3] removed a stale leftover of an interrupted earlier run: unfinished multipart upload to s3://${bucket}/${key}`]);
     } finally {
       await live.kill();
+    }
+  });
+
+  it('that a failed write could not abort (S3 refusing connections) are aborted by the next write to the key, which says so', async () => {
+    const key = 'refused.bento';
+    const proxy = await startFaultProxy({ targetPort: Number(new URL(endpoint).port) });
+    try {
+      // S3 restarts mid-part and refuses connections for longer than the write's retries last.
+      proxy.inject({ kind: 'restart', afterBytes: partSize + MiB, direction: 'up', refuseForMs: 3_000 });
+      const recordsBefore = await records();
+      const through = `http://127.0.0.1:${proxy.port}`;
+      const ended = await failingWrite({ ...options(), endpoint: through, retries: 1 }, s3Location(bucket, key), partSize + 2 * MiB);
+      expect(ended).toMatch(/^failed: /);
+      await proxy.ready();
+      expect(await unfinishedUploads(client, bucket, key)).toHaveLength(1);
+      expect(await records()).toHaveLength(recordsBefore.length + 1);
+
+      // The next export to the same place, as the user runs it.
+      const notices = await writeSmall(key, {}, through);
+
+      expect(await unfinishedUploads(client, bucket, key)).toEqual([]);
+      expect(notices).toContain(`[transport-s3] removed a stale leftover of an interrupted earlier run: unfinished multipart upload to s3://${bucket}/${key}`);
+      expect((await records()).sort()).toEqual(recordsBefore.sort());
+    } finally {
+      await proxy.close();
     }
   });
 

@@ -53,8 +53,8 @@ export interface StaleUploadSweep {
   resume: boolean;
   onProgress: ProgressListener | undefined;
   signal: AbortSignal | undefined;
-  /** AbortMultipartUpload until no part is left; never throws. */
-  abort(uploadId: string): Promise<void>;
+  /** AbortMultipartUpload until no part is left; whether the upload is gone. Never throws. */
+  abort(uploadId: string): Promise<boolean>;
 }
 
 /** Whether a record is of a `resume` write that kept its upload on purpose, less than a day ago. */
@@ -64,14 +64,15 @@ function keptForResume(record: JournalRecord, nowMs: number): boolean {
 
 /**
  * Abort the recorded uploads the server still lists, say so, and drop the records. The server's
- * listing is the cross-check: an upload it does not list was completed or aborted meanwhile.
+ * listing is the cross-check: an upload it does not list was completed or aborted meanwhile. A
+ * record whose abort S3 did not take stays for the next write.
  */
 async function removeRecorded(sweep: StaleUploadSweep, records: JournalRecord[]): Promise<void> {
   if (records.length === 0) return;
   const listed = await listedUploadIds(sweep.client, sweep.target, sweep.signal);
   for (const record of records) {
     if (listed.has(record.upload)) {
-      await sweep.abort(record.upload);
+      if (!(await sweep.abort(record.upload))) continue;
       reportRemovedLeftover(sweep.onProgress, 'export', COMPONENT, `unfinished multipart upload to ${sweep.display}`);
     }
     await record.remove();
