@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { redact } from '@bentoport/plugin-kit';
-import { defaultHome, readDefaultRegistry, type Bentoport, type PullResult, type PushResult, type Registry } from '@bentoport/core';
+import { defaultHome, readBentofileModels, readDefaultRegistry, type Bentoport, type PullResult, type PushResult, type Registry } from '@bentoport/core';
 import { UsageError, type OptionValues } from './command-line.js';
 import type { PluginCatalog } from './plugin-discovery.js';
 import { loadRegistry } from './plugin-loading.js';
@@ -24,13 +24,27 @@ function bentoCloudContext(url: string): string | undefined {
 }
 
 /**
+ * `-t/--threads N` as a registry's `concurrency` (BentoCloud: multipart parts in flight), checked
+ * here so a typo is a usage error before any connection.
+ */
+function threadsOption(values: OptionValues): number | undefined {
+  if (values.threads === undefined) return undefined;
+  const text = String(values.threads);
+  const threads = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(threads) || threads < 1) throw new UsageError(`invalid --threads '${text}' (a whole number, 1 or more)`, 'push');
+  return threads;
+}
+
+/**
  * What a registry plugin's factory receives: its address, the environment, and the registry flags
- * the user gave (`--home`, `--context`, `--plain-http`, and `--insecure` as `rejectUnauthorized: false`).
- * A plugin takes what it knows.
+ * the user gave (`--home`, `--context`, `--plain-http`, `--insecure` as `rejectUnauthorized: false`,
+ * `--threads` as `concurrency`). A plugin takes what it knows.
  */
 function registryOptions(url: string, scheme: string, values: OptionValues, home: string | undefined, env: NodeJS.ProcessEnv): Record<string, unknown> {
   const context = typeof values.context === 'string' ? values.context : scheme === 'bentocloud' ? bentoCloudContext(url) : undefined;
+  const concurrency = threadsOption(values);
   return {
+    ...(concurrency === undefined ? {} : { concurrency }),
     url,
     env,
     ...(home === undefined ? {} : { home }),
@@ -87,14 +101,36 @@ function pullJson(result: PullResult): Record<string, unknown> {
 }
 
 export async function runPull(context: RegistryCommandContext): Promise<void> {
-  const tag = context.positionals[0] as string;
   if (context.values['with-models'] && context.values['without-models']) {
     throw new UsageError('--with-models and --without-models exclude each other', 'pull');
   }
-  const options = { force: Boolean(context.values.force), withModels: !context.values['without-models'], signal: context.signal };
-  const result = context.kind === 'bento' ? await context.bentoport.pull(tag, options) : await context.bentoport.pullModel(tag, options);
+  const tag = context.positionals[0];
+  // As `bentoml models pull`: without a tag, the models a bentofile lists (bentofile.yaml here by default).
+  if (tag === undefined) return pullBentofileModels(context, typeof context.values.bentofile === 'string' ? context.values.bentofile : 'bentofile.yaml');
+  const result = await pullOne(context, tag);
   context.finishProgress();
   if (context.values.json) return context.printJson(pullJson(result));
+  printPulled(context, result);
+}
+
+function pullOne(context: RegistryCommandContext, tag: string): Promise<PullResult> {
+  const options = { force: Boolean(context.values.force), withModels: !context.values['without-models'], signal: context.signal };
+  return context.kind === 'bento' ? context.bentoport.pull(tag, options) : context.bentoport.pullModel(tag, options);
+}
+
+/** Each model of the bentofile in turn; `--json` prints them as one list. */
+async function pullBentofileModels(context: RegistryCommandContext, bentofile: string): Promise<void> {
+  const results: PullResult[] = [];
+  for (const model of await readBentofileModels(path.resolve(bentofile))) {
+    context.signal.throwIfAborted();
+    results.push(await pullOne(context, model.tag));
+  }
+  context.finishProgress();
+  if (context.values.json) return context.printJson(results.map(pullJson));
+  for (const result of results) printPulled(context, result);
+}
+
+function printPulled(context: RegistryCommandContext, result: PullResult): void {
   const type = context.kind === 'bento' ? 'Bento' : 'Model';
   const tagText = `${result.item.tag.name}:${result.item.tag.version}`;
   context.print(result.skipped ? `${type}(tag="${tagText}") is already in the local store.` : `${type}(tag="${tagText}") pulled from ${result.registry}.`);

@@ -7,10 +7,21 @@ export const REGISTRY_OPTIONS = {
   insecure: { type: 'boolean' },
 } as const;
 
+/** `push` adds BentoML's `-t/--threads N`: parts or layers sent at once, where the registry has such a setting. */
+export const PUSH_OPTIONS = {
+  ...REGISTRY_OPTIONS,
+  threads: { type: 'string', short: 't' },
+} as const;
+
 export const PULL_OPTIONS = {
   ...REGISTRY_OPTIONS,
   'with-models': { type: 'boolean' },
   'without-models': { type: 'boolean' },
+} as const;
+
+/** `models pull` adds BentoML's `-F/--bentofile PATH`: pull the models a bentofile lists. */
+export const MODELS_PULL_OPTIONS = {
+  bentofile: { type: 'string', short: 'F' },
 } as const;
 
 export const REGISTRY_HELP = `Registry options:
