@@ -97,3 +97,35 @@ describe('models pull -F/--bentofile', () => {
     expect(result.code).toBe(2);
   });
 });
+
+describe('pull NAME, pull NAME:latest, models pull NAME', () => {
+  it.skipIf(process.env.BENTOPORT_TEST_SERVERS === 'none')("fetch the registry's version created last, not the greatest version string", async () => {
+    if (!registry) return;
+    const source = await makeScratchDir('cli-latest-source');
+    // The newer version sorts first as a string: only the creation time can pick it.
+    const older = await writeSampleBento(source, { name: 'multi', version: 'zzolderversion01', seed: 1, models: 1, weightsBytes: 4096, creationTime: '2025-01-01T00:00:00.000000+00:00' });
+    const newer = await writeSampleBento(source, { name: 'multi', version: 'aanewerversion01', seed: 2, models: 1, weightsBytes: 4096, creationTime: '2025-06-01T00:00:00.000000+00:00' });
+    const target = `oci://${registry.host}/latest`;
+    for (const sample of [newer, older]) expect((await runCli(['--home', source, 'push', sample.bentoTag, '--registry', target], options)).code).toBe(0);
+
+    for (const tag of ['multi', 'multi:latest']) {
+      const fresh = await makeScratchDir('cli-latest-fresh');
+      const pulled = await runCli(['--home', fresh, 'pull', tag, '--registry', target], options);
+      expect(pulled.stderr).not.toMatch(/Error/);
+      expect(pulled.code).toBe(0);
+      expect(pulled.stdoutLines[0]).toBe(`Bento(tag="${newer.bentoTag}") pulled from ${target}.`);
+    }
+    const modelName = (newer.models[0]?.tag as string).split(':')[0] as string;
+    const fresh = await makeScratchDir('cli-latest-model');
+    const model = await runCli(['--home', fresh, 'models', 'pull', modelName, '--registry', target], options);
+    expect(model.code).toBe(0);
+    expect(model.stdoutLines).toEqual([`Model(tag="${newer.models[0]?.tag}") pulled from ${target}.`]);
+    // The older version by its tag still works.
+    expect((await runCli(['--home', fresh, 'pull', older.bentoTag, '--registry', target], options)).code).toBe(0);
+
+    const missing = await runCli(['--home', fresh, 'pull', 'never_pushed', '--registry', target], options);
+    expect(missing.code).toBe(1);
+    expect(missing.stderrLines).toHaveLength(1);
+    expect(missing.stderrLines[0]).toMatch(/^Error: \[bentos\] `pull` failed: .*no versions of bento 'never_pushed'/);
+  });
+});

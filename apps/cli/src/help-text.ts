@@ -148,9 +148,9 @@ earlier places first. A plugin is imported only when a command names what it ser
     case 'pull':
       return `Usage: ${prefix} pull ${group === 'models' ? '[TAG] [-F BENTOFILE]' : 'TAG'} [options]
 
-Pull ${item === 'bento' ? 'a bento' : 'a model'} from a registry into the store. The local store is checked first;
-TAG needs an explicit version when it is not there. Every byte is verified before it enters
-the store.${group === 'models' ? '' : `
+Pull ${item === 'bento' ? 'a bento' : 'a model'} from a registry into the store. NAME and NAME:latest mean the
+registry's newest version (OCI: created last; BentoCloud: first in its list). The local store
+is checked first for that version. Every byte is verified before it enters the store.${group === 'models' ? '' : `
 Unlike BentoML (which needs --with-models), the bento's models missing from the model
 store are pulled too; --without-models pulls the bento alone.`}
 
