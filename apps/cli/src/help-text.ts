@@ -86,8 +86,9 @@ Options:
       return `Usage: ${prefix} delete TAG… [-y]
 
 Delete ${item}s. Arguments are joined by spaces, then split on ',' if there is one, else on
-whitespace. A bare name deletes every version. Asks 'delete ${item} TAG?' on a terminal;
-without a terminal, -y is required.${group === 'models' ? '\nA model that a bento in the store uses is not deleted.' : ''}
+whitespace. A bare name deletes every version. Asks 'delete ${item} TAG?' for each item and
+reads the answer from stdin, typed or piped (echo y | bentoport delete TAG). A malformed
+TAG deletes nothing and exits 2.${group === 'models' ? '\nA model that a bento in the store uses is not deleted.' : ''}
 
 Options:
   -y, --yes, --assume-yes  delete without asking
