@@ -129,3 +129,38 @@ describe('pull NAME, pull NAME:latest, models pull NAME', () => {
     expect(missing.stderrLines[0]).toMatch(/^Error: \[bentos\] `pull` failed: .*no versions of bento 'never_pushed'/);
   });
 });
+
+describe('docker-style registry references', () => {
+  it.skipIf(process.env.BENTOPORT_TEST_SERVERS === 'none')('push and pull HOST:PORT/REPOSITORY/NAME:VERSION, --registry HOST:PORT/REPOSITORY and BENTOPORT_REGISTRY', async () => {
+    if (!registry) return;
+    const [name, version] = sample.bentoTag.split(':') as [string, string];
+    const pushed = await runCli(['--home', home, 'push', `${registry.host}/docker/${sample.bentoTag}`], options);
+    expect(pushed.stderr).not.toMatch(/Error/);
+    expect(pushed.code).toBe(0);
+    expect(pushed.stdoutLines.at(-1)).toMatch(new RegExp(`^Bento\\(tag="${sample.bentoTag}"\\) pushed to ${registry.host}/docker/${name}:${version} \\(`));
+
+    const fresh = await makeScratchDir('cli-docker-pull');
+    const pulled = await runCli(['--home', fresh, 'pull', `${registry.host}/docker/${name}`], options);
+    expect(pulled.code).toBe(0);
+    expect(pulled.stdoutLines[0]).toBe(`Bento(tag="${sample.bentoTag}") pulled from oci://${registry.host}/docker.`);
+
+    // The same repository as --registry and as BENTOPORT_REGISTRY, docker-style, and the registry's root.
+    expect((await runCli(['--home', await makeScratchDir('cli-docker-option'), 'pull', sample.bentoTag, '--registry', `${registry.host}/docker`], options)).code).toBe(0);
+    const fromEnv = await runCli(['--home', await makeScratchDir('cli-docker-env'), 'pull', name], { env: { ...options.env, BENTOPORT_REGISTRY: `${registry.host}/docker` } });
+    expect(fromEnv.code).toBe(0);
+    expect((await runCli(['--home', home, 'push', `${registry.host}/${sample.bentoTag}`], options)).code).toBe(0);
+    expect((await runCli(['--home', await makeScratchDir('cli-docker-root'), 'pull', `${registry.host}/${sample.bentoTag}`], options)).code).toBe(0);
+  });
+
+  it.each([
+    [['push', 'acme/bentos/svc:v1'], /^Error: invalid reference 'acme\/bentos\/svc:v1': use NAME\[:VERSION\], or HOST\[:PORT\]\[\/REPOSITORY\]\/NAME\[:VERSION\] to name the registry too\. See 'bentoport push --help'\.$/],
+    [['pull', 'svc:v1', '--registry', './local/dir'], /^Error: invalid registry '\.\/local\/dir': a path is not a registry; .* See 'bentoport pull --help'\.$/],
+    [['pull', 'svc:v1', '--registry', 'acme/bentos'], /^Error: invalid registry 'acme\/bentos': a docker-style address starts with a host/],
+    [['pull', '127.0.0.1:9/team/svc:v1', '--registry', 'oci://127.0.0.1:9/other'], /^Error: '127\.0\.0\.1:9\/team\/svc:v1' names the registry oci:\/\/127\.0\.0\.1:9\/team, but --registry is oci:\/\/127\.0\.0\.1:9\/other\. /],
+  ])('%s is a usage error', async (args, message) => {
+    const result = await runCli(['--home', home, ...args], options);
+    expect(result.code).toBe(2);
+    expect(result.stderrLines).toHaveLength(1);
+    expect(result.stderrLines[0]).toMatch(message);
+  });
+});

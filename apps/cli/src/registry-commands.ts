@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { redact } from '@bentoport/plugin-kit';
-import { defaultHome, readBentofileModels, readDefaultRegistry, type Bentoport, type PullResult, type PushResult, type Registry } from '@bentoport/core';
+import { defaultHome, itemReference, readBentofileModels, readDefaultRegistry, registryAddress, type Bentoport, type PullResult, type PushResult, type Registry } from '@bentoport/core';
 import { UsageError, type OptionValues } from './command-line.js';
 import type { PluginCatalog } from './plugin-discovery.js';
 import { loadRegistry } from './plugin-loading.js';
@@ -56,17 +56,52 @@ function registryOptions(url: string, scheme: string, values: OptionValues, home
 }
 
 /**
- * The registry a push or pull talks to, from `--registry`, `BENTOPORT_REGISTRY` or the config
- * file (else BentoCloud when logged in): the installed registry plugin serving the address's
- * scheme (`oci` for `oci://HOST/REPOSITORY`), imported only now.
+ * The registry a push or pull talks to: the one a docker-style argument names
+ * (`HOST[:PORT][/REPOSITORY]/NAME[:VERSION]`), else `--registry`, `BENTOPORT_REGISTRY` or the config
+ * file (else BentoCloud when logged in); a docker-style `HOST[:PORT]/REPOSITORY` there means
+ * `oci://HOST[:PORT]/REPOSITORY`. The installed registry plugin serving the address's scheme is
+ * imported only now.
  */
-export async function registriesFor(values: OptionValues, env: NodeJS.ProcessEnv, catalog: () => Promise<PluginCatalog>): Promise<Registry[]> {
+export async function registriesFor(values: OptionValues, env: NodeJS.ProcessEnv, catalog: () => Promise<PluginCatalog>, positionals: readonly string[] = []): Promise<Registry[]> {
   const home = typeof values.home === 'string' ? path.resolve(values.home) : undefined;
-  const url = (typeof values.registry === 'string' ? values.registry : (await readDefaultRegistry(env))?.url) ?? defaultRegistryUrl(values, home, env);
+  const url = commandLineRegistry(values, positionals) ?? (await configuredRegistry(env)) ?? defaultRegistryUrl(values, home, env);
   if (url === undefined) return [];
   const scheme = /^([a-z][a-z0-9+.-]*)(?::\/\/|$)/i.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined) throw new UsageError(`invalid registry '${redact(url)}' (an address such as oci://HOST[:PORT]/REPOSITORY or bentocloud[://CONTEXT])`);
   return [await loadRegistry(await catalog(), scheme, redact(url), registryOptions(url, scheme, values, home, env))];
+}
+
+/** The tag of a push/pull argument: `NAME[:VERSION]`, also when it is a docker-style reference. */
+export function itemTag(argument: string): string {
+  return usage(() => itemReference(argument))?.tag ?? argument;
+}
+
+/** A mistake in an address given on the command line is a usage error (exit 2), not a failed push. */
+function usage<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/**
+ * The registry the command line names: by the argument (docker-style) or by `--registry`. When both
+ * do, they must agree: pushing `HOST/team/svc:v1` to another registry is surely a mistake.
+ */
+function commandLineRegistry(values: OptionValues, positionals: readonly string[]): string | undefined {
+  const fromArgument = positionals[0] === undefined ? undefined : usage(() => itemReference(positionals[0] as string))?.registry;
+  const fromOption = typeof values.registry === 'string' ? usage(() => registryAddress(values.registry as string)) : undefined;
+  if (fromArgument !== undefined && fromOption !== undefined && redact(fromArgument) !== redact(fromOption)) {
+    throw new UsageError(`'${redact(positionals[0] as string)}' names the registry ${redact(fromArgument)}, but --registry is ${redact(fromOption)}`);
+  }
+  return fromArgument ?? fromOption;
+}
+
+/** `BENTOPORT_REGISTRY` or the config file's `registry:`, docker-style addresses included. */
+async function configuredRegistry(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const configured = (await readDefaultRegistry(env))?.url;
+  return configured === undefined ? undefined : registryAddress(configured);
 }
 
 interface RegistryCommandContext {
@@ -87,7 +122,7 @@ function pushLine(result: PushResult, type: string): string {
 }
 
 export async function runPush(context: RegistryCommandContext): Promise<void> {
-  const tag = context.positionals[0] as string;
+  const tag = itemTag(context.positionals[0] as string);
   const options = { force: Boolean(context.values.force), signal: context.signal };
   const result = context.kind === 'bento' ? await context.bentoport.push(tag, options) : await context.bentoport.pushModel(tag, options);
   context.finishProgress();
@@ -104,7 +139,7 @@ export async function runPull(context: RegistryCommandContext): Promise<void> {
   if (context.values['with-models'] && context.values['without-models']) {
     throw new UsageError('--with-models and --without-models exclude each other', 'pull');
   }
-  const tag = context.positionals[0];
+  const tag = context.positionals[0] === undefined ? undefined : itemTag(context.positionals[0]);
   // As `bentoml models pull`: without a tag, the models a bentofile lists (bentofile.yaml here by default).
   if (tag === undefined) return pullBentofileModels(context, typeof context.values.bentofile === 'string' ? context.values.bentofile : 'bentofile.yaml');
   const result = await pullOne(context, tag);

@@ -25,9 +25,10 @@ export const MODELS_PULL_OPTIONS = {
 } as const;
 
 export const REGISTRY_HELP = `Registry options:
-  --registry URL         where to push or pull: oci://HOST[:PORT]/REPOSITORY,
+  --registry URL         where to push or pull: oci://HOST[:PORT]/REPOSITORY, docker-style
+                         HOST[:PORT]/REPOSITORY (HOST has a dot or a port, or is localhost),
                          bentocloud[://CONTEXT], or the scheme of another installed registry
-                         plugin (default: $BENTOPORT_REGISTRY, else 'registry:' in
+                         plugin. TAG may name it instead: HOST[:PORT][/REPOSITORY]/NAME[:VERSION] (default: $BENTOPORT_REGISTRY, else 'registry:' in
                          ~/.config/bentoport/config.yaml, else BentoCloud when $BENTOML_HOME/.yatai.yaml
                          exists or BENTO_CLOUD_API_KEY is set)
   --context NAME         BentoCloud context of .yatai.yaml (default: $BENTOML_CLOUD_CONTEXT, else

@@ -404,6 +404,9 @@ describe('ociRegistry options', () => {
   it('rejects URLs that are not oci://HOST/REPOSITORY with a valid repository path', () => {
     expect(() => ociRegistry({ url: 'https://example.com/team' })).toThrow(/oci:\/\/HOST/);
     expect(() => ociRegistry({ url: 'oci://example.com/Team' })).toThrow(/not a valid OCI repository path/);
+    // No repository: items go to the registry's root, as `docker push HOST/NAME:TAG` does.
+    expect(ociRegistry({ url: 'oci://example.com:5000' }).url).toBe('oci://example.com:5000');
+    expect(ociRegistry({ url: 'oci://example.com/' }).url).toBe('oci://example.com');
     expect(() => ociRegistry({ url: 'oci://example.com/team', chunkSize: 0 })).toThrow(/chunkSize/);
   });
 

@@ -21,7 +21,8 @@ import { defaultStateDirectory, localState } from './upload-state.js';
 export interface OciRegistryOptions extends NetworkOptions {
   /**
    * The registry and repository prefix: `oci://HOST[:PORT]/REPOSITORY`. Bentos go to
-   * `REPOSITORY/<name>:<version>`, models to `REPOSITORY/models/<name>:<version>`. A
+   * `REPOSITORY/<name>:<version>`, models to `REPOSITORY/models/<name>:<version>`; without a
+   * REPOSITORY (`oci://HOST[:PORT]`), to `<name>` and `models/<name>` at the registry's root. A
    * `user:password@` in the URL is used as credentials (prefer the options or docker's config).
    */
   url: string;
