@@ -84,11 +84,33 @@ describe('get', () => {
 });
 
 describe('delete', () => {
-  it('refuses without -y when stdin is not a terminal', async () => {
+  it('asks on stdin even when it is not a terminal, and deletes nothing when stdin ends without an answer', async () => {
     const result = await runCli(['--home', home, 'delete', TAG]);
     expect(result.code).toBe(1);
-    expect(result.stderrLines).toHaveLength(1);
-    expect(result.stderrLines[0]).toMatch(/^Error: \[bentos\] `delete` failed: .*-y/);
+    expect(result.stderrLines).toEqual([`delete bento ${TAG}? [y/N]: `, 'Error: [bentos] `delete` failed: Aborted! No answer on stdin; pass -y/--yes to delete without asking']);
+    expect((await runCli(['--home', home, 'get', TAG, '-o', 'path'])).code).toBe(0);
+  });
+
+  it('reads piped answers, one line per item, as BentoML\'s prompt does (echo y | bentoport delete TAG)', async () => {
+    const scratch = await makeScratchDir('cli-delete-piped');
+    for (const [name, version] of [['first', 'v1'], ['second', 'v2'], ['third', 'v3']] as const) await writeSampleBento(scratch, { name, version, models: 0 });
+    const result = await runCli(['--home', scratch, 'delete', 'first:v1,second:v2,third'], { input: 'y\nno\nyes\n' });
+    expect(result.code).toBe(0);
+    expect(result.stdoutLines).toEqual(['Bento(tag="first:v1") deleted.', 'Bento(tag="third:v3") deleted.']);
+    expect(result.stderrLines).toEqual(['delete bento first:v1? [y/N]: y', 'delete bento second:v2? [y/N]: no', 'delete bento third:v3? [y/N]: yes']);
+    expect((await runCli(['--home', scratch, 'list', '-o', 'json'])).stdout).toContain('second:v2');
+  });
+
+  it.each([
+    ['delete', 'a:b:c', 'bento bundle', 'bento bundles', 'my_service:v1,my_service:v2,classifier'],
+    ['delete', 'foo:', 'bento bundle', 'bento bundles', 'my_service:v1,my_service:v2,classifier'],
+    ['models delete', '-bad-', 'model', 'models', 'my_model:v1,my_model:v2,classifier'],
+  ])('%s %s: a malformed tag is a usage error with BentoML\'s message, and nothing is deleted', async (command, target, what, list, example) => {
+    const result = await runCli(['--home', home, ...command.split(' '), `${TAG},${target}`, '-y']);
+    expect(result.code).toBe(2);
+    expect(result.stderrLines).toEqual([
+      `Error: Bad formatting: "${target}". Please present a valid ${what} name or "name:version" tag. For list of ${list}, separate delete targets by ",", for example: "${example}". See 'bentoport ${command} --help'.`,
+    ]);
     expect((await runCli(['--home', home, 'get', TAG, '-o', 'path'])).code).toBe(0);
   });
 

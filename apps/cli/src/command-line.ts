@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { PULL_OPTIONS, REGISTRY_OPTIONS } from './registry-options.js';
+import { MODELS_PULL_OPTIONS, PULL_OPTIONS, PUSH_OPTIONS } from './registry-options.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -23,9 +23,14 @@ export interface CommandSpec {
   /** Minimum and maximum positional arguments (Infinity for variadic). */
   positionals: [number, number];
   options: OptionsConfig;
+  /** What `bentoport models <command>` takes beyond this, when BentoML's model command differs. */
+  models?: { positionals?: [number, number]; options?: OptionsConfig };
 }
 
-/** Options every command accepts. */
+/**
+ * Options every command accepts: ours, and BentoML's global ones (`-v/--verbose/--debug`,
+ * `--do-not-track`, `--context`) so that a `bentoml` command line runs unchanged.
+ */
 export const GLOBAL_OPTIONS: OptionsConfig = {
   home: { type: 'string' },
   json: { type: 'boolean' },
@@ -33,10 +38,15 @@ export const GLOBAL_OPTIONS: OptionsConfig = {
   progress: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
+  debug: { type: 'boolean' },
+  // bentoport sends no usage data, so there is nothing to turn off; accepted so scripts keep working.
+  'do-not-track': { type: 'boolean' },
+  context: { type: 'string' },
 };
 
 /** Global options that take a value, so the command word can be found before parsing. */
-const GLOBAL_VALUE_FLAGS = new Set(['--home', '--progress']);
+const GLOBAL_VALUE_FLAGS = new Set(['--home', '--progress', '--context']);
 
 const TARGET_OPTIONS: OptionsConfig = {
   protocol: { type: 'string' },
@@ -70,8 +80,9 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     positionals: [1, 1],
     options: { format: { type: 'string' }, sha256: { type: 'string' }, ...TARGET_OPTIONS },
   },
-  push: { name: 'push', positionals: [1, 1], options: REGISTRY_OPTIONS },
-  pull: { name: 'pull', positionals: [1, 1], options: PULL_OPTIONS },
+  push: { name: 'push', positionals: [1, 1], options: PUSH_OPTIONS },
+  // `bentoml models pull` takes no tag with -F/--bentofile: the bentofile's models are pulled.
+  pull: { name: 'pull', positionals: [1, 1], options: PULL_OPTIONS, models: { positionals: [0, 1], options: MODELS_PULL_OPTIONS } },
   plugins: { name: 'plugins', positionals: [0, 0], options: {} },
 };
 
@@ -142,7 +153,7 @@ export function parseCommandLine(argv: string[]): Invocation {
   try {
     parsed = parseArgs({
       args: rest,
-      options: { ...GLOBAL_OPTIONS, ...spec.options },
+      options: { ...GLOBAL_OPTIONS, ...spec.options, ...(group === 'models' ? spec.models?.options : undefined) },
       strict: true,
       allowPositionals: true,
     }) as { values: OptionValues; positionals: string[] };
@@ -152,7 +163,7 @@ export function parseCommandLine(argv: string[]): Invocation {
     throw new UsageError(message, label);
   }
   if (parsed.values.version) return { kind: 'version' };
-  const [min, max] = spec.positionals;
+  const [min, max] = (group === 'models' ? spec.models?.positionals : undefined) ?? spec.positionals;
   if (parsed.positionals.length < min) throw new UsageError(`'${label}' needs ${min === 1 ? 'an argument' : `${min} arguments`}`, label);
   if (parsed.positionals.length > max) {
     throw new UsageError(`'${label}' got an unexpected argument '${parsed.positionals[max]}'`, label);

@@ -85,6 +85,6 @@ export async function pluginsForCommand(request: CommandPluginRequest): Promise<
     plugins.transports = await loadTransports(catalog, needs.target === undefined ? [] : [needs.target], request.env);
     plugins.formats = await loadFormats(catalog, needs.formats, request.env, request.onProgress);
   }
-  if (request.command === 'push' || request.command === 'pull') plugins.registries = await registriesFor(request.values, request.env, request.catalog);
+  if (request.command === 'push' || request.command === 'pull') plugins.registries = await registriesFor(request.values, request.env, request.catalog, request.positionals);
   return plugins;
 }

@@ -6,6 +6,7 @@ import {
   describeItem,
   directorySize,
   formatTag,
+  parseTag,
   type Bentoport,
   type CompressionPolicy,
   type ExportOptions,
@@ -149,31 +150,79 @@ export function splitTargets(args: string[]): string[] {
   return parts.map((part) => part.trim()).filter((part) => part !== '');
 }
 
-async function confirm(context: CommandContext, question: string): Promise<boolean> {
-  const prompt = createInterface({ input: context.io.stdin, output: context.io.stderr });
+/** Answers to yes/no questions, read from stdin one line each: typed on a terminal, or piped (`echo y | …`). */
+interface Confirmer {
+  /** True for y/yes. @throws {Error} when stdin ends before an answer, as BentoML's prompt aborts. */
+  ask(question: string): Promise<boolean>;
+  close(): void;
+}
+
+/**
+ * One readline over stdin for every question: a piped `printf 'y\ny\n'` arrives in one chunk, and
+ * an interface per question would drop the lines after the first.
+ */
+function stdinConfirmer(context: CommandContext): Confirmer {
+  const prompt = createInterface({ input: context.io.stdin, output: context.io.stderr, terminal: Boolean(context.io.stdin.isTTY) });
+  const lines = prompt[Symbol.asyncIterator]();
+  const aborted = new Promise<never>((_, reject) => {
+    const onAbort = () => reject(context.signal.reason);
+    if (context.signal.aborted) onAbort();
+    else context.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  return {
+    async ask(question) {
+      context.io.stderr.write(`${question} [y/N]: `);
+      const line = await Promise.race([lines.next(), aborted]);
+      // A piped answer is not echoed: end the prompt's line so stderr stays one message per line.
+      if (!context.io.stdin.isTTY) context.io.stderr.write(`${line.done ? '' : line.value}\n`);
+      if (line.done) throw new Error('Aborted! No answer on stdin; pass -y/--yes to delete without asking');
+      return /^y(es)?$/i.test(line.value.trim());
+    },
+    close: () => prompt.close(),
+  };
+}
+
+/**
+ * BentoML's check of a delete target (a name, or `name:version`), as a usage error with its
+ * message: a mistyped tag is a mistake in the command line, not a failed deletion.
+ */
+function checkDeleteTarget(target: string, type: KindApi['type']): void {
   try {
-    const answer = await prompt.question(`${question} [y/N]: `, { signal: context.signal });
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    prompt.close();
+    parseTag(target);
+  } catch {
+    const what = type === 'Bento' ? ['bento bundle', 'bento bundles', 'my_service:v1,my_service:v2,classifier'] : ['model', 'models', 'my_model:v1,my_model:v2,classifier'];
+    throw new UsageError(
+      `Bad formatting: "${target}". Please present a valid ${what[0]} name or "name:version" tag. For list of ${what[1]}, separate delete targets by ",", for example: "${what[2]}"`,
+      'delete',
+    );
   }
 }
 
 async function runDelete(context: CommandContext, api: KindApi): Promise<void> {
   const assumeYes = Boolean(context.values.yes || context.values['assume-yes']);
-  if (!assumeYes && !context.io.stdin.isTTY) {
-    throw new Error('refusing to delete without confirmation: stdin is not a terminal, pass -y/--yes');
+  const targets = splitTargets(context.positionals);
+  // Every target first, so a typo in the third deletes nothing.
+  for (const target of targets) checkDeleteTarget(target, api.type);
+  const confirmer = assumeYes ? undefined : stdinConfirmer(context);
+  try {
+    await deleteTargets(context, api, targets, confirmer);
+  } finally {
+    confirmer?.close();
   }
+}
+
+async function deleteTargets(context: CommandContext, api: KindApi, targets: string[], confirmer: Confirmer | undefined): Promise<void> {
   const deleted: string[] = [];
   const word = api.type === 'Bento' ? 'bento' : 'model';
-  for (const target of splitTargets(context.positionals)) {
+  for (const target of targets) {
     // As BentoML's CLI: a bare name means each of its versions; a tag resolves (prefix, latest) first.
     const items = target.includes(':') ? [await api.get(target)] : await api.list(target);
     for (const item of items) {
       // Between items: the handled signal no longer kills the process halfway through a removal.
       context.signal.throwIfAborted();
       const tag = formatTag(item.tag);
-      if (!assumeYes && !(await confirm(context, `delete ${word} ${tag}?`))) continue;
+      if (confirmer && !(await confirmer.ask(`delete ${word} ${tag}?`))) continue;
       for (const removed of await api.delete(tag)) {
         deleted.push(formatTag(removed.tag));
         status(context, `${describeItem(removed)} deleted.`);

@@ -5,6 +5,11 @@ const GLOBAL = `Global options:
   --home DIR          BentoML home (default: $BENTOML_HOME, else ~/bentoml)
   --json              print one JSON document on stdout instead of text
   -q, --quiet         print nothing but errors
+  -v, --verbose, --debug
+                      diagnostics on stderr: plugins chosen, targets (credentials removed),
+                      each phase's time, and on failure the stack (as BENTOPORT_DEBUG=1)
+  --do-not-track      accepted for BentoML scripts; bentoport never sends usage data
+  --context NAME      BentoCloud context of .yatai.yaml for push/pull (ignored elsewhere)
   --progress MODE     auto (bar when stderr is a terminal), bar, json (JSON lines on stderr), none
   -h, --help          show help
   --version           show the version`;
@@ -51,7 +56,7 @@ Commands:
   models export TAG [OUT]    write a model to an archive
   models import PATH         read a model archive into the store
   models push TAG            push a model to a registry
-  models pull TAG            pull a model from a registry
+  models pull [TAG]          pull a model (or a bentofile's models, -F) from a registry
 
 ${GLOBAL}
 `;
@@ -81,8 +86,9 @@ Options:
       return `Usage: ${prefix} delete TAG… [-y]
 
 Delete ${item}s. Arguments are joined by spaces, then split on ',' if there is one, else on
-whitespace. A bare name deletes every version. Asks 'delete ${item} TAG?' on a terminal;
-without a terminal, -y is required.${group === 'models' ? '\nA model that a bento in the store uses is not deleted.' : ''}
+whitespace. A bare name deletes every version. Asks 'delete ${item} TAG?' for each item and
+reads the answer from stdin, typed or piped (echo y | bentoport delete TAG). A malformed
+TAG deletes nothing and exits 2.${group === 'models' ? '\nA model that a bento in the store uses is not deleted.' : ''}
 
 Options:
   -y, --yes, --assume-yes  delete without asking
@@ -125,6 +131,8 @@ TAG may be name:latest or a version prefix. A version the registry already holds
 with a notice unless --force.
 
 ${REGISTRY_HELP}
+  -t, --threads N        parts uploaded at once where the registry has such a setting
+                         (BentoCloud multipart; default 4); OCI sends blobs one at a time
 `;
     case 'plugins':
       return `Usage: bentoport plugins [--json]
@@ -139,15 +147,17 @@ A plugin is a package with a "bentoport" declaration in its package.json, found
 earlier places first. A plugin is imported only when a command names what it serves.
 `;
     case 'pull':
-      return `Usage: ${prefix} pull TAG [options]
+      return `Usage: ${prefix} pull ${group === 'models' ? '[TAG] [-F BENTOFILE]' : 'TAG'} [options]
 
-Pull ${item === 'bento' ? 'a bento' : 'a model'} from a registry into the store. The local store is checked first;
-TAG needs an explicit version when it is not there. Every byte is verified before it enters
-the store.${group === 'models' ? '' : `
+Pull ${item === 'bento' ? 'a bento' : 'a model'} from a registry into the store. NAME and NAME:latest mean the
+registry's newest version (OCI: created last; BentoCloud: first in its list). The local store
+is checked first for that version. Every byte is verified before it enters the store.${group === 'models' ? '' : `
 Unlike BentoML (which needs --with-models), the bento's models missing from the model
 store are pulled too; --without-models pulls the bento alone.`}
 
-${REGISTRY_HELP}${group === 'models' ? '' : `
+${REGISTRY_HELP}${group === 'models' ? `
+  -F, --bentofile PATH   without TAG: pull each model under 'models:' in this bentofile
+                         (default ./bentofile.yaml), a tag or a {tag: …} mapping each` : `
   --with-models          pull the missing models (the default; accepted for BentoML users)
   --without-models       pull the bento only`}
 `;

@@ -11,6 +11,7 @@ import { EXIT, SIGNAL_EXIT } from './exit-codes.js';
 import { interruptionOf } from './interruptions.js';
 import { installHint } from './plugin-loading.js';
 import { createProgressRenderer, type ProgressMode } from './progress-renderer.js';
+import { createDiagnostics, diagnosticsEnabled } from './diagnostics.js';
 
 declare const __BENTOPORT_VERSION__: string;
 
@@ -72,7 +73,6 @@ function debugDetails(error: unknown): string {
 export async function main(argv: string[], options: MainOptions): Promise<number> {
   const { io, env, signal } = options;
   const cwd = options.cwd ?? process.cwd();
-  const debug = env.BENTOPORT_DEBUG === '1';
   let invocation: Invocation;
   try {
     invocation = parseCommandLine(argv);
@@ -94,6 +94,9 @@ export async function main(argv: string[], options: MainOptions): Promise<number
   const label = group === 'models' ? `models ${command}` : command;
   const secrets = typeof values.passwd === 'string' ? [values.passwd] : [];
   const stderrIsTerminal = Boolean(io.stderr.isTTY);
+  const debug = diagnosticsEnabled(values, env);
+  const diagnostics = createDiagnostics({ enabled: debug, stderr: io.stderr, secrets });
+  diagnostics.log(`bentoport ${__BENTOPORT_VERSION__}: ${label}`);
   let finishProgress = () => {};
   try {
     const renderer = createProgressRenderer({
@@ -104,26 +107,49 @@ export async function main(argv: string[], options: MainOptions): Promise<number
     });
     finishProgress = renderer.finish;
     const home = typeof values.home === 'string' ? path.resolve(cwd, values.home) : undefined;
+    if (home !== undefined) diagnostics.log(`home: ${home}`);
+    const listener = diagnostics.listener(renderer.listener);
     let discovery: Promise<PluginCatalog> | undefined;
     const catalog = () => (discovery ??= discoverPlugins({ env, cwd, cliDirectory: CLI_DIRECTORY }));
-    const plugins = await pluginsForCommand({ group, command, positionals: invocation.positionals, values, env, cwd, catalog, onProgress: renderer.listener });
-    const bentoport = createBentoport({ ...(home === undefined ? {} : { home }), ...plugins, cwd, onProgress: renderer.listener });
+    const plugins = await pluginsForCommand({ group, command, positionals: invocation.positionals, values, env, cwd, catalog, onProgress: listener });
+    diagnostics.plugins(plugins);
+    const bentoport = createBentoport({ ...(home === undefined ? {} : { home }), ...plugins, cwd, onProgress: listener });
     await runCommand({ bentoport, group, command, positionals: invocation.positionals, values, env, io, signal, finishProgress, catalog });
     finishProgress();
+    diagnostics.finish(EXIT.ok);
     return EXIT.ok;
   } catch (error) {
     finishProgress();
-    if (error instanceof UsageError) {
-      io.stderr.write(`Error: ${redactSecrets(error.message, secrets)}. See 'bentoport ${error.command ? (group === 'models' ? `models ${error.command}` : error.command) : label} --help'.\n`);
-      return EXIT.usage;
-    }
-    const interrupted = signal.aborted ? interruptedExitCode(signal.reason, command) : undefined;
-    // A report nobody reads any more (`list | head`) ends quietly, as a finished one would.
-    if (interrupted === EXIT.ok) return EXIT.ok;
-    const hint = installHint(error, env);
-    const message = (error instanceof Error ? error.message : String(error)) + (hint === undefined ? '' : `; ${hint}`);
-    io.stderr.write(`Error: [${group}] \`${command}\` failed: ${oneLine(redactSecrets(message, secrets))}\n`);
-    if (debug) io.stderr.write(redactSecrets(debugDetails(error), secrets));
-    return interrupted ?? EXIT.failed;
+    const code = reportFailure(error, { io, env, signal, group, command, label, secrets, debug });
+    diagnostics.finish(code);
+    return code;
   }
+}
+
+interface FailureContext {
+  io: CliIo;
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  group: string;
+  command: string;
+  label: string;
+  secrets: string[];
+  debug: boolean;
+}
+
+/** Print a failed command's one line (and with diagnostics on, its stack and causes); return its exit code. */
+function reportFailure(error: unknown, context: FailureContext): number {
+  const { io, env, signal, group, command, label, secrets } = context;
+  if (error instanceof UsageError) {
+    io.stderr.write(`Error: ${redactSecrets(error.message, secrets)}. See 'bentoport ${error.command ? (group === 'models' ? `models ${error.command}` : error.command) : label} --help'.\n`);
+    return EXIT.usage;
+  }
+  const interrupted = signal.aborted ? interruptedExitCode(signal.reason, command) : undefined;
+  // A report nobody reads any more (`list | head`) ends quietly, as a finished one would.
+  if (interrupted === EXIT.ok) return EXIT.ok;
+  const hint = installHint(error, env);
+  const message = (error instanceof Error ? error.message : String(error)) + (hint === undefined ? '' : `; ${hint}`);
+  io.stderr.write(`Error: [${group}] \`${command}\` failed: ${oneLine(redactSecrets(message, secrets))}\n`);
+  if (context.debug) io.stderr.write(redactSecrets(debugDetails(error), secrets));
+  return interrupted ?? EXIT.failed;
 }

@@ -7,16 +7,28 @@ export const REGISTRY_OPTIONS = {
   insecure: { type: 'boolean' },
 } as const;
 
+/** `push` adds BentoML's `-t/--threads N`: parts or layers sent at once, where the registry has such a setting. */
+export const PUSH_OPTIONS = {
+  ...REGISTRY_OPTIONS,
+  threads: { type: 'string', short: 't' },
+} as const;
+
 export const PULL_OPTIONS = {
   ...REGISTRY_OPTIONS,
   'with-models': { type: 'boolean' },
   'without-models': { type: 'boolean' },
 } as const;
 
+/** `models pull` adds BentoML's `-F/--bentofile PATH`: pull the models a bentofile lists. */
+export const MODELS_PULL_OPTIONS = {
+  bentofile: { type: 'string', short: 'F' },
+} as const;
+
 export const REGISTRY_HELP = `Registry options:
-  --registry URL         where to push or pull: oci://HOST[:PORT]/REPOSITORY,
+  --registry URL         where to push or pull: oci://HOST[:PORT]/REPOSITORY, docker-style
+                         HOST[:PORT]/REPOSITORY (HOST has a dot or a port, or is localhost),
                          bentocloud[://CONTEXT], or the scheme of another installed registry
-                         plugin (default: $BENTOPORT_REGISTRY, else 'registry:' in
+                         plugin. TAG may name it instead: HOST[:PORT][/REPOSITORY]/NAME[:VERSION] (default: $BENTOPORT_REGISTRY, else 'registry:' in
                          ~/.config/bentoport/config.yaml, else BentoCloud when $BENTOML_HOME/.yatai.yaml
                          exists or BENTO_CLOUD_API_KEY is set)
   --context NAME         BentoCloud context of .yatai.yaml (default: $BENTOML_CLOUD_CONTEXT, else

@@ -14,6 +14,8 @@ export { digestingStream, THREADED_DIGEST_MIN_BYTES, type DigestingStream, type 
 export { createBentoport, describeItem } from './bentoport.js';
 export { bentoportConfigPath, readDefaultRegistry, type PullOptions, type PullResult, type PushOptions, type PushResult, type RegistrySetting } from './push-pull.js';
 export { directorySize } from './directory-size.js';
+export { readBentofileModels, type BentofileModel } from './bentofile.js';
+export { isDockerStyleReference, itemReference, registryAddress, type ItemReference } from './registry-reference.js';
 export {
   checkApiVersion,
   missingPluginDetails,

@@ -101,9 +101,27 @@ async function localCopy(store: ItemStore, tagLike: string): Promise<StoreItem |
   }
 }
 
+/** Whether `registry` can name its newest version of an item (the optional `latest` capability). */
+function resolvesLatest(registry: Registry): registry is Registry & Required<Pick<Registry, 'latest'>> {
+  return registry.capabilities.latestVersion === true && typeof registry.latest === 'function';
+}
+
+/**
+ * The tag a pull looks for: `name` and `name:latest` become the registry's newest version when it
+ * can say which (BentoML resolves a model's latest on the remote the same way); otherwise the tag
+ * as given, which the local store resolves.
+ */
+async function remoteTag(registry: Registry, kind: ItemKind, tagLike: string, signal: AbortSignal | undefined, emit: Emit): Promise<string> {
+  const tag = parseTag(tagLike);
+  if ((tag.version !== undefined && tag.version !== 'latest') || !resolvesLatest(registry)) return tagLike;
+  const version = await registry.latest(kind, tag.name, { signal, onProgress: emit });
+  return formatTag({ name: tag.name, version });
+}
+
 /**
  * Pull an item: the local store is checked first (a bento there only gets its missing models);
- * `force` replaces only that version, after the new copy is verified. A bento's missing models
+ * `force` replaces only that version, after the new copy is verified. A tag without a version
+ * (or `latest`) means the registry's newest version when the registry declares `latestVersion`. A bento's missing models
  * are staged beside it and enter the store with it, or not at all.
  */
 export async function pull(context: EngineContext, kind: ItemKind, tagLike: string, options: PullOptions = {}): Promise<PullResult> {
@@ -112,10 +130,11 @@ export async function pull(context: EngineContext, kind: ItemKind, tagLike: stri
   const withModels = kind === 'bento' && (options.withModels ?? true);
   await sweepStaleStagingAndTell(context.home, emit);
   emit({ type: 'phase', phase: 'resolve' });
-  const tag = parseTag(tagLike);
   const registry = await chooseRegistry(context.plugins.registries, options.registry);
-  const local = await localCopy(storeOf(context, kind), tagLike);
   try {
+    const wanted = await remoteTag(registry, kind, tagLike, signal, emit);
+    const tag = parseTag(wanted);
+    const local = await localCopy(storeOf(context, kind), wanted);
     if (local && !options.force) {
       emit({ type: 'notice', message: `${TYPE_NAME[kind]} "${formatTag(local.tag)}" exists in local ${kind} store` });
       const fetched = withModels ? await pullMissingModels(context, registry, local, signal, emit) : { pulled: [], skipped: [] };

@@ -133,3 +133,54 @@ describe('a pull with models that fails part-way', () => {
     expect(await namesIn(path.join(home, 'models'))).toEqual([]);
   });
 });
+
+describe('pull of a bare name or name:latest', () => {
+  /** A registry holding no item at all, that names `version` as its latest when it declares the capability. */
+  function latestRegistry(latestVersion: boolean, version = 'v7'): Registry & { asked: string[]; pulled: RegistryItemRef[] } {
+    const asked: string[] = [];
+    const pulled: RegistryItemRef[] = [];
+    return {
+      ...fakeRegistry('test://latest'),
+      capabilities: { separateModels: true, dedup: false, resumableUploads: false, latestVersion },
+      latest: async (kind, name) => {
+        asked.push(`${kind}:${name}`);
+        return version;
+      },
+      pull: (ref) => {
+        pulled.push(ref);
+        return {
+          [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new BentoportError('ERR_NOT_FOUND', `not here: ${ref.name}:${ref.version}`)) }),
+        };
+      },
+      asked,
+      pulled,
+    };
+  }
+
+  it("asks a registry that declares latestVersion, and pulls that version", async () => {
+    for (const tag of ['svc', 'svc:latest']) {
+      const registry = latestRegistry(true);
+      const bentoport = createBentoport({ home: await scratchDir(), registries: [registry] });
+      await expect(bentoport.pull(tag)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+      expect(registry.asked).toEqual(['bento:svc']);
+      expect(registry.pulled).toEqual([{ kind: 'bento', name: 'svc', version: 'v7' }]);
+    }
+    const models = latestRegistry(true, 'm3');
+    await expect(createBentoport({ home: await scratchDir(), registries: [models] }).pullModel('weights')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+    expect(models.pulled).toEqual([{ kind: 'model', name: 'weights', version: 'm3' }]);
+  });
+
+  it('keeps the old rule for a registry without the capability: a version is needed', async () => {
+    const registry = latestRegistry(false);
+    const bentoport = createBentoport({ home: await scratchDir(), registries: [registry] });
+    await expect(bentoport.pull('svc')).rejects.toMatchObject({ code: 'ERR_INVALID_TAG' });
+    expect(registry.asked).toEqual([]);
+  });
+
+  it('never asks for an explicit version', async () => {
+    const registry = latestRegistry(true);
+    await expect(createBentoport({ home: await scratchDir(), registries: [registry] }).pull('svc:v1')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+    expect(registry.asked).toEqual([]);
+    expect(registry.pulled).toEqual([{ kind: 'bento', name: 'svc', version: 'v1' }]);
+  });
+});

@@ -211,6 +211,31 @@ withMoto('bentoCloudRegistry against the BentoCloud API double and a real S3 ser
     expect(names.filter((entry) => entry.endsWith('/start_upload'))).toHaveLength(3);
   });
 
+  it('pulls NAME and NAME:latest as the newest complete version in the list, passing over an unfinished newer one', async () => {
+    const { home, sample } = await homeWithBento('latest', { models: 1 });
+    const [name, version] = sample.bentoTag.split(':') as [string, string];
+    await bentoportAt(home).bentoport.push(sample.bentoTag);
+    // Created after the pushed one, so first in BentoCloud's list, but its upload never finished.
+    await api.seed('bento', name, 'zzunfinished0001', undefined, 'pending');
+    api.resetLog();
+    for (const tag of [name, `${name}:latest`]) {
+      const target = await emptyHome();
+      const { registry, bentoport } = bentoportAt(target);
+      expect(await registry.latest?.('bento', name)).toBe(version);
+      const result = await bentoport.pull(tag);
+      expect(`${result.item.tag.name}:${result.item.tag.version}`).toBe(sample.bentoTag);
+    }
+    expect(callNames()).toContain(`GET /bento_repositories/${name}/bentos`);
+    expect(api.calls.find((call) => call.path === `/bento_repositories/${name}/bentos`)?.query).toBe('?start=0&count=10');
+    const [modelName, modelVersion] = sample.models[0]?.tag.split(':') as [string, string];
+    const modelHome = await emptyHome();
+    const pulledModel = await bentoportAt(modelHome).bentoport.pullModel(modelName);
+    expect(pulledModel.item.tag.version).toBe(modelVersion);
+    const missing = await bentoportAt(await emptyHome()).bentoport.pull(`${name}-never-pushed`).catch((caught: unknown) => caught);
+    expect(missing).toMatchObject({ code: 'ERR_NOT_FOUND' });
+    expect((missing as Error).message).toContain(`Bento "${name}-never-pushed" not found on remote Bento store`);
+  });
+
   it('replaces a remote bento left unfinished by an earlier client (update, not create)', async () => {
     const { home, sample } = await homeWithBento('unfinished', { models: 1 });
     const [name, version] = sample.bentoTag.split(':') as [string, string];
@@ -300,14 +325,16 @@ withMoto('bentoCloudRegistry against the BentoCloud API double and a real S3 ser
     expect(message).not.toContain(api.token);
   });
 
-  it('pull: an unknown version is ERR_NOT_FOUND with BentoML\'s message, and a version is required', async () => {
+  it('pull: an unknown version, or a name with none, is ERR_NOT_FOUND with BentoML\'s message', async () => {
     const target = await emptyHome();
     const { bentoport } = bentoportAt(target);
     const missing = await bentoport.pull('nothing-here:v1').catch((caught: unknown) => caught);
     expect(isBentoportError(missing, 'ERR_NOT_FOUND')).toBe(true);
     expect((missing as Error).message).toContain('Bento "nothing-here:v1" not found on remote Bento store');
+    // A bare name is the registry's latest, which does not exist.
     const noVersion = await bentoport.pull('nothing-here').catch((caught: unknown) => caught);
-    expect(isBentoportError(noVersion, 'ERR_INVALID_TAG')).toBe(true);
+    expect(isBentoportError(noVersion, 'ERR_NOT_FOUND')).toBe(true);
+    expect((noVersion as Error).message).toContain('Bento "nothing-here" not found on remote Bento store');
   });
 
   it('pull reads a gzip-compressed tar too, as BentoML\'s tarfile.open auto-detects', async () => {

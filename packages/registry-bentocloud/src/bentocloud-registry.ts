@@ -6,7 +6,7 @@ import { COMPONENT } from './cloud-errors.js';
 import { createCloudSession, type CloudSession } from './cloud-session.js';
 import { pullItem } from './pull-item.js';
 import { pushItem } from './push-item.js';
-import { getItem } from './remote-items.js';
+import { getItem, latestVersion } from './remote-items.js';
 
 /**
  * Options of {@link bentoCloudRegistry}. All are optional: by default it uses BentoML's own
@@ -101,13 +101,15 @@ export function bentoCloudRegistry(options: BentoCloudRegistryOptions = {}): Reg
     get url() {
       return session.url();
     },
-    capabilities: { separateModels: true, dedup: false, resumableUploads: false },
+    capabilities: { separateModels: true, dedup: false, resumableUploads: false, latestVersion: true },
     /** @throws {BentoportError} ERR_AUTH, ERR_IO, ERR_INVALID_OPTION for an unusable context. */
     has: async (ref, hasOptions = {}) => (await getItem(session, ref, hasOptions.signal))?.upload_status === 'success',
     /** @throws {BentoportError} ERR_AUTH, ERR_IO, ERR_ABORTED. */
     push: (item, pushOptions = {}) => pushItem(session, item, pushOptions),
     /** @throws {BentoportError} ERR_NOT_FOUND, ERR_CORRUPT_ARCHIVE, ERR_UNSUPPORTED_FORMAT, ERR_AUTH, ERR_IO, ERR_ABORTED. */
     pull: (ref, pullOptions = {}) => pullItem(session, ref, pullOptions),
+    /** The newest complete version in BentoCloud's list order. @throws {BentoportError} ERR_NOT_FOUND, ERR_AUTH, ERR_IO. */
+    latest: (kind, name, latestOptions = {}) => latestVersion(session, kind, name, latestOptions.signal),
   };
 }
 

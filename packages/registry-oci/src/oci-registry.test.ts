@@ -327,11 +327,11 @@ describe.skipIf(skip !== undefined)('registry-oci against CNCF distribution', ()
     expect(again.modelsPulled.sort()).toEqual(sample.models.map((model) => model.tag).sort());
   });
 
-  it('fails with ERR_NOT_FOUND for a version the registry does not hold, and needs a version', async () => {
+  it('fails with ERR_NOT_FOUND for a version the registry does not hold, and for a bare name it holds none of', async () => {
     const registry = registryFor(freshRepository());
     const local = bentoportFor(await makeScratchDir('oci-missing'), registry);
     await expectCode(local.pull('nothing:v9'), 'ERR_NOT_FOUND');
-    await expectCode(local.pull('nothing'), 'ERR_INVALID_TAG');
+    await expectCode(local.pull('nothing'), 'ERR_NOT_FOUND');
   });
 });
 
@@ -404,6 +404,9 @@ describe('ociRegistry options', () => {
   it('rejects URLs that are not oci://HOST/REPOSITORY with a valid repository path', () => {
     expect(() => ociRegistry({ url: 'https://example.com/team' })).toThrow(/oci:\/\/HOST/);
     expect(() => ociRegistry({ url: 'oci://example.com/Team' })).toThrow(/not a valid OCI repository path/);
+    // No repository: items go to the registry's root, as `docker push HOST/NAME:TAG` does.
+    expect(ociRegistry({ url: 'oci://example.com:5000' }).url).toBe('oci://example.com:5000');
+    expect(ociRegistry({ url: 'oci://example.com/' }).url).toBe('oci://example.com');
     expect(() => ociRegistry({ url: 'oci://example.com/team', chunkSize: 0 })).toThrow(/chunkSize/);
   });
 
@@ -439,7 +442,7 @@ describe('ociRegistry options', () => {
 
   it('keeps its digest cache out of the way when disabled', async () => {
     const registry = ociRegistry({ url: 'oci://example.com/team', cacheDirectory: false });
-    expect(registry.capabilities).toEqual({ separateModels: true, dedup: true, resumableUploads: true });
+    expect(registry.capabilities).toEqual({ separateModels: true, dedup: true, resumableUploads: true, latestVersion: true });
     expect(await stat(cache ?? '.').catch(() => undefined)).toBeDefined();
   });
 });

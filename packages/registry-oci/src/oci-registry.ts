@@ -3,7 +3,7 @@ import path from 'node:path';
 import { bentoportStateDirectory, optionChecks, resolveNetworkOptions, uploadJournal, type NetworkOptions } from '@bentoport/plugin-kit';
 import { tarFormat } from '@bentoport/format-tar';
 import { lookUpCredentials } from './credential-sources.js';
-import { listVersions } from './list-versions.js';
+import { latestVersion, listVersions } from './list-versions.js';
 import { manifestExists } from './manifests.js';
 import type { OciContext } from './oci-context.js';
 import { pullItem } from './pull-item.js';
@@ -21,7 +21,8 @@ import { defaultStateDirectory, localState } from './upload-state.js';
 export interface OciRegistryOptions extends NetworkOptions {
   /**
    * The registry and repository prefix: `oci://HOST[:PORT]/REPOSITORY`. Bentos go to
-   * `REPOSITORY/<name>:<version>`, models to `REPOSITORY/models/<name>:<version>`. A
+   * `REPOSITORY/<name>:<version>`, models to `REPOSITORY/models/<name>:<version>`; without a
+   * REPOSITORY (`oci://HOST[:PORT]`), to `<name>` and `models/<name>` at the registry's root. A
    * `user:password@` in the URL is used as credentials (prefer the options or docker's config).
    */
   url: string;
@@ -94,7 +95,7 @@ export function ociRegistry(options: OciRegistryOptions): Registry {
     apiVersion,
     name: COMPONENT,
     url: context.display,
-    capabilities: { separateModels: true, dedup: true, resumableUploads: true },
+    capabilities: { separateModels: true, dedup: true, resumableUploads: true, latestVersion: true },
     /** @throws {BentoportError} ERR_AUTH, ERR_IO. */
     has: (ref, operationOptions = {}) => manifestExists(context, itemRepository(context.prefix, ref.kind, ref.name), ref.version, operationOptions.signal),
     /**
@@ -110,6 +111,11 @@ export function ociRegistry(options: OciRegistryOptions): Registry {
     pull: (ref, operationOptions = {}) => pullItem(context, ref, operationOptions),
     /** Versions of `name` (the repository's tags). @throws {BentoportError} ERR_NOT_FOUND, ERR_AUTH, ERR_IO. */
     list: (kind, name, operationOptions = {}) => listVersions(context, kind, name, operationOptions.signal),
+    /**
+     * The version created last, by the creation time each manifest carries (see the README).
+     * @throws {BentoportError} ERR_NOT_FOUND, ERR_AUTH, ERR_IO.
+     */
+    latest: (kind, name, operationOptions = {}) => latestVersion(context, kind, name, operationOptions.signal),
   };
 }
 

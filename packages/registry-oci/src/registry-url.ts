@@ -22,16 +22,16 @@ export interface RegistryUrl {
 
 /**
  * Split a registry URL and check its repository prefix.
- * @throws {BentoportError} ERR_INVALID_TARGET for anything but `oci://HOST[:PORT]/REPOSITORY` with
- * a valid OCI repository path.
+ * @throws {BentoportError} ERR_INVALID_TARGET for anything but `oci://HOST[:PORT][/REPOSITORY]` with
+ * a valid OCI repository path (none: items go to the registry's root, as `docker push HOST/NAME`).
  */
 export function parseRegistryUrl(url: string): RegistryUrl {
-  const match = /^oci:\/\/(?:([^@/]*)@)?([^/]+)\/(.+?)\/*$/i.exec(url.trim());
+  const match = /^oci:\/\/(?:([^@/]*)@)?([^/]+)(?:\/(.*?))?\/*$/i.exec(url.trim());
   if (!match) {
-    throw new BentoportError('ERR_INVALID_TARGET', `[registry-oci] '${redact(url)}' is not an OCI registry URL: use oci://HOST[:PORT]/REPOSITORY`);
+    throw new BentoportError('ERR_INVALID_TARGET', `[registry-oci] '${redact(url)}' is not an OCI registry URL: use oci://HOST[:PORT][/REPOSITORY]`);
   }
-  const [, userinfo, host, repository] = match as unknown as [string, string | undefined, string, string];
-  const display = `oci://${host}/${repository}`;
+  const [, userinfo, host, repository = ''] = match as unknown as [string, string | undefined, string, string | undefined];
+  const display = repository === '' ? `oci://${host}` : `oci://${host}/${repository}`;
   checkRepositoryPrefix(repository, display);
   const credentials = userinfo ? userinfoCredentials(userinfo) : undefined;
   return { host: host.toLowerCase(), hostname: host.replace(/:\d+$/, ''), repository, display, ...(credentials ? { credentials } : {}) };

@@ -40,5 +40,7 @@ describe('repository name escaping', () => {
   it('puts models under models/ so a bento and a model of one name never share a repository', () => {
     expect(itemRepository('team', 'bento', 'svc')).toBe('team/svc');
     expect(itemRepository('team', 'model', 'svc')).toBe('team/models/svc');
+    expect(itemRepository('', 'bento', 'svc')).toBe('svc');
+    expect(itemRepository('', 'model', 'svc')).toBe('models/svc');
   });
 });

@@ -36,12 +36,14 @@ export function isOciComponent(text: string): boolean {
  */
 export function itemRepository(repository: string, kind: 'bento' | 'model', name: string): string {
   const component = escapeName(name);
-  return kind === 'bento' ? `${repository}/${component}` : `${repository}/models/${component}`;
+  // An empty prefix (oci://HOST, or docker-style HOST/NAME:VERSION) puts items at the registry's root.
+  const base = repository === '' ? '' : `${repository}/`;
+  return kind === 'bento' ? `${base}${component}` : `${base}models/${component}`;
 }
 
-/** Check the repository prefix of a registry URL: lower-case path components separated by `/`. */
+/** Check the repository prefix of a registry URL: lower-case path components separated by `/`, or none. */
 export function checkRepositoryPrefix(repository: string, display: string): void {
-  if (repository === '' || !repository.split('/').every((component) => isOciComponent(component))) {
+  if (repository !== '' && !repository.split('/').every((component) => isOciComponent(component))) {
     throw new BentoportError(
       'ERR_INVALID_TARGET',
       `[registry-oci] ${display}: '${repository}' is not a valid OCI repository path (lower-case letters, digits and single separators, e.g. oci://ghcr.io/team/bentos)`,

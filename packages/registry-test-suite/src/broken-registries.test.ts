@@ -10,6 +10,7 @@ import {
   checkBentoRoundTrip,
   checkDedup,
   checkHasMissing,
+  checkLatest,
   checkList,
   checkModelRoundTrip,
   checkPullAbortedSignal,
@@ -189,6 +190,21 @@ describe('the checks fail a broken registry', () => {
   it('list: only the latest version', async () => {
     const registry = broken((base) => ({ list: async (kind, name, options) => (await base.list!(kind, name, options)).slice(-1) }));
     await expect(checkList(contextFor(registry))).rejects.toThrow(/expected the two pushed versions/);
+  });
+
+  it('latest: the version pushed first, not the one created last', async () => {
+    const registry = broken((base) => ({ latest: async (kind, name, options) => (await base.list!(kind, name, options))[0] as string }));
+    await expect(checkLatest(contextFor(registry))).rejects.toThrow(/expected the version created last/);
+  });
+
+  it('latest: a made-up version for a name never pushed', async () => {
+    const registry = broken((base) => ({ latest: async (kind, name, options) => base.latest!(kind, name, options).catch(() => 'v1') }));
+    await expect(checkLatest(contextFor(registry))).rejects.toThrow(/succeeded, but the contract says it rejects with ERR_NOT_FOUND/);
+  });
+
+  it('shape: latestVersion declared without latest', async () => {
+    const registry = broken(() => ({ latest: undefined }));
+    await expect(checkShape(contextFor(registry))).rejects.toThrow(/latest must be a function/);
   });
 
   it('resume: declared, but an interrupted upload starts over', async () => {

@@ -17,6 +17,13 @@ export interface RegistryCapabilities {
   dedup: boolean;
   /** An interrupted upload can be continued. */
   resumableUploads: boolean;
+  /**
+   * Optional: {@link Registry.latest} is implemented, so `pull NAME` and `pull NAME:latest` fetch
+   * the registry's newest version (as `bentoml models pull NAME` does). Absent or false: core
+   * pulls a name without a version only when the local store has it.
+   * @default false
+   */
+  latestVersion?: boolean;
 }
 
 export interface RegistryOperationOptions {
@@ -121,4 +128,12 @@ export interface Registry {
    * @throws {BentoportError} ERR_NOT_FOUND when it holds none.
    */
   list?(kind: RegistryItemRef['kind'], name: string, options?: RegistryOperationOptions): Promise<string[]>;
+  /**
+   * Optional, declared by `capabilities.latestVersion`: the version of `name` a pull of `name` or
+   * `name:latest` fetches, the complete one created last (by the item's creation time, or the
+   * registry's own notion of newest when it keeps one, as BentoCloud's list order).
+   * @throws {BentoportError} ERR_NOT_FOUND when the registry holds no complete version of `name`,
+   * ERR_AUTH, ERR_IO, ERR_ABORTED.
+   */
+  latest?(kind: RegistryItemRef['kind'], name: string, options?: RegistryOperationOptions): Promise<string>;
 }

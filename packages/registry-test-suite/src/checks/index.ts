@@ -2,6 +2,7 @@ import type { CheckContext } from '../check-context.js';
 import { checkPullAbortedSignal, checkPullSignalMidBody, checkPushAbortedSignal, checkPushSignalMidUpload } from './abort.js';
 import { checkAuthHas, checkAuthPull, checkAuthPush } from './auth.js';
 import { checkDedup } from './dedup.js';
+import { checkLatest } from './latest.js';
 import { checkList } from './list.js';
 import { checkPullMissing } from './not-found.js';
 import { checkResume } from './resume.js';
@@ -11,6 +12,7 @@ import { checkShape } from './shape.js';
 export * from './abort.js';
 export * from './auth.js';
 export * from './dedup.js';
+export * from './latest.js';
 export * from './list.js';
 export * from './not-found.js';
 export * from './resume.js';
@@ -31,6 +33,8 @@ const needsCapability =
   (name: 'separateModels' | 'dedup' | 'resumableUploads') =>
   (context: CheckContext): string | undefined =>
     context.registry.capabilities?.[name] === true ? undefined : `capabilities.${name} is not true`;
+const needsLatest = (context: CheckContext): string | undefined =>
+  context.registry.capabilities?.latestVersion === true ? undefined : 'capabilities.latestVersion is not true (optional)';
 const needsBadCredentials = (context: CheckContext): string | undefined => (context.badCredentials === undefined ? 'no badCredentials registry was given' : undefined);
 const needsList = (context: CheckContext): string | undefined => (typeof context.registry.list === 'function' ? undefined : 'the registry has no list');
 
@@ -54,5 +58,6 @@ export const REGISTRY_CHECKS: readonly RegistryCheck[] = [
   define('auth/push', 'push with refused credentials rejects with ERR_AUTH', checkAuthPush, needsBadCredentials),
   define('auth/pull', 'pull with refused credentials rejects its first next() with ERR_AUTH', checkAuthPull, needsBadCredentials),
   define('list', 'list gives the pushed versions, and ERR_NOT_FOUND for a name never pushed', checkList, needsList),
+  define('latest', 'latest names the version created last, and ERR_NOT_FOUND for a name never pushed', checkLatest, needsLatest),
   define('resume', 'an upload interrupted by a failed read is continued, not started over', checkResume, needsCapability('resumableUploads')),
 ];

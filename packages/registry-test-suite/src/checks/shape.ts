@@ -4,7 +4,7 @@ import { assert } from 'vitest';
 
 export const CAPABILITY_NAMES = ['separateModels', 'dedup', 'resumableUploads'] as const satisfies readonly (keyof RegistryCapabilities)[];
 
-/** `apiVersion` 1, a name, a url, boolean capabilities, `has`/`push`/`pull`, and `list` a function when present. */
+/** `apiVersion` 1, a name, a url, boolean capabilities, `has`/`push`/`pull`, `list` a function when present, and `latest` when `latestVersion` is declared. */
 export async function checkShape({ registry }: CheckContext): Promise<void> {
   assert(registry.apiVersion === 1, `apiVersion must be 1, got ${String(registry.apiVersion)}`);
   assert(typeof registry.name === 'string' && registry.name.length > 0, 'name must be a non-empty string');
@@ -16,4 +16,7 @@ export async function checkShape({ registry }: CheckContext): Promise<void> {
   }
   for (const method of ['has', 'push', 'pull'] as const) assert(typeof registry[method] === 'function', `${method} must be a function`);
   assert(registry.list === undefined || typeof registry.list === 'function', 'list must be a function when present');
+  // latestVersion is optional (added after apiVersion 1 shipped): absent is fine, declared means latest is there.
+  assert(capabilities.latestVersion === undefined || typeof capabilities.latestVersion === 'boolean', `capabilities.latestVersion must be a boolean when present, got ${typeof capabilities.latestVersion}`);
+  assert(capabilities.latestVersion !== true || typeof registry.latest === 'function', 'capabilities.latestVersion is true, so latest must be a function');
 }

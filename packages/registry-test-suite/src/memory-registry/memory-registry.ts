@@ -18,6 +18,11 @@ export interface MemoryRegistryOptions {
    */
   list?: boolean;
   /**
+   * Provide `latest` (and declare `capabilities.latestVersion`).
+   * @default true
+   */
+  latest?: boolean;
+  /**
    * The credentials this registry accepts. With it set, an instance whose `credentials` differ
    * refuses every operation with ERR_AUTH (the message never shows either).
    * @default undefined (no authentication)
@@ -56,6 +61,7 @@ export function memoryRegistry(options: MemoryRegistryOptions = {}): Registry {
     separateModels: true,
     dedup: options.capabilities?.dedup !== false,
     resumableUploads: options.capabilities?.resumableUploads !== false,
+    ...(options.latest === false ? {} : { latestVersion: true }),
   };
 
   function authorize(operation: string, target: string): void {
@@ -72,6 +78,13 @@ export function memoryRegistry(options: MemoryRegistryOptions = {}): Registry {
     const versions = [...store.items.keys()].filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length));
     if (versions.length === 0) throw memoryFailure('ERR_NOT_FOUND', 'LIST', url, target, 'no versions');
     return versions;
+  }
+
+  /** The version created last; equal times go to the greater version, as registry-oci does. */
+  async function latest(kind: RegistryItemRef['kind'], name: string, latestOptions: RegistryOperationOptions = {}): Promise<string> {
+    const versions = await list(kind, name, latestOptions);
+    const created = (version: string) => store.created.get(itemKey({ kind, name, version })) ?? 0;
+    return versions.reduce((newest, version) => (created(version) > created(newest) || (created(version) === created(newest) && version > newest) ? version : newest));
   }
 
   return {
@@ -95,5 +108,6 @@ export function memoryRegistry(options: MemoryRegistryOptions = {}): Registry {
       })();
     },
     ...(options.list === false ? {} : { list }),
+    ...(options.latest === false ? {} : { latest }),
   };
 }

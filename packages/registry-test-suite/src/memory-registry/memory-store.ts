@@ -9,6 +9,8 @@ export type StoredEntry = Pick<ArchiveEntry, 'path' | 'type' | 'mode' | 'mtime' 
 export interface MemoryStore {
   /** `kind/name/version` → the entries of a complete item. */
   readonly items: Map<string, StoredEntry[]>;
+  /** `kind/name/version` → the item's creation time (microseconds), which `latest` goes by. */
+  readonly created: Map<string, number>;
   /** SHA-256 → bytes: content-addressed, shared by every item (what dedup saves). */
   readonly blobs: Map<string, Buffer>;
   /**
@@ -21,7 +23,7 @@ export interface MemoryStore {
 }
 
 export function newStore(): MemoryStore {
-  return { items: new Map(), blobs: new Map(), partialUploads: new Map(), digestCache: new Map() };
+  return { items: new Map(), created: new Map(), blobs: new Map(), partialUploads: new Map(), digestCache: new Map() };
 }
 
 export function itemKey(ref: RegistryItemRef): string {

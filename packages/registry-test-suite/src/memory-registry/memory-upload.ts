@@ -36,6 +36,7 @@ export async function uploadItem(item: RegistryPushItem, options: RegistryPushOp
     stored.push(record);
   }
   const digest = `sha256:${createHash('sha256').update(JSON.stringify(stored)).digest('hex')}`;
+  settings.store.created.set(itemKey(item.ref), item.metadata.creationTime);
   settings.store.items.set(itemKey(item.ref), stored);
   return { location: `${settings.url}/${item.ref.kind}s/${item.ref.name}:${item.ref.version}`, digest, bytesUploaded: counters.uploaded, bytesSkipped: counters.skipped };
 }
