@@ -80,7 +80,8 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
       case 'warning':
         if (quiet) return;
         clear();
-        stream.write(`${paint('33', 'Warning:')} ${event.message}\n`);
+        // A retry line stands alone (`retrying … (attempt 2/4, next in 2 s): ECONNRESET`), as rclone and pip print them.
+        stream.write(event.retry ? `${paint('33', event.message)}\n` : `${paint('33', 'Warning:')} ${event.message}\n`);
         return;
       case 'notice':
         if (quiet) return;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { isBentoportError, type ProgressListener } from '@bentoport/spec';
-import { isTransientNetworkError, pluginFailure, withRetry, type RecordedUpload, type UploadJournal } from '@bentoport/plugin-kit';
+import { isTransientNetworkError, pluginFailure, reportRetries, withRetry, type RecordedUpload, type UploadJournal } from '@bentoport/plugin-kit';
 import { contentDigest } from './artifact-layout.js';
 import { discardBody, pushScope, type RegistryClient } from './registry-client.js';
 import { COMPONENT } from './registry-failures.js';
@@ -265,10 +265,12 @@ async function uploadWithRestarts(context: UploadContext, open: () => Readable, 
  */
 export async function uploadBlob(context: UploadContext, open: () => Readable, resumeKey: string | undefined): Promise<UploadResult> {
   const memory: UploadMemory = { session: undefined, bytesSent: 0 };
+  const onRetry = reportRetries({ onProgress: context.onProgress, operation: 'push', target: `upload of a ${context.repository} blob`, retries: context.retries });
   return withRetry(() => uploadWithRestarts(context, open, resumeKey, memory), {
     retries: context.retries,
     retryDelayMs: context.retryDelayMs,
     isRetryable: isTransientNetworkError,
+    ...(onRetry ? { onRetry } : {}),
     ...(context.signal ? { signal: context.signal } : {}),
   });
 }

@@ -8,6 +8,20 @@ export type Phase =
   | 'verify' // checking digests and metadata
   | 'commit'; // making the result visible
 
+/** One retry a plugin is about to make, told before its backoff delay starts. */
+export interface RetryDetails {
+  /** The attempt about to start, counting the first one: 2 for the first retry. */
+  attempt: number;
+  /** The most attempts this piece of work gets (the first one and its retries). */
+  attempts: number;
+  /** Milliseconds until the attempt starts. */
+  delayMs: number;
+  /** What failed, short: a system code (`ECONNRESET`) or the failure's own words (`503`). */
+  reason: string;
+  /** What is being retried: `HEAD http://host/x.bento`, `PATCH team/bentos/svc upload`. */
+  target: string;
+}
+
 /** Typed progress events. The CLI renders them as a bar or JSON lines. */
 export type ProgressEvent =
   | { type: 'phase'; operation: Operation; phase: Phase; target?: string }
@@ -19,7 +33,13 @@ export type ProgressEvent =
       /** Total when known in advance (import of a file of known size), else undefined. */
       bytesTotal?: number;
     }
-  | { type: 'warning'; operation: Operation; message: string }
+  | {
+      type: 'warning';
+      operation: Operation;
+      message: string;
+      /** Set when the warning is a retry about to happen; `message` says the same in words. @default undefined */
+      retry?: RetryDetails;
+    }
   | { type: 'notice'; operation: Operation; message: string };
 
 export type ProgressListener = (event: ProgressEvent) => void;
