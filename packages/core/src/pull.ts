@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { BentoportError, isBentoportError, type ItemMetadata, type Registry, type RegistryItemRef } from '@bentoport/spec';
+import { BentoportError, isBentoportError, type ItemMetadata, type ProgressEvent, type Registry, type RegistryItemRef } from '@bentoport/spec';
 import { operationError, progressEmitter, storeOf, type Emit, type EngineContext } from './engine-context.js';
 import { installModels, runImportPipeline, withStaging, type ModelNotices, type StagedModels } from './import-pipeline.js';
 import { loadItemMetadata, TYPE_NAME, type ItemStore, type StoreItem } from './item-store.js';
@@ -9,15 +9,33 @@ import { extractEntries } from './safe-extract.js';
 import { sweepStaleStaging } from './staging.js';
 import { formatTag, parseTag } from './tag.js';
 import type { ItemKind } from './target.js';
+import { transferProgress, type TransferProgress } from './transfer-progress.js';
 
 const PULL_NOTICES: ModelNotices = {
   operation: 'pull',
   installed: (tag) => `Model "${tag}" pulled into the model store`,
 };
 
-/** Source → decode → stage for a registry: safe-extract the entries it delivers for `ref`. */
-async function stagePulled(context: EngineContext, registry: Registry, ref: RegistryItemRef, directory: string, signal: AbortSignal | undefined, emit: Emit): Promise<void> {
-  await extractEntries(registry.pull(ref, { signal, onProgress: emit }), directory, { limits: context.limits, signal });
+/**
+ * Source → decode → stage for a registry: safe-extract the entries it delivers for `ref`. The
+ * registry's `bytes` events count this item from 0; `progress` turns them into one bar across
+ * every item of the pull, labelled with this one, never counting a re-read byte twice.
+ */
+async function stagePulled(
+  context: EngineContext,
+  registry: Registry,
+  ref: RegistryItemRef,
+  directory: string,
+  signal: AbortSignal | undefined,
+  emit: Emit,
+  progress: TransferProgress,
+): Promise<void> {
+  const label = `${ref.kind} ${ref.name}:${ref.version}`;
+  emit({ type: 'phase', phase: 'transfer', target: registry.url, item: label });
+  const itemProgress = progress.start(label);
+  const onProgress = (event: ProgressEvent) => (event.type === 'bytes' ? itemProgress.reached(event.bytesDone, event.bytesTotal) : emit(event));
+  await extractEntries(registry.pull(ref, { signal, onProgress }), directory, { limits: context.limits, signal });
+  itemProgress.finish();
 }
 
 /**
@@ -55,6 +73,7 @@ async function stageMissingModels(
   staging: string,
   signal: AbortSignal | undefined,
   emit: Emit,
+  progress: TransferProgress,
 ): Promise<StagedModels> {
   const models: StagedModels = { staged: [], present: [] };
   const seen = new Set<string>();
@@ -69,7 +88,7 @@ async function stageMissingModels(
     const ref: RegistryItemRef = { kind: 'model', name: reference.tag.name, version: reference.tag.version };
     const directory = path.join(staging, 'models', ref.name, ref.version);
     await mkdir(directory, { recursive: true });
-    await stagePulled(context, registry, ref, directory, signal, emit);
+    await stagePulled(context, registry, ref, directory, signal, emit, progress);
     emit({ type: 'phase', phase: 'verify' });
     models.staged.push({ directory, metadata: await verifyPulled(registry, ref, directory) });
   }
@@ -85,7 +104,7 @@ async function pullMissingModels(
   emit: Emit,
 ): Promise<{ pulled: string[]; skipped: string[] }> {
   return withStaging(context, async (staging) => {
-    const models = await stageMissingModels(context, registry, bento.metadata, staging, signal, emit);
+    const models = await stageMissingModels(context, registry, bento.metadata, staging, signal, emit, transferProgress(emit));
     if (models.staged.length > 0) emit({ type: 'phase', phase: 'commit' });
     const installed = await installModels(context, models.staged, emit, PULL_NOTICES);
     return { pulled: installed.installed.map((model) => formatTag(model.tag)), skipped: [...models.present, ...installed.skipped] };
@@ -126,15 +145,15 @@ export async function pull(context: EngineContext, kind: ItemKind, tagLike: stri
       throw new BentoportError('ERR_INVALID_TAG', `${TYPE_NAME[kind]} "${tag.name}" version can not be None; pull an explicit version (name:version)`);
     }
     const ref: RegistryItemRef = { kind, name: tag.name, version };
-    emit({ type: 'phase', phase: 'transfer', target: registry.url });
+    const progress = transferProgress(emit);
     const installed = await runImportPipeline(context, {
       kind,
       emit,
       notices: PULL_NOTICES,
       replace: local !== undefined,
-      stage: (directory) => stagePulled(context, registry, ref, directory, signal, emit),
+      stage: (directory) => stagePulled(context, registry, ref, directory, signal, emit, progress),
       verify: (directory) => verifyPulled(registry, ref, directory),
-      models: async (_directory, staging, metadata) => (withModels ? stageMissingModels(context, registry, metadata, staging, signal, emit) : { staged: [], present: [] }),
+      models: async (_directory, staging, metadata) => (withModels ? stageMissingModels(context, registry, metadata, staging, signal, emit, progress) : { staged: [], present: [] }),
     });
     emit({ type: 'notice', message: `Successfully pulled ${TYPE_NAME[kind]} "${formatTag(installed.item.tag)}"` });
     return { item: installed.item, registry: registry.url, skipped: false, replaced: local !== undefined, modelsPulled: installed.modelsInstalled, modelsSkipped: installed.modelsSkipped };

@@ -22,8 +22,12 @@ export interface UploadContext {
   /** Where sessions in flight are written down, for the next run's sweep should this one be killed. */
   journal: UploadJournal;
   signal?: AbortSignal;
-  /** Bytes confirmed by the registry, as they are. */
-  onBytes?: (bytes: number) => void;
+  /**
+   * How many bytes of this blob the registry holds, after each accepted chunk. A position, not an
+   * increment: a blob sent again from its start reports low positions again, which a counter of
+   * increments would add twice.
+   */
+  onBytes?: (held: number) => void;
   onProgress?: ProgressListener;
 }
 
@@ -195,7 +199,7 @@ async function sendChunks(context: UploadContext, source: Readable, session: Upl
       // offset, so a kill must find the URL of the last accepted chunk, not the one before.
       if (resumeKey) await context.state.setUpload(resumeKey, { location: session.location, offset: session.offset });
       await memory.recorded?.update(session.location);
-      context.onBytes?.(body.length);
+      context.onBytes?.(session.offset);
     }
     position = end;
   }

@@ -24,14 +24,23 @@ export interface RetryDetails {
 
 /** Typed progress events. The CLI renders them as a bar or JSON lines. */
 export type ProgressEvent =
-  | { type: 'phase'; operation: Operation; phase: Phase; target?: string }
+  | {
+      type: 'phase';
+      operation: Operation;
+      phase: Phase;
+      target?: string;
+      /** What moves from here on, for labels: `bento svc:v1`, `model iris:v2`. @default undefined (the operation's item) */
+      item?: string;
+    }
   | {
       type: 'bytes';
       operation: Operation;
-      /** Bytes done so far: archive bytes written on export, read on import. */
+      /** Bytes done so far: archive bytes written on export, read on import; content bytes of every item on push and pull. */
       bytesDone: number;
-      /** Total when known in advance (import of a file of known size), else undefined. */
+      /** Total when known in advance (import of a file of known size, every item of a push), else undefined. */
       bytesTotal?: number;
+      /** The item these bytes belong to, as in the `phase` event. @default undefined (the operation's item) */
+      item?: string;
     }
   | {
       type: 'warning';
