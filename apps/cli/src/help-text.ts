@@ -86,6 +86,7 @@ without a terminal, -y is required.${group === 'models' ? '\nA model that a bent
 
 Options:
   -y, --yes, --assume-yes  delete without asking
+  --dry-run                list what would be deleted, with sizes; delete nothing
 `;
     case 'export':
       return `Usage: ${prefix} export TAG [OUT] [options]
@@ -101,6 +102,7 @@ Options:
   --checksum-file        also write <archive>.sha256 beside the archive
   --resume               continue an interrupted upload to the same URL (S3), and keep
                          this one's parts if it fails
+  --dry-run              say where the archive would go, its format and size; write nothing
 
 ${TARGET}
 `;
@@ -114,6 +116,7 @@ Options:
   --format F             tar, gz, zip, … (default: detected)
   --sha256 HEX           expected SHA-256 of the archive; nothing is imported on a mismatch
                          (default: <archive>.sha256 beside the file, when there is one)
+  --dry-run              read the archive's format and size; change nothing in the store
 
 ${TARGET}
 `;

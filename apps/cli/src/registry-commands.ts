@@ -5,6 +5,7 @@ import { defaultHome, readDefaultRegistry, type Bentoport, type PullResult, type
 import { UsageError, type OptionValues } from './command-line.js';
 import type { PluginCatalog } from './plugin-discovery.js';
 import { loadRegistry } from './plugin-loading.js';
+import { dryRunPull, dryRunPush, type DryRunOutput } from './dry-run-commands.js';
 
 /**
  * BentoCloud is the registry when none is configured but BentoML is logged in (`.yatai.yaml`, or
@@ -57,6 +58,8 @@ export async function registriesFor(values: OptionValues, env: NodeJS.ProcessEnv
 
 interface RegistryCommandContext {
   bentoport: Bentoport;
+  /** A dry run's report, printed even with --quiet. */
+  write(text: string): void;
   kind: 'bento' | 'model';
   positionals: string[];
   values: OptionValues;
@@ -64,6 +67,10 @@ interface RegistryCommandContext {
   print(text: string): void;
   printJson(value: unknown): void;
   finishProgress(): void;
+}
+
+function dryRunOutputOf(context: RegistryCommandContext): DryRunOutput {
+  return { json: Boolean(context.values.json), write: context.write };
 }
 
 function pushLine(result: PushResult, type: string): string {
@@ -75,6 +82,7 @@ function pushLine(result: PushResult, type: string): string {
 export async function runPush(context: RegistryCommandContext): Promise<void> {
   const tag = context.positionals[0] as string;
   const options = { force: Boolean(context.values.force), signal: context.signal };
+  if (context.values['dry-run']) return dryRunPush(context.bentoport, context.kind, tag, options, dryRunOutputOf(context));
   const result = context.kind === 'bento' ? await context.bentoport.push(tag, options) : await context.bentoport.pushModel(tag, options);
   context.finishProgress();
   if (context.values.json) return context.printJson(result);
@@ -92,6 +100,7 @@ export async function runPull(context: RegistryCommandContext): Promise<void> {
     throw new UsageError('--with-models and --without-models exclude each other', 'pull');
   }
   const options = { force: Boolean(context.values.force), withModels: !context.values['without-models'], signal: context.signal };
+  if (context.values['dry-run']) return dryRunPull(context.bentoport, context.kind, tag, options, dryRunOutputOf(context));
   const result = context.kind === 'bento' ? await context.bentoport.pull(tag, options) : await context.bentoport.pullModel(tag, options);
   context.finishProgress();
   if (context.values.json) return context.printJson(pullJson(result));
