@@ -47,9 +47,9 @@ export function pullLines(plan: PullPlanResult): string[] {
   const head = !plan.downloads
     ? `${item} is in the local store; it would not be downloaded (-f replaces it).`
     : plan.remote
-      ? `Would pull ${item} from ${plan.registry}${plan.replaces ? ', replacing the local copy once the new one is verified' : ''}.`
+      ? `Would pull ${item} from ${plan.registry}${plan.bytes === undefined ? '' : ` (${sized(plan.bytes)})`}${plan.replaces ? ', replacing the local copy once the new one is verified' : ''}.`
       : `${item} is not in ${plan.registry}: a pull would fail.`;
-  const models = plan.models.map((model) => `  model ${model.tag}  ${model.local ? 'in the local store' : model.remote ? 'missing locally, would be pulled' : `missing locally and not in the registry`}`);
+  const models = plan.models.map((model) => `  model ${model.tag}  ${model.local ? 'in the local store' : model.remote ? `missing locally, would be pulled${model.bytes === undefined ? '' : ` (${sized(model.bytes)})`}` : `missing locally and not in the registry`}`);
   return [head, ...models, 'Nothing was downloaded (dry run).'];
 }
 

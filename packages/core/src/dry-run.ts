@@ -85,8 +85,10 @@ export interface PullPlanResult {
   replaces: boolean;
   /** The item itself would be downloaded. */
   downloads: boolean;
+  /** Bytes the item's download would take, when the registry can tell (its optional `size`). */
+  bytes?: number;
   /** A local bento's models: missing ones would be pulled when the registry has them. Unknown (empty) for a bento not yet local. */
-  models: Array<{ tag: string; local: boolean; remote: boolean }>;
+  models: Array<{ tag: string; local: boolean; remote: boolean; bytes?: number }>;
 }
 
 /** What `delete` would remove. */
@@ -191,11 +193,26 @@ export async function planPull(context: EngineContext, kind: ItemKind, tagLike: 
         if (reference.registry !== 'bentoml' || reference.tag.version === undefined) continue;
         const present = await context.models.has(reference.tag);
         const ref = { kind: 'model' as const, name: reference.tag.name, version: reference.tag.version };
-        models.push({ tag: formatTag(reference.tag), local: present, remote: present ? false : await registry.has(ref, { signal }) });
+        const remote = present ? false : await registry.has(ref, { signal });
+        const bytes = remote ? await registry.size?.(ref, { signal }) : undefined;
+        models.push({ tag: formatTag(reference.tag), local: present, remote, ...(bytes === undefined ? {} : { bytes }) });
       }
     }
     const force = options.force ?? false;
-    return { dryRun: true, tag: formatTag(tag), kind, registry: registry.url, local: local !== undefined, remote, replaces: force && local !== undefined, downloads: force || local === undefined, models };
+    const downloads = force || local === undefined;
+    const bytes = downloads && remote ? await registry.size?.({ kind, name: tag.name, version: tag.version }, { signal }) : undefined;
+    return {
+      dryRun: true,
+      tag: formatTag(tag),
+      kind,
+      registry: registry.url,
+      local: local !== undefined,
+      remote,
+      replaces: force && local !== undefined,
+      downloads,
+      ...(bytes === undefined ? {} : { bytes }),
+      models,
+    };
   } catch (error) {
     throw operationError(error, signal, registry.name, 'pull', `${tagLike} from ${registry.url}`);
   }

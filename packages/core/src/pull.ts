@@ -76,16 +76,18 @@ async function stageMissingModels(
   progress: TransferProgress,
 ): Promise<StagedModels> {
   const models: StagedModels = { staged: [], present: [] };
-  const seen = new Set<string>();
+  const missing: RegistryItemRef[] = [];
   for (const reference of bento.models) {
     if (reference.registry !== 'bentoml') continue;
     const modelTag = formatTag(reference.tag);
-    if (seen.has(modelTag) || (await context.models.has(reference.tag))) {
+    if (missing.some((ref) => `${ref.name}:${ref.version}` === modelTag) || (await context.models.has(reference.tag))) {
       models.present.push(modelTag);
       continue;
     }
-    seen.add(modelTag);
-    const ref: RegistryItemRef = { kind: 'model', name: reference.tag.name, version: reference.tag.version };
+    missing.push({ kind: 'model', name: reference.tag.name, version: reference.tag.version });
+  }
+  progress.plan(await downloadSize(registry, missing, signal));
+  for (const ref of missing) {
     const directory = path.join(staging, 'models', ref.name, ref.version);
     await mkdir(directory, { recursive: true });
     await stagePulled(context, registry, ref, directory, signal, emit, progress);
@@ -93,6 +95,21 @@ async function stageMissingModels(
     models.staged.push({ directory, metadata: await verifyPulled(registry, ref, directory) });
   }
   return models;
+}
+
+/**
+ * What pulling `refs` would download, when the registry can tell for each (its optional `size`),
+ * so the bar has its total before the bytes flow; undefined otherwise.
+ */
+async function downloadSize(registry: Registry, refs: RegistryItemRef[], signal: AbortSignal | undefined): Promise<number | undefined> {
+  if (!registry.size) return undefined;
+  let total = 0;
+  for (const ref of refs) {
+    const size = await registry.size(ref, { signal });
+    if (size === undefined) return undefined;
+    total += size;
+  }
+  return total;
 }
 
 /** Pull the models a local bento lacks: all staged and verified, then all installed or none. */
@@ -104,7 +121,7 @@ async function pullMissingModels(
   emit: Emit,
 ): Promise<{ pulled: string[]; skipped: string[] }> {
   return withStaging(context, async (staging) => {
-    const models = await stageMissingModels(context, registry, bento.metadata, staging, signal, emit, transferProgress(emit));
+    const models = await stageMissingModels(context, registry, bento.metadata, staging, signal, emit, transferProgress(emit, { totalPending: true }));
     if (models.staged.length > 0) emit({ type: 'phase', phase: 'commit' });
     const installed = await installModels(context, models.staged, emit, PULL_NOTICES);
     return { pulled: installed.installed.map((model) => formatTag(model.tag)), skipped: [...models.present, ...installed.skipped] };
@@ -145,7 +162,9 @@ export async function pull(context: EngineContext, kind: ItemKind, tagLike: stri
       throw new BentoportError('ERR_INVALID_TAG', `${TYPE_NAME[kind]} "${tag.name}" version can not be None; pull an explicit version (name:version)`);
     }
     const ref: RegistryItemRef = { kind, name: tag.name, version };
-    const progress = transferProgress(emit);
+    // A bento's models are known once it is staged; until then no total, so the bar does not
+    // show the small bento at 100% and fall back when its models start.
+    const progress = transferProgress(emit, { totalPending: withModels });
     const installed = await runImportPipeline(context, {
       kind,
       emit,

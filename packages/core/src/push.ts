@@ -152,7 +152,7 @@ export async function push(context: EngineContext, kind: ItemKind, tagLike: stri
   const plan = await planPush(context, kind, tagLike, options, emit);
   const { registry, item } = plan;
   try {
-    const progress = transferProgress(emit, plan.bytesToSend);
+    const progress = transferProgress(emit, { plannedTotal: plan.bytesToSend });
     const models: PushResult['models'] = [];
     for (const model of plan.models) {
       const pushed = await pushPlanned(plan, model, options, emit, progress);
