@@ -62,7 +62,7 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
   delete: {
     name: 'delete',
     positionals: [1, Infinity],
-    options: { yes: { type: 'boolean', short: 'y' }, 'assume-yes': { type: 'boolean' } },
+    options: { yes: { type: 'boolean', short: 'y' }, 'assume-yes': { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
   },
   export: {
     name: 'export',
@@ -72,13 +72,14 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
       compression: { type: 'string' },
       'checksum-file': { type: 'boolean' },
       resume: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
       ...TARGET_OPTIONS,
     },
   },
   import: {
     name: 'import',
     positionals: [1, 1],
-    options: { format: { type: 'string' }, sha256: { type: 'string' }, ...TARGET_OPTIONS },
+    options: { format: { type: 'string' }, sha256: { type: 'string' }, 'dry-run': { type: 'boolean' }, ...TARGET_OPTIONS },
   },
   push: { name: 'push', positionals: [1, 1], options: PUSH_OPTIONS },
   // `bentoml models pull` takes no tag with -F/--bentofile: the bentofile's models are pulled.

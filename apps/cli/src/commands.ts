@@ -21,6 +21,7 @@ import type { PluginCatalog } from './plugin-discovery.js';
 import { loadFailures, pluginRows, renderPluginTable } from './plugins-command.js';
 import { humanSize, localTime, renderTable, renderYamlList } from './render.js';
 import { runPull, runPush } from './registry-commands.js';
+import { dryRunDelete, dryRunExport, dryRunImport, type DryRunOutput } from './dry-run-commands.js';
 
 /** The process streams and environment a command runs against. */
 export interface CliIo {
@@ -89,6 +90,12 @@ function status(context: CommandContext, text: string, stream: 'stdout' | 'stder
 
 function printJson(context: CommandContext, value: unknown, stream: 'stdout' | 'stderr' = 'stdout'): void {
   write(context, `${JSON.stringify(value, null, 2)}\n`, stream);
+}
+
+/** A dry run's report goes to stdout even with --quiet: it is what was asked for. */
+function dryRunOutput(context: CommandContext): DryRunOutput | undefined {
+  if (!context.values['dry-run']) return undefined;
+  return { json: Boolean(context.values.json), write: (text) => write(context, text) };
 }
 
 function newestFirst(items: StoreItem[]): StoreItem[] {
@@ -200,6 +207,8 @@ function checkDeleteTarget(target: string, type: KindApi['type']): void {
 }
 
 async function runDelete(context: CommandContext, api: KindApi): Promise<void> {
+  const dryRun = dryRunOutput(context);
+  if (dryRun) return dryRunDelete(context.bentoport, api.type === 'Bento' ? 'bento' : 'model', splitTargets(context.positionals), dryRun);
   const assumeYes = Boolean(context.values.yes || context.values['assume-yes']);
   const targets = splitTargets(context.positionals);
   // Every target first, so a typo in the third deletes nothing.
@@ -277,6 +286,9 @@ async function runExport(context: CommandContext, api: KindApi): Promise<void> {
     resume: Boolean(context.values.resume),
     signal: context.signal,
   };
+  const dryRun = dryRunOutput(context);
+  if (dryRun && toStdout) throw new UsageError('--dry-run needs an output path, not - (it prints its report on stdout)', 'export');
+  if (dryRun) return dryRunExport(context.bentoport, api.type === 'Bento' ? 'bento' : 'model', tag, out, string(context.values.format), options, dryRun);
   const result: ExportResult = await api.export(tag, toStdout ? context.io.stdout : out, string(context.values.format), options);
   context.finishProgress();
   if (context.values.json) return printJson(context, result);
@@ -302,6 +314,8 @@ async function runImport(context: CommandContext, api: KindApi): Promise<void> {
   const options: ImportOptions = { ...targetOptions(context.values, context.command), signal: context.signal };
   const sha256 = string(context.values.sha256);
   if (sha256 !== undefined) options.sha256 = sha256.toLowerCase();
+  const dryRun = dryRunOutput(context);
+  if (dryRun) return dryRunImport(context.bentoport, api.type === 'Bento' ? 'bento' : 'model', fromStdin ? context.io.stdin : source, string(context.values.format), options, dryRun);
   const result = await api.import(fromStdin ? context.io.stdin : source, string(context.values.format), options);
   context.finishProgress();
   if (context.values.json) return printJson(context, importJson(result));
@@ -341,6 +355,7 @@ export async function runCommand(context: CommandContext): Promise<void> {
         ...context,
         kind: context.group === 'models' ? ('model' as const) : ('bento' as const),
         print: (text: string) => status(context, text),
+        write: (text: string) => write(context, text),
         printJson: (value: unknown) => printJson(context, value),
       };
       return context.command === 'push' ? runPush(registryContext) : runPull(registryContext);

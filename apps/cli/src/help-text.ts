@@ -92,6 +92,7 @@ TAG deletes nothing and exits 2.${group === 'models' ? '\nA model that a bento i
 
 Options:
   -y, --yes, --assume-yes  delete without asking
+  --dry-run                list what would be deleted, with sizes; delete nothing
 `;
     case 'export':
       return `Usage: ${prefix} export TAG [OUT] [options]
@@ -107,6 +108,7 @@ Options:
   --checksum-file        also write <archive>.sha256 beside the archive
   --resume               continue an interrupted upload to the same URL (S3), and keep
                          this one's parts if it fails
+  --dry-run              say where the archive would go, its format and size; write nothing
 
 ${TARGET}
 `;
@@ -120,6 +122,7 @@ Options:
   --format F             tar, gz, zip, … (default: detected)
   --sha256 HEX           expected SHA-256 of the archive; nothing is imported on a mismatch
                          (default: <archive>.sha256 beside the file, when there is one)
+  --dry-run              read the archive's format and size; change nothing in the store
 
 ${TARGET}
 `;

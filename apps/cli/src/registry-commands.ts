@@ -5,6 +5,7 @@ import { defaultHome, itemReference, readBentofileModels, readDefaultRegistry, r
 import { UsageError, type OptionValues } from './command-line.js';
 import type { PluginCatalog } from './plugin-discovery.js';
 import { loadRegistry } from './plugin-loading.js';
+import { dryRunPull, dryRunPush, type DryRunOutput } from './dry-run-commands.js';
 
 /**
  * BentoCloud is the registry when none is configured but BentoML is logged in (`.yatai.yaml`, or
@@ -106,6 +107,8 @@ async function configuredRegistry(env: NodeJS.ProcessEnv): Promise<string | unde
 
 interface RegistryCommandContext {
   bentoport: Bentoport;
+  /** A dry run's report, printed even with --quiet. */
+  write(text: string): void;
   kind: 'bento' | 'model';
   positionals: string[];
   values: OptionValues;
@@ -113,6 +116,10 @@ interface RegistryCommandContext {
   print(text: string): void;
   printJson(value: unknown): void;
   finishProgress(): void;
+}
+
+function dryRunOutputOf(context: RegistryCommandContext): DryRunOutput {
+  return { json: Boolean(context.values.json), write: context.write };
 }
 
 function pushLine(result: PushResult, type: string): string {
@@ -124,6 +131,7 @@ function pushLine(result: PushResult, type: string): string {
 export async function runPush(context: RegistryCommandContext): Promise<void> {
   const tag = itemTag(context.positionals[0] as string);
   const options = { force: Boolean(context.values.force), signal: context.signal };
+  if (context.values['dry-run']) return dryRunPush(context.bentoport, context.kind, tag, options, dryRunOutputOf(context));
   const result = context.kind === 'bento' ? await context.bentoport.push(tag, options) : await context.bentoport.pushModel(tag, options);
   context.finishProgress();
   if (context.values.json) return context.printJson(result);
@@ -142,14 +150,19 @@ export async function runPull(context: RegistryCommandContext): Promise<void> {
   const tag = context.positionals[0] === undefined ? undefined : itemTag(context.positionals[0]);
   // As `bentoml models pull`: without a tag, the models a bentofile lists (bentofile.yaml here by default).
   if (tag === undefined) return pullBentofileModels(context, typeof context.values.bentofile === 'string' ? context.values.bentofile : 'bentofile.yaml');
+  if (context.values['dry-run']) return dryRunPull(context.bentoport, context.kind, tag, pullOptions(context), dryRunOutputOf(context));
   const result = await pullOne(context, tag);
   context.finishProgress();
   if (context.values.json) return context.printJson(pullJson(result));
   printPulled(context, result);
 }
 
+function pullOptions(context: RegistryCommandContext): { force: boolean; withModels: boolean; signal: AbortSignal } {
+  return { force: Boolean(context.values.force), withModels: !context.values['without-models'], signal: context.signal };
+}
+
 function pullOne(context: RegistryCommandContext, tag: string): Promise<PullResult> {
-  const options = { force: Boolean(context.values.force), withModels: !context.values['without-models'], signal: context.signal };
+  const options = pullOptions(context);
   return context.kind === 'bento' ? context.bentoport.pull(tag, options) : context.bentoport.pullModel(tag, options);
 }
 
@@ -158,6 +171,10 @@ async function pullBentofileModels(context: RegistryCommandContext, bentofile: s
   const results: PullResult[] = [];
   for (const model of await readBentofileModels(path.resolve(bentofile))) {
     context.signal.throwIfAborted();
+    if (context.values['dry-run']) {
+      await dryRunPull(context.bentoport, context.kind, model.tag, pullOptions(context), dryRunOutputOf(context));
+      continue;
+    }
     results.push(await pullOne(context, model.tag));
   }
   context.finishProgress();

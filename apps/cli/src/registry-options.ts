@@ -5,6 +5,7 @@ export const REGISTRY_OPTIONS = {
   force: { type: 'boolean', short: 'f' },
   'plain-http': { type: 'boolean' },
   insecure: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
 } as const;
 
 /** `push` adds BentoML's `-t/--threads N`: parts or layers sent at once, where the registry has such a setting. */
@@ -36,4 +37,6 @@ export const REGISTRY_HELP = `Registry options:
   -f, --force            push/pull even when the other side has this version; a pull
                          replaces only this version, once the new copy is verified
   --plain-http           talk HTTP, not HTTPS, to a registry that is not on loopback
-  --insecure             do not verify the registry's TLS certificate`;
+  --insecure             do not verify the registry's TLS certificate
+  --dry-run              say what would be sent or fetched and what the registry already
+                         has (it is asked, nothing more); send, download and change nothing`;

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { CompressionPolicy, Format, ProgressListener, Registry, Transport } from '@bentoport/spec';
 import type { ItemStore, StoreItem } from './item-store.js';
+import type { DeletePlan, ExportPlan, ImportPlan, PullPlanResult, PushPlanResult } from './dry-run.js';
 import type { PullOptions, PullResult, PushOptions, PushResult } from './push-pull.js';
 import type { ExtractionLimits } from './safe-extract.js';
 import type { TargetOptions } from './target.js';
@@ -146,4 +147,30 @@ export interface Bentoport {
   pushModel(tag: string, options?: PushOptions): Promise<PushResult>;
   /** Pull a model. Same contract as {@link pull}. */
   pullModel(tag: string, options?: PullOptions): Promise<PullResult>;
+  /**
+   * The same operations as dry runs: what each would write or send, where and how much, found by
+   * reading only. Nothing changes anywhere: no store change, no temporary file, no remote write,
+   * no upload session (a registry is asked `has`, a transport `stat`, an import's first bytes are
+   * read). Each throws what the operation would throw before its first write.
+   * @example
+   * ```ts
+   * const plan = await bentoport.dryRun.push('svc:latest');
+   * for (const item of plan.items) console.log(item.tag, item.present ? 'already there' : `${item.bytes} bytes`);
+   * ```
+   */
+  readonly dryRun: DryRun;
+}
+
+/** {@link Bentoport.dryRun}: each operation's plan, by the same arguments. */
+export interface DryRun {
+  exportBento(tag: string, target: ExportTarget, outputFormat?: string, options?: ExportOptions): Promise<ExportPlan>;
+  exportModel(tag: string, target: ExportTarget, outputFormat?: string, options?: ExportOptions): Promise<ExportPlan>;
+  importBento(source: ImportSource, inputFormat?: string, options?: ImportOptions): Promise<ImportPlan>;
+  importModel(source: ImportSource, inputFormat?: string, options?: ImportOptions): Promise<ImportPlan>;
+  push(tag: string, options?: PushOptions): Promise<PushPlanResult>;
+  pushModel(tag: string, options?: PushOptions): Promise<PushPlanResult>;
+  pull(tag: string, options?: PullOptions): Promise<PullPlanResult>;
+  pullModel(tag: string, options?: PullOptions): Promise<PullPlanResult>;
+  deleteBento(tagLike: string): Promise<DeletePlan>;
+  deleteModel(tagLike: string): Promise<DeletePlan>;
 }

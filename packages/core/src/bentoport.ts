@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Bentoport, BentoportOptions } from './bentoport-types.js';
 import { deleteItems } from './delete-items.js';
+import { planDelete, planExport, planImport, planPull, planPushResult } from './dry-run.js';
 import type { EngineContext } from './engine-context.js';
 import { exportItem } from './export-item.js';
 import { importItem } from './import-item.js';
@@ -52,6 +53,18 @@ export function createBentoport(options: BentoportOptions = {}): Bentoport {
     pull: (tag, pullOptions) => pull(context, 'bento', tag, pullOptions),
     pushModel: (tag, pushOptions) => push(context, 'model', tag, pushOptions),
     pullModel: (tag, pullOptions) => pull(context, 'model', tag, pullOptions),
+    dryRun: {
+      exportBento: (tag, target, outputFormat, exportOptions) => planExport(context, 'bento', tag, target, outputFormat, exportOptions),
+      exportModel: (tag, target, outputFormat, exportOptions) => planExport(context, 'model', tag, target, outputFormat, exportOptions),
+      importBento: (source, inputFormat, importOptions) => planImport(context, 'bento', source, inputFormat, importOptions),
+      importModel: (source, inputFormat, importOptions) => planImport(context, 'model', source, inputFormat, importOptions),
+      push: (tag, pushOptions) => planPushResult(context, 'bento', tag, pushOptions),
+      pushModel: (tag, pushOptions) => planPushResult(context, 'model', tag, pushOptions),
+      pull: (tag, pullOptions) => planPull(context, 'bento', tag, pullOptions),
+      pullModel: (tag, pullOptions) => planPull(context, 'model', tag, pullOptions),
+      deleteBento: (tagLike) => planDelete(context, 'bento', tagLike),
+      deleteModel: (tagLike) => planDelete(context, 'model', tagLike),
+    },
   };
 }
 

@@ -21,21 +21,21 @@ import { NATIVE_FORMAT, resolveExportTarget, type ItemKind } from './target.js';
  */
 
 /** What an export writes: the item's directory and, for a bento, its models. */
-interface ExportContent {
+export interface ExportContent {
   item: StoreItem;
   trees: ArchiveSourceTree[];
   virtualFiles: VirtualFile[];
 }
 
 /** Where an export goes, and in which format. */
-interface ExportDestination {
+export interface ExportDestination {
   format: string;
   /** Absent when writing to a caller's stream. */
   location?: Location;
   transport?: Transport;
 }
 
-async function exportContent(context: EngineContext, item: StoreItem, emit: Emit): Promise<ExportContent> {
+export async function exportContent(context: EngineContext, item: StoreItem, emit: Emit): Promise<ExportContent> {
   const own: ArchiveSourceTree = { directory: item.path, prefix: '', exclude: item.kind === 'bento' ? ['models'] : [] };
   if (item.kind !== 'bento') return { item, trees: [own], virtualFiles: [] };
   const models = await embeddedModelContent(context, item, emit);
@@ -54,7 +54,7 @@ function contentEntries(content: ExportContent, emit: Emit, extra: Pick<ItemEntr
   });
 }
 
-async function exportDestination(
+export async function exportDestination(
   context: EngineContext,
   item: StoreItem,
   target: ExportTarget,

@@ -46,12 +46,12 @@ export async function importItem(
   if (resolved.format === 'folder') return importFolder(context, kind, resolved.location, emit, options.signal);
   const { location } = resolved;
   const transport = context.plugins.transportFor(location.protocol, location.display);
-  const info = await transport.stat(location, { signal: options.signal });
+  const info = await transport.stat(location, { signal: options.signal, onProgress: emit });
   if (info.type === 'directory') {
     throw new BentoportError('ERR_INVALID_TARGET', `${location.display} is a directory, not an archive (use format folder to import a directory)`);
   }
   const input: ArchiveInput = { display: location.display, transport, location, size: info.size, format: resolved.format, explicitFormat: resolved.explicitFormat };
-  return importArchive(context, kind, input, () => transport.read(location, { signal: options.signal }), options, emit);
+  return importArchive(context, kind, input, () => transport.read(location, { signal: options.signal, onProgress: emit }), options, emit);
 }
 
 /** Import an archive; `open` starts reading it (after the checksum sidecar was read). */

@@ -12,6 +12,7 @@ export { DEFAULT_EXTRACTION_LIMITS, extractEntries, normaliseEntryPath, type Ext
 export { itemEntries, type ArchiveSourceTree, type ItemEntriesOptions, type VirtualFile } from './item-entries.js';
 export { digestingStream, THREADED_DIGEST_MIN_BYTES, type DigestingStream, type DigestingStreamOptions } from './streams.js';
 export { createBentoport, describeItem } from './bentoport.js';
+export type { DeletePlan, ExportPlan, ImportPlan, PullPlanResult, PushPlanItem, PushPlanResult } from './dry-run.js';
 export { bentoportConfigPath, readDefaultRegistry, type PullOptions, type PullResult, type PushOptions, type PushResult, type RegistrySetting } from './push-pull.js';
 export { directorySize } from './directory-size.js';
 export { readBentofileModels, type BentofileModel } from './bentofile.js';

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { BentoportError, isBentoportError, type ItemMetadata, type Registry, type RegistryItemRef } from '@bentoport/spec';
+import { BentoportError, isBentoportError, type ItemMetadata, type ProgressEvent, type Registry, type RegistryItemRef } from '@bentoport/spec';
 import { operationError, progressEmitter, storeOf, type Emit, type EngineContext } from './engine-context.js';
 import { installModels, runImportPipeline, withStaging, type ModelNotices, type StagedModels } from './import-pipeline.js';
 import { loadItemMetadata, TYPE_NAME, type ItemStore, type StoreItem } from './item-store.js';
@@ -9,15 +9,33 @@ import { extractEntries } from './safe-extract.js';
 import { sweepStaleStagingAndTell } from './staging.js';
 import { formatTag, parseTag } from './tag.js';
 import type { ItemKind } from './target.js';
+import { transferProgress, type TransferProgress } from './transfer-progress.js';
 
 const PULL_NOTICES: ModelNotices = {
   operation: 'pull',
   installed: (tag) => `Model "${tag}" pulled into the model store`,
 };
 
-/** Source → decode → stage for a registry: safe-extract the entries it delivers for `ref`. */
-async function stagePulled(context: EngineContext, registry: Registry, ref: RegistryItemRef, directory: string, signal: AbortSignal | undefined, emit: Emit): Promise<void> {
-  await extractEntries(registry.pull(ref, { signal, onProgress: emit }), directory, { limits: context.limits, signal });
+/**
+ * Source → decode → stage for a registry: safe-extract the entries it delivers for `ref`. The
+ * registry's `bytes` events count this item from 0; `progress` turns them into one bar across
+ * every item of the pull, labelled with this one, never counting a re-read byte twice.
+ */
+async function stagePulled(
+  context: EngineContext,
+  registry: Registry,
+  ref: RegistryItemRef,
+  directory: string,
+  signal: AbortSignal | undefined,
+  emit: Emit,
+  progress: TransferProgress,
+): Promise<void> {
+  const label = `${ref.kind} ${ref.name}:${ref.version}`;
+  emit({ type: 'phase', phase: 'transfer', target: registry.url, item: label });
+  const itemProgress = progress.start(label);
+  const onProgress = (event: ProgressEvent) => (event.type === 'bytes' ? itemProgress.reached(event.bytesDone, event.bytesTotal) : emit(event));
+  await extractEntries(registry.pull(ref, { signal, onProgress }), directory, { limits: context.limits, signal });
+  itemProgress.finish();
 }
 
 /**
@@ -55,25 +73,43 @@ async function stageMissingModels(
   staging: string,
   signal: AbortSignal | undefined,
   emit: Emit,
+  progress: TransferProgress,
 ): Promise<StagedModels> {
   const models: StagedModels = { staged: [], present: [] };
-  const seen = new Set<string>();
+  const missing: RegistryItemRef[] = [];
   for (const reference of bento.models) {
     if (reference.registry !== 'bentoml') continue;
     const modelTag = formatTag(reference.tag);
-    if (seen.has(modelTag) || (await context.models.has(reference.tag))) {
+    if (missing.some((ref) => `${ref.name}:${ref.version}` === modelTag) || (await context.models.has(reference.tag))) {
       models.present.push(modelTag);
       continue;
     }
-    seen.add(modelTag);
-    const ref: RegistryItemRef = { kind: 'model', name: reference.tag.name, version: reference.tag.version };
+    missing.push({ kind: 'model', name: reference.tag.name, version: reference.tag.version });
+  }
+  progress.plan(await downloadSize(registry, missing, signal));
+  for (const ref of missing) {
     const directory = path.join(staging, 'models', ref.name, ref.version);
     await mkdir(directory, { recursive: true });
-    await stagePulled(context, registry, ref, directory, signal, emit);
+    await stagePulled(context, registry, ref, directory, signal, emit, progress);
     emit({ type: 'phase', phase: 'verify' });
     models.staged.push({ directory, metadata: await verifyPulled(registry, ref, directory) });
   }
   return models;
+}
+
+/**
+ * What pulling `refs` would download, when the registry can tell for each (its optional `size`),
+ * so the bar has its total before the bytes flow; undefined otherwise.
+ */
+async function downloadSize(registry: Registry, refs: RegistryItemRef[], signal: AbortSignal | undefined): Promise<number | undefined> {
+  if (!registry.size) return undefined;
+  let total = 0;
+  for (const ref of refs) {
+    const size = await registry.size(ref, { signal });
+    if (size === undefined) return undefined;
+    total += size;
+  }
+  return total;
 }
 
 /** Pull the models a local bento lacks: all staged and verified, then all installed or none. */
@@ -85,7 +121,7 @@ async function pullMissingModels(
   emit: Emit,
 ): Promise<{ pulled: string[]; skipped: string[] }> {
   return withStaging(context, async (staging) => {
-    const models = await stageMissingModels(context, registry, bento.metadata, staging, signal, emit);
+    const models = await stageMissingModels(context, registry, bento.metadata, staging, signal, emit, transferProgress(emit, { totalPending: true }));
     if (models.staged.length > 0) emit({ type: 'phase', phase: 'commit' });
     const installed = await installModels(context, models.staged, emit, PULL_NOTICES);
     return { pulled: installed.installed.map((model) => formatTag(model.tag)), skipped: [...models.present, ...installed.skipped] };
@@ -145,15 +181,17 @@ export async function pull(context: EngineContext, kind: ItemKind, tagLike: stri
       throw new BentoportError('ERR_INVALID_TAG', `${TYPE_NAME[kind]} "${tag.name}" version can not be None; pull an explicit version (name:version)`);
     }
     const ref: RegistryItemRef = { kind, name: tag.name, version };
-    emit({ type: 'phase', phase: 'transfer', target: registry.url });
+    // A bento's models are known once it is staged; until then no total, so the bar does not
+    // show the small bento at 100% and fall back when its models start.
+    const progress = transferProgress(emit, { totalPending: withModels });
     const installed = await runImportPipeline(context, {
       kind,
       emit,
       notices: PULL_NOTICES,
       replace: local !== undefined,
-      stage: (directory) => stagePulled(context, registry, ref, directory, signal, emit),
+      stage: (directory) => stagePulled(context, registry, ref, directory, signal, emit, progress),
       verify: (directory) => verifyPulled(registry, ref, directory),
-      models: async (_directory, staging, metadata) => (withModels ? stageMissingModels(context, registry, metadata, staging, signal, emit) : { staged: [], present: [] }),
+      models: async (_directory, staging, metadata) => (withModels ? stageMissingModels(context, registry, metadata, staging, signal, emit, progress) : { staged: [], present: [] }),
     });
     emit({ type: 'notice', message: `Successfully pulled ${TYPE_NAME[kind]} "${formatTag(installed.item.tag)}"` });
     return { item: installed.item, registry: registry.url, skipped: false, replaced: local !== undefined, modelsPulled: installed.modelsInstalled, modelsSkipped: installed.modelsSkipped };

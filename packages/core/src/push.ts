@@ -1,4 +1,4 @@
-import type { Registry, RegistryItemRef, RegistryPushItem } from '@bentoport/spec';
+import type { ProgressEvent, Registry, RegistryItemRef, RegistryPushItem } from '@bentoport/spec';
 import { directorySize } from './directory-size.js';
 import { operationError, progressEmitter, storeOf, type Emit, type EngineContext } from './engine-context.js';
 import { itemEntries } from './item-entries.js';
@@ -6,6 +6,7 @@ import { TYPE_NAME, type StoreItem } from './item-store.js';
 import { chooseRegistry, type PushOptions, type PushResult } from './push-pull.js';
 import { formatTag } from './tag.js';
 import type { ItemKind } from './target.js';
+import { transferProgress, type ItemProgress } from './transfer-progress.js';
 
 /** A store item as a registry receives it (a bento without `models/`). */
 async function pushItemOf(item: StoreItem, onWarning: (message: string) => void, models: RegistryPushItem[]): Promise<RegistryPushItem> {
@@ -42,52 +43,128 @@ async function modelsToPush(context: EngineContext, bento: StoreItem, onWarning:
   return items;
 }
 
-/** Push each model the registry lacks (all with `force`), in order. */
-async function pushModels(registry: Registry, models: RegistryPushItem[], force: boolean, signal: AbortSignal | undefined, emit: Emit): Promise<PushResult['models']> {
-  const results: PushResult['models'] = [];
-  for (const model of models) {
-    const modelTag = `${model.ref.name}:${model.ref.version}`;
-    if (!force && (await registry.has(model.ref, { signal, onProgress: emit }))) {
-      emit({ type: 'notice', message: `Model "${modelTag}" already exists in remote model store, skipping` });
-      results.push({ tag: modelTag, skipped: true });
-      continue;
-    }
-    const pushed = await registry.push(model, { force, signal, onProgress: emit });
-    results.push({ tag: modelTag, skipped: false, ...(pushed?.bytesUploaded === undefined ? {} : { bytesUploaded: pushed.bytesUploaded }) });
-  }
-  return results;
+/** One item of a push, and whether the registry holds it already (so it is not sent). */
+export interface PlannedPushItem {
+  item: RegistryPushItem;
+  /** `name:version`. */
+  tag: string;
+  /** The registry holds this version and `force` is off: nothing is sent. */
+  present: boolean;
+}
+
+/** What a push sends, decided before any byte moves: models first, then the item. */
+export interface PushPlan {
+  registry: Registry;
+  item: PlannedPushItem;
+  models: PlannedPushItem[];
+  /** Content bytes of every item that is sent: the total of the progress bar. */
+  bytesToSend: number;
+}
+
+const tagOf = (item: RegistryPushItem) => `${item.ref.name}:${item.ref.version}`;
+
+/** Whether the registry holds `ref` (never asked with `force`: everything is sent again). */
+async function isPresent(registry: Registry, ref: RegistryItemRef, force: boolean, signal: AbortSignal | undefined, emit: Emit): Promise<boolean> {
+  return !force && (await registry.has(ref, { signal, onProgress: emit }));
 }
 
 /**
- * Push an item (`latest` and version prefixes resolve locally) and, first, a bento's models, as
- * BentoML's `push`: a version the registry holds is skipped with a notice unless `force`.
+ * Resolve the item locally and ask the registry which of it and its models it holds. Only
+ * `has` is called: nothing is written anywhere, so a dry run is this plan and nothing more.
  */
-export async function push(context: EngineContext, kind: ItemKind, tagLike: string, options: PushOptions = {}): Promise<PushResult> {
-  const emit = progressEmitter(context, 'push', options.onProgress);
+export async function planPush(context: EngineContext, kind: ItemKind, tagLike: string, options: PushOptions, emit: Emit): Promise<PushPlan> {
   const force = options.force ?? false;
   const signal = options.signal;
-  emit({ type: 'phase', phase: 'resolve' });
   const item = await storeOf(context, kind).get(tagLike);
-  const tagText = formatTag(item.tag);
   const registry = await chooseRegistry(context.plugins.registries, options.registry);
   const onWarning = (message: string) => emit({ type: 'warning', message });
   const models = kind === 'bento' && (options.withModels ?? true) ? await modelsToPush(context, item, onWarning) : [];
   try {
-    emit({ type: 'phase', phase: 'transfer', target: registry.url });
-    const result: PushResult = { tag: tagText, registry: registry.url, skipped: false, models: await pushModels(registry, models, force, signal, emit) };
-    const ref: RegistryItemRef = { kind, name: item.tag.name, version: item.tag.version };
-    if (!force && (await registry.has(ref, { signal, onProgress: emit }))) {
-      emit({
-        type: 'notice',
-        message: kind === 'bento' ? `Push skipped: Bento "${tagText}" already exists in remote Bento store` : `Model "${tagText}" already exists in remote model store, skipping`,
-      });
-      return { ...result, skipped: true };
-    }
-    const pushed = await registry.push(await pushItemOf(item, onWarning, models), { force, signal, onProgress: emit });
-    emit({ type: 'phase', phase: 'commit', target: registry.url });
-    emit({ type: 'notice', message: `Successfully pushed ${TYPE_NAME[kind]} "${tagText}"` });
-    return { ...result, ...(pushed ?? {}) };
+    const plannedModels: PlannedPushItem[] = [];
+    for (const model of models) plannedModels.push({ item: model, tag: tagOf(model), present: await isPresent(registry, model.ref, force, signal, emit) });
+    const pushItem = await pushItemOf(item, onWarning, models);
+    const planned: PlannedPushItem = { item: pushItem, tag: formatTag(item.tag), present: await isPresent(registry, pushItem.ref, force, signal, emit) };
+    const bytesToSend = [...plannedModels, planned].filter((entry) => !entry.present).reduce((sum, entry) => sum + entry.item.contentBytes, 0);
+    return { registry, item: planned, models: plannedModels, bytesToSend };
   } catch (error) {
-    throw operationError(error, signal, registry.name, 'push', `${tagText} to ${registry.url}`);
+    throw operationError(error, signal, registry.name, 'push', `${formatTag(item.tag)} to ${registry.url}`);
+  }
+}
+
+/**
+ * The item with its entries counted as the registry reads them. Each call of `entries()` is a
+ * pass of its own (a plugin may walk twice, or again after a restart); the item's progress keeps
+ * the furthest one, so re-read bytes are not counted twice.
+ */
+function countedItem(item: RegistryPushItem, progress: ItemProgress): RegistryPushItem {
+  return {
+    ...item,
+    entries: () => {
+      let pass = 0;
+      return itemEntries({
+        trees: [{ directory: item.directory, prefix: '', exclude: item.ref.kind === 'bento' ? ['models'] : [] }],
+        mtime: Math.floor(item.metadata.creationTime / 1_000_000),
+        keepSymlinks: true,
+        onFileBytes: (bytes) => progress.reached((pass += bytes)),
+      });
+    },
+  };
+}
+
+/**
+ * The registry's own `bytes` events are dropped: core counts every item in one unit (content
+ * bytes read from the store) against a total known up front, where a plugin counts one item in
+ * its own (compressed bytes sent).
+ */
+function withoutPluginBytes(emit: Emit): (event: ProgressEvent) => void {
+  return (event) => {
+    if (event.type !== 'bytes') emit(event);
+  };
+}
+
+/** Send one planned item (or skip it with BentoML's notice), labelled on the progress bar. */
+async function pushPlanned(plan: PushPlan, entry: PlannedPushItem, options: PushOptions, emit: Emit, progress: ReturnType<typeof transferProgress>) {
+  const { registry } = plan;
+  const kind = entry.item.ref.kind;
+  if (entry.present) {
+    emit({
+      type: 'notice',
+      message: kind === 'bento' ? `Push skipped: Bento "${entry.tag}" already exists in remote Bento store` : `Model "${entry.tag}" already exists in remote model store, skipping`,
+    });
+    return undefined;
+  }
+  const label = `${kind} ${entry.tag}`;
+  emit({ type: 'phase', phase: 'transfer', target: registry.url, item: label });
+  const itemProgress = progress.start(label, entry.item.contentBytes);
+  const pushed = await registry.push(countedItem(entry.item, itemProgress), { force: options.force ?? false, signal: options.signal, onProgress: withoutPluginBytes(emit) });
+  itemProgress.finish();
+  return pushed ?? {};
+}
+
+/**
+ * Push an item (`latest` and version prefixes resolve locally) and, first, a bento's models, as
+ * BentoML's `push`: a version the registry holds is skipped with a notice unless `force`. One
+ * progress bar covers every item sent, its total known before the first byte.
+ */
+export async function push(context: EngineContext, kind: ItemKind, tagLike: string, options: PushOptions = {}): Promise<PushResult> {
+  const emit = progressEmitter(context, 'push', options.onProgress);
+  emit({ type: 'phase', phase: 'resolve' });
+  const plan = await planPush(context, kind, tagLike, options, emit);
+  const { registry, item } = plan;
+  try {
+    const progress = transferProgress(emit, { plannedTotal: plan.bytesToSend });
+    const models: PushResult['models'] = [];
+    for (const model of plan.models) {
+      const pushed = await pushPlanned(plan, model, options, emit, progress);
+      models.push({ tag: model.tag, skipped: pushed === undefined, ...(pushed?.bytesUploaded === undefined ? {} : { bytesUploaded: pushed.bytesUploaded }) });
+    }
+    const result: PushResult = { tag: item.tag, registry: registry.url, skipped: false, models };
+    const pushed = await pushPlanned(plan, item, options, emit, progress);
+    if (pushed === undefined) return { ...result, skipped: true };
+    emit({ type: 'phase', phase: 'commit', target: registry.url });
+    emit({ type: 'notice', message: `Successfully pushed ${TYPE_NAME[kind]} "${item.tag}"` });
+    return { ...result, ...pushed };
+  } catch (error) {
+    throw operationError(error, options.signal, registry.name, 'push', `${item.tag} to ${registry.url}`);
   }
 }

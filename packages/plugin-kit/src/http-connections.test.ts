@@ -136,4 +136,22 @@ describe('httpConnections', () => {
     expect(opened).toBe(1);
     connections.close();
   });
+
+  it('says a proxy that cannot be reached is the proxy, for plain and tunnelled requests, and keeps the code', async () => {
+    // A port that was listening a moment ago and is closed now: nothing answers on it.
+    const closed = await listen(createTcpServer());
+    const server = servers.pop();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    for (const [variable, url] of [
+      ['HTTP_PROXY', 'http://origin.example/x.bento'],
+      ['HTTPS_PROXY', 'https://origin.example/x.bento'],
+    ] as const) {
+      const connections = httpConnections(network({ env: { [variable]: `http://me:secret@127.0.0.1:${closed}` }, retries: 0 }));
+      const error = await connections.request(new URL(url), { method: 'GET' }).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'ECONNREFUSED' });
+      expect((error as Error).message).toMatch(new RegExp(`^proxy http://127\\.0\\.0\\.1:${closed} \\(from the \\*_PROXY environment variables\\) could not be reached: .*ECONNREFUSED`));
+      expect((error as Error).message).not.toContain('secret');
+      connections.close();
+    }
+  });
 });

@@ -114,6 +114,29 @@ interface Route {
   port: number;
   path: string;
   headers: Record<string, string>;
+  /** The proxy the request goes through (`http://proxy:3128`, no credentials); undefined when direct. */
+  proxy?: string;
+}
+
+/**
+ * Failures to reach a host at all. On a proxied route the host is the proxy (it resolves and
+ * connects to the target itself), so these are the proxy's failures, not the target's.
+ */
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * A connection failure on a proxied route, worded as the proxy's: without it,
+ * `connect ECONNREFUSED` reads as if the target were down. The code stays, so the failure is
+ * retried as it would be.
+ */
+function asProxyFailure(error: Error, proxy: string): Error {
+  const code = (error as { code?: unknown }).code;
+  // A timeout counts only while connecting: one waiting for the answer may be the target's.
+  const connectTimeout = code === 'ETIMEDOUT' && /^no (connection|tunnel)/.test(error.message);
+  if (typeof code !== 'string' || !(CONNECT_FAILURES.has(code) || connectTimeout)) return error;
+  const failure = Object.assign(new Error(`proxy ${proxy} (from the *_PROXY environment variables) could not be reached: ${error.message}`, { cause: error }), { code });
+  failure.name = error.name;
+  return failure;
 }
 
 function bareHost(hostname: string): string {
@@ -146,7 +169,7 @@ function routeOf(url: URL, network: ResolvedNetworkOptions, agentFor: (key: stri
   }
   const proxy = new URL(proxyUrl);
   if (url.protocol === 'https:') {
-    return { agent: agentFor(`tunnel ${proxy.href}`), secure: true, host: bareHost(url.hostname), port: defaultPort(url), path, headers: {} };
+    return { agent: agentFor(`tunnel ${proxy.href}`), secure: true, host: bareHost(url.hostname), port: defaultPort(url), path, headers: {}, proxy: proxy.origin };
   }
   const authorization = proxyAuthorization(proxy);
   return {
@@ -156,6 +179,7 @@ function routeOf(url: URL, network: ResolvedNetworkOptions, agentFor: (key: stri
     port: proxyPort(proxy),
     path: `${url.protocol}//${url.host}${path}`,
     headers: { host: url.host, ...(authorization === undefined ? {} : { 'proxy-authorization': authorization }) },
+    proxy: proxy.origin,
   };
 }
 
@@ -214,7 +238,7 @@ function exchange(route: Route, request: HttpRequest, network: ResolvedNetworkOp
     limitSilence(outgoing, request.timeoutMs ?? network.timeoutMs, () => response);
     outgoing.on('error', (error) => {
       // Once answered, a failure belongs to the body: its reader sees it, the request settled long ago.
-      if (response === undefined) reject(error);
+      if (response === undefined) reject(route.proxy === undefined ? error : asProxyFailure(error, route.proxy));
       else response.destroy(error);
     });
     outgoing.once('response', (incoming: IncomingMessage) => {

@@ -38,6 +38,7 @@ export { errorCodeForHttpStatus, pluginFailure, type PluginFailureOptions } from
 export { NETWORK_DEFAULTS, RENAMED_NETWORK_OPTIONS, resolveNetworkOptions, type NetworkOptions, type ResolvedNetworkOptions } from './network-options.js';
 export { optionChecks, type OptionChecks } from './option-validation.js';
 export { retryBudget, withRetry, type RetryBudget, type RetryOptions } from './retry.js';
+export { reportRetries, retryMessage, retryReason, type RetryReportOptions } from './retry-report.js';
 export { networkFailure, timeoutError, type NetworkFailureOptions } from './network-failure.js';
 export { checkReadRange, type ReadRange } from './read-range.js';
 export { parentDirectory, serverPath } from './server-path.js';

@@ -9,7 +9,11 @@ export interface RetryOptions {
   retryDelayMs?: number;
   /** Which failures are worth another attempt. @default isTransientNetworkError */
   isRetryable?: (error: unknown) => boolean;
-  /** Told before each retry: the attempt about to start (1 for the first retry), the delay, and why. @default undefined (not told) */
+  /**
+   * Told before each retry: the retry about to start (1 for the first one, counted again from 1
+   * after progress, so it never passes `retries`), the delay, and why. {@link reportRetries}
+   * makes one that reports progress events. @default undefined (not told)
+   */
   onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
   /** Stops the loop: no attempt starts and no delay runs once it fires. @default undefined (runs until done or spent) */
   signal?: AbortSignal | undefined;
@@ -55,13 +59,11 @@ export function retryBudget(options: RetryOptions = {}): RetryBudget {
   const retries = options.retries ?? 3;
   const isRetryable = options.isRetryable ?? isTransientNetworkError;
   let failures = 0;
-  let attempts = 0;
   async function afterFailure(error: unknown, progressed = false): Promise<void> {
     failures = progressed ? 1 : failures + 1;
     if (failures > retries || options.signal?.aborted || !isRetryable(error)) throw error;
-    attempts++;
     const delayMs = backoffDelay(failures, { baseMilliseconds: options.retryDelayMs ?? 250 });
-    options.onRetry?.(attempts, delayMs, error);
+    options.onRetry?.(failures, delayMs, error);
     try {
       await delayUnlessAborted(delayMs, options.signal);
     } catch {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { isBentoportError, type ProgressListener } from '@bentoport/spec';
-import { isTransientNetworkError, pluginFailure, throwIfAborted, withRetry, type RecordedUpload, type UploadJournal } from '@bentoport/plugin-kit';
+import { isTransientNetworkError, pluginFailure, reportRetries, throwIfAborted, withRetry, type RecordedUpload, type UploadJournal } from '@bentoport/plugin-kit';
 import { contentDigest } from './artifact-layout.js';
 import { discardBody, pushScope, type RegistryClient } from './registry-client.js';
 import { COMPONENT } from './registry-failures.js';
@@ -28,8 +28,12 @@ export interface UploadContext {
    * `stopping-grace.ts`). Set by {@link uploadBlob} and {@link uploadSmallBlob}.
    */
   sessionSignal?: AbortSignal | undefined;
-  /** Bytes confirmed by the registry, as they are. */
-  onBytes?: (bytes: number) => void;
+  /**
+   * How many bytes of this blob the registry holds, after each accepted chunk. A position, not an
+   * increment: a blob sent again from its start reports low positions again, which a counter of
+   * increments would add twice.
+   */
+  onBytes?: (held: number) => void;
   onProgress?: ProgressListener;
 }
 
@@ -219,7 +223,7 @@ async function sendChunks(context: UploadContext, source: Readable, session: Upl
       // offset, so a kill must find the URL of the last accepted chunk, not the one before.
       if (resumeKey) await context.state.setUpload(resumeKey, { location: session.location, offset: session.offset });
       await memory.recorded?.update(session.location);
-      context.onBytes?.(body.length);
+      context.onBytes?.(session.offset);
     }
     position = end;
   }
@@ -292,11 +296,13 @@ export async function uploadBlob(context: UploadContext, open: () => Readable, r
   const memory: UploadMemory = { session: undefined, bytesSent: 0 };
   const grace = stoppingGrace(context.signal);
   const graced: UploadContext = { ...context, sessionSignal: grace.signal };
+  const onRetry = reportRetries({ onProgress: context.onProgress, operation: 'push', target: `upload of a ${context.repository} blob`, retries: context.retries });
   try {
     return await withRetry(() => uploadWithRestarts(graced, open, resumeKey, memory), {
       retries: context.retries,
       retryDelayMs: context.retryDelayMs,
       isRetryable: isTransientNetworkError,
+      ...(onRetry ? { onRetry } : {}),
       ...(context.signal ? { signal: context.signal } : {}),
     });
   } catch (error) {

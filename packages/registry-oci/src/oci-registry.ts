@@ -6,7 +6,7 @@ import { lookUpCredentials } from './credential-sources.js';
 import { latestVersion, listVersions } from './list-versions.js';
 import { manifestExists } from './manifests.js';
 import type { OciContext } from './oci-context.js';
-import { pullItem } from './pull-item.js';
+import { itemPullSize, pullItem } from './pull-item.js';
 import { pushItem } from './push-item.js';
 import { createRegistryClient } from './registry-client.js';
 import { COMPONENT } from './registry-failures.js';
@@ -109,6 +109,7 @@ export function ociRegistry(options: OciRegistryOptions): Registry {
      * before the iteration ends), ERR_AUTH, ERR_IO, ERR_ABORTED.
      */
     pull: (ref, operationOptions = {}) => pullItem(context, ref, operationOptions),
+    size: (ref, operationOptions = {}) => itemPullSize(context, ref, operationOptions),
     /** Versions of `name` (the repository's tags). @throws {BentoportError} ERR_NOT_FOUND, ERR_AUTH, ERR_IO. */
     list: (kind, name, operationOptions = {}) => listVersions(context, kind, name, operationOptions.signal),
     /**

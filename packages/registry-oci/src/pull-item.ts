@@ -16,6 +16,14 @@ export async function* pullItem(context: OciContext, ref: RegistryItemRef, optio
 }
 
 /**
+ * The bytes a pull of `ref` downloads: its layer's size from the manifest, no blob read.
+ * @throws {BentoportError} ERR_NOT_FOUND, ERR_CORRUPT_ARCHIVE, ERR_AUTH, ERR_IO.
+ */
+export async function itemPullSize(context: OciContext, ref: RegistryItemRef, options: RegistryOperationOptions): Promise<number> {
+  return (await locateItemLayer(context, ref, options.signal)).layer.size;
+}
+
+/**
  * The repository and layer that hold an item. A bento's manifest also names its models' layers,
  * remembered so a model whose own `models/<name>` manifest is missing (a bento copied alone, e.g.
  * by skopeo) is still found in the bento's repository.

@@ -52,8 +52,10 @@ function repositoriesWritten(context: OciContext, item: RegistryPushItem): strin
   return [...new Set([own, ...models])];
 }
 
+/** The upload of one blob: its progress counts the furthest the registry got, so a restart adds nothing twice. */
 function uploadContext(context: OciContext, repository: string, options: RegistryOperationOptions, counters: PushCounters): UploadContext {
   const onProgress = options.onProgress;
+  let furthest = 0;
   return {
     client: context.client,
     repository,
@@ -65,9 +67,13 @@ function uploadContext(context: OciContext, repository: string, options: Registr
     journal: context.journal,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(onProgress ? { onProgress } : {}),
-    onBytes: (bytes) => {
-      counters.done += bytes;
-      onProgress?.({ type: 'bytes', operation: 'push', bytesDone: counters.done, bytesTotal: counters.total });
+    onBytes: (held) => {
+      if (held <= furthest) return;
+      counters.done += held - furthest;
+      furthest = held;
+      // Layers are compressed tar (headers, padding) and the total counts file contents: the
+      // bar may reach its end a little early, never pass it.
+      onProgress?.({ type: 'bytes', operation: 'push', bytesDone: Math.min(counters.done, counters.total), bytesTotal: counters.total });
     },
   };
 }

@@ -23,12 +23,16 @@ const [core, oci, home, url, options] = process.argv.slice(1);
 const { createBentoport } = await import(core);
 const { ociRegistry } = await import(oci);
 const registry = ociRegistry({ url, ...JSON.parse(options) });
-const onProgress = (event) => {
+// The registry's own count (bytes it confirmed), not core's bar (bytes read from the store, which
+// runs ahead of the upload): the process must freeze with chunks saved in the registry.
+const push = registry.push.bind(registry);
+const frozenAfterChunks = (event) => {
   if (event.type !== 'bytes' || event.bytesDone < ${3 * CHUNK}) return;
   process.stdout.write('written\\n');
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 };
-await createBentoport({ home, registries: [registry], onProgress }).push(process.argv[6]);
+registry.push = (item, options) => push(item, { ...options, onProgress: (event) => { options?.onProgress?.(event); frozenAfterChunks(event); } });
+await createBentoport({ home, registries: [registry] }).push(process.argv[6]);
 `;
 
 interface PushingChild {

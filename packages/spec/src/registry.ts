@@ -124,6 +124,15 @@ export interface Registry {
    */
   pull(ref: RegistryItemRef, options?: RegistryOperationOptions): AsyncIterable<ArchiveEntry>;
   /**
+   * Optional: the bytes a {@link Registry.pull} of `ref` would download, in the unit of the
+   * `bytes` events it sends, when the registry can tell without downloading (a manifest's layer
+   * size). Core sums them so a pull's progress has its total before the bytes flow; without it
+   * the total grows as each item starts.
+   * @returns undefined when unknown.
+   * @throws {BentoportError} ERR_NOT_FOUND when the registry does not hold it, ERR_AUTH, ERR_IO.
+   */
+  size?(ref: RegistryItemRef, options?: RegistryOperationOptions): Promise<number | undefined>;
+  /**
    * Optional: the versions of `name` the registry holds (any order).
    * @throws {BentoportError} ERR_NOT_FOUND when it holds none.
    */

@@ -55,6 +55,11 @@ export interface TransportReadOptions {
   /** One past the last byte to read. Requires `capabilities.rangedReads`. @default end of file */
   end?: number;
   signal?: AbortSignal;
+  /**
+   * Receives `warning` events with `retry` details before each retry of a transient failure.
+   * Core stamps the operation. @default undefined (nothing is reported)
+   */
+  onProgress?: ProgressListener;
 }
 
 export interface TransportWriteOptions {
@@ -109,7 +114,7 @@ export interface Transport {
   /**
    * @throws {BentoportError} ERR_NOT_FOUND when nothing is at the location.
    */
-  stat(location: Location, options?: { signal?: AbortSignal }): Promise<TransportStat>;
+  stat(location: Location, options?: { signal?: AbortSignal; onProgress?: ProgressListener }): Promise<TransportStat>;
   /**
    * Open the bytes at the location (or the range asked for) as a stream that honours backpressure.
    * @throws {BentoportError} ERR_NOT_FOUND when nothing is at the location.

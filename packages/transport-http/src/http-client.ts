@@ -8,13 +8,14 @@ import {
   netrcCredentials,
   networkFailure,
   pluginFailure,
+  reportRetries,
   retryBudget,
   throwIfAborted,
   type HttpConnections,
   type ResolvedNetworkOptions,
   type RetryBudget,
 } from '@bentoport/plugin-kit';
-import type { BentoportError } from '@bentoport/spec';
+import type { BentoportError, ProgressListener } from '@bentoport/spec';
 import { COMPONENT } from './http-status.js';
 import { displayUrl, type RequestTarget } from './request-target.js';
 
@@ -50,6 +51,8 @@ export interface SendOptions {
   followRedirects?: boolean;
   /** Retry transient failures with backoff. @default true when there is no stream body */
   retry?: boolean;
+  /** Told of each retry before its delay (a `warning` with `retry` details). @default undefined (retries are silent) */
+  onProgress?: ProgressListener | undefined;
 }
 
 const USER_AGENT = 'bentoport-transport-http';
@@ -129,16 +132,21 @@ export class HttpClient {
     const streaming = options.body !== undefined && options.body !== null && typeof options.body === 'object' && !Buffer.isBuffer(options.body);
     const retry = options.retry ?? !streaming;
     const { retries, retryDelayMs } = this.settings.network;
-    const budget = retryBudget({ retries: retry ? retries : 0, retryDelayMs, signal });
     const origin = target.url.origin;
     let bound: Record<string, string> | undefined = await this.originHeaders(target);
     let url = options.url ?? target.url;
+    // Read when a retry is told, so a retry after a redirect names the URL that failed.
+    let display = displayUrl(url, target.credentials?.user);
+    const allowed = retry ? retries : 0;
+    const onRetry = (attempt: number, delayMs: number, error: unknown) =>
+      reportRetries({ onProgress: options.onProgress, operation: READ_ONLY_METHODS.has(method) ? 'import' : 'export', target: `${operation} ${display}`, retries: allowed })?.(attempt, delayMs, error);
+    const budget = retryBudget({ retries: allowed, retryDelayMs, signal, onRetry });
     let currentMethod = method;
     let body = options.body;
     const redirects: URL[] = [];
     for (;;) {
       if (bound !== undefined && url.origin !== origin) bound = undefined;
-      const display = displayUrl(url, bound === undefined ? undefined : target.credentials?.user);
+      display = displayUrl(url, bound === undefined ? undefined : target.credentials?.user);
       throwIfAborted(signal, COMPONENT, operation, display);
       const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...(bound ?? {}), ...lowerCaseKeys(options.headers ?? {}) };
       let response: Awaited<ReturnType<HttpConnections['request']>>;

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
-import { abortedFailure, checkReadRange, discardBody, pluginFailure, retryBudget, throwIfAborted } from '@bentoport/plugin-kit';
-import type { TransportReadOptions } from '@bentoport/spec';
+import { abortedFailure, checkReadRange, discardBody, pluginFailure, reportRetries, retryBudget, throwIfAborted } from '@bentoport/plugin-kit';
+import type { ProgressListener, TransportReadOptions } from '@bentoport/spec';
 import { headerValue, type HttpClient, type HttpResponse } from './http-client.js';
 import { COMPONENT, statusFailure } from './http-status.js';
 import type { RequestTarget } from './request-target.js';
@@ -69,6 +69,7 @@ async function firstResponse(
   end: number | undefined,
   pinned: Validator | undefined,
   signal: AbortSignal | undefined,
+  onProgress: ProgressListener | undefined,
 ): Promise<FirstResponse | undefined> {
   const ranged = start > 0 || end !== undefined;
   const headers: Record<string, string> = {};
@@ -76,7 +77,7 @@ async function firstResponse(
   // A ranged read of a version seen earlier (stat, or the whole read of a zip import) must be that version.
   if (ranged && pinned?.etag !== undefined) headers['if-match'] = pinned.etag;
   else if (ranged && pinned?.lastModified !== undefined) headers['if-unmodified-since'] = pinned.lastModified;
-  const response = await client.send(target, 'GET', { method: 'GET', headers, signal });
+  const response = await client.send(target, 'GET', { method: 'GET', headers, signal, onProgress });
   const { status } = response;
   const acceptsRanges = (headerValue(response.headers, 'accept-ranges') ?? '').toLowerCase().includes('bytes');
   if (status === 206) {
@@ -118,13 +119,13 @@ export async function openHttpReader(
   pinned: Validator | undefined,
   onValidator: (validator: Validator | undefined) => void,
 ): Promise<Readable> {
-  const { signal } = options;
+  const { signal, onProgress } = options;
   const range = checkReadRange(COMPONENT, 'GET', target.display, options);
   const start = range.start;
   const end = range.end === Infinity ? undefined : range.end;
   throwIfAborted(signal, COMPONENT, 'GET', target.display);
   if (end !== undefined && end === start) return Readable.from([]);
-  const first = await firstResponse(client, target, start, end, pinned, signal);
+  const first = await firstResponse(client, target, start, end, pinned, signal, onProgress);
   if (first === undefined) return Readable.from([]);
   const validator = validatorOf(first.response.headers);
   onValidator(validator);
@@ -135,7 +136,8 @@ export async function openHttpReader(
   let position = start;
   let skip = first.skip;
   // Any drop of a resumable download is worth a resume: the validator keeps the bytes one version.
-  const budget = retryBudget({ retries: settings.retries, retryDelayMs: settings.retryDelayMs, signal, isRetryable: () => true });
+  const onRetry = reportRetries({ onProgress, operation: 'import', target: `GET ${target.display} (resuming the download)`, retries: settings.retries });
+  const budget = retryBudget({ retries: settings.retries, retryDelayMs: settings.retryDelayMs, signal, isRetryable: () => true, ...(onRetry ? { onRetry } : {}) });
   let progressSinceDrop = false;
 
   const stream = new Readable({

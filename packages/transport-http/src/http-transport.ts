@@ -1,5 +1,5 @@
 import { discardBody, optionChecks, pluginFailure, resolveNetworkOptions, throwIfAborted, type NetworkOptions, type OptionChecks } from '@bentoport/plugin-kit';
-import type { Location, Transport, TransportListEntry, TransportStat } from '@bentoport/spec';
+import type { Location, ProgressListener, Transport, TransportListEntry, TransportStat } from '@bentoport/spec';
 import { headerValue, HttpClient, type HttpResponse } from './http-client.js';
 import { openHttpReader, parseContentRange, validatorOf, type Validator } from './http-reader.js';
 import { COMPONENT, statusFailure } from './http-status.js';
@@ -169,11 +169,11 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
     else validators.set(target.url.href, validator);
   }
 
-  async function statLocation(location: Location, statOptions: { signal?: AbortSignal } = {}): Promise<TransportStat> {
-    const { signal } = statOptions;
+  async function statLocation(location: Location, statOptions: { signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<TransportStat> {
+    const { signal, onProgress } = statOptions;
     const target = requestTargetOf(location, 'HEAD');
     throwIfAborted(signal, COMPONENT, 'HEAD', target.display);
-    const head = await client.send(target, 'HEAD', { method: 'HEAD', signal });
+    const head = await client.send(target, 'HEAD', { method: 'HEAD', signal, onProgress });
     await discardBody(head.body);
     // `/dir` → 301 `/dir/` is how servers say "a directory"; so is a URL ending in `/` that answers.
     const addedSlash = head.url.pathname === `${target.url.pathname}/`;
@@ -185,7 +185,7 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
       return fileStat(head, sizeOf(head));
     }
     if (!HEAD_REFUSED.has(head.status)) throw statusFailure(head.status, 'HEAD', target.display);
-    const get = await client.send(target, 'GET', { method: 'GET', headers: { range: 'bytes=0-0' }, signal });
+    const get = await client.send(target, 'GET', { method: 'GET', headers: { range: 'bytes=0-0' }, signal, onProgress });
     await discardBody(get.body);
     if (get.status === 416) return { type: 'file', size: 0 };
     if (get.status !== 200 && get.status !== 206) throw statusFailure(get.status, 'GET', target.display, `after HEAD answered ${head.status}`);
