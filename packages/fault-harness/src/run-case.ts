@@ -1,7 +1,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -154,6 +154,17 @@ function describeFault(fault: ProxyFault): string {
   return JSON.stringify(shown);
 }
 
+/** Copies of the items' source directories, to compare against once the source store may have lost them. */
+async function referenceCopies(items: ExpectedItem[], root: string): Promise<ExpectedItem[]> {
+  return Promise.all(
+    items.map(async (item, index) => {
+      const copy = path.join(root, String(index));
+      await cp(item.source, copy, { recursive: true, verbatimSymlinks: true });
+      return { ...item, source: copy };
+    }),
+  );
+}
+
 /** Run one case: prepare, run under the fault, check every invariant, re-run clean, check again. */
 export async function runCase(context: HarnessContext, seeded: SeededCase): Promise<CaseRecord> {
   const started = Date.now();
@@ -187,8 +198,12 @@ export async function runCase(context: HarnessContext, seeded: SeededCase): Prom
     let sample = await writeSampleBento(sourceHome, sampleOptions);
     const models = operation === 'models-export' || operation === 'models-import';
     const firstModel = sample.models[0] as { tag: string; path: string };
-    const item: ExpectedItem = models ? { kind: 'model', tag: firstModel.tag, source: firstModel.path } : { kind: 'bento', tag: sample.bentoTag, source: sample.bentoPath };
-    const expected: ExpectedItem[] = models ? [item] : [item, ...sample.models.map((model) => ({ kind: 'model' as const, tag: model.tag, source: model.path }))];
+    const stored: ExpectedItem[] = models
+      ? [{ kind: 'model', tag: firstModel.tag, source: firstModel.path }]
+      : [{ kind: 'bento', tag: sample.bentoTag, source: sample.bentoPath }, ...sample.models.map((model) => ({ kind: 'model' as const, tag: model.tag, source: model.path }))];
+    // A delete during the run removes the source store's copy, which the checks compare against.
+    const expected = fault === 'delete-during-export' ? await referenceCopies(stored, path.join(caseRoot, 'reference')) : stored;
+    const item = expected[0] as ExpectedItem;
     const group = models ? ['models'] : [];
     const extension = models ? random.pick(['tar', 'bentomodel', 'tar.gz']) : random.pick(['tar', 'tar.gz', 'bento']);
     const [itemName, itemVersion] = item.tag.split(':') as [string, string];
