@@ -38,8 +38,16 @@ describe('the process checks', () => {
   it('want 143 after SIGTERM (or 0 when it came too late), never death by the signal', () => {
     expect(violationsOf(ended({ code: 143, injected: true, stderr: 'Error: interrupted by SIGTERM\n' }), 'SIGTERM')).toEqual([]);
     expect(violationsOf(ended({ code: 0, injected: true }), 'SIGTERM')).toEqual([]);
-    expect(violationsOf(ended({ code: null, signal: 'SIGTERM', injected: true }), 'SIGTERM').map((violation) => violation.invariant)).toEqual(['d-exit-output']);
+    expect(violationsOf(ended({ code: null, signal: 'SIGTERM', injected: true, stderr: '{"type":"bytes","bytesDone":1}\n' }), 'SIGTERM').map((violation) => violation.invariant)).toEqual(['d-exit-output']);
+    expect(violationsOf(ended({ code: null, signal: 'SIGHUP', injected: true, stdout: 'Bento(tag="a:b") pulled' }), 'SIGHUP').map((violation) => violation.invariant)).toEqual(['d-exit-output']);
     expect(violationsOf(ended({ code: 1, injected: true, stderr: 'Error: x\n' }), 'SIGINT').map((violation) => violation.detail)).toEqual(['run: exit code 1 after SIGINT, expected 130']);
+  });
+
+  it('let a signal kill the process while Node starts (nothing written yet) or as it exits after the command finished', () => {
+    expect(violationsOf(ended({ code: null, signal: 'SIGTERM', injected: true }), 'SIGTERM')).toEqual([]);
+    expect(violationsOf(ended({ code: null, signal: 'SIGINT', injected: true, stdout: 'Bento(tag="a:b") pulled from oci://h/r.\n', stderr: '{"type":"bytes","bytesDone":1}\n' }), 'SIGINT')).toEqual([]);
+    // Not a signal the harness sent: always a violation.
+    expect(violationsOf(ended({ code: null, signal: 'SIGSEGV', injected: true }), 'SIGTERM').map((violation) => violation.invariant)).toEqual(['d-exit-output']);
   });
 
   it('report a run killed at the hard timeout as out of bounds, and nothing else about it', () => {
