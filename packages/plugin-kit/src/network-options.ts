@@ -1,5 +1,6 @@
 import type { SecureContextOptions } from 'node:tls';
 import { optionChecks } from './option-validation.js';
+import { DEFAULT_RETRY_DELAY_MS } from './retry-delay.js';
 
 /**
  * The options every network plugin (transport or registry) takes, under one set of names.
@@ -29,7 +30,7 @@ export interface NetworkOptions {
   retries?: number;
   /**
    * Milliseconds before the first retry; each next one doubles, with full jitter, up to 8 s.
-   * @default 250
+   * @default 1000 (the waits of the default 3 retries add up to 3.5-7 s: a server restart is ridden out)
    */
   retryDelayMs?: number;
   /**
@@ -68,7 +69,7 @@ export const NETWORK_DEFAULTS = {
   connectTimeoutMs: 15_000,
   timeoutMs: 30_000,
   retries: 3,
-  retryDelayMs: 250,
+  retryDelayMs: DEFAULT_RETRY_DELAY_MS,
   rejectUnauthorized: true,
 } as const;
 

@@ -1,5 +1,23 @@
+import { connect, createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { NETWORK_DEFAULTS } from './network-options.js';
 import { retryBudget, withRetry } from './retry.js';
+
+/** Connect to 127.0.0.1:port; rejects with the socket's error (ECONNREFUSED while nothing listens). */
+function connectOnce(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', reject);
+  });
+}
+
+function listen(server: Server, port = 0): Promise<number> {
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+}
 
 const reset = () => Object.assign(new Error('reset'), { code: 'ECONNRESET' });
 
@@ -16,6 +34,23 @@ describe('withRetry', () => {
     expect(result).toBe('done');
     expect(seen).toEqual([1, 2]);
   });
+
+  it('with the default retries and delay, rides out a server that refuses connections for 3 s while it restarts', async () => {
+    const server = createServer((socket) => socket.destroy());
+    const port = await listen(server);
+    await new Promise((resolve) => server.close(resolve));
+    // Down as the first attempt is made, back 3 s later (the fault harness's longest net-restart).
+    const restarted = new Promise((resolve) => setTimeout(resolve, 3000)).then(() => listen(server, port));
+    const refusals: string[] = [];
+    try {
+      await withRetry(() => connectOnce(port), { retries: NETWORK_DEFAULTS.retries, onRetry: (_attempt, _delayMs, error) => refusals.push((error as NodeJS.ErrnoException).code ?? '') });
+      expect(refusals.length).toBeGreaterThan(0);
+      expect(new Set(refusals)).toEqual(new Set(['ECONNREFUSED']));
+    } finally {
+      await restarted;
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }, 15_000);
 
   it('gives up after the retries and throws the last error unchanged', async () => {
     let attempts = 0;

@@ -1,11 +1,11 @@
-import { backoffDelay, delayUnlessAborted } from './retry-delay.js';
+import { backoffDelay, DEFAULT_RETRY_DELAY_MS, delayUnlessAborted } from './retry-delay.js';
 import { isTransientNetworkError } from './transient-errors.js';
 
 /** How {@link withRetry} and {@link retryBudget} retry. */
 export interface RetryOptions {
   /** Attempts after the first (after the last progress, for a {@link retryBudget}). @default 3 */
   retries?: number;
-  /** Delay before the first retry in milliseconds; it doubles with full jitter up to 8 s. @default 250 */
+  /** Delay before the first retry in milliseconds; it doubles with full jitter up to 8 s. @default 1000 */
   retryDelayMs?: number;
   /** Which failures are worth another attempt. @default isTransientNetworkError */
   isRetryable?: (error: unknown) => boolean;
@@ -62,7 +62,7 @@ export function retryBudget(options: RetryOptions = {}): RetryBudget {
   async function afterFailure(error: unknown, progressed = false): Promise<void> {
     failures = progressed ? 1 : failures + 1;
     if (failures > retries || options.signal?.aborted || !isRetryable(error)) throw error;
-    const delayMs = backoffDelay(failures, { baseMilliseconds: options.retryDelayMs ?? 250 });
+    const delayMs = backoffDelay(failures, { baseMilliseconds: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS });
     options.onRetry?.(failures, delayMs, error);
     try {
       await delayUnlessAborted(delayMs, options.signal);
