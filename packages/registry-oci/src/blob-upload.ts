@@ -306,13 +306,11 @@ export async function uploadBlob(context: UploadContext, open: () => Readable, r
       ...(context.signal ? { signal: context.signal } : {}),
     });
   } catch (error) {
-    // Stopped on purpose, or failed for a reason a resume would not mend (a source file changed
-    // while read, a refused credential), by a process that lives to clean up: nothing is kept for
-    // a resume. Resuming is for runs that could not clean up (SIGKILL, a crash) and for a network
-    // that failed for longer than the retries, whose next run continues the blob.
+    // Stopped on purpose by a process that lives to clean up: nothing is kept for a resume
+    // (that is for runs that could not clean up: SIGKILL, a crash), whether the stop came in a
+    // request or in the backoff between two attempts.
     const ours = memory.session !== undefined || memory.recorded !== undefined;
-    const resumable = !context.signal?.aborted && isTransientNetworkError(error);
-    if (ours && !resumable) await dropSession(graced, memory.session?.location, resumeKey, memory);
+    if (context.signal?.aborted && ours) await dropSession(graced, memory.session?.location, resumeKey, memory);
     throw error;
   } finally {
     grace.dispose();
