@@ -22,11 +22,17 @@ function interrupt(interruption: Interruption): void {
 
 /**
  * The first signal stops the operation and `main` returns once it has cleaned up. A second signal
- * (the user or supervisor insists) or one after `main` returned exits at once, as without handlers.
+ * (the user or supervisor insists) exits at once, as without handlers.
+ *
+ * One after `main` returned interrupted nothing: the command has ended and said how (its result,
+ * or its one error line), and only the process's own closing (sockets, a plugin's timer) is left.
+ * It leaves at once with the code `main` chose: exiting with the signal's code there would report
+ * a finished export as interrupted, without a line to say so.
  */
 function onSignal(name: StoppingSignal): void {
   signalsReceived++;
-  if (signalsReceived > 1 || finished) process.exit(SIGNAL_EXIT[name]);
+  if (finished) process.exit();
+  if (signalsReceived > 1) process.exit(SIGNAL_EXIT[name]);
   interrupt(name);
 }
 

@@ -2,15 +2,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 
 /**
- * The child's program: build the transport, open a write, write the bytes, say so on stdout,
- * then wait to be killed. It runs the built `dist` of a package, as a user's process would.
+ * The child's program: build the transport, open a write, write the bytes (and end the stream
+ * when asked), say so on stdout, then wait to be killed. It runs the built `dist` of a package,
+ * as a user's process would.
  */
 const CHILD_PROGRAM = `
-const [modulePath, factory, optionsJson, locationJson, writeOptionsJson, bytes] = process.argv.slice(1);
+const [modulePath, factory, optionsJson, locationJson, writeOptionsJson, bytes, end] = process.argv.slice(1);
 const plugin = await import(modulePath);
 const transport = plugin[factory](JSON.parse(optionsJson));
 const writer = await transport.write(JSON.parse(locationJson), JSON.parse(writeOptionsJson));
 await new Promise((resolve, reject) => writer.stream.write(Buffer.alloc(Number(bytes), 7), (error) => (error ? reject(error) : resolve())));
+if (end === 'end') await new Promise((resolve, reject) => writer.stream.end((error) => (error ? reject(error) : resolve())));
 process.stdout.write('written\\n');
 setInterval(() => {}, 60_000);
 `;
@@ -29,6 +31,13 @@ export interface KilledWriterOptions {
   writeOptions?: unknown;
   /** Bytes written before the child says `written`. @default 65536 */
   bytes?: number;
+  /**
+   * End the stream after the bytes (and wait for it to finish) before saying `written`: a write
+   * whose data has all gone out, killed before its commit. Needed where a server keeps an
+   * unfinished upload out of sight (nginx WebDAV shows a PUT's file only once its body is complete).
+   * @default false
+   */
+  end?: boolean;
   /** The child's environment. @default process.env */
   env?: NodeJS.ProcessEnv;
 }
@@ -62,6 +71,7 @@ export async function startKilledWriter(options: KilledWriterOptions, timeoutMs 
     JSON.stringify(options.location),
     JSON.stringify(options.writeOptions ?? {}),
     String(options.bytes ?? 65_536),
+    options.end === true ? 'end' : 'open',
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
   let output = '';

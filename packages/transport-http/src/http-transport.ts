@@ -1,4 +1,15 @@
-import { discardBody, optionChecks, pluginFailure, resolveNetworkOptions, throwIfAborted, type NetworkOptions, type OptionChecks } from '@bentoport/plugin-kit';
+import path from 'node:path';
+import {
+  bentoportStateDirectory,
+  discardBody,
+  optionChecks,
+  pluginFailure,
+  resolveNetworkOptions,
+  throwIfAborted,
+  uploadJournal,
+  type NetworkOptions,
+  type OptionChecks,
+} from '@bentoport/plugin-kit';
 import type { Location, ProgressListener, Transport, TransportListEntry, TransportStat } from '@bentoport/spec';
 import { headerValue, HttpClient, type HttpResponse } from './http-client.js';
 import { openHttpReader, parseContentRange, validatorOf, type Validator } from './http-reader.js';
@@ -117,7 +128,10 @@ const HEAD_REFUSED = new Set([400, 403, 405, 501]);
  *   honours `start`/`end` with `Range`, and resumes a dropped download from the next byte with
  *   `If-Range`, so bytes of two versions are never joined (ERR_CORRUPT_ARCHIVE instead).
  * - `write` PUTs: to a temporary name then MOVE on WebDAV servers, else straight to the URL
- *   with the body completed only at `commit`.
+ *   with the body completed only at `commit`. On WebDAV it first deletes the temporary names
+ *   that killed earlier writes to the same URL left, and says so: each write records its
+ *   temporary name under `$BENTOPORT_STATE_DIR` (else `$XDG_STATE_HOME/bentoport`, else
+ *   `~/.local/state/bentoport`, read from `env`) until it is moved or deleted.
  * - `list` uses WebDAV PROPFIND (depth 1); `delete` sends DELETE.
  * - Credentials: `user:password@` in the URL or `~/.netrc` become Basic auth; `header.<Name>`
  *   parameters and `options.headers` add headers. None of them follows a redirect to another origin.
@@ -151,6 +165,7 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
   /** The version each URL was first seen at; ranged reads are pinned to it (If-Match). */
   const validators = new Map<string, Validator>();
   const webdavByCollection = new Map<string, Promise<boolean>>();
+  const journal = uploadJournal({ directory: path.join(bentoportStateDirectory(network.env), 'leftovers') });
 
   function useWebdav(target: RequestTarget, signal: AbortSignal | undefined): Promise<boolean> {
     if (settings.webdav !== 'auto') return Promise.resolve(settings.webdav);
@@ -236,6 +251,7 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
         highWaterMark: settings.highWaterMark,
         useWebdav,
         onCommitted: () => validators.delete(target.url.href),
+        journal,
       });
     },
     delete: deleteLocation,

@@ -1,9 +1,10 @@
 import { Readable, Writable } from 'node:stream';
-import { discardBody, pluginFailure, temporarySiblingName, throwIfAborted, twoPhaseWriter } from '@bentoport/plugin-kit';
+import { discardBody, pluginFailure, temporarySiblingName, throwIfAborted, twoPhaseWriter, type RecordedUpload, type UploadJournal } from '@bentoport/plugin-kit';
 import type { BentoportError, TransportWriteOptions, TransportWriter } from '@bentoport/spec';
 import type { HttpClient, HttpResponse } from './http-client.js';
 import { COMPONENT, statusFailure } from './http-status.js';
 import { baseName, displayUrl, parentUrl, siblingUrl, type RequestTarget } from './request-target.js';
+import { deleteTemporary, recordTemporary, removeStaleTemporaries } from './stale-temporaries.js';
 import { ensureCollection, moveResource } from './webdav.js';
 
 /** How long an abort waits for the answer to a PUT whose body was sent, before deleting the temp resource. */
@@ -15,6 +16,8 @@ export interface WriterSettings {
   useWebdav(target: RequestTarget, signal: AbortSignal | undefined): Promise<boolean>;
   /** Called after a commit made new bytes visible (drops pinned validators). */
   onCommitted(): void;
+  /** Where WebDAV writes record their temporary resources, for the sweep after a SIGKILL. */
+  journal: UploadJournal;
 }
 
 /** The temporary sibling of the target, for WebDAV uploads: same collection, so MOVE is a rename. */
@@ -45,8 +48,11 @@ function putStatusFailure(status: number, display: string, sizeKnown: boolean): 
  * Open a two-phase upload.
  *
  * - WebDAV (detected by OPTIONS, or forced): missing parent collections are created with MKCOL,
- *   the bytes go to `.<name>.bentoport-<owner>-<hex>.tmp` beside the target, and `commit` MOVEs it over
- *   the target with `Overwrite: T`; `abort` cancels the PUT and DELETEs the temporary resource.
+ *   temporary resources that killed earlier writes to the target left are deleted (and reported
+ *   to `onProgress`; they are found in a local journal each write records its temporary name in
+ *   before its PUT), the bytes go to `.<name>.bentoport-<owner>-<hex>.tmp` beside the target, and
+ *   `commit` MOVEs it over the target with `Overwrite: T`; `abort` cancels the PUT and DELETEs the
+ *   temporary resource.
  * - Plain PUT (a presigned URL, a server without MOVE): the PUT goes to the target itself and
  *   the last chunk (or, for an empty body, the whole request) is held back until `commit`, so the
  *   server never sees a complete body before then; `abort` cuts the connection, and a server
@@ -69,10 +75,14 @@ export async function openHttpWriter(
   let putUrl = target.url;
   if (webdav) {
     await ensureCollection(client, target, parentUrl(target.url), signal);
+    await removeStaleTemporaries(client, target, settings.journal, signal, options.onProgress);
     putUrl = temporaryUrlFor(target.url);
   }
+  // Written down before the PUT can create anything, so a SIGKILL at any later point is swept.
+  const recorded = webdav ? await recordTemporary(settings.journal, target, putUrl) : undefined;
+  if (signal?.aborted) await recorded?.remove();
   throwIfAborted(signal, COMPONENT, 'PUT', display);
-  return httpWriter({ client, target, putUrl, webdav, sizeHint, signal, settings });
+  return httpWriter({ client, target, putUrl, webdav, sizeHint, signal, settings, recorded });
 }
 
 interface WriterParts {
@@ -83,10 +93,12 @@ interface WriterParts {
   sizeHint: number | undefined;
   signal: AbortSignal | undefined;
   settings: WriterSettings;
+  /** The journal record of the temporary resource (WebDAV only), removed once it is gone. */
+  recorded: RecordedUpload | undefined;
 }
 
 function httpWriter(parts: WriterParts): TransportWriter {
-  const { client, target, putUrl, webdav, sizeHint, signal, settings } = parts;
+  const { client, target, putUrl, webdav, sizeHint, signal, settings, recorded } = parts;
   const display = target.display;
   const cancel = new AbortController();
   let failure: Error | undefined;
@@ -174,10 +186,10 @@ function httpWriter(parts: WriterParts): TransportWriter {
   async function removeTemporary(): Promise<void> {
     if (!webdav) return;
     try {
-      const response = await client.send(target, 'DELETE', { method: 'DELETE', url: putUrl, followRedirects: false });
-      await discardBody(response.body);
+      const { gone } = await deleteTemporary(client, target, putUrl);
+      if (gone) await recorded?.remove();
     } catch {
-      // abort never throws; a leftover temp name is the only cost.
+      // abort never throws; the record stays, so the next write to this URL removes the leftover.
     }
   }
 
@@ -249,7 +261,10 @@ function httpWriter(parts: WriterParts): TransportWriter {
     },
     discard,
     commitFailure: (error) => client.failure(error, 'COMMIT', displayUrl(target.url, target.credentials?.user), signal),
-    committed: () => settings.onCommitted(),
+    committed: async () => {
+      settings.onCommitted();
+      await recorded?.remove();
+    },
   });
   return writer;
 }

@@ -15,7 +15,7 @@ export interface HttpServers {
   tlsPort: number;
   /** nginx accepting PUT and DELETE but no WebDAV (no OPTIONS, MOVE or PROPFIND): a presigned-URL-like server. */
   plainPort: number;
-  /** The document root of the WebDAV server (`/private/` needs Basic auth). */
+  /** The document root of the WebDAV server (`/private/` needs Basic auth; `/no-propfind/` answers PROPFIND and OPTIONS with 405). */
   davRoot: string;
   /** The document root of the plain server. */
   plainRoot: string;
@@ -65,6 +65,8 @@ http {
     root ${scratch}/dav;
     client_max_body_size 0;
     location / { ${dav} }
+    # WebDAV without the PROPFIND extension (no listing), as some minimal servers are.
+    location /no-propfind/ { dav_methods PUT DELETE MKCOL COPY MOVE; dav_access user:rw group:r all:r; }
     location /private/ {
       ${dav}
       auth_basic "bentoport";
@@ -106,7 +108,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {};
   }
   scratch = mkdtempSync(path.join(tmpdir(), 'bentoport-http-servers-'));
-  for (const directory of ['dav', 'dav/private', 'plain', 'body-temp']) mkdirSync(path.join(scratch, directory));
+  for (const directory of ['dav', 'dav/private', 'dav/no-propfind', 'plain', 'body-temp']) mkdirSync(path.join(scratch, directory));
   execFileSync('openssl', [
     'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost',
     '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
