@@ -1,4 +1,5 @@
-import { userInfo } from 'node:os';
+import { homedir, userInfo } from 'node:os';
+import path from 'node:path';
 import { optionChecks, pluginFailure, resolveNetworkOptions, serverPath, throwIfAborted, type NetworkOptions, type OptionChecks } from '@bentoport/plugin-kit';
 import type { Location, Transport, TransportListEntry, TransportStat } from '@bentoport/spec';
 import * as calls from './sftp-calls.js';
@@ -7,13 +8,15 @@ import { openSftpReader } from './sftp-reader.js';
 import { COMPONENT } from './sftp-status.js';
 import { openSftpWriter } from './sftp-writer.js';
 import { defaultKnownHosts, defaultPrivateKeyPaths, SshPool, type SftpConnection } from './ssh-connection.js';
+import { expandHome } from './ssh-config.js';
 
 /**
  * Options of {@link sftpTransport}. The network options are the kit's, less `ca` and
  * `rejectUnauthorized`: SSH trusts servers by their host keys (`knownHosts`,
  * `hostKeyFingerprint`), not by certificate authorities. `connectTimeoutMs` bounds the TCP
  * connect, the SSH handshake and the login; `timeoutMs` fails a connection whose requests get no
- * reply for that long; `env` is where `SSH_AUTH_SOCK` and `NETRC` are read.
+ * reply for that long; `env` is where `SSH_AUTH_SOCK`, `NETRC` and `HOME` (for every `~` path)
+ * are read.
  */
 export interface SftpTransportOptions extends Omit<NetworkOptions, 'ca' | 'rejectUnauthorized'> {
   /**
@@ -91,6 +94,16 @@ export interface SftpTransportOptions extends Omit<NetworkOptions, 'ca' | 'rejec
    * @default 100
    */
   connectionIdleMs?: number;
+  /**
+   * The OpenSSH client configuration to read, so that `sftp://myalias/path` reaches the host that
+   * `sftp myalias` reaches: `Host` blocks (and `Include`d files) give `HostName`, `User`, `Port`,
+   * `IdentityFile`, `IdentitiesOnly`, `UserKnownHostsFile` and `ConnectTimeout`. The URL's user
+   * and port win over the file, and options given here win over it. A host whose configuration
+   * sets `ProxyJump` or `ProxyCommand` is refused with ERR_INVALID_OPTION rather than reached
+   * directly. `false` reads no file. A path given here must exist; the default may be missing.
+   * @default '~/.ssh/config'
+   */
+  sshConfigPath?: string | false;
 }
 
 /** OpenSSH's largest READ/WRITE payload (its `limits@openssh.com` maximum). */
@@ -108,21 +121,30 @@ function hostKeyFingerprints(options: SftpTransportOptions, check: OptionChecks)
   return fingerprints;
 }
 
+function sshConfig(options: SftpTransportOptions, home: string): { path: string; required: boolean } | false {
+  const value = options.sshConfigPath;
+  if (value === false) return false;
+  if (value === undefined) return { path: path.join(home, '.ssh', 'config'), required: false };
+  if (typeof value !== 'string') throw new TypeError(`${COMPONENT}: options.sshConfigPath must be a string or false, got ${value === null ? 'null' : typeof value}`);
+  return { path: expandHome(value, home), required: true };
+}
+
 function resolveOptions(options: SftpTransportOptions) {
   const check = optionChecks(COMPONENT);
   check.renamed(options, { keepaliveInterval: 'keepaliveIntervalMs', idleMilliseconds: 'connectionIdleMs' });
   const network = resolveNetworkOptions(COMPONENT, options);
   const chunkSize = check.integer('chunkSize', options.chunkSize, MAX_CHUNK_SIZE, 1024, MAX_CHUNK_SIZE);
   const { env } = network;
+  const home = env.HOME || homedir();
   const agent = options.agent === undefined ? env.SSH_AUTH_SOCK || undefined : options.agent === false ? undefined : options.agent;
   const { retries, retryDelayMs } = network;
   return {
     connection: {
       privateKey: options.privateKey,
-      privateKeyPaths: list(options.privateKeyPath) ?? (options.privateKey === undefined ? defaultPrivateKeyPaths() : []),
+      privateKeyPaths: list(options.privateKeyPath) ?? (options.privateKey === undefined ? defaultPrivateKeyPaths(home) : []),
       passphrase: options.passphrase,
       agent,
-      knownHosts: options.knownHosts === false ? (false as const) : (list(options.knownHosts) ?? defaultKnownHosts()),
+      knownHosts: options.knownHosts === false ? (false as const) : (list(options.knownHosts) ?? defaultKnownHosts(home)),
       hostKeyFingerprints: hostKeyFingerprints(options, check),
       connectTimeoutMs: network.connectTimeoutMs,
       timeoutMs: network.timeoutMs,
@@ -141,6 +163,14 @@ function resolveOptions(options: SftpTransportOptions) {
     },
     netrc: check.boolean('netrc', options.netrc, true),
     env,
+    home,
+    sshConfig: sshConfig(options, home),
+    given: {
+      privateKeys: options.privateKey !== undefined || options.privateKeyPath !== undefined,
+      agent: options.agent !== undefined,
+      knownHosts: options.knownHosts !== undefined,
+      connectTimeoutMs: options.connectTimeoutMs !== undefined,
+    },
   };
 }
 
@@ -153,12 +183,14 @@ function resolveOptions(options: SftpTransportOptions) {
  * connection is reopened with backoff and the transfer resumes where the server left off.
  *
  * Paths are absolute on the server (`sftp://host/srv/x.tar` is `/srv/x.tar`); `/~/` starts from
- * the login directory. Without a user in the URL, netrc's login, else the local user name.
+ * the login directory. The host may be an alias of `~/.ssh/config` (`sshConfigPath`). Without a
+ * user in the URL, the SSH configuration's `User`, else netrc's login, else the local user name.
  *
  * Errors: `ERR_NOT_FOUND` for a missing file or directory, `ERR_AUTH` for a refused login or an
  * unknown, changed or revoked host key (the message names its SHA256 fingerprint),
  * `ERR_PERMISSION` for a refusal by the server, `ERR_INVALID_TARGET` for a directory where a file
- * is expected, `ERR_ABORTED` when the signal fires, `ERR_IO` for anything else once retries are
+ * is expected, `ERR_INVALID_OPTION` for a malformed SSH configuration line (naming the file and
+ * line) or a host configured with `ProxyJump`/`ProxyCommand`, `ERR_ABORTED` when the signal fires, `ERR_IO` for anything else once retries are
  * spent; messages read `[transport-sftp] <OPERATION> <location.display>: <reason>`, secrets as `***`.
  *
  * @example
@@ -176,6 +208,9 @@ export function sftpTransport(options: SftpTransportOptions = {}): Transport {
   const endpointSettings: EndpointSettings = {
     netrc: settings.netrc,
     env: settings.env,
+    home: settings.home,
+    sshConfig: settings.sshConfig,
+    given: settings.given,
     defaultUser: (() => {
       try {
         return userInfo().username;

@@ -196,7 +196,14 @@ export class SshPool {
   /** Open, verify, log in and start SFTP: one attempt, its failure coded (and marked transient when it is). */
   async connect(endpoint: SftpEndpoint, operation: string, display: string, signal?: AbortSignal): Promise<SftpConnection> {
     throwIfAborted(signal, COMPONENT, operation, display);
-    const { settings } = this;
+    // What the SSH configuration says for this host replaces the defaults the options left.
+    const settings: ConnectionSettings = {
+      ...this.settings,
+      privateKeyPaths: endpoint.privateKeyPaths ?? this.settings.privateKeyPaths,
+      agent: endpoint.useAgent ? this.settings.agent : undefined,
+      knownHosts: endpoint.knownHosts ?? this.settings.knownHosts,
+      connectTimeoutMs: endpoint.connectTimeoutMs ?? this.settings.connectTimeoutMs,
+    };
     const secrets = [endpoint.password ?? '', settings.passphrase ?? ''];
     const keys = await loadKeys(settings, secrets);
     const name = knownHostsName(endpoint.hostname, endpoint.port);
