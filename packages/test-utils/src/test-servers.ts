@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
 /**
@@ -12,10 +12,23 @@ export function testServersSwitchedOff(env: NodeJS.ProcessEnv = process.env): bo
   return env.BENTOPORT_TEST_SERVERS === 'none';
 }
 
-/** The first of `candidates` (absolute paths) that exists, or undefined when none does or test servers are switched off. */
+/** Whether `file` is a regular file this process may execute (not a device bound over it: see .ci/without-test-servers). */
+function isExecutableFile(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The first of `candidates` (absolute paths) that is an executable file, or undefined when none is
+ * or test servers are switched off.
+ */
 export function installedServer(candidates: readonly string[]): string | undefined {
   if (testServersSwitchedOff()) return undefined;
-  return candidates.find((candidate) => existsSync(candidate));
+  return candidates.find(isExecutableFile);
 }
 
 /** Whether `command args` runs and exits 0 (a probe such as `aws --version`); false when test servers are switched off. */
