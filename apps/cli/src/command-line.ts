@@ -16,7 +16,7 @@ export class UsageError extends Error {
 }
 
 export type Group = 'bentos' | 'models';
-export type CommandName = 'list' | 'get' | 'delete' | 'export' | 'import' | 'push' | 'pull' | 'plugins';
+export type CommandName = 'list' | 'get' | 'delete' | 'export' | 'import' | 'push' | 'pull' | 'plugins' | 'completion';
 
 /**
  * What a positional argument or an option's value is, so that shell completion can offer it:
@@ -50,6 +50,8 @@ export const GET_OUTPUTS = ['yaml', 'json', 'path'] as const;
 export const COMPRESSION_POLICIES = ['auto', 'max', 'store'] as const;
 /** `--progress`: how progress is shown. */
 export const PROGRESS_MODES = ['auto', 'bar', 'json', 'none'] as const;
+/** `completion SHELL`: the shells a completion script is written for. */
+export const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'] as const;
 
 /**
  * Options every command accepts: ours, and BentoML's global ones (`-v/--verbose/--debug`,
@@ -134,10 +136,11 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     models: { positionals: [0, 1], options: MODELS_PULL_OPTIONS, optionValues: { bentofile: 'file' } },
   },
   plugins: { name: 'plugins', positionals: [0, 0], options: {} },
+  completion: { name: 'completion', positionals: [1, 1], options: {}, arguments: [COMPLETION_SHELLS] },
 };
 
 /** Commands about bentoport itself, not about bentos or models: no `models` form. */
-export const TOOL_COMMANDS: ReadonlySet<CommandName> = new Set(['plugins']);
+export const TOOL_COMMANDS: ReadonlySet<CommandName> = new Set(['plugins', 'completion']);
 
 /** The options `bentoport [models] <command>` accepts: the global ones, the command's, and the model form's. */
 export function commandOptions(group: Group, spec: CommandSpec): OptionsConfig {

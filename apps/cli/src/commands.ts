@@ -15,7 +15,8 @@ import {
   type StoreItem,
   type TargetOptions,
 } from '@bentoport/core';
-import { COMPRESSION_POLICIES, GET_OUTPUTS, LIST_OUTPUTS, UsageError, type CommandName, type Group, type OptionValues } from './command-line.js';
+import { COMPLETION_SHELLS, COMPRESSION_POLICIES, GET_OUTPUTS, LIST_OUTPUTS, UsageError, type CommandName, type Group, type OptionValues } from './command-line.js';
+import { completionScript } from './completion-scripts.js';
 import type { PluginCatalog } from './plugin-discovery.js';
 import { loadFailures, pluginRows, renderPluginTable } from './plugins-command.js';
 import { humanSize, localTime, renderTable, renderYamlList } from './render.js';
@@ -336,6 +337,13 @@ async function runPlugins(context: CommandContext): Promise<void> {
   for (const { directory, reason } of catalog.skipped) status(context, `Skipped ${directory}: ${reason}`, 'stderr');
 }
 
+/** Print the completion script of the shell named. */
+function runCompletion(context: CommandContext): void {
+  const shell = context.positionals[0] as string;
+  if (!isOneOf(shell, COMPLETION_SHELLS)) throw new UsageError(`unknown shell '${shell}' (bash, zsh or fish)`, 'completion');
+  write(context, completionScript(shell));
+}
+
 /** Run one parsed command. */
 export async function runCommand(context: CommandContext): Promise<void> {
   const api = kindApi(context.bentoport, context.group);
@@ -352,6 +360,8 @@ export async function runCommand(context: CommandContext): Promise<void> {
       return runImport(context, api);
     case 'plugins':
       return runPlugins(context);
+    case 'completion':
+      return runCompletion(context);
     case 'push':
     case 'pull': {
       const registryContext = {
