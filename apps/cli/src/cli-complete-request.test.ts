@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeScratchDir, removeScratchDirs, writeSampleBento, type SampleBento } from '@bentoport/test-utils';
-import { COMMANDS, commandOptions } from './command-line.js';
+import { COMMANDS, GLOBAL_OPTIONS, GLOBAL_OPTION_VALUES, commandOptions } from './command-line.js';
 import { runCli } from './cli-harness.js';
 
 let home: string;
@@ -75,6 +75,17 @@ describe('bentoport __complete (what the completion scripts call on TAB)', () =>
     }
     const broken = await runCli(['__complete', '--home', notADirectory, 'export', '']);
     expect([broken.stdout, broken.stderr, broken.code]).toEqual(['', '', 0]);
+  });
+
+  it('gives value kinds only to options that exist and take a value', () => {
+    for (const spec of Object.values(COMMANDS)) {
+      const kinds = { bentos: spec.optionValues, models: { ...spec.optionValues, ...spec.models?.optionValues } };
+      for (const group of ['bentos', 'models'] as const) {
+        const options = commandOptions(group, spec);
+        for (const name of Object.keys(kinds[group] ?? {})) expect(options[name]?.type, `${group} ${spec.name} --${name}`).toBe('string');
+      }
+    }
+    for (const name of Object.keys(GLOBAL_OPTION_VALUES)) expect(GLOBAL_OPTIONS[name]?.type, `--${name}`).toBe('string');
   });
 
   it('offers nothing after an unknown command or past the last argument', async () => {
