@@ -17,7 +17,17 @@ function exitBeforeStart(name: StoppingSignal): void {
   process.exit(SIGNAL_EXIT[name]);
 }
 
-for (const name of STOPPING_SIGNALS) process.on(name, exitBeforeStart);
-const { runCli } = await import('./run-cli.js');
-for (const name of STOPPING_SIGNALS) process.off(name, exitBeforeStart);
-await runCli();
+/** The hidden subcommand the completion scripts call on every TAB (see completion-scripts.ts). */
+const COMPLETE_REQUEST = '__complete';
+
+if (process.argv[2] === COMPLETE_REQUEST) {
+  // Before any handler and without the engine: it must answer fast, and a TAB interrupted by
+  // Ctrl-C must end silently, not print a line into the prompt.
+  const { runCompletionRequest } = await import('./complete-request.js');
+  await runCompletionRequest(process.argv.slice(3));
+} else {
+  for (const name of STOPPING_SIGNALS) process.on(name, exitBeforeStart);
+  const { runCli } = await import('./run-cli.js');
+  for (const name of STOPPING_SIGNALS) process.off(name, exitBeforeStart);
+  await runCli();
+}

@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { MODELS_PULL_OPTIONS, PULL_OPTIONS, PUSH_OPTIONS } from './registry-options.js';
 
-type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+export type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
 /** A mistake in the command line: exit code 2 and a one-line hint. */
 export class UsageError extends Error {
@@ -16,16 +16,42 @@ export class UsageError extends Error {
 }
 
 export type Group = 'bentos' | 'models';
-export type CommandName = 'list' | 'get' | 'delete' | 'export' | 'import' | 'push' | 'pull' | 'plugins';
+export type CommandName = 'list' | 'get' | 'delete' | 'export' | 'import' | 'push' | 'pull' | 'plugins' | 'completion';
 
-export interface CommandSpec {
+/**
+ * What a positional argument or an option's value is, so that shell completion can offer it:
+ * a tag or a name of the store (bentos, or models under `models`), a file or directory path, one
+ * of a fixed set of words, or free text (nothing to offer).
+ */
+export type ValueKind = 'tag' | 'name' | 'file' | 'directory' | 'text' | readonly string[];
+
+/** What a command's arguments and option values are, for completion. */
+export interface ValueKinds {
+  /** Kind of each positional argument, in order; a variadic command's last one repeats. */
+  arguments?: readonly ValueKind[];
+  /** Kind of the value of the string options that have something to offer; any other takes text. */
+  optionValues?: Readonly<Record<string, ValueKind>>;
+}
+
+export interface CommandSpec extends ValueKinds {
   name: CommandName;
   /** Minimum and maximum positional arguments (Infinity for variadic). */
   positionals: [number, number];
   options: OptionsConfig;
   /** What `bentoport models <command>` takes beyond this, when BentoML's model command differs. */
-  models?: { positionals?: [number, number]; options?: OptionsConfig };
+  models?: { positionals?: [number, number]; options?: OptionsConfig } & ValueKinds;
 }
+
+/** `list -o`: the outputs of a listing. */
+export const LIST_OUTPUTS = ['table', 'json', 'yaml'] as const;
+/** `get -o`: the outputs of one item. */
+export const GET_OUTPUTS = ['yaml', 'json', 'path'] as const;
+/** `export --compression`: the policies core knows. */
+export const COMPRESSION_POLICIES = ['auto', 'max', 'store'] as const;
+/** `--progress`: how progress is shown. */
+export const PROGRESS_MODES = ['auto', 'bar', 'json', 'none'] as const;
+/** `completion SHELL`: the shells a completion script is written for. */
+export const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'] as const;
 
 /**
  * Options every command accepts: ours, and BentoML's global ones (`-v/--verbose/--debug`,
@@ -45,8 +71,22 @@ export const GLOBAL_OPTIONS: OptionsConfig = {
   context: { type: 'string' },
 };
 
+/** What the global options' values are, for completion. */
+export const GLOBAL_OPTION_VALUES: Readonly<Record<string, ValueKind>> = { home: 'directory', progress: PROGRESS_MODES };
+
+/** The spellings of the options of `options` that take a value (`--home`, and `-o` for a short one). */
+function valueFlags(options: OptionsConfig): Set<string> {
+  const flags = new Set<string>();
+  for (const [name, option] of Object.entries(options)) {
+    if (option.type !== 'string') continue;
+    flags.add(`--${name}`);
+    if (option.short !== undefined) flags.add(`-${option.short}`);
+  }
+  return flags;
+}
+
 /** Global options that take a value, so the command word can be found before parsing. */
-const GLOBAL_VALUE_FLAGS = new Set(['--home', '--progress', '--context']);
+const GLOBAL_VALUE_FLAGS = valueFlags(GLOBAL_OPTIONS);
 
 const TARGET_OPTIONS: OptionsConfig = {
   protocol: { type: 'string' },
@@ -57,16 +97,19 @@ const TARGET_OPTIONS: OptionsConfig = {
 };
 
 export const COMMANDS: Record<CommandName, CommandSpec> = {
-  list: { name: 'list', positionals: [0, 1], options: { output: { type: 'string', short: 'o' } } },
-  get: { name: 'get', positionals: [1, 1], options: { output: { type: 'string', short: 'o' } } },
+  list: { name: 'list', positionals: [0, 1], options: { output: { type: 'string', short: 'o' } }, arguments: ['name'], optionValues: { output: LIST_OUTPUTS } },
+  get: { name: 'get', positionals: [1, 1], options: { output: { type: 'string', short: 'o' } }, arguments: ['tag'], optionValues: { output: GET_OUTPUTS } },
   delete: {
     name: 'delete',
     positionals: [1, Infinity],
     options: { yes: { type: 'boolean', short: 'y' }, 'assume-yes': { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+    arguments: ['tag'],
   },
   export: {
     name: 'export',
     positionals: [1, 2],
+    arguments: ['tag', 'file'],
+    optionValues: { compression: COMPRESSION_POLICIES },
     options: {
       format: { type: 'string' },
       compression: { type: 'string' },
@@ -80,15 +123,29 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     name: 'import',
     positionals: [1, 1],
     options: { format: { type: 'string' }, sha256: { type: 'string' }, 'dry-run': { type: 'boolean' }, ...TARGET_OPTIONS },
+    arguments: ['file'],
   },
-  push: { name: 'push', positionals: [1, 1], options: PUSH_OPTIONS },
+  push: { name: 'push', positionals: [1, 1], options: PUSH_OPTIONS, arguments: ['tag'] },
   // `bentoml models pull` takes no tag with -F/--bentofile: the bentofile's models are pulled.
-  pull: { name: 'pull', positionals: [1, 1], options: PULL_OPTIONS, models: { positionals: [0, 1], options: MODELS_PULL_OPTIONS } },
+  // The tag names what the registry has, which the local store cannot tell.
+  pull: {
+    name: 'pull',
+    positionals: [1, 1],
+    options: PULL_OPTIONS,
+    arguments: ['text'],
+    models: { positionals: [0, 1], options: MODELS_PULL_OPTIONS, optionValues: { bentofile: 'file' } },
+  },
   plugins: { name: 'plugins', positionals: [0, 0], options: {} },
+  completion: { name: 'completion', positionals: [1, 1], options: {}, arguments: [COMPLETION_SHELLS] },
 };
 
 /** Commands about bentoport itself, not about bentos or models: no `models` form. */
-const TOOL_COMMANDS: ReadonlySet<CommandName> = new Set(['plugins']);
+export const TOOL_COMMANDS: ReadonlySet<CommandName> = new Set(['plugins', 'completion']);
+
+/** The options `bentoport [models] <command>` accepts: the global ones, the command's, and the model form's. */
+export function commandOptions(group: Group, spec: CommandSpec): OptionsConfig {
+  return { ...GLOBAL_OPTIONS, ...spec.options, ...(group === 'models' ? spec.models?.options : undefined) };
+}
 
 export type OptionValues = Record<string, string | boolean | string[] | undefined>;
 
@@ -98,7 +155,7 @@ export type Invocation =
   | { kind: 'version' }
   | { kind: 'command'; group: Group; command: CommandName; positionals: string[]; values: OptionValues };
 
-function isCommandName(word: string): word is CommandName {
+export function isCommandName(word: string): word is CommandName {
   return Object.hasOwn(COMMANDS, word);
 }
 
@@ -154,7 +211,7 @@ export function parseCommandLine(argv: string[]): Invocation {
   try {
     parsed = parseArgs({
       args: rest,
-      options: { ...GLOBAL_OPTIONS, ...spec.options, ...(group === 'models' ? spec.models?.options : undefined) },
+      options: commandOptions(group, spec),
       strict: true,
       allowPositionals: true,
     }) as { values: OptionValues; positionals: string[] };

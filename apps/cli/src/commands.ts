@@ -8,7 +8,6 @@ import {
   formatTag,
   parseTag,
   type Bentoport,
-  type CompressionPolicy,
   type ExportOptions,
   type ExportResult,
   type ImportOptions,
@@ -16,7 +15,8 @@ import {
   type StoreItem,
   type TargetOptions,
 } from '@bentoport/core';
-import { UsageError, type CommandName, type Group, type OptionValues } from './command-line.js';
+import { COMPLETION_SHELLS, COMPRESSION_POLICIES, GET_OUTPUTS, LIST_OUTPUTS, UsageError, type CommandName, type Group, type OptionValues } from './command-line.js';
+import { completionScript } from './completion-scripts.js';
 import type { PluginCatalog } from './plugin-discovery.js';
 import { loadFailures, pluginRows, renderPluginTable } from './plugins-command.js';
 import { humanSize, localTime, renderTable, renderYamlList } from './render.js';
@@ -78,6 +78,10 @@ function kindApi(bentoport: Bentoport, group: Group): KindApi {
 
 const string = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
+function isOneOf<T extends string>(value: string, choices: readonly T[]): value is T {
+  return (choices as readonly string[]).includes(value);
+}
+
 function write(context: CommandContext, text: string, stream: 'stdout' | 'stderr' = 'stdout'): void {
   context.io[stream].write(text);
 }
@@ -104,7 +108,7 @@ function newestFirst(items: StoreItem[]): StoreItem[] {
 
 async function runList(context: CommandContext, api: KindApi): Promise<void> {
   const output = context.values.json ? 'json' : (string(context.values.output) ?? 'table');
-  if (!['table', 'json', 'yaml'].includes(output)) throw new UsageError(`invalid --output '${output}' (table, json or yaml)`, 'list');
+  if (!isOneOf(output, LIST_OUTPUTS)) throw new UsageError(`invalid --output '${output}' (table, json or yaml)`, 'list');
   const items = newestFirst(await api.list(context.positionals[0]));
   const rows: Record<string, string | number>[] = [];
   for (const item of items) {
@@ -142,7 +146,7 @@ async function runList(context: CommandContext, api: KindApi): Promise<void> {
 
 async function runGet(context: CommandContext, api: KindApi): Promise<void> {
   const output = context.values.json ? 'json' : (string(context.values.output) ?? 'yaml');
-  if (!['yaml', 'json', 'path'].includes(output)) throw new UsageError(`invalid --output '${output}' (yaml, json or path)`, 'get');
+  if (!isOneOf(output, GET_OUTPUTS)) throw new UsageError(`invalid --output '${output}' (yaml, json or path)`, 'get');
   const item = await api.get(context.positionals[0] as string);
   if (output === 'path') return write(context, `${item.path}\n`);
   if (output === 'json') return printJson(context, item.metadata.document);
@@ -271,7 +275,7 @@ function sizeAndDigest(size: number, sha256: string): string {
 async function runExport(context: CommandContext, api: KindApi): Promise<void> {
   const [tag, out = '.'] = context.positionals as [string, string?];
   const compression = string(context.values.compression) ?? 'auto';
-  if (!['auto', 'max', 'store'].includes(compression)) {
+  if (!isOneOf(compression, COMPRESSION_POLICIES)) {
     throw new UsageError(`invalid --compression '${compression}' (auto, max or store)`, 'export');
   }
   const toStdout = out === '-';
@@ -281,7 +285,7 @@ async function runExport(context: CommandContext, api: KindApi): Promise<void> {
   if (toStdout && context.values.json) throw new UsageError('--json needs stdout, which carries the archive with OUT -', 'export');
   const options: ExportOptions = {
     ...targetOptions(context.values, context.command),
-    compression: compression as CompressionPolicy,
+    compression,
     checksumFile: Boolean(context.values['checksum-file']),
     resume: Boolean(context.values.resume),
     signal: context.signal,
@@ -333,6 +337,13 @@ async function runPlugins(context: CommandContext): Promise<void> {
   for (const { directory, reason } of catalog.skipped) status(context, `Skipped ${directory}: ${reason}`, 'stderr');
 }
 
+/** Print the completion script of the shell named. */
+function runCompletion(context: CommandContext): void {
+  const shell = context.positionals[0] as string;
+  if (!isOneOf(shell, COMPLETION_SHELLS)) throw new UsageError(`unknown shell '${shell}' (bash, zsh or fish)`, 'completion');
+  write(context, completionScript(shell));
+}
+
 /** Run one parsed command. */
 export async function runCommand(context: CommandContext): Promise<void> {
   const api = kindApi(context.bentoport, context.group);
@@ -349,6 +360,8 @@ export async function runCommand(context: CommandContext): Promise<void> {
       return runImport(context, api);
     case 'plugins':
       return runPlugins(context);
+    case 'completion':
+      return runCompletion(context);
     case 'push':
     case 'pull': {
       const registryContext = {

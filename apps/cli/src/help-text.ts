@@ -36,6 +36,7 @@ Commands:
   models list|get|delete|export|import|push|pull
                            the same for models
   plugins                  list the installed transports, formats and registries
+  completion SHELL         print the shell completion script for bash, zsh or fish
 
 ${GLOBAL}
 
@@ -148,6 +149,24 @@ A plugin is a package with a "bentoport" declaration in its package.json, found
   - in node_modules from the current directory upward (bentoport-<kind>-<name> packages),
   - beside bentoport itself (npm i -g bentoport-transport-<scheme>),
 earlier places first. A plugin is imported only when a command names what it serves.
+`;
+    case 'completion':
+      return `Usage: bentoport completion bash|zsh|fish
+
+Print the script that completes bentoport's commands, flags, paths and the tags of the local
+store ($BENTOML_HOME, or --home on the line) in that shell. Install it once:
+
+  bash   for this shell:   source <(bentoport completion bash)
+         for every shell:  mkdir -p ~/.local/share/bash-completion/completions
+                           bentoport completion bash > ~/.local/share/bash-completion/completions/bentoport
+                           (loaded by the bash-completion package; without it, put the
+                           'source' line in ~/.bashrc)
+  zsh    mkdir -p ~/.zfunc && bentoport completion zsh > ~/.zfunc/_bentoport
+         and in ~/.zshrc, before 'autoload -U compinit && compinit':  fpath=(~/.zfunc $fpath)
+         (for this shell, after compinit:  source <(bentoport completion zsh))
+  fish   bentoport completion fish > ~/.config/fish/completions/bentoport.fish
+
+The script asks bentoport itself for the candidates, so it stays right after an upgrade.
 `;
     case 'pull':
       return `Usage: ${prefix} pull ${group === 'models' ? '[TAG] [-F BENTOFILE]' : 'TAG'} [options]

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBentoport } from '@bentoport/core';
 import { redactSecrets } from '@bentoport/plugin-kit';
-import { UsageError, parseCommandLine, type Invocation } from './command-line.js';
+import { PROGRESS_MODES, UsageError, parseCommandLine, type Invocation } from './command-line.js';
 import { pluginsForCommand } from './command-plugins.js';
 import { runCommand, type CliIo } from './commands.js';
 import { helpText } from './help-text.js';
@@ -54,7 +54,7 @@ function oneLine(text: string): string {
 function progressMode(value: unknown, stderrIsTerminal: boolean): ProgressMode {
   const mode = typeof value === 'string' ? value : 'auto';
   if (mode === 'auto') return stderrIsTerminal ? 'bar' : 'none';
-  if (mode === 'bar' || mode === 'json' || mode === 'none') return mode;
+  if (mode !== 'auto' && (PROGRESS_MODES as readonly string[]).includes(mode)) return mode as ProgressMode;
   throw new UsageError(`invalid --progress '${mode}' (auto, bar, json or none)`);
 }
 
