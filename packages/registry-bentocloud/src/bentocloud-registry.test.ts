@@ -259,6 +259,30 @@ withMoto('bentoCloudRegistry against the BentoCloud API double and a real S3 ser
     });
   }
 
+  it('pushes again a model whose earlier push was killed mid-upload: BentoCloud takes start_upload again and drops the unfinished upload; the push says so', async () => {
+    api.configure({ transmission: 'multipart' });
+    const { home, sample } = await homeWithBento('killed-earlier', { models: 1 });
+    const [name, version] = sample.models[0]?.tag.split(':') as [string, string];
+    // What a push killed after its first part leaves: the version "uploading", a multipart upload open.
+    await api.seed('model', name, version, undefined, 'pending');
+    const headers = { 'X-YATAI-API-TOKEN': api.token, 'X-Bentoml-Version': '1.4.38' };
+    for (const action of ['start_upload', 'start_multipart_upload']) {
+      const answer = await fetch(`${api.url}/api/v1/model_repositories/${name}/models/${version}/${action}`, { method: 'PATCH', headers });
+      expect(answer.status).toBe(200);
+    }
+    expect((await api.unfinishedUploads()).filter((upload) => upload.includes(name))).toHaveLength(1);
+
+    const notices: string[] = [];
+    const { bentoport } = bentoportAt(home, {}, (event) => {
+      if (event.type === 'notice') notices.push(event.message);
+    });
+    await bentoport.push(sample.bentoTag);
+
+    expect(api.record('model', name, version)?.uploadStatus).toBe('success');
+    expect((await api.unfinishedUploads()).filter((upload) => upload.includes(name))).toEqual([]);
+    expect(notices).toContain(`[registry-bentocloud] starting the upload of model "${name}:${version}" over: an interrupted earlier push left it unfinished (left behind as "uploading")`);
+  });
+
   it('never sends complete_multipart_upload after a part failed for good, and marks the upload failed (BentoML completes it with the parts it has)', async () => {
     api.configure({ transmission: 'multipart', fault: { partNumber: 3, times: 1000 } });
     const { home, sample } = await homeWithBento('doomed', { models: 1, weightsBytes: 300 * 1024 });
