@@ -107,7 +107,7 @@ async function uploadBody(run: PushRun, plan: UploadPlan, length: number): Promi
   };
   if (plan.strategy === 'proxy') await proxyUpload(target, openBody(), length);
   else if (plan.strategy === 'single') await singlePresignedUpload(target, plan.presignedUrl, openBody, length);
-  else await multipartUpload(target, openBody(), length, { partSize: session.partSize, concurrency: session.concurrency });
+  else await multipartUpload(target, openBody, length, { partSize: session.partSize, concurrency: session.concurrency });
 }
 
 /**
