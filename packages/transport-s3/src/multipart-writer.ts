@@ -243,9 +243,9 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
   }
 
   /**
-   * Remove what CreateMultipartUpload made besides `keep` (the upload the write completed, or
-   * none after a failure): the uploads of lost answers, found by the record's time window.
-   * Whether none is left; the record stays otherwise, for the next write's sweep.
+   * Remove what CreateMultipartUpload made and the write does not keep: its upload unless
+   * completed, and the uploads of lost answers, found by the record's time window. Whether none
+   * is left; the caller keeps the record otherwise, for the next write's sweep. Never throws.
    */
   async function removeCreatedUploads(): Promise<boolean> {
     const others = claimedByOthers(await journal.list(COMPONENT, scope), createdId);
