@@ -52,6 +52,22 @@ describe('uploadJournal', () => {
     expect(await journal.stale('transport-x', 'two')).toEqual([]);
   });
 
+  it('merges details on update, and lists live records beside stale ones', async () => {
+    const journal = uploadJournal({ directory });
+    const recorded = await journal.record({ component: 'transport-x', scope: 'six', upload: '', details: { key: 'k', startedMs: '1' } });
+    await recorded.update('', { attempts: '2' });
+    await recorded.update('u-6', { endedMs: '3' });
+    await leftBehind('six', { host: hostTag(), pid: deadPid() }, 'dead-6');
+    const listed = await journal.list('transport-x', 'six');
+    expect(listed.map(({ upload, stale, details }) => ({ upload, stale, details })).sort((a, b) => a.upload.localeCompare(b.upload))).toEqual([
+      { upload: 'dead-6', stale: true, details: {} },
+      { upload: 'u-6', stale: false, details: { key: 'k', startedMs: '1', attempts: '2', endedMs: '3' } },
+    ]);
+    expect((await journal.stale('transport-x', 'six')).map((record) => record.upload)).toEqual(['dead-6']);
+    await recorded.remove();
+    for (const record of await journal.list('transport-x', 'six')) await record.remove();
+  });
+
   it('counts a day-old record of another host as stale', async () => {
     const journal = uploadJournal({ directory });
     await leftBehind('four', { host: hostTag() === 'ffffffff' ? 'fffffffe' : 'ffffffff', pid: 1 }, 'old');

@@ -37,14 +37,19 @@ export interface JournalRecord extends UploadRecord {
   owner: LeftoverOwner;
   /** The record file's mtime, ms since the epoch. */
   modifiedMs: number;
+  /** Its writer is gone (see {@link UploadJournal.stale}): what a killed run left. */
+  stale: boolean;
   /** Removes the record (best effort, never throws). */
   remove(): Promise<void>;
 }
 
 /** A record this process wrote, for as long as its upload is in flight. */
 export interface RecordedUpload {
-  /** Write a new `upload` (an upload session's URL changes as bytes arrive). Never throws. */
-  update(upload: string): Promise<void>;
+  /**
+   * Write a new `upload` (an upload session's URL changes as bytes arrive, an id arrives after
+   * the request that made it), and `details` merged over the earlier ones. Never throws.
+   */
+  update(upload: string, details?: Record<string, string>): Promise<void>;
   /** Remove the record, once the upload is completed or aborted. Never throws. */
   remove(): Promise<void>;
 }
@@ -62,6 +67,11 @@ export interface UploadJournal {
    * directory has none).
    */
   stale(component: string, scope: string): Promise<JournalRecord[]>;
+  /**
+   * Every record of `component` for `scope`, live writers' too, each with `stale` set: what a
+   * sweep must leave alone is named by the live ones. Never throws.
+   */
+  list(component: string, scope: string): Promise<JournalRecord[]>;
 }
 
 /** Options of {@link uploadJournal}. */
@@ -112,8 +122,9 @@ export function uploadJournal(options: UploadJournalOptions = {}): UploadJournal
     const owner = currentOwner();
     const file = path.join(directory(), `${scopePrefix(entry.component, entry.scope)}${formatOwner(owner)}-${randomBytes(6).toString('hex')}.json`);
     let removed = false;
+    let details = entry.details;
     const write = async (upload: string): Promise<boolean> => {
-      const stored: StoredRecord = { version: 1, ...entry, upload, owner };
+      const stored: StoredRecord = { version: 1, ...entry, ...(details === undefined ? {} : { details }), upload, owner };
       try {
         await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
         // Temp + rename: a reader never sees half a record.
@@ -129,8 +140,9 @@ export function uploadJournal(options: UploadJournalOptions = {}): UploadJournal
     // One write at a time, and none after the removal: a late rename must not bring a record back.
     let writing: Promise<unknown> = Promise.resolve();
     return {
-      update: async (upload) => {
+      update: async (upload, moreDetails) => {
         if (!written) return;
+        if (moreDetails !== undefined) details = { ...details, ...moreDetails };
         writing = writing.then(() => (removed ? undefined : write(upload)));
         await writing;
       },
@@ -142,7 +154,7 @@ export function uploadJournal(options: UploadJournalOptions = {}): UploadJournal
     };
   }
 
-  async function stale(component: string, scope: string): Promise<JournalRecord[]> {
+  async function list(component: string, scope: string): Promise<JournalRecord[]> {
     const prefix = scopePrefix(component, scope);
     let names: string[];
     try {
@@ -157,7 +169,6 @@ export function uploadJournal(options: UploadJournalOptions = {}): UploadJournal
       // Another scope whose hash prefix collides, or a record of another version: not ours.
       if (read === undefined || read.stored.component !== component || read.stored.scope !== scope) continue;
       const { stored, modifiedMs } = read;
-      if (!isLeftoverStale({ owner: stored.owner, modifiedMs })) continue;
       found.push({
         component: stored.component,
         scope: stored.scope,
@@ -165,11 +176,16 @@ export function uploadJournal(options: UploadJournalOptions = {}): UploadJournal
         details: stored.details ?? {},
         owner: stored.owner,
         modifiedMs,
+        stale: isLeftoverStale({ owner: stored.owner, modifiedMs }),
         remove: () => rm(file, { force: true }).catch(() => {}),
       });
     }
     return found;
   }
 
-  return { record, stale };
+  async function stale(component: string, scope: string): Promise<JournalRecord[]> {
+    return (await list(component, scope)).filter((found) => found.stale);
+  }
+
+  return { record, stale, list };
 }

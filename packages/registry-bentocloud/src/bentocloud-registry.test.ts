@@ -259,6 +259,52 @@ withMoto('bentoCloudRegistry against the BentoCloud API double and a real S3 ser
     });
   }
 
+  it('pushes again a model whose earlier push was killed mid-upload: BentoCloud takes start_upload again and drops the unfinished upload; the push says so', async () => {
+    api.configure({ transmission: 'multipart' });
+    const { home, sample } = await homeWithBento('killed-earlier', { models: 1 });
+    const [name, version] = sample.models[0]?.tag.split(':') as [string, string];
+    // What a push killed after its first part leaves: the version "uploading", a multipart upload open.
+    await api.seed('model', name, version, undefined, 'pending');
+    const headers = { 'X-YATAI-API-TOKEN': api.token, 'X-Bentoml-Version': '1.4.38' };
+    for (const action of ['start_upload', 'start_multipart_upload']) {
+      const answer = await fetch(`${api.url}/api/v1/model_repositories/${name}/models/${version}/${action}`, { method: 'PATCH', headers });
+      expect(answer.status).toBe(200);
+    }
+    expect((await api.unfinishedUploads()).filter((upload) => upload.includes(name))).toHaveLength(1);
+
+    const notices: string[] = [];
+    const { bentoport } = bentoportAt(home, {}, (event) => {
+      if (event.type === 'notice') notices.push(event.message);
+    });
+    await bentoport.push(sample.bentoTag);
+
+    expect(api.record('model', name, version)?.uploadStatus).toBe('success');
+    expect((await api.unfinishedUploads()).filter((upload) => upload.includes(name))).toEqual([]);
+    expect(notices).toContain(`[registry-bentocloud] starting the upload of model "${name}:${version}" over: an interrupted earlier push left it unfinished (left behind as "uploading")`);
+  });
+
+  it('stopped while BentoCloud starts the multipart upload: ERR_ABORTED, no error escapes to the process, and no unfinished upload is left', async () => {
+    api.configure({ transmission: 'multipart' });
+    const { home, sample } = await homeWithBento('stopped-at-start', { models: 1 });
+    const controller = new AbortController();
+    api.whenCall('/start_multipart_upload', () => controller.abort());
+    const escaped: unknown[] = [];
+    const onEscaped = (error: unknown) => escaped.push(error);
+    process.on('uncaughtException', onEscaped);
+    try {
+      const error = await bentoportAt(home).bentoport.push(sample.bentoTag, { signal: controller.signal }).catch((caught: unknown) => caught);
+      // Whatever the double still had in hand when the client left.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(isBentoportError(error, 'ERR_ABORTED')).toBe(true);
+      expect(escaped).toEqual([]);
+      const model = sample.models[0]?.tag.split(':') as [string, string];
+      expect(api.record('model', ...model)?.uploadStatus).toBe('failed');
+      expect((await api.unfinishedUploads()).filter((upload) => upload.includes('stopped-at-start'))).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onEscaped);
+    }
+  });
+
   it('never sends complete_multipart_upload after a part failed for good, and marks the upload failed (BentoML completes it with the parts it has)', async () => {
     api.configure({ transmission: 'multipart', fault: { partNumber: 3, times: 1000 } });
     const { home, sample } = await homeWithBento('doomed', { models: 1, weightsBytes: 300 * 1024 });

@@ -29,6 +29,10 @@ function skipNotice(ref: RegistryItemRef): string {
   return ref.kind === 'bento' ? `Push skipped: Bento "${tag}" already exists in remote Bento store` : `Model "${tag}" already exists in remote model store, skipping`;
 }
 
+function interruptedNotice(what: string): string {
+  return `[registry-bentocloud] starting the upload of ${what} over: an interrupted earlier push left it unfinished (left behind as "uploading")`;
+}
+
 /**
  * Push one item with BentoML's flow: the repository (created when missing), the item (skipped
  * when BentoCloud has a finished upload of it, unless `force`), created or updated, then its tar
@@ -51,6 +55,9 @@ export async function pushItem(session: CloudSession, item: RegistryPushItem, op
     run.emit({ type: 'notice', message: skipNotice(ref) });
     return { location: itemLocation(session, ref), bytesUploaded: 0 };
   }
+  // A push killed mid-upload leaves the version "uploading": BentoCloud takes start_upload again
+  // (as for BentoML's push) and drops the unfinished upload, so say that it is replaced.
+  if (remote?.upload_status === 'uploading') run.emit({ type: 'notice', message: interruptedNotice(run.what) });
   const plan = await uploadPlan(run, await createOrUpdate(run, remote));
   const length = await session.tarLength(item.entries());
   await session.api().call('PATCH', `${run.itemPath}/start_upload`, undefined, { signal: run.signal });
@@ -100,7 +107,7 @@ async function uploadBody(run: PushRun, plan: UploadPlan, length: number): Promi
   };
   if (plan.strategy === 'proxy') await proxyUpload(target, openBody(), length);
   else if (plan.strategy === 'single') await singlePresignedUpload(target, plan.presignedUrl, openBody, length);
-  else await multipartUpload(target, openBody(), length, { partSize: session.partSize, concurrency: session.concurrency });
+  else await multipartUpload(target, openBody, length, { partSize: session.partSize, concurrency: session.concurrency });
 }
 
 /**

@@ -107,11 +107,18 @@ class PartQueue {
  * the one being filled), retried with backoff on transient failures; when a part fails for good,
  * reading stops and `complete_multipart_upload` is never sent.
  */
-export async function multipartUpload(target: UploadTarget, body: Readable, length: number, settings: MultipartSettings): Promise<void> {
+export async function multipartUpload(target: UploadTarget, openBody: () => Readable, length: number, settings: MultipartSettings): Promise<void> {
   const itemPath = CloudApi.itemPath(target.kind, target.name, target.version);
-  const started = await target.api.call<CloudItem>('PATCH', `${itemPath}/start_multipart_upload`, undefined, { signal: target.signal });
+  // Not cancelled mid-flight (timeoutMs still bounds it): BentoCloud creates the storage's upload
+  // whether or not we wait, and the failed finish_upload a stop sends aborts only an upload whose
+  // start BentoCloud has finished recording.
+  const started = await target.api.call<CloudItem>('PATCH', `${itemPath}/start_multipart_upload`, undefined, {});
+  target.signal?.throwIfAborted();
   const uploadId = started?.upload_id;
   if (!uploadId) throw new BentoportError('ERR_IO', `[${COMPONENT}] Failed to start multipart upload for ${target.what}, upload_id is empty`);
+  // Opened only now that it is read at once: a tar stream opened earlier and left unread when the
+  // start fails or is aborted would emit its abort error to no listener, an uncaught exception.
+  const body = openBody();
 
   // S3 allows 10,000 parts: grow the part size for very large items rather than fail at the end.
   const partSize = Math.max(settings.partSize, Math.ceil(length / 10_000));

@@ -21,6 +21,7 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -104,6 +105,10 @@ export interface BentoCloudApiDouble {
   configure(options: { transmission?: BentoCloudTransmission; downloadTransmission?: BentoCloudTransmission; fault?: BentoCloudPartFault | null }): void;
   /** Answer the next `count` API calls whose path ends with `suffix` with a 5xx (and an `x-trace-id`). */
   failNextCall(suffix: string, status?: number, count?: number): void;
+  /** Run `listener` once, when the next API call whose path ends with `suffix` arrives, before it is handled (to stop a client mid-call). */
+  whenCall(suffix: string, listener: () => void): void;
+  /** The unfinished S3 multipart uploads in the bucket, as `<key> <upload id>`. */
+  unfinishedUploads(): Promise<string[]>;
   /** A remote record, or undefined. */
   record(kind: 'bento' | 'model', name: string, version: string): BentoCloudRecord | undefined;
   /** Put a record in place as if an earlier client had made it (e.g. an existing remote bento). */
@@ -200,6 +205,7 @@ export async function startBentoCloudApiDouble(options: BentoCloudApiDoubleOptio
   let downloadTransmission: BentoCloudTransmission | undefined = options.downloadTransmission;
   let fault: BentoCloudPartFault | null = null;
   const failures: { suffix: string; status: number; remaining: number }[] = [];
+  const watchers: { suffix: string; listener: () => void }[] = [];
   const s3 = new S3Client({
     endpoint: options.s3Endpoint,
     forcePathStyle: true,
@@ -283,6 +289,13 @@ export async function startBentoCloudApiDouble(options: BentoCloudApiDoubleOptio
       build_at: record.buildAt,
       ...extra,
     };
+  }
+
+  /** Abort the session's multipart upload unless it was completed: a new start, or a failed finish, replaces it. */
+  async function abandonMultipart(record: StoredRecord, session: UploadSession): Promise<void> {
+    if (session.multipartId === undefined || session.multipartCompleted) return;
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: record.key, UploadId: session.multipartId })).catch(() => undefined);
+    session.multipartId = undefined;
   }
 
   function requireRecord(kind: 'bento' | 'model', name: string, version: string) {
@@ -370,6 +383,7 @@ export async function startBentoCloudApiDouble(options: BentoCloudApiDoubleOptio
         record.labels = checkLabels(fields['labels']);
         record.updatedAt = isoNow();
         const session = sessionOf(key);
+        await abandonMultipart(record, session);
         Object.assign(session, { prepared: true, started: false, multipartId: undefined, multipartCompleted: false, proxyUploaded: false, presignedSingle: false });
         return itemSchema(record);
       }
@@ -410,7 +424,13 @@ export async function startBentoCloudApiDouble(options: BentoCloudApiDoubleOptio
         needPatch();
         noBody((await readJson()).raw, action);
         if (!session.prepared) throw new ApiError(400, `start_upload on ${what} before create or update`);
-        if (session.started) throw new ApiError(400, `start_upload on ${what} twice`);
+        // Again on an upload that never finished (its client was killed): BentoCloud starts it
+        // over, as BentoML's push of an item whose upload_status is not success expects. The
+        // unfinished multipart upload of the earlier start goes.
+        if (session.started) {
+          await abandonMultipart(record, session);
+          Object.assign(session, { multipartCompleted: false, proxyUploaded: false });
+        }
         session.started = true;
         record.uploadStatus = 'uploading';
         record.uploadStartedAt = isoNow();
@@ -421,6 +441,7 @@ export async function startBentoCloudApiDouble(options: BentoCloudApiDoubleOptio
         noBody((await readJson()).raw, action);
         needStarted();
         if (transmission !== 'multipart') throw new ApiError(400, `${action}: the announced strategy for ${what} is not presigned_url`);
+        await abandonMultipart(record, session);
         const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: record.key, ContentType: 'application/x-tar' }));
         session.multipartId = created.UploadId;
         return itemSchema(record, { upload_id: created.UploadId });
@@ -501,9 +522,7 @@ export async function startBentoCloudApiDouble(options: BentoCloudApiDoubleOptio
           record.uploadFinishedReason = '';
         } else {
           if ((fields['reason'] as string) === '') throw new ApiError(400, 'a failed upload needs a reason');
-          if (session.multipartId !== undefined && !session.multipartCompleted) {
-            await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: record.key, UploadId: session.multipartId })).catch(() => undefined);
-          }
+          await abandonMultipart(record, session);
           record.uploadStatus = 'failed';
           record.uploadFinishedReason = fields['reason'] as string;
         }
@@ -637,6 +656,8 @@ export async function startBentoCloudApiDouble(options: BentoCloudApiDoubleOptio
       }
       const call: BentoCloudApiCall = { method: request.method ?? '', path: parsed.pathname.replace(/^\/api\/v1/, ''), query: parsed.search, status: 0 };
       calls.push(call);
+      const watcher = watchers.findIndex((entry) => call.path.endsWith(entry.suffix));
+      if (watcher >= 0) watchers.splice(watcher, 1)[0]?.listener();
       let raw: Buffer | undefined;
       const readJson = async () => {
         raw ??= await readBody(request);
@@ -702,6 +723,13 @@ export async function startBentoCloudApiDouble(options: BentoCloudApiDoubleOptio
     },
     failNextCall(suffix, status = 503, count = 1) {
       failures.push({ suffix, status, remaining: count });
+    },
+    whenCall(suffix, listener) {
+      watchers.push({ suffix, listener });
+    },
+    async unfinishedUploads() {
+      const listed = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+      return (listed.Uploads ?? []).map((upload) => `${upload.Key} ${upload.UploadId}`);
     },
     record(kind, name, version) {
       const record = records.get(recordKey(kind, name, version));

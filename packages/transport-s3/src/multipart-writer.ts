@@ -10,13 +10,14 @@ import {
   type CompletedPart,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { pluginFailure, throwIfAborted, twoPhaseWriter, withRetry, type RecordedUpload, type UploadJournal } from '@bentoport/plugin-kit';
+import { pluginFailure, throwIfAborted, twoPhaseWriter, withRetry, type RecordedUpload, type RetryOptions, type UploadJournal } from '@bentoport/plugin-kit';
 import type { Location, TransportWriteOptions, TransportWriter } from '@bentoport/spec';
+import { claimedByOthers, isUncertain, removeWriterUploads, windowDetails, type CreateWindow } from './created-uploads.js';
 import { MAX_PARTS, partSizeFor } from './part-size.js';
 import { forgetAdopted, removeStaleUploads, uploadScope, type StaleUploadSweep } from './stale-uploads.js';
 import { findUnfinishedUpload, partMatches, type UnfinishedUpload } from './unfinished-upload.js';
 import { resolveTarget, retryOptions, type S3Context, type S3Settings } from './s3-context.js';
-import { COMPONENT, errorNameOf, s3Failure } from './s3-failure.js';
+import { COMPONENT, errorNameOf, isRetryableS3Error, s3Failure } from './s3-failure.js';
 import type { S3Target } from './s3-location.js';
 
 /** The write options (`resume` included). */
@@ -37,6 +38,18 @@ export interface S3TransportWriter extends TransportWriter {
 const OPERATION = 'PUT';
 /** Rounds of AbortMultipartUpload + ListParts until no part is left (S3 may keep a part that was in flight). */
 const ABORT_ROUNDS = 3;
+/**
+ * Retries the removal of a failed write's upload gets beyond the transport's `retries`: with the
+ * doubling backoff that is about four times as long a wait. Why: it is the last chance to remove
+ * the upload before only the next write to the key can, and the failure it follows is often an
+ * S3 that is briefly unreachable (a restart), which outlasted the write's own retries.
+ */
+const CLEANUP_EXTRA_RETRIES = 2;
+
+/** How a failed or finished write removes what it made: more patient than a request, and deaf to the write's signal (it runs after it fired). */
+function cleanupRetry(settings: S3Settings): RetryOptions {
+  return { retries: settings.retries + CLEANUP_EXTRA_RETRIES, retryDelayMs: settings.retryDelayMs, isRetryable: isRetryableS3Error };
+}
 
 /**
  * A body's SHA-256 once, in the two spellings S3 wants: base64 for the part checksum the server
@@ -145,10 +158,14 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
   let failure: Error | undefined;
   /** The journal's record of the upload; set once it is recorded. */
   let recorded: Promise<RecordedUpload> | undefined;
+  /** When CreateMultipartUpload was asked, and how often; undefined for a continued upload. */
+  let createWindow: CreateWindow | undefined;
+  /** The id CreateMultipartUpload answered, once it has. */
+  let createdId: string | undefined;
 
   /** Write the upload down for the next run's sweep, in case this process is killed. */
-  function recordUpload(id: string): void {
-    recorded ??= journal.record({ component: COMPONENT, scope, upload: id, details: { resume: String(resume) } });
+  function recordUpload(id: string, details: Record<string, string> = {}): void {
+    recorded ??= journal.record({ component: COMPONENT, scope, upload: id, details: { resume: String(resume), bucket: Bucket, key: Key, ...details } });
   }
 
   async function forgetRecordedUpload(): Promise<void> {
@@ -195,19 +212,53 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
     return body;
   }
 
+  /**
+   * CreateMultipartUpload, written down before it is sent (bucket, key, start time, owner) and
+   * again before each retry: an answer lost on the way (a connection cut or a restart as S3
+   * answers) leaves an upload whose id never arrives, which only the record's time window finds.
+   */
   function createUpload(): Promise<string> {
-    uploadId ??= withRetry(async () => {
-      const response = await client.send(
-        new CreateMultipartUploadCommand({ Bucket, Key, ...target.object, ...(settings.partChecksums ? { ChecksumAlgorithm: 'SHA256' } : {}) }),
-        { abortSignal: requests.signal },
-      );
-      if (!response.UploadId) throw pluginFailure(COMPONENT, 'ERR_IO', OPERATION, location.display, 'CreateMultipartUpload returned no UploadId');
-      recordUpload(response.UploadId);
-      // Recorded before any part is sent: a kill from here on leaves a record to sweep.
-      await recorded;
-      return response.UploadId;
-    }, retry);
+    uploadId ??= (async () => {
+      const window: CreateWindow = { startedMs: Date.now(), untilMs: Date.now(), attempts: 0 };
+      createWindow = window;
+      recordUpload('', windowDetails(window));
+      const record = await (recorded as Promise<RecordedUpload>);
+      return withRetry(async () => {
+        window.attempts += 1;
+        window.untilMs = Date.now();
+        if (window.attempts > 1) await record.update('', windowDetails(window));
+        const response = await client.send(
+          new CreateMultipartUploadCommand({ Bucket, Key, ...target.object, ...(settings.partChecksums ? { ChecksumAlgorithm: 'SHA256' } : {}) }),
+          { abortSignal: requests.signal },
+        );
+        if (!response.UploadId) throw pluginFailure(COMPONENT, 'ERR_IO', OPERATION, location.display, 'CreateMultipartUpload returned no UploadId');
+        createdId = response.UploadId;
+        window.untilMs = Date.now();
+        // Recorded before any part is sent: a kill from here on leaves a record naming the upload.
+        await record.update(response.UploadId, windowDetails(window));
+        return response.UploadId;
+      }, retry);
+    })();
     return uploadId;
+  }
+
+  /**
+   * Remove what CreateMultipartUpload made and the write does not keep: its upload unless
+   * completed, and the uploads of lost answers, found by the record's time window. Whether none
+   * is left; the caller keeps the record otherwise, for the next write's sweep. Never throws.
+   */
+  async function removeCreatedUploads(): Promise<boolean> {
+    const others = claimedByOthers(await journal.list(COMPONENT, scope), createdId);
+    const { gone } = await removeWriterUploads({
+      client,
+      target,
+      uploadId: createdId,
+      window: createWindow,
+      claimed: others,
+      retry: cleanupRetry(settings),
+      abort: (id) => abortUpload(client, Bucket, Key, id, cleanupRetry(settings)),
+    });
+    return gone;
   }
 
   async function uploadPart(partNumber: number, body: Buffer): Promise<void> {
@@ -321,7 +372,8 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
     if (resume || uploadId === undefined) return;
     const id = await uploadId.catch(() => undefined);
     // An upload S3 could not be told to abort keeps its record: the next write aborts it.
-    if (id === undefined || (await abortUpload(client, Bucket, Key, id))) await forgetRecordedUpload();
+    const gone = isUncertain(createWindow, id) ? await removeCreatedUploads() : id === undefined || (await abortUpload(client, Bucket, Key, id, cleanupRetry(settings)));
+    if (gone) await forgetRecordedUpload();
   }
 
   const writer = twoPhaseWriter({
@@ -355,7 +407,9 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
           () => client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: id, MultipartUpload: { Parts: sorted } }), { abortSignal: signal }),
           commitRetry,
         );
-        await forgetRecordedUpload();
+        // A retried CreateMultipartUpload may have made an upload besides this one; what cannot
+        // be removed now stays recorded for the next write to the key.
+        if (!isUncertain(createWindow, id) || (await removeCreatedUploads())) await forgetRecordedUpload();
       }
     },
     // With `resume`, a failed or aborted write keeps its multipart upload for the next run.
@@ -368,14 +422,16 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
 /**
  * AbortMultipartUpload, then ListParts to see that nothing is left: a part still in flight on the
  * server may be stored after the abort, which S3 documents. Bounded rounds; never throws.
+ * `retry`: how the abort is retried on transient failures (default: not at all).
  * @returns whether the upload is gone: S3 accepted the abort, or says it has no such upload.
  * False when S3 could not be asked (refused connections, a timeout): the caller keeps its
  * journal record, so the next write to the key aborts the upload.
  */
-export async function abortUpload(client: S3Client, Bucket: string, Key: string, UploadId: string): Promise<boolean> {
+export async function abortUpload(client: S3Client, Bucket: string, Key: string, UploadId: string, retry: RetryOptions = { retries: 0 }): Promise<boolean> {
   for (let round = 0; round < ABORT_ROUNDS; round++) {
     try {
-      await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }));
+      // A retried abort whose first answer was lost gets NoSuchUpload: gone, as wanted.
+      await withRetry(() => client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId })), retry);
     } catch (error) {
       return errorNameOf(error) === 'NoSuchUpload';
     }

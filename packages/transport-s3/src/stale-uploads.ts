@@ -1,11 +1,9 @@
-import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { LEFTOVER_STALE_AFTER_MS, reportRemovedLeftover, type JournalRecord, type UploadJournal } from '@bentoport/plugin-kit';
 import type { ProgressListener } from '@bentoport/spec';
+import { claimedByOthers, listKeyUploads, recordedWindow, writerUploads } from './created-uploads.js';
 import { COMPONENT } from './s3-failure.js';
 import type { S3Target } from './s3-location.js';
-
-/** Pages of ListMultipartUploads read at most when checking leftovers (1,000 uploads a page). */
-const MAX_PAGES = 20;
 
 /**
  * The journal's scope of one object: the endpoint's origin (never its credentials), bucket and
@@ -21,24 +19,6 @@ export function uploadScope(endpoint: string | undefined, target: S3Target): str
     }
   }
   return JSON.stringify([origin, target.bucket, target.key]);
-}
-
-/** The ids of the unfinished multipart uploads to exactly this key. */
-async function listedUploadIds(client: S3Client, target: S3Target, signal: AbortSignal | undefined): Promise<Set<string>> {
-  const ids = new Set<string>();
-  let keyMarker: string | undefined;
-  let uploadIdMarker: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const listed = await client.send(
-      new ListMultipartUploadsCommand({ Bucket: target.bucket, Prefix: target.key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
-      { abortSignal: signal },
-    );
-    for (const upload of listed.Uploads ?? []) if (upload.Key === target.key && upload.UploadId !== undefined) ids.add(upload.UploadId);
-    if (!listed.IsTruncated) break;
-    keyMarker = listed.NextKeyMarker;
-    uploadIdMarker = listed.NextUploadIdMarker;
-  }
-  return ids;
 }
 
 /** What {@link removeStaleUploads} needs. */
@@ -63,18 +43,27 @@ function keptForResume(record: JournalRecord, nowMs: number): boolean {
 }
 
 /**
- * Abort the recorded uploads the server still lists, say so, and drop the records. The server's
- * listing is the cross-check: an upload it does not list was completed or aborted meanwhile. A
- * record whose abort S3 did not take stays for the next write.
+ * Abort the uploads of the given records that the server still lists, say so, and drop the
+ * records. The server's listing is the cross-check: an upload it does not list was completed or
+ * aborted meanwhile. A record whose CreateMultipartUpload answer never arrived (or was retried)
+ * also takes the key's uploads initiated in its time window (see `writerUploads`), except those
+ * other records name and `keep`. A record whose abort S3 did not take stays for the next write.
  */
-async function removeRecorded(sweep: StaleUploadSweep, records: JournalRecord[]): Promise<void> {
+async function removeRecorded(sweep: StaleUploadSweep, records: JournalRecord[], keep?: string): Promise<void> {
   if (records.length === 0) return;
-  const listed = await listedUploadIds(sweep.client, sweep.target, sweep.signal);
+  const listed = await listKeyUploads(sweep.client, sweep.target, sweep.signal);
+  const everyRecord = await sweep.journal.list(COMPONENT, sweep.scope);
   for (const record of records) {
-    if (listed.has(record.upload)) {
-      if (!(await sweep.abort(record.upload))) continue;
-      reportRemovedLeftover(sweep.onProgress, 'export', COMPONENT, `unfinished multipart upload to ${sweep.display}`);
+    const claimed = claimedByOthers(everyRecord, record.upload);
+    if (keep !== undefined) claimed.add(keep);
+    const found = writerUploads({ uploadId: record.upload, window: recordedWindow(record.details) }, listed, claimed);
+    let gone = true;
+    for (const id of found) {
+      if (await sweep.abort(id)) listed.delete(id);
+      else gone = false;
     }
+    if (!gone) continue;
+    if (found.length > 0) reportRemovedLeftover(sweep.onProgress, 'export', COMPONENT, `unfinished multipart upload to ${sweep.display}`);
     await record.remove();
   }
 }
@@ -105,7 +94,7 @@ export async function forgetAdopted(sweep: StaleUploadSweep, uploadId: string | 
   try {
     const stale = await sweep.journal.stale(COMPONENT, sweep.scope);
     for (const record of stale) if (record.upload === uploadId) await record.remove();
-    await removeRecorded(sweep, stale.filter((record) => record.upload !== uploadId));
+    await removeRecorded(sweep, stale.filter((record) => record.upload !== uploadId), uploadId);
   } catch {
     // The write itself reports what matters.
   }

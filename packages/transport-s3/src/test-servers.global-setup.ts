@@ -83,11 +83,42 @@ function missing(what: string, install: string): string {
   return message;
 }
 
+/**
+ * moto (5.x) answers ListMultipartUploads with one fixed `Initiated` time (2010-11-10T20:48:33Z)
+ * for every upload. S3 gives the time the upload was created, which the transport uses to find an
+ * upload whose CreateMultipartUpload answer was lost. This launcher stamps each upload with its
+ * creation time and reports that, as S3 does; should moto's internals have moved, it runs moto
+ * unchanged (and the tests that need the times fail).
+ */
+const MOTO_WITH_INITIATED_TIMES = `
+import datetime, sys
+try:
+    import moto.s3.models as models, moto.s3.responses as responses
+    initiated = {}
+    original_init = models.FakeMultipart.__init__
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        initiated[self.id] = now.strftime('%Y-%m-%dT%H:%M:%S.') + '%03dZ' % (now.microsecond // 1000)
+    models.FakeMultipart.__init__ = init
+    original_result = responses.ActionResult
+    def action_result(result, *args, **kwargs):
+        if isinstance(result, dict) and isinstance(result.get('Uploads'), list):
+            for upload in result['Uploads']:
+                upload['Initiated'] = initiated.get(upload.get('UploadId'), upload.get('Initiated'))
+        return original_result(result, *args, **kwargs)
+    responses.ActionResult = action_result
+except Exception as error:
+    print('moto launcher: Initiated times not patched:', error, file=sys.stderr)
+from moto.server import main
+main(sys.argv[1:])
+`;
+
 async function startMoto(tls?: { certificate: string; key: string }): Promise<{ child?: ChildProcess; endpoint: string; missing: string }> {
   if (!commandSucceeds('python3', ['-c', 'import moto.server, flask'])) return { endpoint: '', missing: missing('moto (python3 -m moto.server)', "pip install 'moto[server]'") };
   const port = await freePort();
   const tlsArguments = tls === undefined ? [] : ['-c', tls.certificate, '-k', tls.key];
-  const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port), ...tlsArguments], { stdio: 'ignore' });
+  const child = spawn('python3', ['-c', MOTO_WITH_INITIATED_TIMES, '-H', '127.0.0.1', '-p', String(port), ...tlsArguments], { stdio: 'ignore' });
   // By name for TLS: a proxy tunnel (CONNECT) checks the certificate against a host name, never an IP.
   const endpoint = tls === undefined ? `http://127.0.0.1:${port}` : `https://localhost:${port}`;
   const ready = tls === undefined ? async () => (await fetch(`${endpoint}/`).catch(() => undefined))?.ok === true : () => portAnswers(port);
