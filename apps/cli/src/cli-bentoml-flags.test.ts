@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeScratchDir, removeScratchDirs, writeSampleBento, type SampleBento } from '@bentoport/test-utils';
 import { runCli, type CliRunOptions } from './cli-harness.js';
-import { startTestOciRegistry, type TestOciRegistry } from './cli-oci-registry.js';
+import { OCI_REGISTRY_SKIP, requireRegistry, startTestOciRegistry, type TestOciRegistry } from './cli-oci-registry.js';
 
 let home: string;
 let sample: SampleBento;
@@ -60,8 +60,8 @@ describe('push -t/--threads', () => {
     }
   });
 
-  it.skipIf(process.env.BENTOPORT_TEST_SERVERS === 'none')('pushes with -t N and --threads N (bentos and models)', async () => {
-    if (!registry) return;
+  it.skipIf(OCI_REGISTRY_SKIP !== undefined)('pushes with -t N and --threads N (bentos and models)', async () => {
+    registry = requireRegistry(registry);
     const target = `oci://${registry.host}/threads`;
     const model = sample.models[0]?.tag as string;
     expect((await runCli(['--home', home, 'models', 'push', model, '--registry', target, '--threads', '3'], options)).code).toBe(0);
@@ -72,8 +72,8 @@ describe('push -t/--threads', () => {
 });
 
 describe('models pull -F/--bentofile', () => {
-  it.skipIf(process.env.BENTOPORT_TEST_SERVERS === 'none')("pulls the models: of a bentofile (tags and {tag: …} mappings)", async () => {
-    if (!registry) return;
+  it.skipIf(OCI_REGISTRY_SKIP !== undefined)("pulls the models: of a bentofile (tags and {tag: …} mappings)", async () => {
+    registry = requireRegistry(registry);
     const target = `oci://${registry.host}/bentofile`;
     const [first, second] = sample.models.map((model) => model.tag) as [string, string];
     for (const tag of [first, second]) expect((await runCli(['--home', home, 'models', 'push', tag, '--registry', target], options)).code).toBe(0);
@@ -99,8 +99,8 @@ describe('models pull -F/--bentofile', () => {
 });
 
 describe('pull NAME, pull NAME:latest, models pull NAME', () => {
-  it.skipIf(process.env.BENTOPORT_TEST_SERVERS === 'none')("fetch the registry's version created last, not the greatest version string", async () => {
-    if (!registry) return;
+  it.skipIf(OCI_REGISTRY_SKIP !== undefined)("fetch the registry's version created last, not the greatest version string", async () => {
+    registry = requireRegistry(registry);
     const source = await makeScratchDir('cli-latest-source');
     // The newer version sorts first as a string: only the creation time can pick it.
     const older = await writeSampleBento(source, { name: 'multi', version: 'zzolderversion01', seed: 1, models: 1, weightsBytes: 4096, creationTime: '2025-01-01T00:00:00.000000+00:00' });
@@ -131,8 +131,8 @@ describe('pull NAME, pull NAME:latest, models pull NAME', () => {
 });
 
 describe('docker-style registry references', () => {
-  it.skipIf(process.env.BENTOPORT_TEST_SERVERS === 'none')('push and pull HOST:PORT/REPOSITORY/NAME:VERSION, --registry HOST:PORT/REPOSITORY and BENTOPORT_REGISTRY', async () => {
-    if (!registry) return;
+  it.skipIf(OCI_REGISTRY_SKIP !== undefined)('push and pull HOST:PORT/REPOSITORY/NAME:VERSION, --registry HOST:PORT/REPOSITORY and BENTOPORT_REGISTRY', async () => {
+    registry = requireRegistry(registry);
     const [name, version] = sample.bentoTag.split(':') as [string, string];
     const pushed = await runCli(['--home', home, 'push', `${registry.host}/docker/${sample.bentoTag}`], options);
     expect(pushed.stderr).not.toMatch(/Error/);

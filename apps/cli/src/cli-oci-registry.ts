@@ -22,3 +22,18 @@ export async function startTestOciRegistry(): Promise<TestOciRegistry | undefine
   const daemon: Daemon = await startDaemonOnPorts(binary, ['serve', config], [port]);
   return { host: `127.0.0.1:${port}`, stop: () => daemon.stop() };
 }
+
+const MISSING = 'docker-registry is not installed (apt-get install -y docker-registry)';
+
+/**
+ * Why the CLI's registry tests are skipped, or undefined when they run: docker-registry is
+ * missing (or test servers are switched off) and CI is not set. Under CI=true they run and fail.
+ */
+export const OCI_REGISTRY_SKIP: string | undefined = installedServer(['/usr/bin/docker-registry', '/usr/sbin/docker-registry']) === undefined && process.env.CI !== 'true' ? MISSING : undefined;
+if (OCI_REGISTRY_SKIP !== undefined) console.warn(`[cli] registry tests skipped: ${OCI_REGISTRY_SKIP}`);
+
+/** The started registry, or the failure that says what to install. */
+export function requireRegistry(registry: TestOciRegistry | undefined): TestOciRegistry {
+  if (registry === undefined) throw new Error(MISSING);
+  return registry;
+}
