@@ -1,9 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, request as plainRequest, type Server } from 'node:http';
 import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startRefusingProxy } from '@bentoport/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { discardBody, httpConnections, readBodyText } from './http-connections.js';
+import { recodeErrors } from './stream-helpers.js';
 import { resolveNetworkOptions } from './network-options.js';
 
 const servers: Array<{ close(callback: () => void): void }> = [];
@@ -97,7 +100,10 @@ describe('httpConnections', () => {
     const connections = httpConnections(network({ env: { HTTPS_PROXY: `http://me:s%40cret@127.0.0.1:${proxy}` }, retries: 0 }));
     const error = await connections.request(new URL('https://registry.example:8443/v2/'), { method: 'GET' }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'ERR_PROXY_TUNNEL', status: 407 });
-    expect((error as Error).message).toMatch(/^the proxy refused to open a tunnel \(HTTP\/1\.1 407 Proxy Authentication Required\)/);
+    expect((error as Error).message).toMatch(
+      new RegExp(`^the proxy http://127\\.0\\.0\\.1:${proxy} refused the CONNECT to registry\\.example:8443 with 407 Proxy Authentication Required; put the proxy credentials`),
+    );
+    expect((error as Error).message).not.toContain('s%40cret');
     expect(seen).toEqual([`CONNECT registry.example:8443 Basic ${Buffer.from('me:s@cret').toString('base64')}`]);
     connections.close();
   });
@@ -152,6 +158,74 @@ describe('httpConnections', () => {
       expect((error as Error).message).toMatch(new RegExp(`^proxy http://127\\.0\\.0\\.1:${closed} \\(from the \\*_PROXY environment variables\\) could not be reached: .*ECONNREFUSED`));
       expect((error as Error).message).not.toContain('secret');
       connections.close();
+    }
+  });
+});
+
+/** `promise`, or a rejection saying it was still pending after `ms`: a hang fails as an assertion. */
+async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('httpConnections through a proxy that refuses everything (403 to CONNECT and to every request)', () => {
+  it('answers HEAD with the 403 of the proxy, whose unexpected body and close leave the answer readable to its end', async () => {
+    // The refusing proxy sends a body after its answer to HEAD and closes: Node reports "Data after
+    // `Connection: close`" once the answer was handed out. The answer's reader used to wait forever
+    // (the CLI exited 13 with no output: the event loop emptied under a pending promise).
+    const proxy = await startRefusingProxy();
+    try {
+      const connections = httpConnections(network({ env: { HTTP_PROXY: proxy.url, NO_PROXY: '' } }));
+      for (const method of ['HEAD', 'GET']) {
+        const response = await connections.request(new URL('http://127.0.0.1:9/v2/team/manifests/v1'), { method });
+        expect(response.status).toBe(403);
+        const text = await settledWithin(readBodyText(recodeErrors(response.body, (error) => new Error('recoded', { cause: error }))), 2_000);
+        expect(text).toBe(method === 'HEAD' ? '' : 'refused by the proxy\n');
+        // The answer says it came through the proxy, so a plugin can word a refusal as the proxy's.
+        expect(response.proxy).toBe(proxy.url);
+      }
+      expect(proxy.requests).toEqual(['HEAD http://127.0.0.1:9/v2/team/manifests/v1 HTTP/1.1', 'GET http://127.0.0.1:9/v2/team/manifests/v1 HTTP/1.1']);
+      connections.close();
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('rejects a tunnelled request with one line naming the proxy, the target and the status', async () => {
+    const proxy = await startRefusingProxy();
+    try {
+      const connections = httpConnections(network({ env: { HTTPS_PROXY: proxy.url, NO_PROXY: '' } }));
+      const error = await settledWithin(connections.request(new URL('https://registry.example:8443/v2/'), { method: 'GET' }).catch((caught: unknown) => caught), 2_000);
+      expect(error).toMatchObject({
+        code: 'ERR_PROXY_TUNNEL',
+        status: 403,
+        message: `the proxy ${proxy.url} refused the CONNECT to registry.example:8443 with 403 Forbidden; check HTTPS_PROXY/NO_PROXY`,
+      });
+      connections.close();
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('recodeErrors', () => {
+  it('fails its reader with the recoded error when the source was destroyed before the call', async () => {
+    const errored = new PassThrough();
+    errored.on('error', () => {});
+    errored.destroy(new Error('reset'));
+    const cut = new PassThrough();
+    cut.destroy();
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const source of [errored, cut]) {
+      const reading = readBodyText(recodeErrors(source, (error) => new Error(`recoded: ${(error as Error).message}`)));
+      await expect(settledWithin(reading, 2_000)).rejects.toThrow(/^recoded: (reset|Premature close)$/);
     }
   });
 });

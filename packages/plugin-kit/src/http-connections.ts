@@ -37,6 +37,12 @@ export interface HttpResponse {
   headers: IncomingHttpHeaders;
   /** The body as Node's own response stream: ends at its length, or with the connection when there is none. */
   body: Readable;
+  /**
+   * The proxy (`http://proxy:3128`, no credentials) that passed on this answer, for an `http:`
+   * URL sent through one; undefined when direct or tunnelled. Such an answer may be the proxy's
+   * own (a `403` for a blocked host), which the caller can word as the proxy's.
+   */
+  proxy?: string;
 }
 
 /**
@@ -239,13 +245,23 @@ function exchange(route: Route, request: HttpRequest, network: ResolvedNetworkOp
     outgoing.on('error', (error) => {
       // Once answered, a failure belongs to the body: its reader sees it, the request settled long ago.
       if (response === undefined) reject(route.proxy === undefined ? error : asProxyFailure(error, route.proxy));
-      else response.destroy(error);
+      // A whole answer stays readable: the failure came after it (a proxy that sends a body after
+      // its answer to HEAD and closes: "Data after `Connection: close`"), and destroying it here,
+      // before its reader attaches, would leave that reader waiting for an end that never comes.
+      else if (!response.complete) response.destroy(error);
     });
     outgoing.once('response', (incoming: IncomingMessage) => {
       response = incoming;
       // Whoever reads the body attaches their own listener; this one only keeps an unread body's failure from crashing the process.
       incoming.on('error', () => {});
-      resolve({ status: incoming.statusCode ?? 0, statusText: incoming.statusMessage ?? '', headers: incoming.headers, body: incoming });
+      resolve({
+        status: incoming.statusCode ?? 0,
+        statusText: incoming.statusMessage ?? '',
+        headers: incoming.headers,
+        body: incoming,
+        // Only an absolute-form request is answered by the proxy itself; a tunnel's answers are the target's.
+        ...(route.proxy === undefined || route.path.startsWith('/') ? {} : { proxy: route.proxy }),
+      });
     });
     sendBody(outgoing, request.body);
   });

@@ -33,21 +33,29 @@ export function connectToProxy(proxy: URL, proxyTls: ConnectionOptions = {}): So
   return proxy.protocol === 'https:' ? connectTls({ ...proxyTls, host, port, servername: host }) : connectTcp({ host, port });
 }
 
+function authorityOf(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 function connectRequest(host: string, port: number, proxy: URL): string {
-  const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const authority = authorityOf(host, port);
   const authorization = proxyAuthorization(proxy);
   return `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${authorization === undefined ? '' : `Proxy-Authorization: ${authorization}\r\n`}\r\n`;
 }
 
-/** An error for a proxy that refused the tunnel; a 407 says the proxy wants (other) credentials. */
-function refusedError(statusLine: string): Error & { code: string; status: number } {
+/**
+ * An error for a proxy that refused the tunnel, naming the proxy (without credentials), the
+ * target and the status, and where the proxy setting comes from; a 407 says the proxy wants
+ * (other) credentials.
+ */
+function refusedError(statusLine: string, proxy: URL, authority: string): Error & { code: string; status: number } {
   const status = Number(/^HTTP\/\d(?:\.\d)?\s+(\d{3})/.exec(statusLine)?.[1] ?? 0);
-  const hint = status === 407 ? ': put the proxy credentials in the proxy URL (http://user:password@proxy:port)' : '';
-  const error = Object.assign(new Error(`the proxy refused to open a tunnel (${statusLine.trim() || 'no status line'})${hint}`), {
+  const answer = /^HTTP\/\d(?:\.\d)?\s+(\d{3}.*)$/.exec(statusLine.trim())?.[1] ?? (statusLine.trim() || 'no status line');
+  const hint = status === 407 ? 'put the proxy credentials in the proxy URL (http://user:password@proxy:port)' : 'check HTTPS_PROXY/NO_PROXY';
+  return Object.assign(new Error(`the proxy ${proxy.origin} refused the CONNECT to ${authority} with ${answer}; ${hint}`), {
     code: 'ERR_PROXY_TUNNEL',
     status,
   });
-  return error;
 }
 
 /**
@@ -80,11 +88,11 @@ export function openProxyTunnel(proxy: URL, host: string, port: number, options:
       received = Buffer.concat([received, chunk]);
       const headEnd = received.indexOf('\r\n\r\n');
       if (headEnd === -1) {
-        if (received.length > MAX_CONNECT_RESPONSE_BYTES) fail(refusedError('an answer too long to be one'));
+        if (received.length > MAX_CONNECT_RESPONSE_BYTES) fail(refusedError('an answer too long to be one', proxy, authorityOf(host, port)));
         return;
       }
       const statusLine = received.subarray(0, received.indexOf('\r\n')).toString('latin1');
-      if (!/^HTTP\/\d(?:\.\d)?\s+2\d\d\b/.test(statusLine)) return fail(refusedError(statusLine));
+      if (!/^HTTP\/\d(?:\.\d)?\s+2\d\d\b/.test(statusLine)) return fail(refusedError(statusLine, proxy, authorityOf(host, port)));
       cleanUp();
       // Paused until TLS takes the socket over, so no byte of the tunnel is read by nobody.
       socket.pause();

@@ -1,4 +1,4 @@
-import { PassThrough, Readable, type Writable } from 'node:stream';
+import { finished, PassThrough, Readable, type Writable } from 'node:stream';
 
 /**
  * Read the first `length` bytes of a stream (fewer if it is shorter) without losing them: returns
@@ -67,7 +67,12 @@ export function writableFinished(stream: Writable, failure: (errored: Error | nu
  */
 export function recodeErrors(source: Readable, toError: (error: unknown) => Error): Readable {
   const output = new PassThrough({ readableHighWaterMark: source.readableHighWaterMark });
-  source.on('error', (error) => output.destroy(toError(error)));
+  // `finished`, not an 'error' listener: it also reports a source destroyed before this call (its
+  // 'error' and 'close' already emitted) or closed without an end, which `pipe` would leave
+  // pending forever, with nothing left to settle the reader's promise.
+  finished(source, { writable: false }, (error) => {
+    if (error) output.destroy(toError(error));
+  });
   output.on('close', () => {
     if (!source.destroyed) source.destroy();
   });
