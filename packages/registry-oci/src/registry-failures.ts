@@ -26,16 +26,30 @@ export async function errorSummary(response: RegistryResponse): Promise<string> 
 /**
  * A coded error for an unexpected answer: 401/403 → ERR_AUTH, 404 → ERR_NOT_FOUND, else ERR_IO
  * (marked transient for 408, 429 and the 5xx of a struggling registry), with the registry's own
- * error codes in the message. Consumes the body.
+ * error codes in the message, or worded as the proxy's refusal when a proxy answered in the
+ * registry's stead. Consumes the body.
  */
 export async function statusFailure(response: RegistryResponse, method: string, target: string): Promise<BentoportError> {
   const summary = await errorSummary(response);
   const code = errorCodeForHttpStatus(response.status);
-  const reason = `${response.status} ${response.statusText}${summary ? ` (${summary})` : ''}${code === 'ERR_AUTH' ? ': credentials missing or refused' : ''}`;
+  const proxy = refusingProxy(response);
+  const reason =
+    proxy === undefined
+      ? `${response.status} ${response.statusText}${summary ? ` (${summary})` : ''}${code === 'ERR_AUTH' ? ': credentials missing or refused' : ''}`
+      : `the proxy ${proxy} refused the request with ${response.status} ${response.statusText}${summary ? ` (${summary})` : ''}; check HTTP_PROXY/NO_PROXY`;
   return pluginFailure(COMPONENT, code, method, target, reason, {
     transient: isTransientHttpStatus(response.status),
     details: { status: response.status, ...(summary ? { summary } : {}) },
   });
+}
+
+/**
+ * The proxy whose own answer this is: one forwarded by a proxy that lacks the header every
+ * distribution API answer carries (`Docker-Distribution-API-Version`), so the registry never saw it.
+ */
+function refusingProxy(response: RegistryResponse): string | undefined {
+  if (response.proxy === undefined || response.headers.get('docker-distribution-api-version') !== null) return undefined;
+  return response.proxy;
 }
 
 /**

@@ -18,6 +18,8 @@ export interface RegistryResponse {
   arrayBuffer(): Promise<ArrayBuffer>;
   /** Let go of an unwanted body so its connection is reused. Never rejects. */
   discard(): Promise<void>;
+  /** The proxy (`http://proxy:3128`) that passed on this answer, which may be its own; undefined when direct or tunnelled. */
+  proxy?: string;
 }
 
 function headerGetter(headers: HttpResponse['headers']): RegistryResponse['headers'] {
@@ -49,5 +51,6 @@ export function registryResponse(response: HttpResponse, toError: (error: unknow
       return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     },
     discard: () => discardBody(body),
+    ...(response.proxy === undefined ? {} : { proxy: response.proxy }),
   };
 }
