@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Transport } from '@bentoport/core';
-import { makeScratchDir, removeScratchDirs, writeSampleBento } from '@bentoport/test-utils';
+import { makeScratchDir, removeScratchDirs, startRefusingProxy, transferOperations, writeSampleBento } from '@bentoport/test-utils';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freshBucket, inspectionClient, s3Location, TEST_CREDENTIALS } from './moto-fixtures.js';
 import { s3Transport } from './s3-transport.js';
@@ -101,4 +101,34 @@ describe.skipIf(endpoint === '' || proxyUrl === '')('HTTP_PROXY / HTTPS_PROXY / 
       expect(await logSince(before)).toContain(`CONNECT localhost:${tlsPort}`);
     },
   );
+});
+
+describe('through a proxy that refuses everything (403 to CONNECT and to every request)', () => {
+  it('fails stat, read, write and a multipart write with one line naming the proxy, not an XML parse error', async () => {
+    const proxy = await startRefusingProxy();
+    try {
+      // Nothing listens at the endpoints: the proxy answers for them (absolute-form for http, CONNECT for https).
+      for (const endpoint of ['http://127.0.0.1:9', 'https://127.0.0.1:9']) {
+        const transport = s3Transport({ endpoint, credentials: TEST_CREDENTIALS, region: 'us-east-1', retries: 0, env: { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, NO_PROXY: '' } });
+        const operations = transferOperations(() => transport, () => s3Location('blocked', 'key.bento'));
+        const multipart = async () => {
+          const writer = await transport.write(s3Location('blocked', 'large.bento'));
+          writer.stream.on('error', () => {});
+          writer.stream.end(Buffer.alloc(12 * 1024 * 1024));
+          await writer.commit();
+        };
+        for (const [name, operation] of [...Object.entries(operations), ['multipart write', multipart] as const]) {
+          const error = await operation().then(
+            () => new Error(`${name} succeeded`),
+            (caught: unknown) => caught as Error,
+          );
+          expect(error.message, `${name} via ${endpoint}`).toMatch(
+            new RegExp(`^\\[transport-s3\\] [A-Z]+ s3://blocked/\\S+: the proxy ${proxy.url.replaceAll('.', '\\.')} refused the request with 403 Forbidden; check HTTPS_PROXY/HTTP_PROXY/NO_PROXY$`),
+          );
+        }
+      }
+    } finally {
+      await proxy.close();
+    }
+  });
 });

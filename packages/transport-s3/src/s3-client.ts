@@ -6,6 +6,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { proxyForUrl, type ResolvedNetworkOptions } from '@bentoport/plugin-kit';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
+import { noteProxy } from './s3-failure.js';
 import type { S3Target } from './s3-location.js';
 
 /** What the pool needs from the transport's options. */
@@ -79,6 +80,23 @@ function requestHandler(proxy: string | undefined, settings: ClientPoolSettings)
   });
 }
 
+/**
+ * Mark every failure of a proxied client with its proxy, so an answer the proxy gave in S3's stead
+ * (a 403 for a blocked host, whose text body the SDK cannot parse as XML) is worded as the proxy's.
+ */
+function noteProxyOnFailures(client: S3Client, proxy: string): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        throw noteProxy(error, proxy);
+      }
+    },
+    { step: 'initialize', name: 'bentoportProxyOfFailures' },
+  );
+}
+
 /** Whether the location asks for a client of its own (credentials, endpoint, region or path style in the URL). */
 function hasOverrides(target: S3Target): boolean {
   return Object.values(target.client).some((value) => value !== undefined);
@@ -118,6 +136,7 @@ async function buildClient(target: S3Target, settings: ClientPoolSettings): Prom
     // The transport's `retries` already retry every request; the SDK's own retries would multiply them.
     config.maxAttempts = 1;
     const client = new S3Client(config);
+    if (proxy !== undefined) noteProxyOnFailures(client, proxy);
     return { client, description: { endpoint, region: withRegion ?? '', forcePathStyle, proxy } };
   };
   if (region === undefined) {

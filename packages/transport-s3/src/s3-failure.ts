@@ -11,7 +11,33 @@ interface ServiceErrorShape {
   Code?: string;
   code?: string;
   message?: string;
-  $metadata?: { httpStatusCode?: number };
+  $metadata?: { httpStatusCode?: number; requestId?: string; extendedRequestId?: string };
+}
+
+/** Where {@link noteProxy} keeps the proxy a failed request went through. */
+const PROXY = Symbol('bentoport.s3.proxy');
+
+/** Remember on `error` the proxy its request went through (see `s3-client.ts`); returns `error`. */
+export function noteProxy(error: unknown, proxy: string): unknown {
+  if (typeof error === 'object' && error !== null && !(PROXY in error)) Object.defineProperty(error, PROXY, { value: proxy });
+  return error;
+}
+
+/**
+ * The proxy (its origin, no credentials) whose own answer failed the request: an HTTP answer
+ * through a proxy with neither the request id S3 (and S3-compatible stores) put on their answers
+ * nor an S3 error code in its body. A 404 stays S3's: a `HEAD` of a missing key has no body to tell.
+ */
+function refusingProxy(error: unknown): string | undefined {
+  const proxy = typeof error === 'object' && error !== null ? (error as { [PROXY]?: string })[PROXY] : undefined;
+  const metadata = shapeOf(error).$metadata;
+  if (proxy === undefined || metadata?.httpStatusCode === undefined || metadata.httpStatusCode === 404) return undefined;
+  if (metadata.requestId !== undefined || metadata.extendedRequestId !== undefined || shapeOf(error).Code !== undefined) return undefined;
+  try {
+    return new URL(proxy).origin;
+  } catch {
+    return 'from the *_PROXY environment variables';
+  }
 }
 
 const NOT_FOUND = new Set(['NoSuchKey', 'NotFound', 'NoSuchBucket']);
@@ -79,6 +105,8 @@ function reasonOf(error: unknown): string {
   const connect = /did not establish a connection with the server within the configured timeout of (\d+) ms/.exec(shape.message ?? '');
   if (name === 'TimeoutError' && connect !== null) return `no connection within ${connect[1]} ms (connectTimeoutMs)`;
   const status = statusOf(error);
+  const proxy = status === undefined ? undefined : refusingProxy(error);
+  if (proxy !== undefined) return `the proxy ${proxy} refused the request with ${status} ${STATUS_CODES[status as number] ?? ''}`.trimEnd() + '; check HTTPS_PROXY/HTTP_PROXY/NO_PROXY';
   const detail = shape.message && shape.message !== name && shape.message !== 'UnknownError' ? `${name}: ${shape.message}` : name;
   if (status === undefined) return detail;
   return `${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() + (detail === String(status) ? '' : ` (${detail})`);
