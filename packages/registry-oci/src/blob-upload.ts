@@ -49,6 +49,12 @@ interface UploadMemory {
   bytesSent: number;
   /** The journal's record of the session; set once it is recorded. */
   recorded?: RecordedUpload | undefined;
+  /**
+   * The blob whose closing `PUT` was sent and got no answer: the registry may have stored it
+   * anyway (moving a large blob within its storage can outlast `timeoutMs`), which the next
+   * attempt checks before sending anything again.
+   */
+  closing?: BlobDigest | undefined;
 }
 
 /** The registry refused to continue the upload session: start the blob again. */
@@ -95,10 +101,15 @@ async function startUpload(context: UploadContext): Promise<string> {
   return resolveLocation(context.client, response.headers.get('location'), 'POST', `${context.client.baseUrl}${path}`);
 }
 
-/** Where the registry says an upload session stands, or undefined when it no longer knows it. */
+/**
+ * Where the registry says an upload session stands, or undefined when it no longer knows it. Asked
+ * once: the blob's own retries (see {@link uploadBlob}) try again. A registry that does not answer
+ * fails the attempt instead of starting a new session, which would wait out its own timeout too.
+ * @throws {BentoportError} ERR_ABORTED, or ERR_IO (transient) when no answer came.
+ */
 async function uploadStatus(context: UploadContext, location: string): Promise<UploadState | undefined> {
   try {
-    const response = await context.client.request('GET', location, { scope: pushScope(context.repository), signal: context.signal });
+    const response = await context.client.request('GET', location, { scope: pushScope(context.repository), signal: context.signal, retries: 0 });
     await discardBody(response);
     if (response.status !== 204) return undefined;
     const offset = receivedBytes(response.headers.get('range'));
@@ -106,7 +117,7 @@ async function uploadStatus(context: UploadContext, location: string): Promise<U
     const next = response.headers.get('location');
     return { location: next ? resolveLocation(context.client, next, 'GET', `${context.repository} upload`) : location, offset };
   } catch (error) {
-    if (isBentoportError(error, 'ERR_ABORTED')) throw error;
+    if (isBentoportError(error, 'ERR_ABORTED') || isTransientNetworkError(error)) throw error;
     return undefined;
   }
 }
@@ -245,14 +256,38 @@ async function commitBlob(context: UploadContext, location: string, digest: stri
   await discardBody(response);
 }
 
+/**
+ * Whether the registry holds the blob: one `HEAD`, not retried (the blob's own retries are).
+ * @throws {BentoportError} ERR_IO (transient) when no answer came, ERR_ABORTED.
+ */
+async function blobHeld(context: UploadContext, digest: string): Promise<boolean> {
+  const response = await context.client.request('HEAD', `/v2/${context.repository}/blobs/${digest}`, { scope: pushScope(context.repository), signal: context.signal, retries: 0 });
+  await discardBody(response);
+  return response.status === 200;
+}
+
+/** The blob an unanswered closing `PUT` asked for, when the registry stored it after all; its session is done. */
+async function closedMeanwhile(context: UploadContext, resumeKey: string | undefined, memory: UploadMemory): Promise<UploadResult | undefined> {
+  const closing = memory.closing;
+  if (closing === undefined || !(await blobHeld(context, closing.digest))) return undefined;
+  if (resumeKey) await context.state.deleteUpload(resumeKey);
+  await forgetSession(memory);
+  return { ...closing, bytesSent: memory.bytesSent };
+}
+
 /** One pass over the source: resume or open a session, send what the registry lacks, commit. */
 async function uploadOnce(context: UploadContext, open: () => Readable, resumeKey: string | undefined, memory: UploadMemory): Promise<UploadResult> {
+  const closed = await closedMeanwhile(context, resumeKey, memory);
+  if (closed !== undefined) return closed;
+  memory.closing = undefined;
   const session = await openSession(context, resumeKey, memory);
   memory.session = session;
   const source = open();
   try {
     const blob = await sendChunks(context, source, session, resumeKey, memory);
+    memory.closing = blob;
     await commitBlob(context, session.location, blob.digest);
+    memory.closing = undefined;
     if (resumeKey) await context.state.deleteUpload(resumeKey);
     await forgetSession(memory);
     return { ...blob, bytesSent: memory.bytesSent };
@@ -260,6 +295,7 @@ async function uploadOnce(context: UploadContext, open: () => Readable, resumeKe
     source.destroy();
     // A session the registry cannot continue is started afresh (a stopped upload's goes in uploadBlob).
     if (error instanceof RestartUpload && !context.signal?.aborted) {
+      memory.closing = undefined;
       await dropSession(context, session.location, resumeKey, memory);
       memory.session = undefined;
     }

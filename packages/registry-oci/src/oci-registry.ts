@@ -49,16 +49,18 @@ export interface OciRegistryOptions extends NetworkOptions {
    */
   cacheDirectory?: string | false;
   /**
-   * Milliseconds without progress (no response headers, no body byte) before a request fails.
-   * Longer than other plugins' default: a registry may take minutes to answer the `PUT` that
-   * closes a large blob upload while it moves the blob within its storage.
-   * @default 300000
+   * Milliseconds without progress (no response headers, no body byte) before a request fails,
+   * as in every plugin. A closing `PUT` that outlasts it (a registry moving a large blob within
+   * its storage) is not sent again: the next attempt first asks whether the registry stored the
+   * blob. See the README for the worst case of an operation that stops making progress.
+   * @default 30000
    */
   timeoutMs?: number;
   /**
    * Transient failures (a dropped connection, a timeout, 408, 429, 5xx) retried after the first
-   * attempt, with backoff: per GET/HEAD request, and per blob upload, which then continues where
-   * the registry got to. A push that still fails resumes on the next run.
+   * attempt, with backoff: per GET/HEAD request, and per blob upload (whose own requests are not
+   * retried inside it, so the two never multiply), which then continues where the registry got
+   * to. A push that still fails resumes on the next run.
    * @default 3
    */
   retries?: number;
@@ -66,8 +68,6 @@ export interface OciRegistryOptions extends NetworkOptions {
 
 /** Bytes per upload `PATCH`. */
 const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
-/** See {@link OciRegistryOptions.timeoutMs}. */
-const DEFAULT_TIMEOUT_MS = 300_000;
 
 /**
  * Push and pull bentos and models to any OCI registry (CNCF distribution, Harbor, GHCR, ECR, GAR,
@@ -127,7 +127,7 @@ function ociContext(options: OciRegistryOptions): OciContext {
   }
   const check = optionChecks(COMPONENT);
   const url = parseRegistryUrl(options.url);
-  const network = resolveNetworkOptions(COMPONENT, { ...options, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+  const network = resolveNetworkOptions(COMPONENT, options);
   const plainHttp = check.boolean('plainHttp', options.plainHttp, false);
   const cacheDirectory = options.cacheDirectory === false ? undefined : (check.optionalString('cacheDirectory', options.cacheDirectory) ?? defaultStateDirectory(network.env));
   const credentials = () => lookUpCredentials({ username: options.username, password: options.password, url, dockerConfig: options.dockerConfig, env: network.env });

@@ -24,6 +24,12 @@ export interface RequestOptions {
   /** The token scope the request needs: `repository:team/svc:pull,push`. */
   scope: string;
   signal?: AbortSignal | undefined;
+  /**
+   * Retries of a GET or HEAD after a transient failure: 0 for a request whose caller retries the
+   * work around it, so the two loops do not multiply.
+   * @default network.retries
+   */
+  retries?: number;
 }
 
 export interface RegistryClient {
@@ -76,7 +82,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const baseUrl = `${options.scheme}://${options.host}`;
   const http = registryHttp(options.network);
   const auth = registryAuthentication({ host: options.host, credentials: options.credentials, userAgent: options.userAgent, http });
-  const { retries, retryDelayMs } = options.network;
+  const { retryDelayMs } = options.network;
 
   async function authenticated(method: string, url: string, requestOptions: RequestOptions): Promise<RegistryResponse> {
     const response = await send(options, http, auth, method, url, requestOptions);
@@ -90,6 +96,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     async request(method, pathOrUrl, requestOptions) {
       const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${baseUrl}${pathOrUrl}`;
       if (method !== 'GET' && method !== 'HEAD') return authenticated(method, url, requestOptions);
+      const retries = requestOptions.retries ?? options.network.retries;
       return withRetry(
         async (attempt) => {
           const response = await authenticated(method, url, requestOptions);

@@ -1,6 +1,6 @@
 import { connect, createServer, type Socket } from 'node:net';
 
-/** A TCP proxy before a registry that holds back the answer to one `PATCH` once the registry has sent it. */
+/** A TCP proxy before a registry that holds back the answer to one request (a `PATCH` unless told) once the registry has sent it. */
 export interface HeldAnswerProxy {
   port: number;
   /** Whether the held answer has come from the registry. */
@@ -11,8 +11,10 @@ export interface HeldAnswerProxy {
 /** Options of {@link startHeldAnswerProxy}. */
 export interface HeldAnswerProxyOptions {
   upstreamPort: number;
-  /** The PATCH (counted from 1, over every connection) whose answer is held. */
+  /** The request (counted from 1, over every connection) whose answer is held. */
   occurrence: number;
+  /** Which requests are counted: their request line, with the `g` flag. @default every `PATCH` */
+  requestLine?: RegExp;
   /** How long the answer is held before it is forwarded. */
   holdMs: number;
   /** Called when the registry's answer arrives: the registry has taken the whole body by then. */
@@ -38,7 +40,7 @@ export function startHeldAnswerProxy(options: HeldAnswerProxyOptions): Promise<H
     /** Whether the request this connection waits the answer of is the held PATCH. */
     let holding = false;
     client.on('data', (chunk: Buffer) => {
-      for (const _ of chunk.toString('latin1').matchAll(PATCH_LINE)) {
+      for (const _ of chunk.toString('latin1').matchAll(options.requestLine ?? PATCH_LINE)) {
         patches += 1;
         if (patches === options.occurrence) holding = true;
       }
