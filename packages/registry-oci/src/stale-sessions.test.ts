@@ -1,17 +1,23 @@
 import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createBentoport, type ProgressEvent } from '@bentoport/core';
+import { resolveNetworkOptions, uploadJournal } from '@bentoport/plugin-kit';
 import { makeScratchDir, removeScratchDirs, writeSampleBento } from '@bentoport/test-utils';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ociRegistry } from './index.js';
+import { createRegistryClient } from './registry-client.js';
+import { removeStaleSessions } from './stale-sessions.js';
+import { localState } from './upload-state.js';
 
 const servers = inject('oci');
 /** The built packages, as the killed process (a user's push) runs them. */
 const BUILT = pathToFileURL(fileURLToPath(new URL('../dist/index.js', import.meta.url))).href;
 const CORE = pathToFileURL(createRequire(import.meta.url).resolve('@bentoport/core')).href;
+const KIT = pathToFileURL(createRequire(import.meta.url).resolve('@bentoport/plugin-kit')).href;
 const CHUNK = 64 * 1024;
 
 /**
@@ -160,5 +166,43 @@ describe.skipIf(servers.skip !== undefined)('upload sessions of killed pushes', 
     expect(await sessionsOf(repository)).toEqual([]);
     expect(events.some((event) => event.type === 'notice' && event.message.includes('resuming the upload'))).toBe(true);
     expect(await readdir(path.join(state, 'leftovers'))).toEqual([]);
+  });
+});
+
+describe('the sweep of killed pushes’ sessions against a registry that accepts and never answers', () => {
+  it('stops at the first unanswered DELETE, keeping the records, instead of waiting timeoutMs for each', async () => {
+    const sockets = new Set<Socket>();
+    let connections = 0;
+    const silent = createServer((socket) => {
+      connections += 1;
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const directory = await makeScratchDir('oci-sweep-journal');
+    // Three records of a process that has exited: what three killed pushes left.
+    const scope = `${host}/team/svc`;
+    const writer = `const { uploadJournal } = await import(process.argv[1]);
+      const journal = uploadJournal({ directory: process.argv[2] });
+      for (const n of [1, 2, 3]) await journal.record({ component: 'registry-oci', scope: process.argv[3], upload: 'http://' + process.argv[4] + '/v2/team/svc/blobs/uploads/s' + n, details: {} });`;
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', writer, KIT, directory, scope, host], { stdio: 'inherit' });
+      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`journal writer exited ${code}`))));
+    });
+    const journal = uploadJournal({ directory });
+    expect(await journal.stale('registry-oci', scope)).toHaveLength(3);
+    try {
+      const network = resolveNetworkOptions('registry-oci', { env: {}, timeoutMs: 300, retries: 0 });
+      const client = createRegistryClient({ host, scheme: 'http', network, credentials: () => Promise.resolve(undefined), userAgent: 'bentoport-test' });
+      await removeStaleSessions({ client, host, journal, state: localState(undefined) }, 'team/svc', undefined);
+      // Before: one DELETE per record, each waiting out timeoutMs.
+      expect(connections).toBe(1);
+      expect(await journal.stale('registry-oci', scope)).toHaveLength(3);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });

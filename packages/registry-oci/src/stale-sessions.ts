@@ -1,4 +1,4 @@
-import { LEFTOVER_STALE_AFTER_MS, reportRemovedLeftover, type JournalRecord, type RecordedUpload, type UploadJournal } from '@bentoport/plugin-kit';
+import { isTransientNetworkError, LEFTOVER_STALE_AFTER_MS, reportRemovedLeftover, type JournalRecord, type RecordedUpload, type UploadJournal } from '@bentoport/plugin-kit';
 import type { ProgressListener } from '@bentoport/spec';
 import { discardBody, pushScope, type RegistryClient } from './registry-client.js';
 import { COMPONENT } from './registry-failures.js';
@@ -59,7 +59,11 @@ export async function removeStaleSessions(context: SessionJournalContext, reposi
     const nowMs = Date.now();
     for (const record of await context.journal.stale(COMPONENT, sessionScope(context, repository))) {
       if (await keptForResume(context, record, nowMs)) continue;
-      const response = await context.client.request('DELETE', record.upload, { scope: pushScope(repository) }).catch(() => undefined);
+      const answer = await context.client.request('DELETE', record.upload, { scope: pushScope(repository) }).catch((error: unknown) => error as Error);
+      // A registry that does not answer would not answer the next record either: each would wait
+      // out its own timeoutMs before the push even starts. The records stay for the next push.
+      if (answer instanceof Error && isTransientNetworkError(answer)) return;
+      const response = answer instanceof Error ? undefined : answer;
       if (response !== undefined) await discardBody(response);
       // Only a cancellation the registry confirms is reported: a session it no longer knows was
       // completed, or expired, and only the record is left to drop.
