@@ -11,12 +11,11 @@ import path from 'node:path';
 import ts from 'typescript';
 import { makeScratchDir } from '@bentoport/test-utils';
 import { REPOSITORY_ROOT, SHELL_LANGUAGES, type FencedBlock } from './markdown-blocks.js';
+import { SCRIPT_DIRECTORY, blockModuleName } from './block-types.js';
 import { S3_CREDENTIALS, bentoCloudDouble, createBuckets, loginUserDirectory, yataiYaml, type ReadmeServers, type ServerName } from './readme-servers.js';
 import { writeSampleStore } from './sample-store.js';
 
 export const CLI_PATH = path.join(REPOSITORY_ROOT, 'apps', 'cli', 'dist', 'cli.js');
-/** TypeScript blocks are written here, inside the workspace, so that their imports resolve. */
-const SCRIPT_DIRECTORY = path.join(REPOSITORY_ROOT, 'packages', 'readme-tests', '.blocks');
 
 export interface BlockResult {
   code: number | null;
@@ -140,7 +139,7 @@ export async function prepareServers(needs: Set<ServerName>, code: string, scrat
 
 /** Run a block (already substituted) in its world. */
 export async function runBlock(block: FencedBlock, code: string, scratch: BlockScratch): Promise<BlockResult> {
-  const name = `${block.file.replace(/[^a-z0-9]+/gi, '-')}-${block.line}`;
+  const name = blockModuleName(block);
   if (SHELL_LANGUAGES.has(block.language)) {
     const script = path.join(scratch.root, `${name}.sh`);
     await writeFile(script, `${code}\n`);

@@ -1,5 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliMissing, createScratch, prepareServers, runBlock } from './block-runner.js';
+import { blockModuleName, typeErrors } from './block-types.js';
 import { SCRIPT_LANGUAGES, SHELL_LANGUAGES, fencedBlocks, markdownFiles } from './markdown-blocks.js';
 import { injectedServers, serverSkip, substitute } from './readme-servers.js';
 
@@ -12,6 +13,13 @@ const servers = injectedServers();
 const runnable = markdownFiles()
   .flatMap((file) => fencedBlocks(file))
   .filter((block) => SHELL_LANGUAGES.has(block.language) || SCRIPT_LANGUAGES.has(block.language));
+
+// Type-checked together, once: one program is far cheaper than one per block.
+let typeErrorsOf = new Map<string, string[]>();
+beforeAll(() => {
+  if (cliMissing() !== undefined) return;
+  typeErrorsOf = typeErrors(runnable.filter((block) => SCRIPT_LANGUAGES.has(block.language) && block.skipReason === undefined));
+}, 120_000);
 
 afterAll(async () => {
   await servers.bentoCloud?.close();
@@ -27,6 +35,7 @@ describe('README blocks', () => {
     it(name, async (context) => {
       const missing = cliMissing();
       if (missing !== undefined) return context.skip(missing);
+      if (SCRIPT_LANGUAGES.has(block.language)) expect(typeErrorsOf.get(blockModuleName(block)), 'type errors').toEqual([]);
       const { code, needs } = substitute(block.code, servers);
       for (const server of needs) {
         const skip = serverSkip(servers, server);
