@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT, SIGNAL_EXIT } from '../../../apps/cli/src/exit-codes.js';
+import { MAIN_HELP } from '../../../apps/cli/src/help-text.js';
 import { REPOSITORY_ROOT, markdownFiles } from './markdown-blocks.js';
 
 /**
@@ -75,4 +76,13 @@ describe('exit-code tables match apps/cli/src/exit-codes.ts', () => {
       }
     });
   }
+});
+
+describe("bentoport --help's exit codes match apps/cli/src/exit-codes.ts", () => {
+  it('names every EXIT code and no other', () => {
+    const paragraph = /^Exit codes:([\s\S]*?)\n\n/m.exec(MAIN_HELP)?.[1] ?? '';
+    const named = new Set([...paragraph.matchAll(/\b\d+\b/g)].map((match) => Number(match[0])));
+    expect([...named].sort((a, b) => a - b)).toEqual(Object.values(EXIT).sort((a, b) => a - b));
+    for (const [signal, code] of Object.entries(SIGNAL_EXIT)) expect(paragraph).toMatch(new RegExp(`${code} ${signal}\\b`));
+  });
 });
