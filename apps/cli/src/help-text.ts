@@ -1,3 +1,4 @@
+import { NATIVE_FORMAT, formatExtensions } from '@bentoport/core';
 import type { CommandName, Group } from './command-line.js';
 import { REGISTRY_HELP } from './registry-options.js';
 
@@ -62,7 +63,24 @@ Commands:
 ${GLOBAL}
 `;
 
-function commandHelp(group: Group, command: CommandName): string {
+/**
+ * The installed formats and the extensions of OUT that pick each (from core's guess), one a line;
+ * without the installed list (discovery failed), where to find it.
+ */
+function formatTable(formats: readonly string[] | undefined, group: Group): string {
+  if (formats === undefined) return " The installed formats: 'bentoport plugins'.";
+  const kind = group === 'models' ? 'model' : 'bento';
+  const native = NATIVE_FORMAT[kind];
+  const ordered = [...new Set(formats)].sort((a, b) => Number(b === native) - Number(a === native) || a.localeCompare(b));
+  const width = Math.max(...ordered.map((format) => format.length));
+  const rows = ordered.map((format) => {
+    const extensions = formatExtensions(format, kind);
+    return `  ${format.padEnd(width)}  ${extensions.length > 0 ? extensions.join(', ') : '(--format only)'}`;
+  });
+  return `\nInstalled formats, and the extensions of OUT that pick each:\n${rows.join('\n')}`;
+}
+
+function commandHelp(group: Group, command: CommandName, formats: readonly string[] | undefined): string {
   const item = group === 'models' ? 'model' : 'bento';
   const prefix = group === 'models' ? 'bentoport models' : 'bentoport';
   const native = group === 'models' ? 'bentomodel' : 'bento';
@@ -101,10 +119,10 @@ Options:
 Write the ${item}${group === 'models' ? '' : ' and the models it uses'} to an archive. OUT is a file, an existing
 directory (default: the current directory, giving <name>-<version>.<format> there), a URL,
 or '-' for stdout (refused when stdout is a terminal). The format comes from --format, else
-from OUT's extension (.tar, .tar.gz/.gz/.tgz, .zip), else BentoML's native '${native}'.
+from OUT's extension, else BentoML's native '${native}'.${formatTable(formats, group)}
 
 Options:
-  --format F             tar, gz, zip, … (the installed formats)
+  --format F             ${formats === undefined ? 'an installed format (bentoport plugins)' : 'one of the installed formats above'}
   --compression C        auto (default), max or store
   --checksum-file        also write <archive>.sha256 beside the archive
   --resume               continue an interrupted upload to the same URL (S3), and keep
@@ -120,7 +138,7 @@ Read a ${item} archive into the store${group === 'models' ? '' : '; embedded mod
 PATH is a file, a URL, or '-' for stdin. The format is read from the bytes where possible.
 
 Options:
-  --format F             tar, gz, zip, … (default: detected)
+  --format F             ${formats === undefined ? 'an installed format (bentoport plugins)' : `one of ${formats.join(', ')}`} (default: detected)
   --sha256 HEX           expected SHA-256 of the archive; nothing is imported on a mismatch
                          (default: <archive>.sha256 beside the file, when there is one)
   --dry-run              read the archive's format and size; change nothing in the store
@@ -186,9 +204,12 @@ ${REGISTRY_HELP}${group === 'models' ? `
   }
 }
 
-/** The help text of a topic, global options included. */
-export function helpText(topic: 'main' | 'models' | CommandName, group: Group): string {
+/**
+ * The help text of a topic, global options included. `formats`: the format tokens the installed
+ * plugins serve, which export and import list (undefined when they could not be found).
+ */
+export function helpText(topic: 'main' | 'models' | CommandName, group: Group, formats?: readonly string[]): string {
   if (topic === 'main') return MAIN_HELP;
   if (topic === 'models') return MODELS_HELP;
-  return `${commandHelp(group, topic)}\n${GLOBAL}\n`;
+  return `${commandHelp(group, topic, formats)}\n${GLOBAL}\n`;
 }

@@ -9,7 +9,7 @@ import { helpText } from './help-text.js';
 import { discoverPlugins, type PluginCatalog } from './plugin-discovery.js';
 import { EXIT, SIGNAL_EXIT } from './exit-codes.js';
 import { interruptionOf } from './interruptions.js';
-import { installHint } from './plugin-loading.js';
+import { installHint, servedByKind } from './plugin-loading.js';
 import { createProgressRenderer, type ProgressMode } from './progress-renderer.js';
 import { createDiagnostics, diagnosticsEnabled } from './diagnostics.js';
 
@@ -69,6 +69,20 @@ function debugDetails(error: unknown): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * The format tokens of the installed plugins, for the help of export and import (read from their
+ * package.json files, nothing imported); undefined when discovery fails (a listed package is
+ * missing), so that help still prints.
+ */
+async function helpFormats(topic: string, env: NodeJS.ProcessEnv, cwd: string): Promise<string[] | undefined> {
+  if (topic !== 'export' && topic !== 'import') return undefined;
+  try {
+    return servedByKind(await discoverPlugins({ env, cwd, cliDirectory: CLI_DIRECTORY }), 'format');
+  } catch {
+    return undefined;
+  }
+}
+
 /** Run the CLI and return its exit code. Never throws. */
 export async function main(argv: string[], options: MainOptions): Promise<number> {
   const { io, env, signal } = options;
@@ -86,7 +100,7 @@ export async function main(argv: string[], options: MainOptions): Promise<number
     return EXIT.ok;
   }
   if (invocation.kind === 'help') {
-    io.stdout.write(helpText(invocation.topic, invocation.group));
+    io.stdout.write(helpText(invocation.topic, invocation.group, await helpFormats(invocation.topic, env, cwd)));
     return EXIT.ok;
   }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isBentoportError } from '@bentoport/spec';
-import { guessFormat, resolveExportTarget, resolveImportSource, type TargetOptions } from './target.js';
+import { FORMAT_TOKENS, formatExtensions, guessFormat, resolveExportTarget, resolveImportSource, type TargetOptions } from './target.js';
 
 let d: string;
 beforeAll(async () => {
@@ -51,6 +51,24 @@ describe('guessFormat: the format a file name implies, as BentoML guesses it', (
   it('uses bentomodel as the native format of models', () => {
     expect(guessFormat('x', 'model')).toBe('bentomodel');
     expect(guessFormat('x.bentomodel', 'model')).toBe('bentomodel');
+  });
+});
+
+describe('formatExtensions: the extensions help texts list for each format', () => {
+  it('names exactly the extensions guessFormat reads as that format, for both kinds', () => {
+    for (const kind of ['bento', 'model'] as const) {
+      for (const format of FORMAT_TOKENS) {
+        for (const extension of formatExtensions(format, kind)) expect(guessFormat(`x${extension}`, kind), `${kind} x${extension}`).toBe(format);
+      }
+    }
+  });
+
+  it('lists the compressed tar forms first, and nothing for a token no extension picks', () => {
+    expect(formatExtensions('gz', 'bento')).toEqual(['.tar.gz', '.gz', '.tgz']);
+    expect(formatExtensions('bento', 'bento')).toEqual(['.bento']);
+    expect(formatExtensions('bentomodel', 'bento')).toEqual([]);
+    expect(formatExtensions('bentomodel', 'model')).toEqual(['.bentomodel']);
+    expect(formatExtensions('zst', 'bento')).toEqual([]);
   });
 });
 

@@ -37,14 +37,38 @@ function extensionOf(filePath: string): string {
 }
 
 /**
+ * The extensions that pick each non-native format token, as file names carry them. The guess
+ * reads only the last one (`.tar.gz` ends in `.gz`); the compound names are there for help texts.
+ */
+const FORMAT_EXTENSIONS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['tar', ['.tar']],
+  ['gz', ['.tar.gz', '.gz', '.tgz']],
+  ['xz', ['.tar.xz', '.xz']],
+  ['bz2', ['.tar.bz2', '.bz2']],
+  ['zip', ['.zip']],
+]);
+
+/**
  * BentoML's `guess_format`: the extension (case-sensitive) if it is a known token, else native.
  * Deliberate fix: `.tgz` is gzip (BentoML treats it as native xz and renames it `x.tgz.bento`).
  */
 export function guessFormat(filePath: string, kind: ItemKind): string {
-  const extension = extensionOf(filePath).slice(1);
-  if (extension === 'tgz') return 'gz';
-  if (extension === NATIVE_FORMAT[kind] || ['gz', 'xz', 'bz2', 'tar', 'zip'].includes(extension)) return extension;
+  const extension = extensionOf(filePath);
+  if (extension === `.${NATIVE_FORMAT[kind]}`) return NATIVE_FORMAT[kind];
+  for (const [format, extensions] of FORMAT_EXTENSIONS) if (extensions.includes(extension)) return format;
   return NATIVE_FORMAT[kind];
+}
+
+/**
+ * The file extensions for which {@link guessFormat} picks `format` for an item of `kind`, longest
+ * form first (`['.tar.gz', '.gz', '.tgz']` for `gz`); empty for a token no extension picks (the
+ * other kind's native format, a third-party format), which `--format` alone selects.
+ *
+ * @example formatExtensions('xz', 'bento') // ['.tar.xz', '.xz']
+ */
+export function formatExtensions(format: string, kind: ItemKind): string[] {
+  if (format === NATIVE_FORMAT[kind]) return [`.${format}`];
+  return [...(FORMAT_EXTENSIONS.get(format) ?? [])];
 }
 
 /**
