@@ -125,6 +125,9 @@ export async function prepareServers(needs: Set<ServerName>, code: string, scrat
     await copyFile(servers.sftp.clientKey, path.join(scratch.home, '.ssh', 'id_ed25519'));
     chmodSync(path.join(scratch.home, '.ssh', 'id_ed25519'), 0o600);
     await copyFile(servers.sftp.knownHosts, path.join(scratch.home, '.ssh', 'known_hosts'));
+    // The README's `sftp://bentos/…`: a Host alias of ~/.ssh/config, as a user has one.
+    const alias = `Host bentos\n  HostName 127.0.0.1\n  Port ${servers.sftp.port}\n  User ${servers.sftp.user}\n  IdentityFile ~/.ssh/id_ed25519\n`;
+    await writeFile(path.join(scratch.home, '.ssh', 'config'), alias, { mode: 0o600 });
   }
   if (needs.has('bentocloud')) {
     const double = await bentoCloudDouble(servers);

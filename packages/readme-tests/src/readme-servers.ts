@@ -122,6 +122,7 @@ export const SUBSTITUTIONS: readonly Substitution[] = [
   { server: 'ftp', pattern: /ftp:\/\/deploy@ftp\.example\.com\/srv\/bentos\/\?tls=explicit/g, replacement: (servers) => `ftp://${encodeURIComponent(servers.ftp.user)}@127.0.0.1:${servers.ftp.explicitTlsPort}${servers.ftp.root}/readme/?tls=explicit` },
   // SFTP: the key in ~/.ssh and the host in ~/.ssh/known_hosts.
   { server: 'sftp', pattern: /sftp:\/\/deploy@bentos\.example\.com\/srv\/bentos\//g, replacement: (servers) => `sftp://${encodeURIComponent(servers.sftp.user)}@127.0.0.1:${servers.sftp.port}${servers.sftp.root}/readme/` },
+  { server: 'sftp', pattern: /sftp:\/\/bentos\/srv\/bentos\//g, replacement: (servers) => `sftp://bentos${servers.sftp.root}/readme/` },
   { server: 'sftp', pattern: /sftp:\/\/deploy@bentos\.example\.com:2222\//g, replacement: (servers) => `sftp://${encodeURIComponent(servers.sftp.user)}@127.0.0.1:${servers.sftp.port}/` },
   // OCI: the registry without authentication (loopback is plain HTTP, as Docker does).
   { server: 'oci', pattern: /oci:\/\/(?:registry\.example\.com|ghcr\.io)\//g, replacement: (servers) => `oci://127.0.0.1:${servers.oci.openPort}/` },
