@@ -126,7 +126,7 @@ export interface WriterUploadRemoval extends WriterUploads {
 export async function removeWriterUploads(removal: WriterUploadRemoval): Promise<{ gone: boolean; aborted: number }> {
   let listed: Map<string, number | undefined>;
   try {
-    listed = await withRetry(() => listKeyUploads(removal.client, removal.target, undefined), removal.retry);
+    listed = await withRetry(() => listKeyUploads(removal.client, removal.target, removal.retry.signal), removal.retry);
   } catch {
     return { gone: false, aborted: 0 };
   }

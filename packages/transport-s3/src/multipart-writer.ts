@@ -46,9 +46,15 @@ const ABORT_ROUNDS = 3;
  */
 const CLEANUP_EXTRA_RETRIES = 2;
 
-/** How a failed or finished write removes what it made: more patient than a request, and deaf to the write's signal (it runs after it fired). */
+/**
+ * How a failed or finished write removes what it made: more patient than a request, deaf to the
+ * write's signal (it runs after it fired), but done within `timeoutMs` in all: against an S3 that
+ * stalls, six attempts of `timeoutMs` each would keep a failed export running for minutes after
+ * its failure (the soak: past 240 s). What is not removed by then keeps its record, for the next
+ * write to the key. Call once per clean-up: the deadline starts here.
+ */
 function cleanupRetry(settings: S3Settings): RetryOptions {
-  return { retries: settings.retries + CLEANUP_EXTRA_RETRIES, retryDelayMs: settings.retryDelayMs, isRetryable: isRetryableS3Error };
+  return { retries: settings.retries + CLEANUP_EXTRA_RETRIES, retryDelayMs: settings.retryDelayMs, isRetryable: isRetryableS3Error, signal: AbortSignal.timeout(settings.timeoutMs) };
 }
 
 /**
@@ -249,14 +255,15 @@ function multipartWriter(parts: WriterParts): S3TransportWriter {
    */
   async function removeCreatedUploads(): Promise<boolean> {
     const others = claimedByOthers(await journal.list(COMPONENT, scope), createdId);
+    const retry = cleanupRetry(settings);
     const { gone } = await removeWriterUploads({
       client,
       target,
       uploadId: createdId,
       window: createWindow,
       claimed: others,
-      retry: cleanupRetry(settings),
-      abort: (id) => abortUpload(client, Bucket, Key, id, cleanupRetry(settings)),
+      retry,
+      abort: (id) => abortUpload(client, Bucket, Key, id, retry),
     });
     return gone;
   }
@@ -431,12 +438,12 @@ export async function abortUpload(client: S3Client, Bucket: string, Key: string,
   for (let round = 0; round < ABORT_ROUNDS; round++) {
     try {
       // A retried abort whose first answer was lost gets NoSuchUpload: gone, as wanted.
-      await withRetry(() => client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId })), retry);
+      await withRetry(() => client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }), { abortSignal: retry.signal }), retry);
     } catch (error) {
       return errorNameOf(error) === 'NoSuchUpload';
     }
     try {
-      const listed = await client.send(new ListPartsCommand({ Bucket, Key, UploadId }));
+      const listed = await client.send(new ListPartsCommand({ Bucket, Key, UploadId }), { abortSignal: retry.signal });
       if ((listed.Parts ?? []).length === 0) return true;
     } catch {
       // NoSuchUpload: gone, as wanted. Anything else: the abort itself was accepted.

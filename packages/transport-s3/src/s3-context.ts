@@ -13,6 +13,8 @@ export interface S3Settings {
   rangesInFlight: number;
   retries: number;
   retryDelayMs: number;
+  /** A request's idle timeout; also the most a failed write's clean-up takes in all. */
+  timeoutMs: number;
   partChecksums: boolean;
 }
 

@@ -119,6 +119,7 @@ function resolveSettings(options: S3TransportOptions): { settings: S3Settings; n
     rangesInFlight: check.integer('rangesInFlight', options.rangesInFlight, 4, 1, 64),
     retries: network.retries,
     retryDelayMs: network.retryDelayMs,
+    timeoutMs: network.timeoutMs,
     partChecksums: check.boolean('partChecksums', options.partChecksums, true),
   };
   return { settings, network };
