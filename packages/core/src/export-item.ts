@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BentoportError, type Location, type Transport } from '@bentoport/spec';
+import { gatherChunks } from '@bentoport/plugin-kit';
 import type { ExportOptions, ExportResult, ExportTarget } from './bentoport-types.js';
 import { writeChecksumSidecar } from './checksum-sidecar.js';
 import { directorySize } from './directory-size.js';
@@ -88,6 +89,13 @@ async function exportAsFolder(content: ExportContent, location: Location | undef
 }
 
 /**
+ * The encoder's output in chunks of at least 256 KiB (see the kit's `gatherChunks`), whatever
+ * the format: a zip of 10,000 small files yields three pieces a file, and each piece would be
+ * one write to the destination and one update of the digest.
+ */
+const gathered = (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> => gatherChunks(source);
+
+/**
  * Pipe the encoded archive through the digest to the transport (two-phase) or the caller's stream.
  * The encoder is started only once the writer is open: it watches the signal from the start, and
  * a signal firing while a slow transport connects would destroy it with an error nobody listens
@@ -106,13 +114,13 @@ async function writeArchive(
   if (!transport || !location) {
     const stream = target as Writable;
     const isStdio = stream === process.stdout || stream === process.stderr;
-    await pipeline(encode(), digest, stream, { signal, end: !isStdio });
+    await pipeline(encode(), gathered, digest, stream, { signal, end: !isStdio });
     return;
   }
   // A transport reports here what it cleaned up of killed earlier writes to this location.
   const writer = await transport.write(location, { signal, onProgress: emit, ...(options.resume ? { resume: true } : {}) });
   try {
-    await pipeline(encode(), digest, writer.stream, { signal });
+    await pipeline(encode(), gathered, digest, writer.stream, { signal });
     emit({ type: 'phase', phase: 'commit', target: location.display });
     await writer.commit();
   } catch (error) {

@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { lstat, readFile, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { createReadStream, lstatSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ArchiveEntry } from '@bentoport/spec';
@@ -82,93 +81,60 @@ export async function* itemEntries(options: ItemEntriesOptions): AsyncGenerator<
   for (const file of options.virtualFiles ?? []) addVirtual(file.path, { content: file.content });
   for (const directory of options.virtualDirectories ?? []) addVirtual(directory, { children: new Map() });
   const rootTree = options.trees.find((tree) => tree.prefix === '');
-  const rootReal = rootTree ? await realpath(rootTree.directory) : undefined;
-  yield* readAhead(walk(virtualRoot, rootTree?.directory, rootReal, rootTree?.exclude ?? [], options, new Set()), options);
+  const rootReal = rootTree ? realpathSync(rootTree.directory) : undefined;
+  // The walk itself is synchronous (see SMALL_FILE_BYTES); this generator only hands its entries
+  // to consumers that iterate asynchronously.
+  yield* walk(virtualRoot, rootTree?.directory, rootReal, rootTree?.exclude ?? [], options, new Set());
 }
-
-/** Entries walked ahead of the encoder; small files among them are read whole meanwhile. */
-const READ_AHEAD_ENTRIES = 16;
-/** Files up to this size are read ahead whole (so at most 16 MiB is held); larger ones stream. */
-const READ_AHEAD_FILE_BYTES = 1024 * 1024;
-/** Where each small file entry's bytes live on disk, for {@link readAhead}. */
-const smallFileSources = new WeakMap<ArchiveEntry, string>();
 
 /**
- * Walks up to READ_AHEAD_ENTRIES entries ahead of the consumer and starts reading each small file
- * among them at once. Why: every file costs an lstat, an open, reads and a close, each a round
- * trip through the libuv thread pool; one after the other, 3,000 source files took 0.9 s to
- * archive while the encoder and the disk sat idle. Ahead and side by side, the pool's threads
- * overlap them with the encoding.
+ * Files up to this size are read whole, synchronously, when the encoder opens them; larger ones
+ * stream. Why synchronous: each async file-system call is a round trip through the libuv thread
+ * pool (tens of microseconds on a busy machine, plus the wake-ups), and a small file needs four
+ * (open, fstat, read, close) plus the walk's lstat. GNU tar makes the same calls one after the
+ * other on its only thread and pays about 10 µs a file; so do we now. The event loop is held for
+ * one small read at a time, and compression runs off this thread (zlib's pool, xz's threads,
+ * workers), so nothing else waits.
  */
-async function* readAhead(inner: AsyncGenerator<ArchiveEntry>, options: ItemEntriesOptions): AsyncGenerator<ArchiveEntry> {
-  const queue: Promise<IteratorResult<ArchiveEntry>>[] = [];
-  let exhausted = false;
-  const topUp = (): void => {
-    while (!exhausted && queue.length < READ_AHEAD_ENTRIES) {
-      const step = inner.next().then((result) => {
-        if (result.done === true) exhausted = true;
-        else startReading(result.value, options);
-        return result;
-      });
-      // Consumed (and its rejection thrown) in order below; this only keeps an early failure
-      // from counting as unhandled while it waits in the queue.
-      step.catch(() => undefined);
-      queue.push(step);
-    }
-  };
-  try {
-    while (true) {
-      topUp();
-      const step = await (queue.shift() as Promise<IteratorResult<ArchiveEntry>>);
-      if (step.done === true) return;
-      yield step.value;
-    }
-  } finally {
-    // Let the walk settle, then close it (its own finally blocks run, no handle stays open).
-    await Promise.allSettled(queue);
-    await inner.return(undefined);
-  }
-}
+const SMALL_FILE_BYTES = 256 * 1024;
 
-/** Starts reading a small file entry now; its `open()` then serves the bytes from memory. */
-function startReading(entry: ArchiveEntry, options: ItemEntriesOptions): void {
-  const source = smallFileSources.get(entry);
-  if (source === undefined) return;
-  const bytes = readFile(source);
-  bytes.catch(() => undefined); // surfaces through open()'s stream, if the entry is ever read
-  entry.open = () => bufferedBody(bytes, options);
-}
-
-function bufferedBody(bytes: Promise<Buffer>, options: ItemEntriesOptions): Readable {
+/**
+ * A Readable that reads `source` whole on its first pull. A failure (the file vanished, was
+ * replaced by a directory, lost its read permission) destroys the stream, as a failing
+ * createReadStream would.
+ */
+function smallFileBody(source: string, options: ItemEntriesOptions): Readable {
   let started = false;
   return new Readable({
     read() {
       if (started) return;
       started = true;
-      bytes.then(
-        (data) => {
-          options.onFileBytes?.(data.length);
-          if (data.length > 0) this.push(data);
-          this.push(null);
-        },
-        (error: unknown) => this.destroy(error as Error),
-      );
+      let data: Buffer;
+      try {
+        data = readFileSync(source);
+      } catch (error) {
+        this.destroy(error as Error);
+        return;
+      }
+      options.onFileBytes?.(data.length);
+      if (data.length > 0) this.push(data);
+      this.push(null);
     },
   });
 }
 
-async function* walk(
+function* walk(
   node: Node,
   directory: string | undefined,
   treeRoot: string | undefined,
   exclude: string[],
   options: ItemEntriesOptions,
   ancestors: Set<string>,
-): AsyncGenerator<ArchiveEntry> {
+): Generator<ArchiveEntry> {
   const names = new Set<string>(node.children?.keys() ?? []);
   const onDisk = new Map<string, string>();
   if (directory !== undefined) {
-    for (const name of await readdir(directory)) {
+    for (const name of readdirSync(directory)) {
       if (exclude.includes(name)) continue;
       onDisk.set(name, path.join(directory, name));
       names.add(name);
@@ -185,7 +151,7 @@ async function* walk(
         yield { path: archivePath, type: 'directory', mode: 0o755, mtime: options.mtime, size: 0 };
         const source = virtual.source;
         // A mounted tree (a model under models/<name>/<version>) is its own root for link checks.
-        const mountedRoot = source === undefined ? undefined : await realpath(source);
+        const mountedRoot = source === undefined ? undefined : realpathSync(source);
         yield* walk(virtual, source, source === undefined ? treeRoot : mountedRoot, [], options, ancestors);
       }
       continue;
@@ -194,20 +160,20 @@ async function* walk(
   }
 }
 
-async function* diskEntry(
+function* diskEntry(
   source: string,
   archivePath: string,
   treeRoot: string,
   options: ItemEntriesOptions,
   ancestors: Set<string>,
-): AsyncGenerator<ArchiveEntry> {
-  const info = await lstat(source);
+): Generator<ArchiveEntry> {
+  const info = lstatSync(source);
   const mtime = options.mtime;
   if (info.isSymbolicLink()) {
-    const linkTarget = await readlink(source);
+    const linkTarget = readlinkSync(source);
     let resolved: string | undefined;
     try {
-      resolved = await realpath(source);
+      resolved = realpathSync(source);
     } catch {
       resolved = undefined;
     }
@@ -227,7 +193,7 @@ async function* diskEntry(
     if (!inside) {
       options.onWarning?.(`symlink '${archivePath}' points outside the item ('${linkTarget}'); exporting the file it points to`);
     }
-    const targetInfo = await stat(resolved);
+    const targetInfo = statSync(resolved);
     if (targetInfo.isDirectory()) {
       if (ancestors.has(resolved)) {
         options.onWarning?.(`skipping symlink '${archivePath}': it loops back to a directory above it`);
@@ -252,16 +218,16 @@ async function* diskEntry(
   options.onWarning?.(`skipping '${archivePath}': not a file, directory or symlink`);
 }
 
-async function* walkDirectory(
+function* walkDirectory(
   directory: string,
   archivePath: string,
   treeRoot: string,
   options: ItemEntriesOptions,
   ancestors: Set<string>,
-): AsyncGenerator<ArchiveEntry> {
-  const realDirectory = await realpath(directory);
+): Generator<ArchiveEntry> {
+  const realDirectory = realpathSync(directory);
   const nested = new Set([...ancestors, realDirectory]);
-  for (const name of (await readdir(directory)).sort(byBytes)) {
+  for (const name of readdirSync(directory).sort(byBytes)) {
     yield* diskEntry(path.join(directory, name), `${archivePath}/${name}`, treeRoot, options, nested);
   }
 }
@@ -274,11 +240,11 @@ function fileEntry(source: string, archivePath: string, mode: number, size: numb
     mtime: options.mtime,
     size,
     open: () => {
+      if (size <= SMALL_FILE_BYTES) return smallFileBody(source, options);
       const stream = createReadStream(source, { highWaterMark: 1024 * 1024 });
       if (options.onFileBytes) stream.on('data', (chunk) => options.onFileBytes?.(chunk.length));
       return stream;
     },
   };
-  if (size <= READ_AHEAD_FILE_BYTES) smallFileSources.set(entry, source);
   return entry;
 }

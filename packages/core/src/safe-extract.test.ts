@@ -5,7 +5,6 @@ import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type ArchiveEntry, isBentoportError } from '@bentoport/spec';
 import { extractEntries, type ExtractionLimits } from './safe-extract.js';
-import { SmallFileWrites } from './small-file-writes.js';
 
 let root: string;
 beforeEach(async () => {
@@ -198,15 +197,15 @@ describe('safe extraction', () => {
   });
 });
 
-describe('SmallFileWrites', () => {
-  it('reports a failed write from drain() and from the next add(), and settles without throwing', async () => {
-    const writes = new SmallFileWrites(2, 1024);
-    await writes.add(path.join(root, 'ok'), Buffer.from('fine'), 0o644, 0);
-    await writes.add(path.join(root, 'missing-directory', 'x'), Buffer.from('lost'), 0o644, 0);
-    await expect(writes.drain()).rejects.toMatchObject({ code: 'ENOENT' });
-    await expect(writes.add(path.join(root, 'later'), Buffer.from('no'), 0o644, 0)).rejects.toMatchObject({ code: 'ENOENT' });
-    await writes.settle();
-    expect(await readFile(path.join(root, 'ok'), 'utf8')).toBe('fine');
-    await expect(lstat(path.join(root, 'later'))).rejects.toMatchObject({ code: 'ENOENT' });
+describe('small-file writes', () => {
+  it('never overwrite a file already there, and fail the extraction at that file', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    // Not in the archive, so extraction does not know of it: the exclusive create must refuse it.
+    await writeFile(path.join(root, 'taken.txt'), 'original');
+    const entries = [file('before.txt', 'fine'), file('taken.txt', 'replaced'), file('after.txt', 'never')];
+    await expect(extractEntries(from(entries), root)).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(await readFile(path.join(root, 'taken.txt'), 'utf8')).toBe('original');
+    expect(await readFile(path.join(root, 'before.txt'), 'utf8')).toBe('fine');
+    await expect(lstat(path.join(root, 'after.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

@@ -1,12 +1,11 @@
-import { createWriteStream } from 'node:fs';
-import { chmod, link, lstat, mkdir, open, symlink, utimes, lutimes } from 'node:fs/promises';
+import { chmodSync, closeSync, createWriteStream, fchmodSync, futimesSync, mkdirSync, openSync, utimesSync, writeSync } from 'node:fs';
+import { chmod, link, lstat, open, symlink, utimes, lutimes } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type ArchiveEntry, BentoportError } from '@bentoport/spec';
 import { throwIfAborted } from '@bentoport/plugin-kit';
 import { ExpansionGuard } from './expansion-guard.js';
-import { SmallFileWrites } from './small-file-writes.js';
 
 /** Limits that stop a hostile archive (zip bomb, millions of entries) before it fills the disk. */
 export interface ExtractionLimits {
@@ -70,7 +69,10 @@ export interface ExtractSummary {
 const PERMISSION_BITS = 0o777; // setuid, setgid and sticky are stripped
 /** Bytes buffered per file being written: with Node's 16 KiB default each chunk waits for the last write. */
 const WRITE_BUFFER = 1024 * 1024;
-/** Files up to this size are read whole and written by {@link SmallFileWrites}, several at a time. */
+/**
+ * Files up to this size are gathered whole and written with synchronous calls (see
+ * {@link writeSmallFile}); larger ones stream through a write stream.
+ */
 const SMALL_FILE_BYTES = 1024 * 1024;
 
 function unsafe(entryPath: string, reason: string): BentoportError {
@@ -139,14 +141,13 @@ export async function extractEntries(
       const key = collisionKey(parent);
       const other = seen.get(key);
       if (other !== undefined && other !== parent) throw unsafe(rawPath, `its parent '${parent}' collides with '${other}'`);
-      await mkdir(path.join(root, parent));
+      mkdirSync(path.join(root, parent));
       seen.set(key, parent);
       kinds.set(parent, 'directory');
     }
   };
 
-  const smallFiles = new SmallFileWrites();
-  try {
+  {
     for await (const entry of entries) {
       throwIfAborted(options.signal, 'extraction');
       const relativePath = normaliseEntryPath(entry.path);
@@ -175,7 +176,7 @@ export async function extractEntries(
 
       switch (entry.type) {
         case 'directory': {
-          if (existing === undefined) await mkdir(target);
+          if (existing === undefined) mkdirSync(target);
           directoryTimes.push({ target, mode: mode | 0o700, mtime: entry.mtime });
           break;
         }
@@ -183,7 +184,7 @@ export async function extractEntries(
           await guard.admitFile(entry.path, entry.size, root);
           if (entry.size <= SMALL_FILE_BYTES) {
             const data = await readSmallBody(entry, (count) => counted(entry.path, count));
-            await smallFiles.add(target, data, mode, entry.mtime);
+            writeSmallFile(target, data, mode, entry.mtime);
             summary.files++;
             break;
           }
@@ -250,7 +251,6 @@ export async function extractEntries(
           if (linkTarget === '' || kinds.get(linkTarget) !== 'file') {
             throw unsafe(entry.path, `its hard link target '${entry.linkTarget ?? ''}' is not a file extracted before it`);
           }
-          await smallFiles.drain(); // the target may still be being written
           await link(path.join(root, linkTarget), target);
           summary.files++;
           break;
@@ -261,20 +261,40 @@ export async function extractEntries(
       seen.set(key, relativePath);
       kinds.set(relativePath, entry.type === 'hardlink' ? 'file' : entry.type);
     }
-
-    await smallFiles.drain();
-  } finally {
-    // On an error, no write may still be running when the caller removes `root`.
-    await smallFiles.settle();
   }
 
   // Directory modes and times last: a read-only directory must not block writing its children,
   // and writing children would move the directory's mtime.
   for (const { target, mode, mtime } of directoryTimes.reverse()) {
-    await chmod(target, mode);
-    await utimes(target, mtime, mtime);
+    chmodSync(target, mode);
+    utimesSync(target, mtime, mtime);
   }
   return summary;
+}
+
+/**
+ * Writes a small file whole: created exclusively (mode 0600 until done), then given `mode` and
+ * `mtime`, all with synchronous calls. Why: five async calls a file (open, write, chmod, utimes,
+ * close) are five round trips through the libuv thread pool; 10,000 source files took 3 s to
+ * extract that way where GNU tar, making the same calls in a row, takes 0.2 s. Here they take a
+ * few microseconds each and the decoder runs on between files. Nothing is made durable per file,
+ * as tar and rsync do not either: the import is atomic by its final rename into the store.
+ */
+function writeSmallFile(target: string, data: Buffer, mode: number, mtime: number): void {
+  const descriptor = openSync(target, 'wx', 0o600);
+  try {
+    // A regular file takes the whole buffer in one call; the loop covers the rare short write.
+    for (let offset = 0; offset < data.length; ) {
+      const written = writeSync(descriptor, data, offset, data.length - offset, offset);
+      if (written === 0) throw new Error(`writing ${target}: the file system took no bytes`);
+      offset += written;
+    }
+    // The mode was not given to open(): the umask would have cut the bits the archive holds.
+    fchmodSync(descriptor, mode);
+    futimesSync(descriptor, mtime, mtime);
+  } finally {
+    closeSync(descriptor);
+  }
 }
 
 /**

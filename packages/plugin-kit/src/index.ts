@@ -24,7 +24,7 @@ export {
 export { bentoportStateDirectory, uploadJournal, type JournalRecord, type RecordedUpload, type UploadJournal, type UploadJournalOptions, type UploadRecord } from './upload-journal.js';
 export { reportRemovedLeftover, siblingDisplay } from './leftover-notice.js';
 export { twoPhaseWriter, type TwoPhaseWriter, type TwoPhaseWriterOptions, type TwoPhaseWriterState } from './two-phase-writer.js';
-export { peekStream, recodeErrors, writableFinished } from './stream-helpers.js';
+export { GATHERED_CHUNK_BYTES, gatherChunks, peekStream, recodeErrors, writableFinished } from './stream-helpers.js';
 export {
   CLASSIFY_MIN_BYTES,
   CLASSIFY_SAMPLE_BYTES,

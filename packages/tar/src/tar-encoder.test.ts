@@ -191,3 +191,17 @@ describe('mapInOrder', () => {
     expect(results).toEqual([0]);
   });
 });
+
+describe('encodeTar output chunks', () => {
+  it('gathers headers and small bodies into few large chunks, and passes large bodies through uncopied', async () => {
+    const small = Array.from({ length: 1000 }, (_, index) => file(`src/f${index}.py`, 100, () => Readable.from([Buffer.alloc(100, 97)])));
+    const large = Buffer.alloc(4 * 1024 * 1024, 1);
+    const chunks: Buffer[] = [];
+    for await (const chunk of encodeTar([...small, file('weights.bin', large.length, () => Readable.from([large]))], where)) chunks.push(chunk);
+    // 1000 files are 3000 pieces (header, body, padding), about 1 MiB of tar: a handful of chunks.
+    expect(chunks.length).toBeLessThan(10);
+    expect(chunks.some((chunk) => chunk.buffer === large.buffer)).toBe(true);
+    const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    expect(total % 10240).toBe(0);
+  });
+});

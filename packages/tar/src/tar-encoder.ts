@@ -1,7 +1,7 @@
 import { addAbortSignal } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type { ArchiveEntry, BentoportError, ErrorCode } from '@bentoport/spec';
-import { CLASSIFY_MIN_BYTES, CLASSIFY_SAMPLE_BYTES, classifySample, pluginFailure } from '@bentoport/plugin-kit';
+import { CLASSIFY_MIN_BYTES, CLASSIFY_SAMPLE_BYTES, classifySample, gatherChunks, pluginFailure } from '@bentoport/plugin-kit';
 import type { CompressibilityClass } from '@bentoport/plugin-kit';
 import { BLOCK_SIZE, RECORD_SIZE, TYPEFLAG, encodeMemberHeader, paddingFor } from './tar-header.js';
 import type { TarHeaderFields } from './tar-header.js';
@@ -56,7 +56,12 @@ interface Writer {
  * ```
  */
 export async function* encodeTar(entries: AsyncIterable<ArchiveEntry> | Iterable<ArchiveEntry>, options: EncodeTarOptions = {}): AsyncGenerator<Buffer> {
-  for await (const segment of encodeTarSegments(entries, { ...options, classify: false })) yield segment.bytes;
+  // Headers, small files and padding gathered into large chunks: one write each downstream.
+  yield* gatherChunks(plainBytes(encodeTarSegments(entries, { ...options, classify: false })));
+}
+
+async function* plainBytes(segments: AsyncIterable<TarSegment>): AsyncGenerator<Buffer> {
+  for await (const segment of segments) yield segment.bytes;
 }
 
 /**

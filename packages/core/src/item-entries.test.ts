@@ -1,0 +1,56 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ArchiveEntry } from '@bentoport/spec';
+import { itemEntries } from './item-entries.js';
+
+let tree: string;
+beforeEach(async () => {
+  tree = await mkdtemp(path.join(tmpdir(), 'bentoport-entries-'));
+  await mkdir(path.join(tree, 'src', 'b'), { recursive: true });
+  await writeFile(path.join(tree, 'bento.yaml'), 'service: svc\n');
+  await writeFile(path.join(tree, 'src', 'b', 'z.py'), 'print(1)\n');
+  await writeFile(path.join(tree, 'src', 'a.py'), 'x = 1\n');
+  await writeFile(path.join(tree, 'src', 'big.bin'), Buffer.alloc(300 * 1024, 7));
+  await symlink('a.py', path.join(tree, 'src', 'link.py'));
+});
+afterEach(() => rm(tree, { recursive: true, force: true }));
+
+async function collect(keepSymlinks = true): Promise<ArchiveEntry[]> {
+  const entries: ArchiveEntry[] = [];
+  for await (const entry of itemEntries({ trees: [{ directory: tree, prefix: '' }], mtime: 1_700_000_000, keepSymlinks })) entries.push(entry);
+  return entries;
+}
+
+describe('itemEntries', () => {
+  it('walks depth first in byte order, parents first, with small and large bodies that read back whole', async () => {
+    const entries = await collect();
+    expect(entries.map((entry) => `${entry.type}:${entry.path}`)).toEqual([
+      'file:bento.yaml',
+      'directory:src',
+      'file:src/a.py',
+      'directory:src/b',
+      'file:src/b/z.py',
+      'file:src/big.bin',
+      'symlink:src/link.py',
+    ]);
+    const bytes = async (entryPath: string) => buffer(entries.find((entry) => entry.path === entryPath)?.open?.() as NodeJS.ReadableStream);
+    expect((await bytes('src/a.py')).toString()).toBe('x = 1\n');
+    expect((await bytes('src/big.bin')).equals(Buffer.alloc(300 * 1024, 7))).toBe(true);
+  });
+
+  it('fails the body of a small file that vanished after the walk with the file-system error', async () => {
+    const entries = await collect();
+    await rm(path.join(tree, 'src', 'a.py'));
+    const body = entries.find((entry) => entry.path === 'src/a.py')?.open?.() as NodeJS.ReadableStream;
+    await expect(buffer(body)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('follows links where the format stores none', async () => {
+    const link = (await collect(false)).find((entry) => entry.path === 'src/link.py');
+    expect(link?.type).toBe('file');
+    expect((await buffer(link?.open?.() as NodeJS.ReadableStream)).toString()).toBe('x = 1\n');
+  });
+});
