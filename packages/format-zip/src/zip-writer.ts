@@ -100,6 +100,17 @@ async function sampleBody(body: AsyncIterable<Buffer>): Promise<{ sample: Buffer
   };
 }
 
+/**
+ * `bytes` in a buffer of its own. A short Buffer is a slice of Node's shared 8 KiB pool, and a
+ * slice kept alive keeps its whole slab alive: the names kept for the central directory pinned
+ * one slab every few entries (tens of MiB for 10,000 files, until the archive's end).
+ */
+function detachedCopy(bytes: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(copy);
+  return copy;
+}
+
 function unixAttributes(fileType: number, mode: number): number {
   // Multiplication instead of << keeps the result unsigned when the type bits reach bit 31.
   return (fileType | (mode & 0o7777)) * 0x10000;
@@ -220,7 +231,7 @@ export async function* writeZip(entries: AsyncIterable<ArchiveEntry>, settings: 
         localHeader({ versionNeeded: VERSION_DEFAULT, flags: utf8Flag, method: METHOD_STORED, dosDate, dosTime, crc32: 0, compressedSize: 0, size: 0, name, extra: timestamp }),
       );
       written.push({
-        name, flags: utf8Flag, method: METHOD_STORED, dosDate, dosTime, crc32: 0, compressedSize: 0, size: 0, mtime: entry.mtime,
+        name: detachedCopy(name), flags: utf8Flag, method: METHOD_STORED, dosDate, dosTime, crc32: 0, compressedSize: 0, size: 0, mtime: entry.mtime,
         externalAttributes: unixAttributes(S_IFDIR, entry.mode) + DOS_DIRECTORY_ATTRIBUTE, localHeaderOffset, localZip64: false,
       });
       continue;
@@ -273,7 +284,7 @@ export async function* writeZip(entries: AsyncIterable<ArchiveEntry>, settings: 
     }
     yield emit(dataDescriptor(totals.crc32, compressedSize, entry.size, localZip64));
     written.push({
-      name, flags, method, dosDate, dosTime, crc32: totals.crc32, compressedSize, size: entry.size, mtime: entry.mtime,
+      name: detachedCopy(name), flags, method, dosDate, dosTime, crc32: totals.crc32, compressedSize, size: entry.size, mtime: entry.mtime,
       externalAttributes: unixAttributes(S_IFREG, entry.mode), localHeaderOffset, localZip64,
     });
   }
