@@ -41,6 +41,11 @@ export const ERROR_CODES = [
   'ERR_PLUGIN_VERSION',
   /** Any other input/output failure of a transport or the file system. */
   'ERR_IO',
+  /**
+   * A signature is missing, malformed, made by a key the policy does not allow, does not verify,
+   * or covers other content than the item's.
+   */
+  'ERR_SIGNATURE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -6,3 +6,4 @@ export type * from './transport.js';
 export type * from './registry.js';
 export type * from './progress.js';
 export type * from './item-metadata.js';
+export type * from './signing.js';

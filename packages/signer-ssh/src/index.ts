@@ -1,0 +1,2 @@
+export { sshSigner, type SshSignerOptions } from './ssh-signer.js';
+export { sshVerifier, type SshVerifierOptions } from './ssh-verifier.js';
