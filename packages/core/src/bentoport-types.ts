@@ -5,6 +5,7 @@ import type { DeletePlan, ExportPlan, ImportPlan, PullPlanResult, PushPlanResult
 import type { PullOptions, PullResult, PushOptions, PushResult } from './push-pull.js';
 import type { ExtractionLimits } from './safe-extract.js';
 import type { TargetOptions } from './target.js';
+import type { SignOptions, SignResult, VerifyOptions, VerifyResult } from './item-signatures.js';
 
 /** Options of {@link createBentoport}. */
 export interface BentoportOptions {
@@ -147,6 +148,33 @@ export interface Bentoport {
   pushModel(tag: string, options?: PushOptions): Promise<PushResult>;
   /** Pull a model. Same contract as {@link pull}. */
   pullModel(tag: string, options?: PullOptions): Promise<PullResult>;
+  /**
+   * Sign a bento: its content manifest (every file of the bento and of each model it uses, with
+   * path, mode, size and SHA-256) is signed and the signature stored beside the bento, as
+   * `bentos/<name>/<version>.bentoport.sig`. The bento's own directory is not touched.
+   * @example
+   * ```ts
+   * import { sshSigner } from '@bentoport/signer-ssh';
+   * await bentoport.signBento('svc:latest', { signer: sshSigner({ keyFile: 'ci_ed25519' }) });
+   * ```
+   * @throws {BentoportError} ERR_NOT_FOUND (the bento or a model it uses), the signer's ERR_SIGNATURE.
+   */
+  signBento(tag: string, options: SignOptions): Promise<SignResult>;
+  /**
+   * Verify a bento's stored signature: who signed (by the verifier's policy), then that the bento
+   * and its models are still what was signed.
+   * @throws {BentoportError} ERR_SIGNATURE: no signature, an unknown or disallowed key, a bad
+   * signature, or content that differs (naming the first differing file).
+   */
+  verifyBento(tag: string, options: VerifyOptions): Promise<VerifyResult>;
+  /** Sign a model. Same contract as {@link signBento}. */
+  signModel(tag: string, options: SignOptions): Promise<SignResult>;
+  /** Verify a model's signature. Same contract as {@link verifyBento}. */
+  verifyModel(tag: string, options: VerifyOptions): Promise<VerifyResult>;
+  /** The content manifest a signature of the bento covers, as signed (for `ssh-keygen -Y verify`). */
+  bentoManifest(tag: string): Promise<Buffer>;
+  /** The content manifest of a model. */
+  modelManifest(tag: string): Promise<Buffer>;
   /**
    * The same operations as dry runs: what each would write or send, where and how much, found by
    * reading only. Nothing changes anywhere: no store change, no temporary file, no remote write,

@@ -5,6 +5,7 @@ import { planDelete, planExport, planImport, planPull, planPushResult } from './
 import type { EngineContext } from './engine-context.js';
 import { exportItem } from './export-item.js';
 import { importItem } from './import-item.js';
+import { itemManifest, signItem, verifyItem } from './item-signatures.js';
 import { defaultHome, openItemStore, TYPE_NAME, type StoreItem } from './item-store.js';
 import { pluginSet } from './plugins.js';
 import { pull } from './pull.js';
@@ -53,6 +54,12 @@ export function createBentoport(options: BentoportOptions = {}): Bentoport {
     pull: (tag, pullOptions) => pull(context, 'bento', tag, pullOptions),
     pushModel: (tag, pushOptions) => push(context, 'model', tag, pushOptions),
     pullModel: (tag, pullOptions) => pull(context, 'model', tag, pullOptions),
+    signBento: (tag, signOptions) => signItem(context, 'bento', tag, signOptions),
+    verifyBento: (tag, verifyOptions) => verifyItem(context, 'bento', tag, verifyOptions),
+    signModel: (tag, signOptions) => signItem(context, 'model', tag, signOptions),
+    verifyModel: (tag, verifyOptions) => verifyItem(context, 'model', tag, verifyOptions),
+    bentoManifest: (tag) => itemManifest(context, 'bento', tag),
+    modelManifest: (tag) => itemManifest(context, 'model', tag),
     dryRun: {
       exportBento: (tag, target, outputFormat, exportOptions) => planExport(context, 'bento', tag, target, outputFormat, exportOptions),
       exportModel: (tag, target, outputFormat, exportOptions) => planExport(context, 'model', tag, target, outputFormat, exportOptions),

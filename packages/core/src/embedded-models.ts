@@ -28,7 +28,7 @@ async function pathExists(target: string): Promise<boolean> {
 }
 
 /** A model a bento uses, from the model store, else from a legacy bento's own `models/` directory. */
-async function usedModel(context: EngineContext, bento: StoreItem, reference: StoreItem['metadata']['models'][number]): Promise<StoreItem> {
+export async function usedModel(context: EngineContext, bento: StoreItem, reference: StoreItem['metadata']['models'][number]): Promise<StoreItem> {
   const modelTag = formatTag(reference.tag);
   const stored = (await context.models.list(modelTag))[0];
   if (stored) return stored;

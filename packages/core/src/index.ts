@@ -15,6 +15,18 @@ export { createBentoport, describeItem } from './bentoport.js';
 export type { DeletePlan, ExportPlan, ImportPlan, PullPlanResult, PushPlanItem, PushPlanResult } from './dry-run.js';
 export { bentoportConfigPath, readDefaultRegistry, type PullOptions, type PullResult, type PushOptions, type PushResult, type RegistrySetting } from './push-pull.js';
 export { directorySize } from './directory-size.js';
+export { contentManifest, manifestDifference, MANIFEST_HEADER, type ManifestSection } from './content-manifest.js';
+export {
+  parseSignatureFile,
+  signatureFileText,
+  SIGNATURE_NAMESPACE,
+  storeSignaturePath,
+  verifyContent,
+  type SignOptions,
+  type SignResult,
+  type VerifyOptions,
+  type VerifyResult,
+} from './item-signatures.js';
 export { readBentofileModels, type BentofileModel } from './bentofile.js';
 export { isDockerStyleReference, itemReference, registryAddress, type ItemReference } from './registry-reference.js';
 export {

@@ -57,6 +57,12 @@ export interface ItemStore {
   withNameLock<T>(name: string, body: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * What follows `<version>` in the name of an item's signature file, kept beside the version
+ * directory (see item-signatures.ts). BentoML lists only directories, so it never sees it.
+ */
+export const STORE_SIGNATURE_SUFFIX = '.bentoport.sig';
+
 /** How BentoML names each kind in messages: `Bento`, `Model`. */
 export const TYPE_NAME: Record<ItemKind, string> = { bento: 'Bento', model: 'Model' };
 const YAML_NAME: Record<ItemKind, string> = { bento: 'bento.yaml', model: 'model.yaml' };
@@ -285,6 +291,7 @@ export function openItemStore(home: string, kind: ItemKind): ItemStore {
           if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
         }
         await rm((await exists(graveyard)) ? graveyard : target, { recursive: true, force: true });
+        if (version !== undefined) await rm(path.join(base, tag.name, `${version}${STORE_SIGNATURE_SUFFIX}`), { force: true });
         const nameDirectory = path.join(base, tag.name);
         if (!(await isDirectory(nameDirectory))) return;
         if ((await versionsOf(tag.name)).length === 0) {
@@ -315,6 +322,9 @@ export function openItemStore(home: string, kind: ItemKind): ItemStore {
           if (displaced) await rename(displaced, target);
           throw error;
         }
+        // A signature left from an earlier copy of this version (deleted by BentoML, or replaced
+        // here) describes other content: the new copy starts unsigned.
+        await rm(path.join(base, name, `${version}${STORE_SIGNATURE_SUFFIX}`), { force: true });
         if (displaced) {
           await rm(displaced, { recursive: true, force: true });
           if (path.basename(path.dirname(displaced)) === '.bentoport-staging') await rmdir(path.dirname(displaced)).catch(() => undefined);

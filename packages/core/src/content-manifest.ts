@@ -1,0 +1,157 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { ItemKind } from './target.js';
+
+/**
+ * The content manifest: what a signature covers. One line per fact, UTF-8, `\n`-terminated, in a
+ * fixed order, so the same item yields the same bytes in every store and after every format:
+ *
+ * ```text
+ * bentoport-manifest 1
+ * bento NAME:VERSION                      (or `model NAME:VERSION` for a model item)
+ * file MODE SIZE SHA256 "PATH"           one per regular file of the item, by PATH's UTF-8 bytes
+ * model NAME:VERSION                      then, for a bento, each model it uses, by tag
+ * file MODE SIZE SHA256 "PATH"           that model's files, PATH relative to the model
+ * ```
+ *
+ * MODE is the permission bits in octal (`0644`; setuid, setgid and sticky are left out, as import strips them), SIZE in bytes, SHA256 in lowercase hex, PATH a
+ * JSON string (`/`-separated, relative to the item's directory). Symbolic links are read through,
+ * as a format that cannot store links exports them; directories are not listed (an empty one
+ * carries no content). A bento's own `models/` directory (legacy layout) is not part of the bento:
+ * its models appear as model sections, as they do after an import.
+ */
+export const MANIFEST_HEADER = 'bentoport-manifest 1';
+
+/** One item's directory, as a section of a manifest. */
+export interface ManifestSection {
+  kind: ItemKind;
+  /** `name:version`. */
+  tag: string;
+  /** The item's directory. */
+  directory: string;
+  /** Top-level names to leave out (a bento's own `models/`). */
+  exclude?: readonly string[];
+}
+
+interface ManifestFile {
+  path: string;
+  mode: number;
+  size: number;
+  sha256: string;
+}
+
+function byBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** The files under `directory`, links followed, by path bytes; `seen` stops a link cycle. */
+async function listFiles(directory: string, relative: string, exclude: readonly string[], seen: Set<string>): Promise<ManifestFile[]> {
+  const names = (await readdir(path.join(directory, relative))).filter((name) => relative !== '' || !exclude.includes(name)).sort(byBytes);
+  const files: ManifestFile[] = [];
+  for (const name of names) {
+    const childRelative = relative === '' ? name : `${relative}/${name}`;
+    const absolute = path.join(directory, childRelative);
+    const facts = await stat(absolute);
+    if (facts.isDirectory()) {
+      const identity = `${facts.dev}:${facts.ino}`;
+      if (seen.has(identity)) continue;
+      seen.add(identity);
+      files.push(...(await listFiles(directory, childRelative, [], seen)));
+      seen.delete(identity);
+    } else if (facts.isFile()) {
+      files.push({ path: childRelative, mode: facts.mode & 0o777, size: facts.size, sha256: await sha256Of(absolute) });
+    }
+  }
+  return files;
+}
+
+function fileLine(file: ManifestFile): string {
+  return `file ${file.mode.toString(8).padStart(4, '0')} ${file.size} ${file.sha256} ${JSON.stringify(file.path)}`;
+}
+
+/**
+ * The manifest of `sections`: the item first, then (for a bento) its models in tag order.
+ * @example contentManifest([{ kind: 'bento', tag: 'svc:v1', directory, exclude: ['models'] }])
+ */
+export async function contentManifest(sections: readonly ManifestSection[]): Promise<Buffer> {
+  const [item, ...models] = sections;
+  const ordered = item === undefined ? [] : [item, ...[...models].sort((a, b) => byBytes(a.tag, b.tag))];
+  const lines = [MANIFEST_HEADER];
+  for (const section of ordered) {
+    lines.push(`${section.kind} ${section.tag}`);
+    const root = await stat(section.directory);
+    const files = await listFiles(section.directory, '', section.exclude ?? [], new Set([`${root.dev}:${root.ino}`]));
+    for (const file of files) lines.push(fileLine(file));
+  }
+  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+}
+
+interface ParsedSection {
+  heading: string;
+  files: Map<string, string>;
+}
+
+function parseManifest(text: string): ParsedSection[] {
+  const sections: ParsedSection[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line === MANIFEST_HEADER) continue;
+    if (line.startsWith('file ')) {
+      const quote = line.indexOf(' "');
+      const filePath = quote < 0 ? line : (JSON.parse(line.slice(quote + 1)) as string);
+      sections.at(-1)?.files.set(filePath, line.slice(0, quote));
+    } else sections.push({ heading: line, files: new Map() });
+  }
+  return sections;
+}
+
+function describeFileChange(signedFacts: string, actualFacts: string): string {
+  const [, signedMode, signedSize] = signedFacts.split(' ');
+  const [, actualMode, actualSize] = actualFacts.split(' ');
+  if (signedSize !== actualSize) return `its size is ${actualSize} bytes, signed ${signedSize}`;
+  if (signedMode !== actualMode) return `its mode is ${actualMode}, signed ${signedMode}`;
+  return 'its content differs (SHA-256)';
+}
+
+/** The first file difference within one section, in path order. */
+function sectionDifference(heading: string, signed: Map<string, string>, actual: Map<string, string>): string | undefined {
+  const paths = [...new Set([...signed.keys(), ...actual.keys()])].sort(byBytes);
+  for (const filePath of paths) {
+    const before = signed.get(filePath);
+    const after = actual.get(filePath);
+    if (before === after) continue;
+    if (after === undefined) return `${heading}: ${JSON.stringify(filePath)} is signed but missing`;
+    if (before === undefined) return `${heading}: ${JSON.stringify(filePath)} is not in the signed content`;
+    return `${heading}: ${JSON.stringify(filePath)}: ${describeFileChange(before, after)}`;
+  }
+  return undefined;
+}
+
+/**
+ * The first difference between a signed manifest and the content's, in words, or undefined when
+ * they are the same: another item or model, then a missing, extra or changed file, in order.
+ */
+export function manifestDifference(signed: Buffer | string, actual: Buffer | string): string | undefined {
+  const signedSections = parseManifest(signed.toString());
+  const actualSections = parseManifest(actual.toString());
+  const signedItem = signedSections[0]?.heading;
+  const actualItem = actualSections[0]?.heading;
+  if (signedItem !== actualItem) return `the signature is for ${signedItem ?? 'nothing'}, not ${actualItem ?? 'nothing'}`;
+  const actualByHeading = new Map(actualSections.map((section) => [section.heading, section]));
+  const signedHeadings = new Set(signedSections.map((section) => section.heading));
+  for (const section of signedSections) {
+    const counterpart = actualByHeading.get(section.heading);
+    if (counterpart === undefined) return `${section.heading} is signed but not part of this content`;
+    const difference = sectionDifference(section.heading, section.files, counterpart.files);
+    if (difference !== undefined) return difference;
+  }
+  const extra = actualSections.find((section) => !signedHeadings.has(section.heading));
+  return extra === undefined ? undefined : `${extra.heading} is not in the signed content`;
+}

@@ -1,0 +1,194 @@
+import { createHash } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { BentoportError, type DetachedSignature, type Signer, type SignatureVerifier, type VerifiedSignature } from '@bentoport/spec';
+import { contentManifest, MANIFEST_HEADER, manifestDifference, type ManifestSection } from './content-manifest.js';
+import { usedModel } from './embedded-models.js';
+import { storeOf, type EngineContext } from './engine-context.js';
+import { STORE_SIGNATURE_SUFFIX, type StoreItem } from './item-store.js';
+import { formatTag } from './tag.js';
+import type { ItemKind } from './target.js';
+
+/**
+ * Signatures of items. A signature covers the item's content manifest (see content-manifest.ts),
+ * never an archive's bytes, so it holds for every format and store the item passes through.
+ *
+ * A signature file is the scheme's own signature text followed by the manifest it signed:
+ *
+ * ```text
+ * -----BEGIN SSH SIGNATURE-----
+ * …
+ * -----END SSH SIGNATURE-----
+ * bentoport-manifest 1
+ * bento svc:v1
+ * file 0644 …
+ * ```
+ *
+ * Carrying the signed manifest lets a verifier say which file differs, not only that something
+ * does. `ssh-keygen -Y verify -s FILE` reads such a file (it stops at the END line); the message
+ * it wants on stdin is the manifest part (`bentoport manifest TAG` prints it).
+ *
+ * In the store, a signature lives beside the item's directory, as `<name>/<version>.bentoport.sig`:
+ * BentoML lists only directories there, so it never sees the file and the item's own directory
+ * stays byte-identical; deleting the item removes it.
+ */
+
+/** The namespace signatures are made under: a signature made for git or files is refused here. */
+export const SIGNATURE_NAMESPACE = 'bentoport';
+
+/** The armor that opens each scheme's signature text. */
+const SCHEME_ARMOR: ReadonlyArray<readonly [string, string]> = [['-----BEGIN SSH SIGNATURE-----', 'sshsig']];
+
+/** Where the store keeps the signature of `item`. */
+export function storeSignaturePath(item: StoreItem): string {
+  return path.join(path.dirname(item.path), `${item.tag.version}${STORE_SIGNATURE_SUFFIX}`);
+}
+
+/** The signature file: the signature text, then the manifest it signed. */
+export function signatureFileText(signature: DetachedSignature, manifest: Buffer): string {
+  const text = signature.text.endsWith('\n') ? signature.text : `${signature.text}\n`;
+  return `${text}${manifest.toString('utf8')}`;
+}
+
+/**
+ * Splits a signature file into the signature and the manifest it carries.
+ * @throws {BentoportError} ERR_SIGNATURE when it is not a signature file of a known scheme.
+ */
+export function parseSignatureFile(text: string, where: string): { signature: DetachedSignature; manifest: Buffer } {
+  const scheme = SCHEME_ARMOR.find(([armor]) => text.trimStart().startsWith(armor))?.[1];
+  const manifestStart = text.indexOf(`\n${MANIFEST_HEADER}\n`);
+  if (scheme === undefined || manifestStart < 0) {
+    throw new BentoportError('ERR_SIGNATURE', `${where} is not a bentoport signature file (an SSH signature followed by a "${MANIFEST_HEADER}" manifest)`);
+  }
+  return { signature: { scheme, text: text.slice(0, manifestStart + 1) }, manifest: Buffer.from(text.slice(manifestStart + 1), 'utf8') };
+}
+
+/**
+ * The manifest sections of a store item: the item, then for a bento each model it uses (from the
+ * model store, or a legacy bento's own `models/`). `requireModels` makes a missing model an
+ * error (signing); otherwise it is left out, and a verification then names it.
+ */
+export async function storeItemSections(context: EngineContext, item: StoreItem, requireModels: boolean): Promise<ManifestSection[]> {
+  const sections: ManifestSection[] = [{ kind: item.kind, tag: formatTag(item.tag), directory: item.path, ...(item.kind === 'bento' ? { exclude: ['models'] } : {}) }];
+  if (item.kind !== 'bento') return sections;
+  for (const reference of item.metadata.models) {
+    if (reference.registry !== 'bentoml') continue;
+    try {
+      const model = await usedModel(context, item, reference);
+      sections.push({ kind: 'model', tag: formatTag(model.tag), directory: model.path });
+    } catch (error) {
+      if (requireModels || !(error instanceof BentoportError && error.code === 'ERR_NOT_FOUND')) throw error;
+    }
+  }
+  return sections;
+}
+
+/** The content manifest of a store item (what `sign` signs). */
+export async function itemManifest(context: EngineContext, kind: ItemKind, tagLike: string): Promise<Buffer> {
+  const item = await storeOf(context, kind).get(tagLike);
+  return contentManifest(await storeItemSections(context, item, true));
+}
+
+/** Writes a file by a temporary name and one rename, so a reader sees the old file or the new one. */
+async function writeFileAtomically(target: string, text: string): Promise<void> {
+  const temporary = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(temporary, text);
+    await rename(temporary, target);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** Options of `signBento`/`signModel`. */
+export interface SignOptions {
+  /** Makes the signature: `sshSigner({ keyFile })` from `@bentoport/signer-ssh`, or any `Signer`. */
+  signer: Signer;
+  signal?: AbortSignal;
+}
+
+/** What signing did. */
+export interface SignResult {
+  /** `name:version` of the signed item. */
+  tag: string;
+  /** The signature file written beside the item. */
+  signaturePath: string;
+  /** SHA-256 of the signed manifest. */
+  manifestSha256: string;
+}
+
+/**
+ * Signs a store item's content manifest and stores the signature beside the item (replacing an
+ * earlier one). The item's own directory is not touched.
+ * @throws {BentoportError} ERR_NOT_FOUND (the item, or a model it uses), the signer's errors.
+ */
+export async function signItem(context: EngineContext, kind: ItemKind, tagLike: string, options: SignOptions): Promise<SignResult> {
+  const store = storeOf(context, kind);
+  const item = await store.get(tagLike);
+  const manifest = await contentManifest(await storeItemSections(context, item, true));
+  const signature = await options.signer.sign(manifest, SIGNATURE_NAMESPACE, options.signal);
+  const signaturePath = storeSignaturePath(item);
+  await store.withNameLock(item.tag.name, () => writeFileAtomically(signaturePath, signatureFileText(signature, manifest)));
+  return { tag: formatTag(item.tag), signaturePath, manifestSha256: createHash('sha256').update(manifest).digest('hex') };
+}
+
+/** Options of `verifyBento`/`verifyModel`. */
+export interface VerifyOptions {
+  /** Checks the signature: `sshVerifier({ allowedSignersFile })` from `@bentoport/signer-ssh`, or any `SignatureVerifier`. */
+  verifier: SignatureVerifier;
+  /** The principal that must have signed (`ci@example.com`). @default any principal the verifier allows */
+  principal?: string;
+}
+
+/** A verification that passed. */
+export interface VerifyResult extends VerifiedSignature {
+  /** `name:version` of the verified item. */
+  tag: string;
+}
+
+/**
+ * Checks a signature file against content: first the signature over the manifest it carries
+ * (who signed), then that manifest against the content's own (what they signed).
+ * @throws {BentoportError} ERR_SIGNATURE naming what was expected and what was found.
+ */
+export async function verifyContent(
+  signatureText: string,
+  where: string,
+  actualManifest: Buffer,
+  options: VerifyOptions,
+): Promise<VerifiedSignature> {
+  const { signature, manifest } = parseSignatureFile(signatureText, where);
+  const signer = await options.verifier.verify(manifest, signature, SIGNATURE_NAMESPACE, options.principal);
+  const difference = manifestDifference(manifest, actualManifest);
+  if (difference !== undefined) {
+    throw new BentoportError('ERR_SIGNATURE', `content differs from what ${signer.principal} (${signer.keyFingerprint}) signed: ${difference}`, {
+      details: { principal: signer.principal, keyFingerprint: signer.keyFingerprint, reason: 'content-differs' },
+    });
+  }
+  return signer;
+}
+
+/**
+ * Verifies the stored signature of a store item.
+ * @throws {BentoportError} ERR_SIGNATURE: no signature, an unknown or disallowed key, a bad
+ * signature, or content that differs from what was signed (naming the first differing file).
+ */
+export async function verifyItem(context: EngineContext, kind: ItemKind, tagLike: string, options: VerifyOptions): Promise<VerifyResult> {
+  const item = await storeOf(context, kind).get(tagLike);
+  const signaturePath = storeSignaturePath(item);
+  let text: string;
+  try {
+    text = await readFile(signaturePath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const expected = options.principal === undefined ? 'a signer the policy allows' : `principal "${options.principal}"`;
+    throw new BentoportError('ERR_SIGNATURE', `${formatTag(item.tag)} has no signature (expected one by ${expected}); sign it with \`bentoport sign\``, {
+      details: { reason: 'no-signature' },
+    });
+  }
+  const actual = await contentManifest(await storeItemSections(context, item, false));
+  const signer = await verifyContent(text, signaturePath, actual, options);
+  return { tag: formatTag(item.tag), ...signer };
+}
