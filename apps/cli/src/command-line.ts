@@ -16,7 +16,7 @@ export class UsageError extends Error {
 }
 
 export type Group = 'bentos' | 'models';
-export type CommandName = 'list' | 'get' | 'delete' | 'export' | 'import' | 'push' | 'pull' | 'plugins' | 'completion';
+export type CommandName = 'list' | 'get' | 'delete' | 'export' | 'import' | 'push' | 'pull' | 'sign' | 'verify' | 'manifest' | 'plugins' | 'completion';
 
 /**
  * What a positional argument or an option's value is, so that shell completion can offer it:
@@ -135,6 +135,15 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     arguments: ['text'],
     models: { positionals: [0, 1], options: MODELS_PULL_OPTIONS, optionValues: { bentofile: 'file' } },
   },
+  sign: { name: 'sign', positionals: [1, 1], options: { key: { type: 'string' } }, arguments: ['tag'], optionValues: { key: 'file' } },
+  verify: {
+    name: 'verify',
+    positionals: [1, 1],
+    options: { 'allowed-signers': { type: 'string' }, principal: { type: 'string' } },
+    arguments: ['tag'],
+    optionValues: { 'allowed-signers': 'file' },
+  },
+  manifest: { name: 'manifest', positionals: [1, 1], options: {}, arguments: ['tag'] },
   plugins: { name: 'plugins', positionals: [0, 0], options: {} },
   completion: { name: 'completion', positionals: [1, 1], options: {}, arguments: [COMPLETION_SHELLS] },
 };

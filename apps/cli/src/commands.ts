@@ -22,6 +22,7 @@ import { loadFailures, pluginRows, renderPluginTable } from './plugins-command.j
 import { humanSize, localTime, renderTable, renderYamlList } from './render.js';
 import { runPull, runPush } from './registry-commands.js';
 import { dryRunDelete, dryRunExport, dryRunImport, type DryRunOutput } from './dry-run-commands.js';
+import { runManifest, runSign, runVerify } from './signing-commands.js';
 
 /** The process streams and environment a command runs against. */
 export interface CliIo {
@@ -358,6 +359,19 @@ export async function runCommand(context: CommandContext): Promise<void> {
       return runExport(context, api);
     case 'import':
       return runImport(context, api);
+    case 'sign':
+    case 'verify':
+    case 'manifest': {
+      const signingContext = {
+        ...context,
+        json: Boolean(context.values.json),
+        print: (text: string) => status(context, text),
+        write: (text: string) => write(context, text),
+        printJson: (value: unknown) => printJson(context, value),
+      };
+      const run = { sign: runSign, verify: runVerify, manifest: runManifest }[context.command];
+      return run(signingContext);
+    }
     case 'plugins':
       return runPlugins(context);
     case 'completion':

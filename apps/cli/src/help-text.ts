@@ -34,7 +34,11 @@ Commands:
   import PATH              read a bento archive into the store
   push TAG                 push a bento and its models to a registry (oci://…)
   pull TAG                 pull a bento (and its missing models) from a registry
-  models list|get|delete|export|import|push|pull
+  sign TAG --key FILE      sign a bento and its models with an SSH key (file or agent)
+  verify TAG --allowed-signers FILE
+                           check who signed a bento, and that it is still what they signed
+  manifest TAG             print the content manifest a signature covers
+  models list|get|delete|export|import|push|pull|sign|verify|manifest
                            the same for models
   plugins                  list the installed transports, formats and registries
   completion SHELL         print the shell completion script for bash, zsh or fish
@@ -59,6 +63,10 @@ Commands:
   models import PATH         read a model archive into the store
   models push TAG            push a model to a registry
   models pull [TAG]          pull a model (or a bentofile's models, -F) from a registry
+  models sign TAG --key FILE sign a model with an SSH key
+  models verify TAG --allowed-signers FILE
+                             check a model's signature
+  models manifest TAG        print a model's content manifest
 
 ${GLOBAL}
 `;
@@ -155,6 +163,37 @@ with a notice unless --force.
 ${REGISTRY_HELP}
   -t, --threads N        parts uploaded at once where the registry has such a setting
                          (BentoCloud multipart; default 4); OCI sends blobs one at a time
+`;
+    case 'sign':
+      return `Usage: ${prefix} sign TAG --key FILE
+
+Sign the ${item}: its content manifest (every file of the ${item}${group === 'models' ? '' : ' and of each model it uses'}, with path,
+mode, size and SHA-256) is signed with an SSH key in OpenSSH's signature format, namespace
+'bentoport', as 'ssh-keygen -Y sign' would. The signature is stored beside the ${item}
+(<version>.bentoport.sig in the store); the ${item}'s own directory is not changed.
+
+Options:
+  --key FILE             a private key file (OpenSSH or PEM), or a public key (.pub) whose
+                         private half ssh-agent holds (default: $BENTOPORT_SIGNING_KEY)
+`;
+    case 'verify':
+      return `Usage: ${prefix} verify TAG --allowed-signers FILE [--principal P]
+
+Check the ${item}'s signature: that a key the allowed_signers file lists made it, then that
+the ${item}${group === 'models' ? '' : ' and its models'} are still what was signed. A refusal says why: no signature,
+an unknown or disallowed key, a bad signature, or the first file that differs. Exit 1.
+
+Options:
+  --allowed-signers FILE the signers allowed, in ssh-keygen's allowed_signers format (as
+                         git's gpg.ssh.allowedSignersFile) (default: $BENTOPORT_ALLOWED_SIGNERS)
+  --principal P          the principal that must have signed (default: any the file lists)
+`;
+    case 'manifest':
+      return `Usage: ${prefix} manifest TAG
+
+Print the ${item}'s content manifest, the bytes a signature covers. With it, OpenSSH checks
+a signature on its own:
+  ${prefix} manifest TAG | ssh-keygen -Y verify -f allowed_signers -I PRINCIPAL -n bentoport -s SIGNATURE
 `;
     case 'plugins':
       return `Usage: bentoport plugins [--json]

@@ -184,7 +184,8 @@ export async function verifyItem(context: EngineContext, kind: ItemKind, tagLike
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     const expected = options.principal === undefined ? 'a signer the policy allows' : `principal "${options.principal}"`;
-    throw new BentoportError('ERR_SIGNATURE', `${formatTag(item.tag)} has no signature (expected one by ${expected}); sign it with \`bentoport sign\``, {
+    const command = kind === 'model' ? 'bentoport models sign' : 'bentoport sign';
+    throw new BentoportError('ERR_SIGNATURE', `${formatTag(item.tag)} has no signature (expected one by ${expected}); sign it with \`${command}\``, {
       details: { reason: 'no-signature' },
     });
   }

@@ -47,8 +47,9 @@ export function sshVerifier(options: SshVerifierOptions): SignatureVerifier {
     if (!verifyWithKey(parsed.key, signedData(message, namespace, parsed.signed.hashAlgorithm), parsed.signed.signature)) {
       throw refusal('verify', file, `bad signature: it does not match the signed content (key ${fingerprint})`, { keyFingerprint: fingerprint, reason: 'bad-signature' });
     }
-    const entry = allowedEntry(signers, parsed.key, namespace, principal, now());
-    if (entry === undefined) throw notAllowed(signers, file, parsed.key, fingerprint, namespace, principal);
+    const time = now();
+    const entry = allowedEntry(signers, parsed.key, namespace, principal, time);
+    if (entry === undefined) throw notAllowed(signers, file, parsed.key, fingerprint, namespace, principal, time);
     return { principal: principal ?? firstPrincipal(entry.principals), keyFingerprint: fingerprint };
   }
 
@@ -87,7 +88,15 @@ function allowedEntry(signers: AllowedSigner[], key: SshPublicKey, namespace: st
 }
 
 /** The reason a verified signature's key is still refused, as precisely as the file allows. */
-function notAllowed(signers: AllowedSigner[], file: string, key: SshPublicKey, fingerprint: string, namespace: string, principal: string | undefined): Error {
+function notAllowed(
+  signers: AllowedSigner[],
+  file: string,
+  key: SshPublicKey,
+  fingerprint: string,
+  namespace: string,
+  principal: string | undefined,
+  time: Date,
+): Error {
   const listed = signers.filter((signer) => signer.key.blob.equals(key.blob));
   const expected = principal === undefined ? 'any signer it lists' : `principal "${principal}"`;
   if (listed.length === 0) {
@@ -97,10 +106,17 @@ function notAllowed(signers: AllowedSigner[], file: string, key: SshPublicKey, f
     });
   }
   const principals = listed.map((signer) => signer.principals).join(', ');
-  return refusal('verify', file, `key ${fingerprint} (listed for ${principals}, line ${listed.map((signer) => signer.line).join(', ')}) is not allowed for ${expected} in namespace "${namespace}" at this time`, {
-    keyFingerprint: fingerprint,
-    reason: 'not-allowed',
-  });
+  const lines = `line ${listed.map((signer) => signer.line).join(', ')}`;
+  const forPrincipal = principal === undefined ? listed : listed.filter((signer) => matchesPatternList(signer.principals, principal));
+  if (forPrincipal.length === 0) {
+    return refusal('verify', file, `key ${fingerprint} is listed for ${principals} (${lines}), not for ${expected}`, { keyFingerprint: fingerprint, reason: 'not-allowed' });
+  }
+  const inNamespace = forPrincipal.filter((signer) => !signer.certificateAuthority && (signer.namespaces === undefined || matchesPatternList(signer.namespaces, namespace)));
+  const reason =
+    inNamespace.length === 0
+      ? `is not allowed to sign in namespace "${namespace}"`
+      : `is outside its validity (valid-after/valid-before) at ${time.toISOString()}`;
+  return refusal('verify', file, `key ${fingerprint} (listed for ${principals}, ${lines}) ${reason}`, { keyFingerprint: fingerprint, reason: 'not-allowed' });
 }
 
 function firstPrincipal(patterns: string): string {

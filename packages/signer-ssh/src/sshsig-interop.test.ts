@@ -166,15 +166,15 @@ describe.skipIf(!hasSshKeygen)('SSH signatures, both ways with OpenSSH', () => {
     expect(unknown.message).toContain('unknown key');
     expect(unknown.message).toContain('principal "ci@example.com"');
 
-    expect((await refusal(verifier.verify(MESSAGE, signature, NAMESPACE, 'evil@example.com'))).message).toContain('is not allowed for principal "evil@example.com"');
+    expect((await refusal(verifier.verify(MESSAGE, signature, NAMESPACE, 'evil@example.com'))).message).toContain('not for principal "evil@example.com"');
     expect((await refusal(verifier.verify(MESSAGE, { scheme: 'sshsig', text: opensshSign(key, MESSAGE, 'git') }, NAMESPACE))).message).toContain(
       'namespace "git", not "bentoport"',
     );
 
     const restricted = sshVerifier({ allowedSignersFile: allowedSigners([`ci namespaces="git,file" ${publicKey(key)}`]) });
-    expect((await refusal(restricted.verify(MESSAGE, signature, NAMESPACE))).message).toContain('not allowed');
+    expect((await refusal(restricted.verify(MESSAGE, signature, NAMESPACE))).message).toContain('is not allowed to sign in namespace "bentoport"');
     const expired = sshVerifier({ allowedSignersFile: allowedSigners([`ci valid-before="20200101" ${publicKey(key)}`]) });
-    expect((await refusal(expired.verify(MESSAGE, signature, NAMESPACE))).message).toContain('at this time');
+    expect((await refusal(expired.verify(MESSAGE, signature, NAMESPACE))).message).toContain('is outside its validity');
     const current = sshVerifier({ allowedSignersFile: allowedSigners([`ci valid-after="20200101Z",valid-before="29991231" ${publicKey(key)}`]) });
     expect((await current.verify(MESSAGE, signature, NAMESPACE)).principal).toBe('ci');
 

@@ -1,0 +1,73 @@
+import { spawnSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeScratchDir, removeScratchDirs, writeSampleBento, type SampleBento } from '@bentoport/test-utils';
+import { runCli } from './cli-harness.js';
+
+const hasSshKeygen = spawnSync('ssh-keygen', ['-?'], { stdio: 'ignore' }).error === undefined;
+if (!hasSshKeygen) console.warn('cli signing: skipped, ssh-keygen is missing (apt-get install openssh-client)');
+
+let home = '';
+let sample: SampleBento;
+let key = '';
+let allowed = '';
+
+beforeAll(async () => {
+  if (!hasSshKeygen) return;
+  home = await makeScratchDir('cli-signing');
+  sample = await writeSampleBento(home, { models: 1 });
+  key = path.join(home, 'ci_ed25519');
+  spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+  allowed = path.join(home, 'allowed_signers');
+  await writeFile(allowed, `ci@example.com ${(await readFile(`${key}.pub`, 'utf8')).trim()}\n`);
+});
+afterAll(removeScratchDirs);
+
+describe.skipIf(!hasSshKeygen)('sign, verify, manifest', () => {
+  it('signs, verifies and prints the manifest that ssh-keygen checks the signature against', async () => {
+    const unsigned = await runCli(['--home', home, 'verify', sample.bentoTag, '--allowed-signers', allowed]);
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.stderr).toContain('has no signature');
+
+    const signed = await runCli(['--home', home, 'sign', 'sample_service', '--key', key]);
+    expect(signed.stderr).toBe('');
+    expect(signed.code).toBe(0);
+    expect(signed.stdoutLines[0]).toBe(`Bento(tag="${sample.bentoTag}") signed with ${key}.`);
+    const signaturePath = signed.stdoutLines[1]?.replace('Signature: ', '') as string;
+
+    const verified = await runCli(['--home', home, 'verify', sample.bentoTag, '--principal', 'ci@example.com'], { env: { BENTOPORT_ALLOWED_SIGNERS: allowed } });
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/^Bento\(tag="sample_service:u432a5xip2dc6ax4"\) verified: signed by ci@example\.com \(SHA256:[A-Za-z0-9+/]+\)\.\n$/);
+
+    const manifest = await runCli(['--home', home, 'manifest', sample.bentoTag]);
+    expect(manifest.code).toBe(0);
+    const openssh = spawnSync('ssh-keygen', ['-Y', 'verify', '-f', allowed, '-I', 'ci@example.com', '-n', 'bentoport', '-s', signaturePath], { input: manifest.stdout });
+    expect(openssh.status).toBe(0);
+
+    const json = await runCli(['--home', home, '--json', 'verify', sample.bentoTag, '--allowed-signers', allowed]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ tag: sample.bentoTag, principal: 'ci@example.com' });
+  });
+
+  it('refuses a changed file with exit 1 and one line naming it; usage errors exit 2', async () => {
+    await runCli(['--home', home, 'sign', sample.bentoTag, '--key', key]);
+    const readme = path.join(sample.bentoPath, 'README.md');
+    const original = await readFile(readme, 'utf8');
+    await writeFile(readme, `${original}changed\n`);
+    try {
+      const changed = await runCli(['--home', home, 'verify', sample.bentoTag, '--allowed-signers', allowed]);
+      expect(changed.code).toBe(1);
+      expect(changed.stderrLines).toEqual([
+        expect.stringMatching(/^Error: \[bentos\] `verify` failed: content differs from what ci@example\.com \(SHA256:.+\) signed: bento sample_service:u432a5xip2dc6ax4: "README\.md": its size is \d+ bytes, signed \d+$/),
+      ]);
+    } finally {
+      await writeFile(readme, original);
+    }
+    const noKey = await runCli(['--home', home, 'sign', sample.bentoTag], { env: { BENTOPORT_SIGNING_KEY: '' } });
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain("'sign' needs --key FILE (or BENTOPORT_SIGNING_KEY)");
+    const missingKey = await runCli(['--home', home, 'models', 'sign', sample.models[0]?.tag as string, '--key', path.join(home, 'nope')]);
+    expect(missingKey.code).toBe(1);
+    expect(missingKey.stderr).toContain('no such file');
+  });
+});

@@ -1,0 +1,75 @@
+import { homedir } from 'node:os';
+import path from 'node:path';
+import type { Bentoport } from '@bentoport/core';
+import { sshSigner, sshVerifier } from '@bentoport/signer-ssh';
+import { UsageError, type Group, type OptionValues } from './command-line.js';
+
+/**
+ * `sign`, `verify` and `manifest`. Keys and policies are SSH's own files (a key file or an agent's
+ * key by its `.pub`; `allowed_signers`), so the SSH signer is the one these commands use.
+ */
+
+/** What the signing commands need of the command context. */
+export interface SigningContext {
+  bentoport: Bentoport;
+  group: Group;
+  positionals: string[];
+  values: OptionValues;
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  print(text: string): void;
+  write(text: string): void;
+  printJson(value: unknown): void;
+  json: boolean;
+}
+
+/** `~/x` as the shell would expand it: a path from a config or an environment variable may carry it. */
+function expandHome(file: string): string {
+  return file === '~' || file.startsWith('~/') ? path.join(homedir(), file.slice(1)) : file;
+}
+
+/** The flag's value, else the environment variable's, else a usage error naming both. */
+function requiredPath(context: SigningContext, flag: string, variable: string, command: string): string {
+  const value = context.values[flag];
+  const chosen = typeof value === 'string' && value !== '' ? value : context.env[variable];
+  if (chosen === undefined || chosen === '') throw new UsageError(`'${command}' needs --${flag} FILE (or ${variable})`, command);
+  return expandHome(chosen);
+}
+
+function label(context: SigningContext, command: string): string {
+  return context.group === 'models' ? `models ${command}` : command;
+}
+
+function typeName(context: SigningContext): string {
+  return context.group === 'models' ? 'Model' : 'Bento';
+}
+
+/** `sign TAG --key FILE`: sign the item's content manifest; the signature goes beside it in the store. */
+export async function runSign(context: SigningContext): Promise<void> {
+  const keyFile = requiredPath(context, 'key', 'BENTOPORT_SIGNING_KEY', label(context, 'sign'));
+  const signer = sshSigner({ keyFile });
+  const tag = context.positionals[0] as string;
+  const options = { signer, signal: context.signal };
+  const result = context.group === 'models' ? await context.bentoport.signModel(tag, options) : await context.bentoport.signBento(tag, options);
+  if (context.json) return context.printJson(result);
+  context.print(`${typeName(context)}(tag="${result.tag}") signed with ${keyFile}.`);
+  context.print(`Signature: ${result.signaturePath}`);
+}
+
+/** `verify TAG --allowed-signers FILE [--principal P]`: who signed, and is the content still what they signed. */
+export async function runVerify(context: SigningContext): Promise<void> {
+  const allowedSignersFile = requiredPath(context, 'allowed-signers', 'BENTOPORT_ALLOWED_SIGNERS', label(context, 'verify'));
+  const principal = typeof context.values.principal === 'string' ? context.values.principal : undefined;
+  const options = { verifier: sshVerifier({ allowedSignersFile }), ...(principal === undefined ? {} : { principal }) };
+  const tag = context.positionals[0] as string;
+  const result = context.group === 'models' ? await context.bentoport.verifyModel(tag, options) : await context.bentoport.verifyBento(tag, options);
+  if (context.json) return context.printJson(result);
+  context.print(`${typeName(context)}(tag="${result.tag}") verified: signed by ${result.principal} (${result.keyFingerprint}).`);
+}
+
+/** `manifest TAG`: the content manifest a signature covers, exactly as signed. */
+export async function runManifest(context: SigningContext): Promise<void> {
+  const tag = context.positionals[0] as string;
+  const manifest = context.group === 'models' ? await context.bentoport.modelManifest(tag) : await context.bentoport.bentoManifest(tag);
+  context.write(manifest.toString('utf8'));
+}
