@@ -1,0 +1,98 @@
+/**
+ * The BENCH_* environment variables of `pnpm bench`, read once. turbo passes them through
+ * (`passThroughEnv: ["BENCH_*"]` in turbo.json); a variable that was renamed is refused rather
+ * than ignored, because a silently ignored setting is how the old figures stopped reproducing.
+ */
+import * as path from 'node:path';
+
+/** The two bento shapes the bench generates, each of about BENCH_SIZE_MB. */
+export type Layout = 'few-large' | 'many-small';
+export const LAYOUTS: readonly Layout[] = ['few-large', 'many-small'];
+
+export type BenchFormat = 'tar' | 'gz' | 'zip' | 'bento' | 'bz2';
+const KNOWN_FORMATS: readonly BenchFormat[] = ['tar', 'gz', 'zip', 'bento', 'bz2'];
+
+/** One entry of BENCH_FORMATS: a format and the compression policy of our export. */
+export interface FormatSpec {
+  format: BenchFormat;
+  /** `auto` when the entry names none. */
+  policy: 'auto' | 'max' | 'store';
+  /** As written: `gz` or `gz:store`. */
+  label: string;
+}
+
+export interface BenchSettings {
+  /** BENCH_SIZE_MB: payload of each layout in MiB. @default 1024 */
+  sizeMiB: number;
+  /** BENCH_SMALL_FILES: small source files in the many-small layout. @default 10000 */
+  smallFiles: number;
+  /** BENCH_LAYOUTS: which layouts to generate and time. @default few-large,many-small */
+  layouts: Layout[];
+  /** BENCH_ROUNDS: interleaved rounds per row; the table shows the median. @default 3 */
+  rounds: number;
+  /** BENCH_FORMATS: formats (with an optional `:policy`). @default tar,gz,zip */
+  formats: FormatSpec[];
+  /** BENCH_SKIP: reference tools to leave out, as named in the table. @default none */
+  skip: Set<string>;
+  /** BENCH_DIR: parent of the scratch directory. @default the system temp directory */
+  scratchParent: string | undefined;
+  /** BENCH_OUT: the markdown results file; relative paths are taken from the repository root. @default apps/cli/bench/results.md */
+  outFile: string;
+  /** BENCH_README=1: also write the results into README.md between the bench markers. @default off */
+  writeReadme: boolean;
+}
+
+/** Old name → new name; the old ones are refused with this hint. */
+const RENAMED: Record<string, string> = { BENCH_RUNS: 'BENCH_ROUNDS', BENCH_SOURCE_FILES: 'BENCH_SMALL_FILES' };
+
+function listOf(value: string): string[] {
+  return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name}=${raw}: expected a whole number of 1 or more`);
+  return value;
+}
+
+function parseLayouts(raw: string | undefined): Layout[] {
+  const names = listOf(raw ?? LAYOUTS.join(','));
+  for (const name of names) {
+    if (!LAYOUTS.includes(name as Layout)) throw new Error(`BENCH_LAYOUTS: unknown layout ${name} (known: ${LAYOUTS.join(', ')})`);
+  }
+  // Generation order is fixed (few-large first) so the per-file cost can use both whatever the order given.
+  return LAYOUTS.filter((layout) => names.includes(layout));
+}
+
+function parseFormats(raw: string | undefined): FormatSpec[] {
+  return listOf(raw ?? 'tar,gz,zip').map((label) => {
+    const [format, policy = 'auto'] = label.split(':');
+    if (!KNOWN_FORMATS.includes(format as BenchFormat)) throw new Error(`BENCH_FORMATS: unknown format ${format} (known: ${KNOWN_FORMATS.join(', ')})`);
+    if (policy !== 'auto' && policy !== 'max' && policy !== 'store') throw new Error(`BENCH_FORMATS: unknown policy ${policy} in ${label} (auto, max, store)`);
+    return { format: format as BenchFormat, policy, label };
+  });
+}
+
+/** Reads the settings from `env`; `repositoryRoot` anchors a relative BENCH_OUT (turbo runs the bench in apps/cli). */
+export function readBenchSettings(env: NodeJS.ProcessEnv, repositoryRoot: string): BenchSettings {
+  for (const [old, current] of Object.entries(RENAMED)) {
+    if (env[old] !== undefined) throw new Error(`${old} was renamed ${current}: set ${current}=${env[old]} instead`);
+  }
+  const layouts = parseLayouts(env.BENCH_LAYOUTS);
+  if (layouts.length === 0) throw new Error('BENCH_LAYOUTS names no layout');
+  const formats = parseFormats(env.BENCH_FORMATS);
+  if (formats.length === 0) throw new Error('BENCH_FORMATS names no format');
+  return {
+    sizeMiB: positiveInteger(env, 'BENCH_SIZE_MB', 1024),
+    smallFiles: positiveInteger(env, 'BENCH_SMALL_FILES', 10_000),
+    layouts,
+    rounds: positiveInteger(env, 'BENCH_ROUNDS', 3),
+    formats,
+    skip: new Set(listOf(env.BENCH_SKIP ?? '')),
+    scratchParent: env.BENCH_DIR || undefined,
+    outFile: path.resolve(repositoryRoot, env.BENCH_OUT || path.join('apps', 'cli', 'bench', 'results.md')),
+    writeReadme: env.BENCH_README === '1',
+  };
+}
