@@ -70,4 +70,32 @@ describe.skipIf(!hasSshKeygen)('sign, verify, manifest', () => {
     expect(missingKey.code).toBe(1);
     expect(missingKey.stderr).toContain('no such file');
   });
+
+  it('export --sign writes <archive>.sig, and import --require-signature checks it before the store changes', async () => {
+    const archive = path.join(home, 'signed.tar');
+    const exported = await runCli(['--home', home, 'export', sample.bentoTag, archive, '--sign', '--key', key]);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).toContain(`Signature written to ${archive}.sig.`);
+
+    const other = path.join(home, 'other-store');
+    const imported = await runCli(['--home', other, 'import', archive, '--require-signature', '--allowed-signers', allowed, '--principal', 'ci@example.com']);
+    expect(imported.code).toBe(0);
+    expect(imported.stdoutLines.at(-1)).toMatch(/^Signature verified: signed by ci@example\.com \(SHA256:.+\)\.$/);
+    expect((await runCli(['--home', other, 'verify', sample.bentoTag, '--allowed-signers', allowed])).code).toBe(0);
+
+    const unsigned = path.join(home, 'unsigned.tar');
+    const third = path.join(home, 'third-store');
+    const plain = await runCli(['--home', home, 'export', sample.bentoTag, unsigned]);
+    // The store holds a signature now: it travels without --sign.
+    expect(plain.stdout).toContain(`Signature written to ${unsigned}.sig.`);
+    await writeFile(`${unsigned}.sig`, 'not a signature\n');
+    const refused = await runCli(['--home', third, 'import', unsigned, '--require-signature'], { env: { BENTOPORT_ALLOWED_SIGNERS: allowed } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderrLines).toEqual([expect.stringContaining('is not a bentoport signature file')]);
+    expect((await runCli(['--home', third, 'list', '-o', 'json'])).stdout.trim()).toBe('[]');
+
+    const usage = await runCli(['--home', third, 'import', unsigned, '--allowed-signers', allowed]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--allowed-signers and --principal need --require-signature');
+  });
 });

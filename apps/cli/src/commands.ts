@@ -22,7 +22,7 @@ import { loadFailures, pluginRows, renderPluginTable } from './plugins-command.j
 import { humanSize, localTime, renderTable, renderYamlList } from './render.js';
 import { runPull, runPush } from './registry-commands.js';
 import { dryRunDelete, dryRunExport, dryRunImport, type DryRunOutput } from './dry-run-commands.js';
-import { runManifest, runSign, runVerify } from './signing-commands.js';
+import { runManifest, runSign, runVerify, signerOption, verifyOptions } from './signing-commands.js';
 
 /** The process streams and environment a command runs against. */
 export interface CliIo {
@@ -291,6 +291,8 @@ async function runExport(context: CommandContext, api: KindApi): Promise<void> {
     resume: Boolean(context.values.resume),
     signal: context.signal,
   };
+  if (context.values.sign) options.sign = signerOption(context, commandLabel(context, 'export'));
+  else if (context.values.key !== undefined) throw new UsageError('--key needs --sign (sign the item on the way out)', commandLabel(context, 'export'));
   const dryRun = dryRunOutput(context);
   if (dryRun && toStdout) throw new UsageError('--dry-run needs an output path, not - (it prints its report on stdout)', 'export');
   if (dryRun) return dryRunExport(context.bentoport, api.type === 'Bento' ? 'bento' : 'model', tag, out, string(context.values.format), options, dryRun);
@@ -301,6 +303,7 @@ async function runExport(context: CommandContext, api: KindApi): Promise<void> {
   const stream = toStdout ? 'stderr' : 'stdout';
   status(context, `${api.type}(tag="${result.tag}") exported to ${result.destination}.`, stream);
   if (result.checksumFile) status(context, `Checksum written to ${result.checksumFile}.`, stream);
+  if (result.signatureFile) status(context, `Signature written to ${result.signatureFile}.`, stream);
   status(context, sizeAndDigest(result.size, result.sha256), stream);
 }
 
@@ -319,6 +322,10 @@ async function runImport(context: CommandContext, api: KindApi): Promise<void> {
   const options: ImportOptions = { ...targetOptions(context.values, context.command), signal: context.signal };
   const sha256 = string(context.values.sha256);
   if (sha256 !== undefined) options.sha256 = sha256.toLowerCase();
+  if (context.values['require-signature']) options.requireSignature = verifyOptions(context, commandLabel(context, 'import'));
+  else if (context.values['allowed-signers'] !== undefined || context.values.principal !== undefined) {
+    throw new UsageError('--allowed-signers and --principal need --require-signature', commandLabel(context, 'import'));
+  }
   const dryRun = dryRunOutput(context);
   if (dryRun) return dryRunImport(context.bentoport, api.type === 'Bento' ? 'bento' : 'model', fromStdin ? context.io.stdin : source, string(context.values.format), options, dryRun);
   const result = await api.import(fromStdin ? context.io.stdin : source, string(context.values.format), options);
@@ -328,6 +335,12 @@ async function runImport(context: CommandContext, api: KindApi): Promise<void> {
   // Core reports each embedded model (imported, or kept because the store has it) as a notice or warning on stderr.
   const verified = result.verifiedAgainst === 'option' ? ' (verified against --sha256)' : result.verifiedAgainst === 'checksum-file' ? ' (verified against the .sha256 file)' : '';
   status(context, `${sizeAndDigest(result.size, result.sha256)}${verified}`);
+  if (result.signedBy) status(context, `Signature verified: signed by ${result.signedBy.principal} (${result.signedBy.keyFingerprint}).`);
+}
+
+/** `export` or `models export`, as usage errors name the command. */
+function commandLabel(context: CommandContext, command: string): string {
+  return context.group === 'models' ? `models ${command}` : command;
 }
 
 async function runPlugins(context: CommandContext): Promise<void> {

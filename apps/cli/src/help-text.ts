@@ -135,6 +135,8 @@ Options:
   --checksum-file        also write <archive>.sha256 beside the archive
   --resume               continue an interrupted upload to the same URL (S3), and keep
                          this one's parts if it fails
+  --sign --key FILE      sign the ${item} first (see 'bentoport sign') and write <archive>.sig;
+                         without it, a signature the store holds is written beside it anyway
   --dry-run              say where the archive would go, its format and size; write nothing
 
 ${TARGET}
@@ -149,6 +151,9 @@ Options:
   --format F             ${formats === undefined ? 'an installed format (bentoport plugins)' : `one of ${formats.join(', ')}`} (default: detected)
   --sha256 HEX           expected SHA-256 of the archive; nothing is imported on a mismatch
                          (default: <archive>.sha256 beside the file, when there is one)
+  --require-signature    refuse the ${item} unless <archive>.sig is a valid signature of it by
+                         a signer --allowed-signers FILE allows (for --principal P); checked
+                         before anything enters the store. A .sig is kept with the ${item} anyway
   --dry-run              read the archive's format and size; change nothing in the store
 
 ${TARGET}

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import path from 'node:path';
-import type { Bentoport } from '@bentoport/core';
+import type { Bentoport, Signer, VerifyOptions } from '@bentoport/core';
 import { sshSigner, sshVerifier } from '@bentoport/signer-ssh';
 import { UsageError, type Group, type OptionValues } from './command-line.js';
 
@@ -28,12 +28,27 @@ function expandHome(file: string): string {
   return file === '~' || file.startsWith('~/') ? path.join(homedir(), file.slice(1)) : file;
 }
 
+/** The parts of a command's context that the signing options read. */
+type OptionSource = Pick<SigningContext, 'values' | 'env'>;
+
 /** The flag's value, else the environment variable's, else a usage error naming both. */
-function requiredPath(context: SigningContext, flag: string, variable: string, command: string): string {
+function requiredPath(context: OptionSource, flag: string, variable: string, command: string): string {
   const value = context.values[flag];
   const chosen = typeof value === 'string' && value !== '' ? value : context.env[variable];
   if (chosen === undefined || chosen === '') throw new UsageError(`'${command}' needs --${flag} FILE (or ${variable})`, command);
   return expandHome(chosen);
+}
+
+/** `--key FILE` (or BENTOPORT_SIGNING_KEY) as a signer. */
+export function signerOption(context: OptionSource, command: string): Signer {
+  return sshSigner({ keyFile: requiredPath(context, 'key', 'BENTOPORT_SIGNING_KEY', command) });
+}
+
+/** `--allowed-signers FILE` (or BENTOPORT_ALLOWED_SIGNERS) and `--principal P` as a verification policy. */
+export function verifyOptions(context: OptionSource, command: string): VerifyOptions {
+  const allowedSignersFile = requiredPath(context, 'allowed-signers', 'BENTOPORT_ALLOWED_SIGNERS', command);
+  const principal = typeof context.values.principal === 'string' ? context.values.principal : undefined;
+  return { verifier: sshVerifier({ allowedSignersFile }), ...(principal === undefined ? {} : { principal }) };
 }
 
 function label(context: SigningContext, command: string): string {
@@ -47,9 +62,8 @@ function typeName(context: SigningContext): string {
 /** `sign TAG --key FILE`: sign the item's content manifest; the signature goes beside it in the store. */
 export async function runSign(context: SigningContext): Promise<void> {
   const keyFile = requiredPath(context, 'key', 'BENTOPORT_SIGNING_KEY', label(context, 'sign'));
-  const signer = sshSigner({ keyFile });
   const tag = context.positionals[0] as string;
-  const options = { signer, signal: context.signal };
+  const options = { signer: sshSigner({ keyFile }), signal: context.signal };
   const result = context.group === 'models' ? await context.bentoport.signModel(tag, options) : await context.bentoport.signBento(tag, options);
   if (context.json) return context.printJson(result);
   context.print(`${typeName(context)}(tag="${result.tag}") signed with ${keyFile}.`);
@@ -58,9 +72,7 @@ export async function runSign(context: SigningContext): Promise<void> {
 
 /** `verify TAG --allowed-signers FILE [--principal P]`: who signed, and is the content still what they signed. */
 export async function runVerify(context: SigningContext): Promise<void> {
-  const allowedSignersFile = requiredPath(context, 'allowed-signers', 'BENTOPORT_ALLOWED_SIGNERS', label(context, 'verify'));
-  const principal = typeof context.values.principal === 'string' ? context.values.principal : undefined;
-  const options = { verifier: sshVerifier({ allowedSignersFile }), ...(principal === undefined ? {} : { principal }) };
+  const options = verifyOptions(context, label(context, 'verify'));
   const tag = context.positionals[0] as string;
   const result = context.group === 'models' ? await context.bentoport.verifyModel(tag, options) : await context.bentoport.verifyBento(tag, options);
   if (context.json) return context.printJson(result);

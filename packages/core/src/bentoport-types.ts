@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import type { CompressionPolicy, Format, ProgressListener, Registry, Transport } from '@bentoport/spec';
+import type { CompressionPolicy, Format, ProgressListener, Registry, Signer, Transport, VerifiedSignature } from '@bentoport/spec';
 import type { ItemStore, StoreItem } from './item-store.js';
 import type { DeletePlan, ExportPlan, ImportPlan, PullPlanResult, PushPlanResult } from './dry-run.js';
 import type { PullOptions, PullResult, PushOptions, PushResult } from './push-pull.js';
@@ -40,6 +40,12 @@ export interface ExportOptions extends TargetOptions {
    * and keep this one's parts if it fails. Needs a transport with `resumableWrites`. @default false
    */
   resume?: boolean;
+  /**
+   * Sign the item before it is written (the signature is stored beside it in the store too), and
+   * write `<archive>.sig` beside the archive. Without it, an item the store holds a signature for
+   * still gets its `<archive>.sig`: signatures travel with the item. @default undefined (no new signature)
+   */
+  sign?: Signer;
   signal?: AbortSignal;
   /** Per-call progress listener, in addition to the instance's. */
   onProgress?: ProgressListener;
@@ -52,6 +58,13 @@ export interface ImportOptions extends TargetOptions {
    * `<archive>.sha256` file beside the source is used when one exists.
    */
   sha256?: string;
+  /**
+   * Refuse the item unless `<archive>.sig` beside the source is a valid signature of it by a
+   * signer the verifier allows (for `principal`, when given). It is checked on the staged copy,
+   * before anything enters the store. Without it, a `<archive>.sig` is not checked, only kept
+   * beside the imported item. @default undefined (no signature required)
+   */
+  requireSignature?: VerifyOptions;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
@@ -70,6 +83,8 @@ export interface ExportResult {
   size: number;
   /** Where the checksum file went, when `checksumFile` was set. */
   checksumFile?: string;
+  /** Where `<archive>.sig` went, when the item was signed. */
+  signatureFile?: string;
 }
 
 /** What an import produced. */
@@ -83,6 +98,10 @@ export interface ImportResult {
   size: number;
   /** Whether the digest was checked against an expected value, and where that came from. */
   verifiedAgainst?: 'option' | 'checksum-file';
+  /** Who signed the item, when `requireSignature` checked `<archive>.sig`. */
+  signedBy?: VerifiedSignature;
+  /** Where the signature that came with the archive is kept, beside the imported item. */
+  signatureFile?: string;
   /** Embedded models moved into the model store. */
   modelsImported: string[];
   /** Embedded models skipped because the model store already had them. */

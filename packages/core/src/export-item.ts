@@ -5,7 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import { BentoportError, type Location, type Transport } from '@bentoport/spec';
 import { gatherChunks } from '@bentoport/plugin-kit';
 import type { ExportOptions, ExportResult, ExportTarget } from './bentoport-types.js';
-import { writeChecksumSidecar } from './checksum-sidecar.js';
+import { writeChecksumSidecar, writeSidecar } from './sidecar-files.js';
+import { readStoredSignature, signItem } from './item-signatures.js';
 import { directorySize } from './directory-size.js';
 import { embeddedModelContent } from './embedded-models.js';
 import { operationError, progressEmitter, storeOf, type Emit, type EngineContext } from './engine-context.js';
@@ -136,6 +137,7 @@ async function exportAsArchive(
   target: ExportTarget,
   options: ExportOptions,
   emit: Emit,
+  signatureText: string | undefined,
 ): Promise<ExportResult> {
   const signal = options.signal;
   const { format } = destination;
@@ -170,7 +172,21 @@ async function exportAsArchive(
   if (options.checksumFile && destination.transport && destination.location) {
     result.checksumFile = await writeChecksumSidecar(destination.transport, destination.location, sha256, signal, emit);
   }
+  if (signatureText !== undefined && destination.transport && destination.location) {
+    result.signatureFile = await writeSidecar(destination.transport, destination.location, '.sig', signatureText, signal, emit);
+  }
   return result;
+}
+
+/**
+ * The signature that travels with the export: a new one when `sign` is given (made before any
+ * byte is written, so a key that cannot sign fails the export at once), else the one the store
+ * holds for the item, else none.
+ */
+async function exportSignature(context: EngineContext, item: StoreItem, options: ExportOptions): Promise<string | undefined> {
+  if (options.sign === undefined) return readStoredSignature(item);
+  const signed = await signItem(context, item.kind, formatTag(item.tag), { signer: options.sign, ...(options.signal ? { signal: options.signal } : {}) });
+  return signed.signatureText;
 }
 
 /**
@@ -190,6 +206,7 @@ export async function exportItem(
   const item = await storeOf(context, kind).get(tagLike);
   const content = await exportContent(context, item, emit);
   const destination = await exportDestination(context, item, target, outputFormat, options);
+  const signatureText = await exportSignature(context, item, options);
   if (destination.format === 'folder') return exportAsFolder(content, destination.location, emit, options.signal);
-  return exportAsArchive(context, content, destination, target, options, emit);
+  return exportAsArchive(context, content, destination, target, options, emit, signatureText);
 }

@@ -1,8 +1,10 @@
 import type { Readable } from 'node:stream';
-import { BentoportError, type Location } from '@bentoport/spec';
+import { BentoportError, type Location, type VerifiedSignature } from '@bentoport/spec';
 import { extractArchive, hashedArchive, sniffArchive, type ArchiveInput } from './archive-source.js';
 import type { ImportOptions, ImportResult, ImportSource } from './bentoport-types.js';
-import { expectedDigest } from './checksum-sidecar.js';
+import { expectedDigest, readSignatureSidecar } from './sidecar-files.js';
+import { contentManifest } from './content-manifest.js';
+import { stagedSections, storeItemSignature, verifyContent } from './item-signatures.js';
 import { readEmbeddedModels } from './embedded-models.js';
 import { operationError, progressEmitter, type Emit, type EngineContext } from './engine-context.js';
 import { folderSource } from './folder.js';
@@ -65,6 +67,9 @@ async function importArchive(
 ): Promise<ImportResult> {
   const signal = options.signal;
   const expected = await expectedDigest(options.sha256, input.transport, input.location, signal);
+  const signatureText = await importSignature(input, options);
+  const policy = options.requireSignature;
+  let signedBy: VerifiedSignature | undefined;
   const digest = hashedArchive(await open(), input.size, emit);
   try {
     const sniffed = await sniffArchive(digest, context.plugins, input);
@@ -85,13 +90,24 @@ async function importArchive(
         return requireItemMetadata(kind, itemDirectory, input.display);
       },
       models: embeddedModels,
+      ...(policy === undefined
+        ? {}
+        : {
+            check: async (itemDirectory, metadata, models) => {
+              const sections = await stagedSections(context, kind, itemDirectory, metadata, models.staged);
+              signedBy = await verifyContent(signatureText as string, `${input.display}.sig`, await contentManifest(sections), policy);
+            },
+          }),
     });
+    const signatureFile = signatureText === undefined ? undefined : await storeItemSignature(context, installed.item, signatureText);
     return {
       item: installed.item,
       format: sniffed.format,
       sha256: digest.digest(),
       size: digest.bytes,
       ...(expected ? { verifiedAgainst: expected.from } : {}),
+      ...(signedBy ? { signedBy } : {}),
+      ...(signatureFile ? { signatureFile } : {}),
       modelsImported: installed.modelsInstalled,
       modelsSkipped: installed.modelsSkipped,
     };
@@ -99,6 +115,24 @@ async function importArchive(
     digest.destroy();
     throw operationError(error, signal, 'import', 'read', input.display);
   }
+}
+
+/**
+ * The `<archive>.sig` that came with the source, or undefined. With a signature required, its
+ * absence fails the import here, before a byte of the archive is read.
+ * @throws {BentoportError} ERR_SIGNATURE when a signature is required and there is none.
+ */
+async function importSignature(input: ArchiveInput, options: ImportOptions): Promise<string | undefined> {
+  const text = input.transport && input.location ? await readSignatureSidecar(input.transport, input.location, options.signal) : undefined;
+  const policy = options.requireSignature;
+  if (policy !== undefined && text === undefined) {
+    const expected = policy.principal === undefined ? 'a signer the policy allows' : `principal "${policy.principal}"`;
+    const where = input.location ? `there is no ${input.display}.sig` : 'a signature cannot travel with a stream: import from a path or URL with its .sig beside it';
+    throw new BentoportError('ERR_SIGNATURE', `[import] ${input.display}: no signature (expected one by ${expected}): ${where}; nothing was imported`, {
+      details: { reason: 'no-signature' },
+    });
+  }
+  return text;
 }
 
 /**

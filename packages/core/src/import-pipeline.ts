@@ -54,6 +54,12 @@ export interface ImportRequest {
   verify(itemDirectory: string): Promise<ItemMetadata>;
   /** A bento's models, staged and verified (the embedded ones, or ones pulled into `staging`). */
   models(bentoDirectory: string, staging: string, metadata: ItemMetadata): Promise<StagedModels>;
+  /**
+   * A last check of the staged item with its models, before anything is installed: the
+   * signature policy. Models the store already has are checked as the store holds them, since
+   * those are the copies the item will use. @default no check
+   */
+  check?(itemDirectory: string, metadata: ItemMetadata, models: StagedModels): Promise<void>;
   /** Replace an existing copy of this version (pull `force`), once the new one is staged and verified. @default false */
   replace?: boolean;
   emit: Emit;
@@ -100,6 +106,7 @@ export async function runImportPipeline(context: EngineContext, request: ImportR
     const metadata = await request.verify(directory);
     await refuseExisting(store, metadata, replace);
     const models = request.kind === 'bento' ? await request.models(directory, staging, metadata) : { staged: [], present: [] };
+    await request.check?.(directory, metadata, models);
     request.emit({ type: 'phase', phase: 'commit' });
     return installWithModels(context, store, { directory, metadata }, models, replace, request);
   });

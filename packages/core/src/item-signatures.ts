@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { BentoportError, type DetachedSignature, type Signer, type SignatureVerifier, type VerifiedSignature } from '@bentoport/spec';
+import { BentoportError, type DetachedSignature, type ItemMetadata, type Signer, type SignatureVerifier, type VerifiedSignature } from '@bentoport/spec';
 import { contentManifest, MANIFEST_HEADER, manifestDifference, type ManifestSection } from './content-manifest.js';
 import { usedModel } from './embedded-models.js';
 import { storeOf, type EngineContext } from './engine-context.js';
@@ -117,6 +117,8 @@ export interface SignResult {
   signaturePath: string;
   /** SHA-256 of the signed manifest. */
   manifestSha256: string;
+  /** The signature file's text (signature, then manifest), as stored and as `<archive>.sig`. */
+  signatureText: string;
 }
 
 /**
@@ -130,8 +132,9 @@ export async function signItem(context: EngineContext, kind: ItemKind, tagLike: 
   const manifest = await contentManifest(await storeItemSections(context, item, true));
   const signature = await options.signer.sign(manifest, SIGNATURE_NAMESPACE, options.signal);
   const signaturePath = storeSignaturePath(item);
-  await store.withNameLock(item.tag.name, () => writeFileAtomically(signaturePath, signatureFileText(signature, manifest)));
-  return { tag: formatTag(item.tag), signaturePath, manifestSha256: createHash('sha256').update(manifest).digest('hex') };
+  const signatureText = signatureFileText(signature, manifest);
+  await store.withNameLock(item.tag.name, () => writeFileAtomically(signaturePath, signatureText));
+  return { tag: formatTag(item.tag), signaturePath, manifestSha256: createHash('sha256').update(manifest).digest('hex'), signatureText };
 }
 
 /** Options of `verifyBento`/`verifyModel`. */
@@ -192,4 +195,46 @@ export async function verifyItem(context: EngineContext, kind: ItemKind, tagLike
   const actual = await contentManifest(await storeItemSections(context, item, false));
   const signer = await verifyContent(text, signaturePath, actual, options);
   return { tag: formatTag(item.tag), ...signer };
+}
+
+/**
+ * The manifest sections of a staged import: the staged item, then each model it uses — the
+ * store's copy when the store has that version (the copy the item will use), else the staged one.
+ * A model found in neither is left out, so a verification names it.
+ */
+export async function stagedSections(
+  context: EngineContext,
+  kind: ItemKind,
+  directory: string,
+  metadata: ItemMetadata,
+  stagedModels: readonly { directory: string; metadata: ItemMetadata }[],
+): Promise<ManifestSection[]> {
+  const sections: ManifestSection[] = [{ kind, tag: formatTag(metadata.tag), directory, ...(kind === 'bento' ? { exclude: ['models'] } : {}) }];
+  if (kind !== 'bento') return sections;
+  for (const reference of metadata.models) {
+    if (reference.registry !== 'bentoml') continue;
+    const tag = formatTag(reference.tag);
+    const stored = (await context.models.list(tag))[0];
+    const staged = stagedModels.find((model) => formatTag(model.metadata.tag) === tag);
+    const modelDirectory = stored?.path ?? staged?.directory;
+    if (modelDirectory !== undefined) sections.push({ kind: 'model', tag, directory: modelDirectory });
+  }
+  return sections;
+}
+
+/** Store a signature that came with an imported item beside it (replacing any). */
+export async function storeItemSignature(context: EngineContext, item: StoreItem, text: string): Promise<string> {
+  const signaturePath = storeSignaturePath(item);
+  await storeOf(context, item.kind).withNameLock(item.tag.name, () => writeFileAtomically(signaturePath, text));
+  return signaturePath;
+}
+
+/** The stored signature file of `item`, or undefined when it has none. */
+export async function readStoredSignature(item: StoreItem): Promise<string | undefined> {
+  try {
+    return await readFile(storeSignaturePath(item), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFile, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { storeSignaturePath } from '@bentoport/core';
 import { sshSigner, sshVerifier } from '@bentoport/signer-ssh';
@@ -74,22 +74,55 @@ describe.skipIf(!hasSshKeygen)('signed bentos', () => {
     expect((await bentoport.verifyBento(sample.bentoTag, { verifier: sshVerifier({ allowedSignersFile: allowedSigners }) })).principal).toBe('ci@example.com');
   });
 
-  it('holds after export to every format and import into another store', { timeout: 120_000 }, async () => {
+  it('travels as <archive>.sig through every format and is required on import into another store', { timeout: 180_000 }, async () => {
     const { root: where, homeA, homeB } = await scratch('signing-formats');
     const sample = await writeSampleBento(homeA, { models: 2 });
     const source = bentoportAt(homeA);
-    const { signaturePath } = await source.signBento(sample.bentoTag, { signer: sshSigner({ keyFile: key }) });
-    const verifier = sshVerifier({ allowedSignersFile: allowedSigners });
-    for (const archive of ARCHIVES) {
+    const requireSignature = { verifier: sshVerifier({ allowedSignersFile: allowedSigners }), principal: 'ci@example.com' };
+    for (const [index, archive] of ARCHIVES.entries()) {
       const home = path.join(homeB, archive);
       const target = bentoportAt(home);
       const destination = path.join(where, archive);
-      await source.exportBento(sample.bentoTag, destination);
-      const imported = await target.importBento(destination);
-      await copyFile(signaturePath, storeSignaturePath(imported.item));
-      const result = await target.verifyBento(sample.bentoTag, { verifier, principal: 'ci@example.com' });
-      expect(result.principal, archive).toBe('ci@example.com');
+      // The first export signs; the later ones carry the signature the store now holds.
+      const exported = await source.exportBento(sample.bentoTag, destination, undefined, index === 0 ? { sign: sshSigner({ keyFile: key }) } : {});
+      expect(exported.signatureFile, archive).toBe(`${destination}.sig`);
+      const imported = await target.importBento(destination, undefined, { requireSignature });
+      expect(imported.signedBy?.principal, archive).toBe('ci@example.com');
+      expect(imported.signatureFile, archive).toBe(storeSignaturePath(imported.item));
+      expect((await target.verifyBento(sample.bentoTag, requireSignature)).principal, archive).toBe('ci@example.com');
     }
+  });
+
+  it('refuses an import whose signature is missing, unknown or stale, leaving the store as it was', { timeout: 120_000 }, async () => {
+    const { root: where, homeA, homeB } = await scratch('signing-import-refusals');
+    const sample = await writeSampleBento(homeA, { models: 2 });
+    const source = bentoportAt(homeA);
+    const target = bentoportAt(homeB);
+    const requireSignature = { verifier: sshVerifier({ allowedSignersFile: allowedSigners }), principal: 'ci@example.com' };
+
+    const unsigned = path.join(where, 'unsigned.tar.gz');
+    await source.exportBento(sample.bentoTag, unsigned);
+    const missing = await rejectionOf(target.importBento(unsigned, undefined, { requireSignature }));
+    expect(missing.code).toBe('ERR_SIGNATURE');
+    expect(missing.message).toContain(`no signature (expected one by principal "ci@example.com"): there is no ${unsigned}.sig`);
+
+    const strangers = path.join(where, 'stranger.tar.gz');
+    await source.exportBento(sample.bentoTag, strangers, undefined, { sign: sshSigner({ keyFile: strangerKey }) });
+    expect((await rejectionOf(target.importBento(strangers, undefined, { requireSignature }))).message).toContain('unknown key');
+
+    await source.signBento(sample.bentoTag, { signer: sshSigner({ keyFile: key }) });
+    const weights = path.join(sample.models[0]?.path as string, 'saved_model.bin');
+    const flipped = await readFile(weights);
+    flipped[7] = (flipped[7] as number) ^ 0x80;
+    await writeFile(weights, flipped);
+    const stale = path.join(where, 'stale.zip');
+    await source.exportBento(sample.bentoTag, stale);
+    const changed = await rejectionOf(target.importBento(stale, undefined, { requireSignature }));
+    expect(changed.message).toContain(`model ${sample.models[0]?.tag}: "saved_model.bin": its content differs (SHA-256)`);
+
+    expect(await listTree(path.join(homeB, 'models'))).toEqual([]);
+    expect(await listTree(path.join(homeB, 'bentos'))).toEqual([]);
+    expect((await listTree(path.join(homeB, 'tmp'))).filter((entry) => entry.startsWith('bentoport-staging'))).toEqual([]);
   });
 
   it('refuses a flipped byte, a renamed file, a changed model, no signature and an unknown key, naming each', async () => {

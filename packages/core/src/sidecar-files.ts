@@ -14,9 +14,44 @@ export interface ExpectedDigest {
   from: 'option' | 'checksum-file';
 }
 
-/** `<archive>.sha256`, beside the archive. */
-function sidecarLocation(location: Location): Location {
-  return { ...location, path: `${location.path}.sha256`, display: `${location.display}.sha256` };
+/**
+ * Files beside an archive, named after it: `<archive>.sha256` (its digest, sha256sum format) and
+ * `<archive>.sig` (the item's signature with the manifest it signed).
+ */
+
+/** `<archive><suffix>`, beside the archive. */
+function sidecarLocation(location: Location, suffix = '.sha256'): Location {
+  return { ...location, path: `${location.path}${suffix}`, display: `${location.display}${suffix}` };
+}
+
+/** A signature file holds a few KiB of signature plus one manifest line per file; this bounds a hostile one. */
+const SIGNATURE_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The text of `<archive><suffix>` beside a path or URL source, or undefined when there is none
+ * (or the source's grant does not reach it: a presigned URL covers only its own key).
+ */
+export async function readSidecar(
+  transport: Transport,
+  location: Location,
+  suffix: string,
+  limit: number,
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
+  const sidecar = sidecarLocation(location, suffix);
+  try {
+    await transport.stat(sidecar, { signal });
+  } catch (error) {
+    if (isBentoportError(error, 'ERR_NOT_FOUND')) return undefined;
+    if (isBentoportError(error, 'ERR_AUTH') && location.query !== '') return undefined;
+    throw error;
+  }
+  return readSmall(await transport.read(sidecar, { signal }), limit);
+}
+
+/** `<archive>.sig` beside a path or URL source, or undefined. */
+export function readSignatureSidecar(transport: Transport, location: Location, signal: AbortSignal | undefined): Promise<string | undefined> {
+  return readSidecar(transport, location, '.sig', SIGNATURE_MAX_BYTES, signal);
 }
 
 /** Parse a sha256sum-format line (`<hex>  <name>`), or undefined. */
@@ -62,17 +97,10 @@ export async function expectedDigest(
 ): Promise<ExpectedDigest | undefined> {
   if (sha256 !== undefined) return digestOption(sha256);
   if (!transport || !location) return undefined;
+  const text = await readSidecar(transport, location, '.sha256', SIDECAR_MAX_BYTES, signal);
+  if (text === undefined) return undefined;
   const sidecar = sidecarLocation(location);
-  try {
-    await transport.stat(sidecar, { signal });
-  } catch (error) {
-    if (isBentoportError(error, 'ERR_NOT_FOUND')) return undefined;
-    // The archive itself was readable with the same credentials: a refusal here is a grant
-    // for that one object (a presigned URL, whose signature covers only its own key).
-    if (isBentoportError(error, 'ERR_AUTH') && location.query !== '') return undefined;
-    throw error;
-  }
-  const digest = parseChecksumFile(await readSmall(await transport.read(sidecar, { signal }), SIDECAR_MAX_BYTES));
+  const digest = parseChecksumFile(text);
   if (!digest) throw new BentoportError('ERR_CORRUPT_ARCHIVE', `[import] ${sidecar.display} holds no SHA-256 digest`);
   return { sha256: digest, from: 'checksum-file' };
 }
@@ -90,10 +118,22 @@ export async function writeChecksumSidecar(
   signal: AbortSignal | undefined,
   onProgress?: ProgressListener,
 ): Promise<string> {
-  const sidecar = sidecarLocation(location);
+  return writeSidecar(transport, location, '.sha256', `${sha256}  ${path.posix.basename(location.path)}\n`, signal, onProgress);
+}
+
+/** Write `<archive><suffix>` holding `text`, two-phase like the archive itself. @returns where it went (display form). */
+export async function writeSidecar(
+  transport: Transport,
+  location: Location,
+  suffix: string,
+  text: string,
+  signal: AbortSignal | undefined,
+  onProgress?: ProgressListener,
+): Promise<string> {
+  const sidecar = sidecarLocation(location, suffix);
   const writer = await transport.write(sidecar, { signal, ...(onProgress ? { onProgress } : {}) });
   try {
-    writer.stream.end(`${sha256}  ${path.posix.basename(location.path)}\n`);
+    writer.stream.end(text);
     await finished(writer.stream);
     await writer.commit();
   } catch (error) {
