@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeScratchDir, removeScratchDirs, writeSampleBento, type SampleBento } from '@bentoport/test-utils';
 import { runCli } from './cli-harness.js';
+import { OCI_REGISTRY_SKIP, requireRegistry, startTestOciRegistry, type TestOciRegistry } from './cli-oci-registry.js';
 
 const hasSshKeygen = spawnSync('ssh-keygen', ['-?'], { stdio: 'ignore' }).error === undefined;
 if (!hasSshKeygen) console.warn('cli signing: skipped, ssh-keygen is missing (apt-get install openssh-client)');
@@ -97,5 +98,38 @@ describe.skipIf(!hasSshKeygen)('sign, verify, manifest', () => {
     const usage = await runCli(['--home', third, 'import', unsigned, '--allowed-signers', allowed]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('--allowed-signers and --principal need --require-signature');
+  });
+});
+
+describe.skipIf(!hasSshKeygen || OCI_REGISTRY_SKIP !== undefined)('push --sign and pull --require-signature', () => {
+  let registry: TestOciRegistry | undefined;
+  beforeAll(async () => {
+    registry = await startTestOciRegistry();
+  });
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  it('attaches the signature in the registry, and a pull refuses without one or verifies it', async () => {
+    const { host } = requireRegistry(registry);
+    const target = await makeScratchDir('cli-signing-pull');
+    const unsignedPush = await runCli(['--home', home, 'push', sample.bentoTag, '--registry', `${host}/plain`]);
+    expect(unsignedPush.code).toBe(0);
+    // The store holds a signature from the tests above: it is attached without --sign.
+    expect(unsignedPush.stdout).toContain(`Signature attached in oci://${host}/plain.`);
+
+    const pushed = await runCli(['--home', home, 'push', sample.bentoTag, '--registry', `${host}/signed`, '--sign', '--key', key]);
+    expect(pushed.code).toBe(0);
+    expect(pushed.stdout).toContain(`Signature attached in oci://${host}/signed.`);
+    const pulled = await runCli(['--home', target, 'pull', `${host}/signed/${sample.bentoTag}`, '--require-signature', '--allowed-signers', allowed]);
+    expect(pulled.code).toBe(0);
+    expect(pulled.stdoutLines.at(-1)).toMatch(/^Signature verified: signed by ci@example\.com \(SHA256:.+\)\.$/);
+
+    const otherSample = await writeSampleBento(home, { name: 'unsigned_service', version: 'v1', seed: 3, models: 1 });
+    expect((await runCli(['--home', home, 'push', otherSample.bentoTag, '--registry', `${host}/signed`])).code).toBe(0);
+    const refused = await runCli(['--home', target, 'pull', `${host}/signed/${otherSample.bentoTag}`, '--require-signature', '--allowed-signers', allowed]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderrLines).toEqual([expect.stringContaining('holds no signature of it; nothing was pulled')]);
+    expect((await runCli(['--home', target, 'list', '-o', 'json'])).stdout).not.toContain('unsigned_service');
   });
 });

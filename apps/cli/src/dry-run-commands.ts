@@ -1,4 +1,4 @@
-import type { Bentoport, DeletePlan, ExportOptions, ExportPlan, ImportOptions, ImportPlan, PullPlanResult, PushPlanResult } from '@bentoport/core';
+import type { Bentoport, DeletePlan, ExportOptions, ExportPlan, ImportOptions, ImportPlan, PullOptions, PullPlanResult, PushPlanResult } from '@bentoport/core';
 import { humanSize } from './render.js';
 
 /**
@@ -72,7 +72,7 @@ export async function dryRunPush(bentoport: Bentoport, kind: 'bento' | 'model', 
   report(output, plan, pushLines(plan));
 }
 
-export async function dryRunPull(bentoport: Bentoport, kind: 'bento' | 'model', tag: string, options: { force: boolean; withModels: boolean; signal: AbortSignal }, output: DryRunOutput): Promise<void> {
+export async function dryRunPull(bentoport: Bentoport, kind: 'bento' | 'model', tag: string, options: PullOptions, output: DryRunOutput): Promise<void> {
   const plan = kind === 'bento' ? await bentoport.dryRun.pull(tag, options) : await bentoport.dryRun.pullModel(tag, options);
   report(output, plan, pullLines(plan));
 }

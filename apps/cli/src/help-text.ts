@@ -168,6 +168,9 @@ with a notice unless --force.
 ${REGISTRY_HELP}
   -t, --threads N        parts uploaded at once where the registry has such a setting
                          (BentoCloud multipart; default 4); OCI sends blobs one at a time
+  --sign --key FILE      sign the ${item} first (see 'bentoport sign') and attach the signature
+                         in the registry (OCI: a referrer of its manifest); without it, a
+                         signature the store holds is attached anyway
 `;
     case 'sign':
       return `Usage: ${prefix} sign TAG --key FILE
@@ -244,6 +247,9 @@ ${REGISTRY_HELP}${group === 'models' ? `
                          (default ./bentofile.yaml), a tag or a {tag: …} mapping each` : `
   --with-models          pull the missing models (the default; accepted for BentoML users)
   --without-models       pull the bento only`}
+  --require-signature    refuse the ${item} unless the registry holds a signature of it by a
+                         signer --allowed-signers FILE allows (for --principal P), checked
+                         before anything enters the store; a signature found is kept anyway
 `;
   }
 }

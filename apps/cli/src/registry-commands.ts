@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { redact } from '@bentoport/plugin-kit';
-import { defaultHome, itemReference, readBentofileModels, readDefaultRegistry, registryAddress, type Bentoport, type PullResult, type PushResult, type Registry } from '@bentoport/core';
+import { defaultHome, itemReference, readBentofileModels, readDefaultRegistry, registryAddress, type Bentoport, type PullOptions, type PullResult, type PushResult, type Registry } from '@bentoport/core';
 import { UsageError, type OptionValues } from './command-line.js';
 import type { PluginCatalog } from './plugin-discovery.js';
 import { loadRegistry } from './plugin-loading.js';
 import { dryRunPull, dryRunPush, type DryRunOutput } from './dry-run-commands.js';
+import { signerOption, verifyOptions } from './signing-commands.js';
 
 /**
  * BentoCloud is the registry when none is configured but BentoML is logged in (`.yatai.yaml`, or
@@ -112,6 +113,7 @@ interface RegistryCommandContext {
   kind: 'bento' | 'model';
   positionals: string[];
   values: OptionValues;
+  env: NodeJS.ProcessEnv;
   signal: AbortSignal;
   print(text: string): void;
   printJson(value: unknown): void;
@@ -130,12 +132,15 @@ function pushLine(result: PushResult, type: string): string {
 
 export async function runPush(context: RegistryCommandContext): Promise<void> {
   const tag = itemTag(context.positionals[0] as string);
-  const options = { force: Boolean(context.values.force), signal: context.signal };
+  const label = context.kind === 'bento' ? 'push' : 'models push';
+  if (context.values.key !== undefined && !context.values.sign) throw new UsageError('--key needs --sign (sign the item on the way out)', label);
+  const options = { force: Boolean(context.values.force), signal: context.signal, ...(context.values.sign ? { sign: signerOption(context, label) } : {}) };
   if (context.values['dry-run']) return dryRunPush(context.bentoport, context.kind, tag, options, dryRunOutputOf(context));
   const result = context.kind === 'bento' ? await context.bentoport.push(tag, options) : await context.bentoport.pushModel(tag, options);
   context.finishProgress();
   if (context.values.json) return context.printJson(result);
   context.print(pushLine(result, context.kind === 'bento' ? 'Bento' : 'Model'));
+  if (result.signed) context.print(`Signature attached in ${result.registry}.`);
 }
 
 function pullJson(result: PullResult): Record<string, unknown> {
@@ -157,8 +162,17 @@ export async function runPull(context: RegistryCommandContext): Promise<void> {
   printPulled(context, result);
 }
 
-function pullOptions(context: RegistryCommandContext): { force: boolean; withModels: boolean; signal: AbortSignal } {
-  return { force: Boolean(context.values.force), withModels: !context.values['without-models'], signal: context.signal };
+function pullOptions(context: RegistryCommandContext): PullOptions {
+  const label = context.kind === 'bento' ? 'pull' : 'models pull';
+  if (!context.values['require-signature'] && (context.values['allowed-signers'] !== undefined || context.values.principal !== undefined)) {
+    throw new UsageError('--allowed-signers and --principal need --require-signature', label);
+  }
+  return {
+    force: Boolean(context.values.force),
+    withModels: !context.values['without-models'],
+    signal: context.signal,
+    ...(context.values['require-signature'] ? { requireSignature: verifyOptions(context, label) } : {}),
+  };
 }
 
 function pullOne(context: RegistryCommandContext, tag: string): Promise<PullResult> {
@@ -187,4 +201,5 @@ function printPulled(context: RegistryCommandContext, result: PullResult): void 
   const tagText = `${result.item.tag.name}:${result.item.tag.version}`;
   context.print(result.skipped ? `${type}(tag="${tagText}") is already in the local store.` : `${type}(tag="${tagText}") pulled from ${result.registry}.`);
   if (result.modelsPulled.length > 0) context.print(`Models pulled: ${result.modelsPulled.join(', ')}.`);
+  if (result.signedBy) context.print(`Signature verified: signed by ${result.signedBy.principal} (${result.signedBy.keyFingerprint}).`);
 }

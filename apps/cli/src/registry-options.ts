@@ -12,12 +12,17 @@ export const REGISTRY_OPTIONS = {
 export const PUSH_OPTIONS = {
   ...REGISTRY_OPTIONS,
   threads: { type: 'string', short: 't' },
+  sign: { type: 'boolean' },
+  key: { type: 'string' },
 } as const;
 
 export const PULL_OPTIONS = {
   ...REGISTRY_OPTIONS,
   'with-models': { type: 'boolean' },
   'without-models': { type: 'boolean' },
+  'require-signature': { type: 'boolean' },
+  'allowed-signers': { type: 'string' },
+  principal: { type: 'string' },
 } as const;
 
 /** `models pull` adds BentoML's `-F/--bentofile PATH`: pull the models a bentofile lists. */

@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { BentoportError, isBentoportError, type ItemMetadata, type ProgressEvent, type Registry, type RegistryItemRef } from '@bentoport/spec';
+import { BentoportError, isBentoportError, type ItemMetadata, type ProgressEvent, type Registry, type RegistryItemRef, type VerifiedSignature } from '@bentoport/spec';
+import { contentManifest } from './content-manifest.js';
+import { stagedSections, storeItemSignature, verifyContent } from './item-signatures.js';
 import { operationError, progressEmitter, storeOf, type Emit, type EngineContext } from './engine-context.js';
 import { installModels, runImportPipeline, withStaging, type ModelNotices, type StagedModels } from './import-pipeline.js';
 import { loadItemMetadata, TYPE_NAME, type ItemStore, type StoreItem } from './item-store.js';
@@ -155,6 +157,32 @@ async function remoteTag(registry: Registry, kind: ItemKind, tagLike: string, si
 }
 
 /**
+ * The signature the registry holds for `ref`, read before the item is downloaded, so a required
+ * one that is missing costs no download. A registry without signatures, or one that does not
+ * hold the item (the pull then says so), gives none.
+ * @throws {BentoportError} ERR_SIGNATURE when one is required and there is none.
+ */
+async function pulledSignature(registry: Registry, ref: RegistryItemRef, options: PullOptions, emit: Emit): Promise<string | undefined> {
+  const policy = options.requireSignature;
+  let text: string | undefined;
+  if (registry.capabilities.signatures === true && typeof registry.getSignature === 'function') {
+    try {
+      text = await registry.getSignature(ref, { signal: options.signal, onProgress: emit });
+    } catch (error) {
+      if (!isBentoportError(error, 'ERR_NOT_FOUND')) throw error;
+    }
+  }
+  if (policy !== undefined && text === undefined) {
+    const expected = policy.principal === undefined ? 'a signer the policy allows' : `principal "${policy.principal}"`;
+    const why = registry.capabilities.signatures === true ? `${registry.url} holds no signature of it` : `${registry.url} cannot hold signatures`;
+    throw new BentoportError('ERR_SIGNATURE', `${ref.kind} ${ref.name}:${ref.version}: no signature (expected one by ${expected}): ${why}; nothing was pulled`, {
+      details: { reason: 'no-signature' },
+    });
+  }
+  return text;
+}
+
+/**
  * Pull an item: the local store is checked first (a bento there only gets its missing models);
  * `force` replaces only that version, after the new copy is verified. A tag without a version
  * (or `latest`) means the registry's newest version when the registry declares `latestVersion`. A bento's missing models
@@ -181,6 +209,9 @@ export async function pull(context: EngineContext, kind: ItemKind, tagLike: stri
       throw new BentoportError('ERR_INVALID_TAG', `${TYPE_NAME[kind]} "${tag.name}" version can not be None; pull an explicit version (name:version)`);
     }
     const ref: RegistryItemRef = { kind, name: tag.name, version };
+    const signatureText = await pulledSignature(registry, ref, options, emit);
+    const policy = options.requireSignature;
+    let signedBy: VerifiedSignature | undefined;
     // A bento's models are known once it is staged; until then no total, so the bar does not
     // show the small bento at 100% and fall back when its models start.
     const progress = transferProgress(emit, { totalPending: withModels });
@@ -192,9 +223,26 @@ export async function pull(context: EngineContext, kind: ItemKind, tagLike: stri
       stage: (directory) => stagePulled(context, registry, ref, directory, signal, emit, progress),
       verify: (directory) => verifyPulled(registry, ref, directory),
       models: async (_directory, staging, metadata) => (withModels ? stageMissingModels(context, registry, metadata, staging, signal, emit, progress) : { staged: [], present: [] }),
+      ...(policy === undefined
+        ? {}
+        : {
+            check: async (directory, metadata, models) => {
+              const sections = await stagedSections(context, kind, directory, metadata, models.staged);
+              signedBy = await verifyContent(signatureText as string, `the signature in ${registry.url}`, await contentManifest(sections), policy);
+            },
+          }),
     });
+    if (signatureText !== undefined) await storeItemSignature(context, installed.item, signatureText);
     emit({ type: 'notice', message: `Successfully pulled ${TYPE_NAME[kind]} "${formatTag(installed.item.tag)}"` });
-    return { item: installed.item, registry: registry.url, skipped: false, replaced: local !== undefined, modelsPulled: installed.modelsInstalled, modelsSkipped: installed.modelsSkipped };
+    return {
+      item: installed.item,
+      registry: registry.url,
+      skipped: false,
+      replaced: local !== undefined,
+      modelsPulled: installed.modelsInstalled,
+      modelsSkipped: installed.modelsSkipped,
+      ...(signedBy ? { signedBy } : {}),
+    };
   } catch (error) {
     throw operationError(error, signal, registry.name, 'pull', `${tagLike} from ${registry.url}`);
   }

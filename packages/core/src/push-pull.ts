@@ -1,9 +1,10 @@
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { BentoportError, type ProgressListener, type Registry } from '@bentoport/spec';
+import { BentoportError, type ProgressListener, type Registry, type Signer, type VerifiedSignature } from '@bentoport/spec';
 import { redact } from '@bentoport/plugin-kit';
 import { readConfigFile } from './config-file.js';
 import type { StoreItem } from './item-store.js';
+import type { VerifyOptions } from './item-signatures.js';
 
 /** What push and pull share: their options and results, and the choice of registry. */
 
@@ -18,6 +19,12 @@ export interface PushOptions {
   force?: boolean;
   /** Push a bento's models (those in the local model store) before it. @default true */
   withModels?: boolean;
+  /**
+   * Sign the item before anything is sent (stored beside it locally too) and attach the
+   * signature in the registry. Without it, a signature the store holds for the item is attached
+   * anyway, where the registry can hold signatures (`capabilities.signatures`). @default undefined (no new signature)
+   */
+  sign?: Signer;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
@@ -37,6 +44,12 @@ export interface PullOptions {
    * models cannot serve. @default true
    */
   withModels?: boolean;
+  /**
+   * Refuse the item unless the registry holds a signature of it by a signer the verifier allows,
+   * checked on the staged copy with its models before anything enters the store. Without it, a
+   * signature the registry holds is kept beside the pulled item unchecked. @default undefined (no signature required)
+   */
+  requireSignature?: VerifyOptions;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
@@ -55,6 +68,8 @@ export interface PushResult {
   bytesSkipped?: number;
   /** A bento's models: pushed, or skipped because the registry held them. */
   models: Array<{ tag: string; skipped: boolean; bytesUploaded?: number }>;
+  /** True when the item's signature was attached in the registry. */
+  signed?: boolean;
 }
 
 /** What a pull did. */
@@ -70,6 +85,8 @@ export interface PullResult {
   modelsPulled: string[];
   /** Models already in the local model store. */
   modelsSkipped: string[];
+  /** Who signed the item, when `requireSignature` checked the registry's signature. */
+  signedBy?: VerifiedSignature;
 }
 
 /** Where the default registry came from. */

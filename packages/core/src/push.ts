@@ -1,7 +1,8 @@
-import type { ProgressEvent, Registry, RegistryItemRef, RegistryPushItem } from '@bentoport/spec';
+import { BentoportError, type ProgressEvent, type Registry, type RegistryItemRef, type RegistryPushItem } from '@bentoport/spec';
 import { directorySize } from './directory-size.js';
 import { operationError, progressEmitter, storeOf, type Emit, type EngineContext } from './engine-context.js';
 import { itemEntries } from './item-entries.js';
+import { readStoredSignature, signItem } from './item-signatures.js';
 import { TYPE_NAME, type StoreItem } from './item-store.js';
 import { chooseRegistry, type PushOptions, type PushResult } from './push-pull.js';
 import { formatTag } from './tag.js';
@@ -142,6 +143,22 @@ async function pushPlanned(plan: PushPlan, entry: PlannedPushItem, options: Push
 }
 
 /**
+ * The signature a push attaches: a new one with `sign` (made before anything is sent, so a key
+ * that cannot sign fails the push at once), else the one the store holds; none where the
+ * registry cannot hold signatures.
+ * @throws {BentoportError} ERR_INVALID_OPTION when `sign` is given and the registry cannot hold signatures.
+ */
+async function signatureToAttach(context: EngineContext, kind: ItemKind, tag: string, registry: Registry, options: PushOptions): Promise<string | undefined> {
+  const canHold = registry.capabilities.signatures === true && typeof registry.putSignature === 'function';
+  if (!canHold) {
+    if (options.sign) throw new BentoportError('ERR_INVALID_OPTION', `[${registry.name}] ${registry.url} cannot hold signatures; sign in the store (bentoport sign) and move the archive with its .sig instead`);
+    return undefined;
+  }
+  if (options.sign) return (await signItem(context, kind, tag, { signer: options.sign, ...(options.signal ? { signal: options.signal } : {}) })).signatureText;
+  return readStoredSignature(await storeOf(context, kind).get(tag));
+}
+
+/**
  * Push an item (`latest` and version prefixes resolve locally) and, first, a bento's models, as
  * BentoML's `push`: a version the registry holds is skipped with a notice unless `force`. One
  * progress bar covers every item sent, its total known before the first byte.
@@ -151,6 +168,7 @@ export async function push(context: EngineContext, kind: ItemKind, tagLike: stri
   emit({ type: 'phase', phase: 'resolve' });
   const plan = await planPush(context, kind, tagLike, options, emit);
   const { registry, item } = plan;
+  const signatureText = await signatureToAttach(context, kind, item.tag, registry, options);
   try {
     const progress = transferProgress(emit, { plannedTotal: plan.bytesToSend });
     const models: PushResult['models'] = [];
@@ -160,6 +178,11 @@ export async function push(context: EngineContext, kind: ItemKind, tagLike: stri
     }
     const result: PushResult = { tag: item.tag, registry: registry.url, skipped: false, models };
     const pushed = await pushPlanned(plan, item, options, emit, progress);
+    if (signatureText !== undefined) {
+      await registry.putSignature?.(item.item.ref, signatureText, { signal: options.signal, onProgress: withoutPluginBytes(emit) });
+      emit({ type: 'notice', message: `Signature of ${TYPE_NAME[kind]} "${item.tag}" attached in ${registry.url}` });
+      result.signed = true;
+    }
     if (pushed === undefined) return { ...result, skipped: true };
     emit({ type: 'phase', phase: 'commit', target: registry.url });
     emit({ type: 'notice', message: `Successfully pushed ${TYPE_NAME[kind]} "${item.tag}"` });

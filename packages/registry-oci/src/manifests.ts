@@ -25,7 +25,7 @@ export async function fetchManifest(
   repository: string,
   reference: string,
   signal: AbortSignal | undefined,
-): Promise<{ manifest: ImageManifest; digest: string } | undefined> {
+): Promise<{ manifest: ImageManifest; digest: string; size: number } | undefined> {
   const response = await context.client.request('GET', `/v2/${repository}/manifests/${reference}`, { scope: pullScope(repository), signal, headers: { accept: MANIFEST_MEDIA_TYPE } });
   if (response.status === 404) {
     await discardBody(response);
@@ -40,7 +40,7 @@ export async function fetchManifest(
     throw new BentoportError('ERR_CORRUPT_ARCHIVE', `${where}: the manifest's digest is ${digest}, the registry announced ${announced}; nothing was stored`);
   }
   try {
-    return { manifest: JSON.parse(bytes.toString('utf8')) as ImageManifest, digest };
+    return { manifest: JSON.parse(bytes.toString('utf8')) as ImageManifest, digest, size: bytes.length };
   } catch (error) {
     throw new BentoportError('ERR_CORRUPT_ARCHIVE', `${where}: the manifest is not JSON`, { cause: error });
   }

@@ -8,6 +8,7 @@ import { manifestExists } from './manifests.js';
 import type { OciContext } from './oci-context.js';
 import { itemPullSize, pullItem } from './pull-item.js';
 import { pushItem } from './push-item.js';
+import { getSignature, putSignature } from './signature-referrers.js';
 import { createRegistryClient } from './registry-client.js';
 import { COMPONENT } from './registry-failures.js';
 import { parseRegistryUrl, registryScheme } from './registry-url.js';
@@ -95,7 +96,7 @@ export function ociRegistry(options: OciRegistryOptions): Registry {
     apiVersion,
     name: COMPONENT,
     url: context.display,
-    capabilities: { separateModels: true, dedup: true, resumableUploads: true, latestVersion: true },
+    capabilities: { separateModels: true, dedup: true, resumableUploads: true, latestVersion: true, signatures: true },
     /** @throws {BentoportError} ERR_AUTH, ERR_IO. */
     has: (ref, operationOptions = {}) => manifestExists(context, itemRepository(context.prefix, ref.kind, ref.name), ref.version, operationOptions.signal),
     /**
@@ -117,6 +118,13 @@ export function ociRegistry(options: OciRegistryOptions): Registry {
      * @throws {BentoportError} ERR_NOT_FOUND, ERR_AUTH, ERR_IO.
      */
     latest: (kind, name, operationOptions = {}) => latestVersion(context, kind, name, operationOptions.signal),
+    /**
+     * As an OCI 1.1 referrer of the item's manifest, listed in the referrers tag schema's index
+     * when the registry has no referrers API. @throws {BentoportError} ERR_NOT_FOUND, ERR_AUTH, ERR_IO.
+     */
+    putSignature: (ref, signatureText, operationOptions = {}) => putSignature(context, ref, signatureText, operationOptions),
+    /** @throws {BentoportError} ERR_NOT_FOUND, ERR_CORRUPT_ARCHIVE, ERR_AUTH, ERR_IO. */
+    getSignature: (ref, operationOptions = {}) => getSignature(context, ref, operationOptions),
   };
 }
 

@@ -24,6 +24,12 @@ export interface RegistryCapabilities {
    * @default false
    */
   latestVersion?: boolean;
+  /**
+   * Optional: {@link Registry.putSignature} and {@link Registry.getSignature} are implemented, so
+   * an item's signature travels with it (OCI: as a referrer of its manifest).
+   * @default false
+   */
+  signatures?: boolean;
 }
 
 export interface RegistryOperationOptions {
@@ -145,4 +151,17 @@ export interface Registry {
    * ERR_AUTH, ERR_IO, ERR_ABORTED.
    */
   latest?(kind: RegistryItemRef['kind'], name: string, options?: RegistryOperationOptions): Promise<string>;
+  /**
+   * Optional (`capabilities.signatures`): attach an item's signature file (the signature, then
+   * the content manifest it signed) to the item the registry holds. Attaching the same text twice
+   * keeps one.
+   * @throws {BentoportError} ERR_NOT_FOUND when the registry does not hold the item, ERR_AUTH, ERR_IO.
+   */
+  putSignature?(ref: RegistryItemRef, signatureText: string, options?: RegistryOperationOptions): Promise<void>;
+  /**
+   * Optional (`capabilities.signatures`): the newest signature file attached to the item, or
+   * undefined when it has none.
+   * @throws {BentoportError} ERR_NOT_FOUND when the registry does not hold the item, ERR_CORRUPT_ARCHIVE, ERR_AUTH, ERR_IO.
+   */
+  getSignature?(ref: RegistryItemRef, options?: RegistryOperationOptions): Promise<string | undefined>;
 }
