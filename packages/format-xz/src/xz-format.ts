@@ -5,6 +5,7 @@ import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, Enc
 import { effectiveClass, optionChecks, pluginFailure } from '@bentoport/plugin-kit';
 import { abortableEncoderOutput, cutIntoClassedPieces, decodeTar, encodeTarSegments, mapInOrder } from '@bentoport/tar';
 import type { ClassedPiece } from '@bentoport/tar';
+import { LiteralEncoderPool } from './literal-encoder-pool.js';
 import { encodePiece } from './lzma2-encoder.js';
 import { parallelXzDecoder } from './parallel-xz-decoder.js';
 import { indexAndFooter, streamHeader } from './xz-container.js';
@@ -117,14 +118,21 @@ export function xzFormat(options: XzFormatOptions = {}): Format {
 
 /** One xz stream: header, the blocks in order as they finish, one index over all of them, footer. */
 async function* xzStream(pieces: AsyncIterable<ClassedPiece>, policy: CompressionPolicy, concurrency: number): AsyncGenerator<Buffer> {
-  yield streamHeader();
-  const records: BlockRecord[] = [];
-  const blocks = mapInOrder(pieces, (piece) => encodePiece(piece.bytes, effectiveClass(policy, piece.class)), concurrency);
-  for await (const block of blocks) {
-    records.push(block.record);
-    yield Buffer.concat(block.bytes);
+  // Started on the first piece of weights only: an archive of source files never pays for workers.
+  let pool: LiteralEncoderPool | undefined;
+  const literalPool = () => (pool ??= new LiteralEncoderPool(concurrency));
+  try {
+    yield streamHeader();
+    const records: BlockRecord[] = [];
+    const blocks = mapInOrder(pieces, (piece) => encodePiece(piece.bytes, effectiveClass(policy, piece.class), literalPool), concurrency);
+    for await (const block of blocks) {
+      records.push(block.record);
+      yield Buffer.concat(block.bytes);
+    }
+    yield indexAndFooter(records);
+  } finally {
+    await pool?.close();
   }
-  yield indexAndFooter(records);
 }
 
 function checkFormat(format: string, operation: 'read' | 'write'): XzToken {
