@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { seededRandom } from '@bentoport/test-utils';
 import { describe, expect, it } from 'vitest';
-import { detectDenseLayout, storedFractionWithin } from './dense-layout.js';
+import { detectDenseLayout, hasStrongPositionStructure, storedFractionWithin } from './dense-layout.js';
 
 const PIECE = 2 * 1024 * 1024;
 
@@ -94,5 +94,26 @@ describe('dense layout detection', () => {
     expect(storedFractionWithin(7, 6)).toBe(0);
     expect(storedFractionWithin(8, 9)).toBe(0);
     expect(storedFractionWithin(0, 9)).toBe(1);
+  });
+});
+
+describe('strong position structure (compressible pieces that leave xz preset 6)', () => {
+  it('fp16 weights rounded to 6 mantissa bits (compress well, strong lanes) have it; text and int8 do not', () => {
+    const random = seededRandom(11);
+    const scratch = new Float32Array(1);
+    const bits = new Uint32Array(scratch.buffer);
+    const quantised = Buffer.alloc(PIECE);
+    for (let index = 0; index < PIECE; index += 2) {
+      scratch[0] = random.gaussian() * 0.02;
+      const word = bits[0] as number;
+      const exponent = Math.max(0, Math.min(31, ((word >>> 23) & 0xff) - 112));
+      quantised.writeUInt16LE(((word >>> 16) & 0x8000) | (exponent << 10) | ((word >>> 13) & 0x3f0), index);
+    }
+    const decision = detectDenseLayout(quantised);
+    expect(decision.layout).toBe('16-bit');
+    expect(hasStrongPositionStructure(decision)).toBe(true);
+    const text = Buffer.from('class Runner:\n    def run(self, batch):\n        return self.model(batch)\n'.repeat(25_000));
+    expect(hasStrongPositionStructure(detectDenseLayout(text))).toBe(false);
+    expect(hasStrongPositionStructure(detectDenseLayout(int8Weights(PIECE)))).toBe(false);
   });
 });

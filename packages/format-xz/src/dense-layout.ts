@@ -86,6 +86,24 @@ export function detectDenseLayout(piece: Uint8Array): DenseLayoutDecision {
 }
 
 /**
+ * Position-aware coding must beat xz's literal coder by this factor for a piece the classifier
+ * called compressible (deflate shrank it by 20% or more) to leave xz preset 6: there matches may
+ * pay, which the estimates do not see, so only a large gain counts. fp16-quantised TF.js weights
+ * estimate at 0.78 and code to 0.93× of xz -6; text and source estimate at 0.99 or more.
+ */
+const STRONG_GAIN = 0.9;
+
+/**
+ * Whether `decision` shows position structure strong enough to code a compressible piece
+ * (quantised weights, which deflate shrinks well) literal-only, without stored chunks.
+ */
+export function hasStrongPositionStructure(decision: DenseLayoutDecision): boolean {
+  if (decision.properties === undefined) return false;
+  const estimate = decision.layout === 'float32' ? decision.bitsPerByte.float32 : decision.bitsPerByte.sixteenBit;
+  return estimate <= decision.bitsPerByte.xz * STRONG_GAIN;
+}
+
+/**
  * The fraction f of chunks that can be stored (8 bits a byte) while the rest is coded at
  * `codedBits`, keeping the average within `budgetBits`: (1 − f)·coded + 8·f = budget.
  */

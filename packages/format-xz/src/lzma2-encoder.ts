@@ -1,6 +1,6 @@
 import lzma from 'lzma-native';
 import type { CompressibilityClass } from '@bentoport/plugin-kit';
-import { detectDenseLayout } from './dense-layout.js';
+import { detectDenseLayout, hasStrongPositionStructure } from './dense-layout.js';
 import type { LiteralEncoderPool } from './literal-encoder-pool.js';
 import { dictionaryProperty, encodeBlock, storedLzma2 } from './xz-container.js';
 import type { EncodedBlock } from './xz-container.js';
@@ -12,8 +12,11 @@ const LITERAL_DICTIONARY_PROPERTY = 0;
 const PRESET_6_DICTIONARY = 8 * 1024 * 1024;
 
 /**
- * One xz block for `piece`, compressed as its class asks:
- * - `compressible`: LZMA2 with xz preset 6's parameters (normal mode, BT4 match finder, nice
+ * One xz block for `piece`, compressed as its class asks (`literalPool` is given under the `auto`
+ * policy only: `max` means preset 6 for everything):
+ * - `compressible` with strong float32 or 16-bit structure (quantised weights): the literal-only
+ *   encoder below, nothing stored;
+ * - other `compressible` data: LZMA2 with xz preset 6's parameters (normal mode, BT4 match finder, nice
  *   length 64, lc 3 lp 0 pb 2), the dictionary shrunk to the piece: a block never refers outside
  *   itself, so a larger one only costs memory (about 11× the dictionary per encoder);
  * - `dense` whose bytes show float32 or 16-bit structure (see dense-layout.ts): the literal-only
@@ -28,13 +31,19 @@ const PRESET_6_DICTIONARY = 8 * 1024 * 1024;
  */
 export async function encodePiece(piece: Buffer, pieceClass: CompressibilityClass, literalPool?: () => LiteralEncoderPool): Promise<EncodedBlock> {
   if (pieceClass === 'incompressible') return encodeBlock(storedLzma2(piece), piece, 0);
-  if (pieceClass === 'dense') {
-    const decision = literalPool === undefined ? undefined : detectDenseLayout(piece);
-    if (literalPool !== undefined && decision?.properties !== undefined) {
-      const lzma2 = await literalPool().encode(piece, decision.properties, decision.storedFraction);
+  const decision = literalPool === undefined ? undefined : detectDenseLayout(piece);
+  if (literalPool !== undefined && decision?.properties !== undefined) {
+    // Compressible pieces (quantised weights) only with strong structure, and nothing stored:
+    // xz's matches may pay there, and the stored-chunk budget does not count them.
+    const literal = pieceClass === 'dense' || hasStrongPositionStructure(decision);
+    if (literal) {
+      const storedFraction = pieceClass === 'dense' ? decision.storedFraction : 0;
+      const lzma2 = await literalPool().encode(piece, decision.properties, storedFraction);
       // No matches, so no dictionary: the smallest (4 KiB) keeps the decoder's memory minimal.
       return encodeBlock([lzma2], piece, LITERAL_DICTIONARY_PROPERTY);
     }
+  }
+  if (pieceClass === 'dense') {
     const { property } = dictionaryProperty(256 * 1024);
     return encodeBlock(await rawLzma2(piece, { preset: 0 }), piece, property);
   }

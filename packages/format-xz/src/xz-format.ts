@@ -14,7 +14,8 @@ import type { BlockRecord } from './xz-container.js';
 /** Options of {@link xzFormat}. All are optional. */
 export interface XzFormatOptions {
   /**
-   * How many blocks are compressed, or decoded, at once, each by liblzma on a thread of its own.
+   * How many blocks are compressed, or decoded, at once, each by liblzma on a thread of its own
+   * or, for weights, by one of as many literal-encoder worker threads.
    * Memory for encoding is about `concurrency` × (25 MiB + 2 × `blockSize`); for decoding about
    * (`concurrency` + 1) × 2 × the file's block size. Use 1 to leave the other cores alone.
    * @default os.availableParallelism()
@@ -49,7 +50,8 @@ const check = optionChecks(COMPONENT);
  * memory, reproducible under every compression policy.
  *
  * Compression policy: `auto` (default) samples each large file: compressible data gets xz preset
- * 6's settings, dense data (model weights) preset 0, incompressible data is stored in LZMA2
+ * 6's settings, dense data (model weights) a position-aware literal-only LZMA2 encoder on worker
+ * threads when its bytes look like float32 or 16-bit values (preset 0 otherwise), incompressible data is stored in LZMA2
  * uncompressed chunks; `max` uses preset 6's settings for everything; `store` stores everything.
  *
  * @throws {BentoportError} ERR_INVALID_OPTION when an option is out of range.
@@ -120,7 +122,8 @@ export function xzFormat(options: XzFormatOptions = {}): Format {
 async function* xzStream(pieces: AsyncIterable<ClassedPiece>, policy: CompressionPolicy, concurrency: number): AsyncGenerator<Buffer> {
   // Started on the first piece of weights only: an archive of source files never pays for workers.
   let pool: LiteralEncoderPool | undefined;
-  const literalPool = () => (pool ??= new LiteralEncoderPool(concurrency));
+  // Under `max` every piece gets preset 6, as documented: no literal coding.
+  const literalPool = policy === 'auto' ? () => (pool ??= new LiteralEncoderPool(concurrency)) : undefined;
   try {
     yield streamHeader();
     const records: BlockRecord[] = [];
