@@ -25,6 +25,7 @@ declare module 'lzma-native' {
     CONCATENATED: number;
     MODE_NORMAL: number;
     MF_BT4: number;
+    MF_HC4: number;
   };
   export default lzma;
 }
