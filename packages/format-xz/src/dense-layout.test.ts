@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { seededRandom } from '@bentoport/test-utils';
 import { describe, expect, it } from 'vitest';
-import { detectDenseLayout, hasStrongPositionStructure, storedFractionWithin } from './dense-layout.js';
+import { detectDenseLayout, hasStrongPositionStructure, isBinary, storedFractionWithin } from './dense-layout.js';
 
 const PIECE = 2 * 1024 * 1024;
 
@@ -114,6 +114,8 @@ describe('strong position structure (compressible pieces that leave xz preset 6)
     expect(hasStrongPositionStructure(decision)).toBe(true);
     const text = Buffer.from('class Runner:\n    def run(self, batch):\n        return self.model(batch)\n'.repeat(25_000));
     expect(hasStrongPositionStructure(detectDenseLayout(text))).toBe(false);
+    expect(isBinary(detectDenseLayout(text))).toBe(false);
+    expect(isBinary(decision)).toBe(true);
     expect(hasStrongPositionStructure(detectDenseLayout(int8Weights(PIECE)))).toBe(false);
   });
 });

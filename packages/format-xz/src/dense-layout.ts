@@ -25,6 +25,11 @@ export interface DenseLayoutDecision {
   bitsPerByte: { xz: number; float32: number; sixteenBit: number };
   /** The share of the sample's 4-byte-aligned words seen earlier in the sample. */
   repeatedWords: number;
+  /**
+   * The share of the sample's bytes that text and tar framing are made of: printable ASCII, tab,
+   * line breaks and NUL (tar headers and padding). Near 1 for source files, well below for weights.
+   */
+  textShare: number;
 }
 
 /** How the sample is taken: runs of this many bytes (the previous byte is context)… */
@@ -66,6 +71,7 @@ const SIXTEEN_BIT_PROPERTIES: LiteralProperties = { literalContextBits: 1, liter
 export function detectDenseLayout(piece: Uint8Array): DenseLayoutDecision {
   const counts = contextCounts(piece);
   const repeatedWords = repeatedWordShare(piece);
+  const textShare = textByteShare(counts.xz);
   const bitsPerByte = {
     xz: conditionalEntropy(counts.xz),
     float32: conditionalEntropy(counts.float32),
@@ -74,7 +80,7 @@ export function detectDenseLayout(piece: Uint8Array): DenseLayoutDecision {
   const float32Wins = bitsPerByte.float32 < bitsPerByte.sixteenBit * 0.995;
   const layout: DenseLayout = float32Wins ? 'float32' : '16-bit';
   const estimate = float32Wins ? bitsPerByte.float32 : bitsPerByte.sixteenBit;
-  if (!(estimate < bitsPerByte.xz * MIN_GAIN)) return { layout: 'other', storedFraction: 0, bitsPerByte, repeatedWords };
+  if (!(estimate < bitsPerByte.xz * MIN_GAIN)) return { layout: 'other', storedFraction: 0, bitsPerByte, repeatedWords, textShare };
   const matchesPay = repeatedWords > MAX_REPEATED_WORDS;
   return {
     layout,
@@ -82,6 +88,7 @@ export function detectDenseLayout(piece: Uint8Array): DenseLayoutDecision {
     storedFraction: matchesPay ? 0 : storedFractionWithin(estimate, bitsPerByte.xz * SIZE_BUDGET),
     bitsPerByte,
     repeatedWords,
+    textShare,
   };
 }
 
@@ -92,6 +99,18 @@ export function detectDenseLayout(piece: Uint8Array): DenseLayoutDecision {
  * estimate at 0.78 and code to 0.93× of xz -6; text and source estimate at 0.99 or more.
  */
 const STRONG_GAIN = 0.9;
+
+/**
+ * Below this share of text bytes a compressible piece is binary (quantised weights, not source
+ * or tar headers): uniform byte values would give 0.39, fp16 and uint8 weights sit well below
+ * 0.75, source files and tar framing above 0.95.
+ */
+const MAX_BINARY_TEXT_SHARE = 0.75;
+
+/** Whether a piece is binary rather than text or tar framing (see {@link MAX_BINARY_TEXT_SHARE}). */
+export function isBinary(decision: DenseLayoutDecision): boolean {
+  return decision.textShare < MAX_BINARY_TEXT_SHARE;
+}
 
 /**
  * Whether `decision` shows position structure strong enough to code a compressible piece
@@ -130,6 +149,19 @@ function contextCounts(piece: Uint8Array): { xz: Uint32Array; float32: Uint32Arr
     }
   }
   return { xz, float32, sixteenBit };
+}
+
+/** The share of text bytes (see {@link DenseLayoutDecision.textShare}) among the counted bytes, whatever their context. */
+function textByteShare(counts: Uint32Array): number {
+  let text = 0;
+  let total = 0;
+  for (let index = 0; index < counts.length; index++) {
+    const count = counts[index] as number;
+    const byte = index & 0xff;
+    total += count;
+    if (byte === 0x00 || byte === 0x09 || byte === 0x0a || byte === 0x0d || (byte >= 0x20 && byte <= 0x7e)) text += count;
+  }
+  return total === 0 ? 1 : text / total;
 }
 
 /**

@@ -67,11 +67,11 @@ describe('encodePiece under the auto policy (with a literal encoder pool)', () =
     expect((await decoded(block)).equals(piece)).toBe(true);
   });
 
-  it('compressible fp16 weights with weaker lanes (4 mantissa bits): liblzma with matches and lc=1 lp=1 pb=1', async () => {
+  it('compressible fp16 weights with weaker lanes (4 mantissa bits): binary, so xz preset 0 with lc=1 lp=1 pb=1', async () => {
     const piece = quantisedFloat16(4, 3);
     const block = await encodePiece(piece, 'compressible', () => pool);
     const properties = blockProperties(block);
-    expect(properties.dictionary).toBeGreaterThan(0);
+    expect(properties.dictionary).toBe(12); // 256 KiB, preset 0's
     expect(properties.literal).toBe(propertiesByte(1, 1, 1));
     expect((await decoded(block)).equals(piece)).toBe(true);
   });
@@ -84,5 +84,14 @@ describe('encodePiece under the auto policy (with a literal encoder pool)', () =
     const weights = quantisedFloat16(6, 4);
     const maxBlock = await encodePiece(weights, 'compressible');
     expect(blockProperties(maxBlock).literal).toBe(propertiesByte(3, 0, 2));
+  });
+
+  it('binary compressible data without position structure (int8 weights): plain xz preset 0', async () => {
+    const random = seededRandom(6);
+    const piece = Buffer.alloc(PIECE);
+    for (let index = 0; index < PIECE; index++) piece[index] = Math.round(random.gaussian() * 3) & 0xff;
+    const block = await encodePiece(piece, 'compressible', () => pool);
+    expect(blockProperties(block)).toEqual({ dictionary: 12, literal: propertiesByte(3, 0, 2) });
+    expect((await decoded(block)).equals(piece)).toBe(true);
   });
 });
