@@ -24,6 +24,8 @@ declare module 'lzma-native' {
     FILTER_LZMA2: number;
     CONCATENATED: number;
     MODE_NORMAL: number;
+    MODE_FAST: number;
+    MF_HC3: number;
     MF_BT4: number;
   };
   export default lzma;

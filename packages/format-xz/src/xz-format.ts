@@ -5,6 +5,7 @@ import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, Enc
 import { effectiveClass, optionChecks, pluginFailure } from '@bentoport/plugin-kit';
 import { abortableEncoderOutput, cutIntoClassedPieces, decodeTar, encodeTarSegments, mapInOrder } from '@bentoport/tar';
 import type { ClassedPiece } from '@bentoport/tar';
+import { LiteralEncoderPool } from './literal-encoder-pool.js';
 import { encodePiece } from './lzma2-encoder.js';
 import { parallelXzDecoder } from './parallel-xz-decoder.js';
 import { indexAndFooter, streamHeader } from './xz-container.js';
@@ -13,7 +14,8 @@ import type { BlockRecord } from './xz-container.js';
 /** Options of {@link xzFormat}. All are optional. */
 export interface XzFormatOptions {
   /**
-   * How many blocks are compressed, or decoded, at once, each by liblzma on a thread of its own.
+   * How many blocks are compressed, or decoded, at once, each by liblzma on a thread of its own
+   * or, for weights, by one of as many literal-encoder worker threads.
    * Memory for encoding is about `concurrency` × (25 MiB + 2 × `blockSize`); for decoding about
    * (`concurrency` + 1) × 2 × the file's block size. Use 1 to leave the other cores alone.
    * @default os.availableParallelism()
@@ -48,7 +50,8 @@ const check = optionChecks(COMPONENT);
  * memory, reproducible under every compression policy.
  *
  * Compression policy: `auto` (default) samples each large file: compressible data gets xz preset
- * 6's settings, dense data (model weights) preset 0, incompressible data is stored in LZMA2
+ * 6's settings, dense data (model weights) a position-aware literal-only LZMA2 encoder on worker
+ * threads when its bytes look like float32 or 16-bit values (preset 0 otherwise), incompressible data is stored in LZMA2
  * uncompressed chunks; `max` uses preset 6's settings for everything; `store` stores everything.
  *
  * @throws {BentoportError} ERR_INVALID_OPTION when an option is out of range.
@@ -117,14 +120,22 @@ export function xzFormat(options: XzFormatOptions = {}): Format {
 
 /** One xz stream: header, the blocks in order as they finish, one index over all of them, footer. */
 async function* xzStream(pieces: AsyncIterable<ClassedPiece>, policy: CompressionPolicy, concurrency: number): AsyncGenerator<Buffer> {
-  yield streamHeader();
-  const records: BlockRecord[] = [];
-  const blocks = mapInOrder(pieces, (piece) => encodePiece(piece.bytes, effectiveClass(policy, piece.class)), concurrency);
-  for await (const block of blocks) {
-    records.push(block.record);
-    yield Buffer.concat(block.bytes);
+  // Started on the first piece of weights only: an archive of source files never pays for workers.
+  let pool: LiteralEncoderPool | undefined;
+  // Under `max` every piece gets preset 6, as documented: no literal coding.
+  const literalPool = policy === 'auto' ? () => (pool ??= new LiteralEncoderPool(concurrency)) : undefined;
+  try {
+    yield streamHeader();
+    const records: BlockRecord[] = [];
+    const blocks = mapInOrder(pieces, (piece) => encodePiece(piece.bytes, effectiveClass(policy, piece.class), literalPool), concurrency);
+    for await (const block of blocks) {
+      records.push(block.record);
+      yield Buffer.concat(block.bytes);
+    }
+    yield indexAndFooter(records);
+  } finally {
+    await pool?.close();
   }
-  yield indexAndFooter(records);
 }
 
 function checkFormat(format: string, operation: 'read' | 'write'): XzToken {

@@ -75,7 +75,7 @@ describe('format-xz: .bento archives', () => {
     },
   );
 
-  it('is reproducible under every policy, and the policies order the sizes store > auto, max within 1% of auto', async () => {
+  it('is reproducible under every policy, and the policies order the sizes store > max >= auto', async () => {
     const root = await makeScratchDir('xz-reproducible');
     const { home, sample } = await sampleHome(root);
     const bentoport = bentoportAt(home);
@@ -89,8 +89,9 @@ describe('format-xz: .bento archives', () => {
     }
     expect(sizes.store).toBeGreaterThan(sample.bytes);
     expect(sizes.auto).toBeLessThan(sizes.store as number);
-    // Dense weights: preset 0 (auto) and preset 6 (max) land within a fraction of a percent.
-    expect(sizes.max).toBeLessThanOrEqual((sizes.auto as number) * 1.01);
+    // Dense weights: auto's position-aware literal coder stays within the size of preset 6 (max)
+    // even with the chunks it stores for speed (measured here: 0.987×).
+    expect(sizes.auto).toBeLessThanOrEqual(sizes.max as number);
   });
 
   it('exports a model as .bentomodel by default and imports it into an empty store', async () => {
