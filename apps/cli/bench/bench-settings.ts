@@ -40,6 +40,11 @@ export interface BenchSettings {
   outFile: string;
   /** BENCH_README=1: also write the results into README.md between the bench markers. @default off */
   writeReadme: boolean;
+  /**
+   * BENCH_SIGNING=0 leaves out the signing rows: tar export with `sign` and import with
+   * `requireSignature`, each against the same operation unsigned (needs ssh-keygen). @default on
+   */
+  signing: boolean;
 }
 
 /** Old name → new name; the old ones are refused with this hint. */
@@ -94,5 +99,6 @@ export function readBenchSettings(env: NodeJS.ProcessEnv, repositoryRoot: string
     scratchParent: env.BENCH_DIR || undefined,
     outFile: path.resolve(repositoryRoot, env.BENCH_OUT || path.join('apps', 'cli', 'bench', 'results.md')),
     writeReadme: env.BENCH_README === '1',
+    signing: env.BENCH_SIGNING !== '0',
   };
 }

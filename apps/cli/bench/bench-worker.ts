@@ -4,11 +4,15 @@
  *
  *   node dist/bench-worker.js export <home> <tag> <out> <format> [auto|max|store]
  *   node dist/bench-worker.js import <home> <archive> <format>
+ *
+ * BENCH_SIGN_KEY=FILE signs the export (`sign`); BENCH_ALLOWED_SIGNERS=FILE makes the import
+ * require a signature (`requireSignature`): the signing rows.
  */
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createBentoport } from '@bentoport/core';
+import { sshSigner, sshVerifier } from '@bentoport/signer-ssh';
 import { pluginsForCommand } from '../src/command-plugins.js';
 import { discoverPlugins } from '../src/plugin-discovery.js';
 
@@ -38,10 +42,12 @@ let size: number;
 let sha256: string;
 if (operation === 'export') {
   const [tag, out, format, compression] = rest as [string, string, string, 'auto' | 'max' | 'store' | undefined];
-  ({ size, sha256 } = await bentoport.exportBento(tag, out, format, compression ? { compression } : {}));
+  const sign = env.BENCH_SIGN_KEY ? { sign: sshSigner({ keyFile: env.BENCH_SIGN_KEY }) } : {};
+  ({ size, sha256 } = await bentoport.exportBento(tag, out, format, { ...(compression ? { compression } : {}), ...sign }));
 } else {
   const [archive, format] = rest as [string, string];
-  ({ size, sha256 } = await bentoport.importBento(archive, format));
+  const requireSignature = env.BENCH_ALLOWED_SIGNERS ? { requireSignature: { verifier: sshVerifier({ allowedSignersFile: env.BENCH_ALLOWED_SIGNERS }) } } : {};
+  ({ size, sha256 } = await bentoport.importBento(archive, format, requireSignature));
 }
 const seconds = (performance.now() - started) / 1000;
 console.log(JSON.stringify({ seconds, maxRssKiB: process.resourceUsage().maxRSS, size, sha256 }));

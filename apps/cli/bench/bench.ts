@@ -19,7 +19,7 @@ import { summarize, timedCommand, timedWorker, type Sample } from './bench-measu
 import { referencesFor, TOOLS, type Reference, type ReferencePaths } from './bench-references.js';
 import { benchS3 } from './bench-s3.js';
 import { readBenchSettings, type BenchFormat, type BenchSettings, type FormatSpec, type Layout } from './bench-settings.js';
-import { perFileCosts, renderResults, type LayoutFacts, type Row, type RunFacts } from './bench-table.js';
+import { perFileCosts, renderResults, type Check, type LayoutFacts, type Row, type RunFacts } from './bench-table.js';
 import { targetChecks } from './bench-targets.js';
 import { replaceMarkedBlock } from './readme-block.js';
 
@@ -160,6 +160,69 @@ function formatRows(layout: Layout, spec: FormatSpec, ours: Record<'export' | 'i
   return [ourRow('export'), ...referenceRows.filter((row) => row.operation === 'export'), ourRow('import'), ...referenceRows.filter((row) => row.operation === 'import')];
 }
 
+/** The cost of signing must stay under this share of the unsigned operation (issue 19). */
+const SIGNING_OVERHEAD_LIMIT = 0.1;
+
+/** A fresh ed25519 key and an allowed_signers file listing it, for the signing rows. */
+async function signingKey(directory: string): Promise<{ key: string; allowedSigners: string }> {
+  const key = path.join(directory, 'bench_ed25519');
+  await rm(key, { force: true });
+  await rm(`${key}.pub`, { force: true });
+  await timedCommand(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', key], directory);
+  const allowedSigners = path.join(directory, 'allowed_signers');
+  await writeFile(allowedSigners, `bench ${(await readFile(`${key}.pub`, 'utf8')).trim()}\n`);
+  return { key, allowedSigners };
+}
+
+/**
+ * Tar export with `sign` against the same export unsigned, and import with `requireSignature`
+ * against the same import unsigned, interleaved round by round. The signed rows take the
+ * unsigned ones as their reference, so the table's ratio is the signing overhead.
+ */
+async function measureSigning(bento: LayoutBento, settings: BenchSettings): Promise<{ rows: Row[]; checks: Check[] }> {
+  console.log(`\n[${bento.layout} tar, signed]`);
+  const { key, allowedSigners } = await signingKey(bento.directory);
+  const archive = path.join(bento.directory, 'signed.tar');
+  const samples = { plainExport: [] as Sample[], signedExport: [] as Sample[], plainImport: [] as Sample[], signedImport: [] as Sample[] };
+  for (let round = 0; round < settings.rounds; round++) {
+    const oursFirst = round % 2 === 0;
+    const exportOnce = async (into: Sample[], env: NodeJS.ProcessEnv) => {
+      await rm(archive, { force: true });
+      into.push(await timedWorker(['export', bento.home, bento.tag, archive, 'tar'], env));
+    };
+    await inTurn(oursFirst, () => exportOnce(samples.signedExport, { BENCH_SIGN_KEY: key }), () => exportOnce(samples.plainExport, {}));
+    // The archive now has its .sig beside it (the last export, signed or not, wrote it: the store holds a signature).
+    const importOnce = async (into: Sample[], env: NodeJS.ProcessEnv) => {
+      const home = path.join(bento.directory, `signed-import-${round}`);
+      into.push(await timedWorker(['import', home, archive, 'tar'], env));
+      await rm(home, { recursive: true, force: true });
+    };
+    await inTurn(oursFirst, () => importOnce(samples.signedImport, { BENCH_ALLOWED_SIGNERS: allowedSigners }), () => importOnce(samples.plainImport, {}));
+  }
+  await rm(archive, { force: true });
+  await rm(`${archive}.sig`, { force: true });
+  const row = (operation: 'export' | 'import', tool: string, taken: Sample[], reference?: Row): Row => ({
+    layout: bento.layout,
+    format: 'tar, signed',
+    operation,
+    tool,
+    work: reference === undefined ? 'less: no signature' : 'ours',
+    ...summarize(taken),
+    ...(reference === undefined ? {} : { reference }),
+  });
+  const plainExport = row('export', 'bentoport', samples.plainExport);
+  const plainImport = row('import', 'bentoport', samples.plainImport);
+  const signedExport = row('export', 'bentoport --sign', samples.signedExport, plainExport);
+  const signedImport = row('import', 'bentoport --require-signature', samples.signedImport, plainImport);
+  const overhead = (signed: Row, plain: Row) => signed.seconds / plain.seconds - 1;
+  const checks = [signedExport, signedImport].map((signed) => {
+    const plain = signed.reference as Row;
+    const share = overhead(signed, plain);
+    return { label: `${bento.layout}: ${signed.tool} costs ${(share * 100).toFixed(1)}% over ${plain.operation} unsigned (< ${SIGNING_OVERHEAD_LIMIT * 100}%)`, passed: share < SIGNING_OVERHEAD_LIMIT };
+  });
+  return { rows: [signedExport, plainExport, signedImport, plainImport], checks };
+}
+
 /** Rows from the network benches (off unless BENCH_HTTP/FTP/SFTP/S3=1), tagged with the layout. */
 async function measureNetwork(bento: LayoutBento, settings: BenchSettings): Promise<{ rows: Row[]; checks: [string, boolean][] }> {
   const formats = [...new Set(settings.formats.map((spec) => spec.format))];
@@ -205,6 +268,7 @@ async function bench(scratch: string, settings: BenchSettings): Promise<boolean>
   if (!hasPigz && settings.formats.some((spec) => spec.format === 'gz')) console.log('(pigz is not installed: apt-get install pigz for the gz references the targets use)');
   const rows: Row[] = [];
   const networkChecks: [string, boolean][] = [];
+  const signingChecks: Check[] = [];
   const layouts: LayoutBento[] = [];
   for (const layout of settings.layouts) {
     const bento = await generateLayout(scratch, layout, settings);
@@ -216,11 +280,16 @@ async function bench(scratch: string, settings: BenchSettings): Promise<boolean>
     const network = await measureNetwork(bento, settings);
     rows.push(...network.rows);
     networkChecks.push(...network.checks);
+    if (settings.signing && (await hasCommand('ssh-keygen'))) {
+      const signing = await measureSigning(bento, settings);
+      rows.push(...signing.rows);
+      signingChecks.push(...signing.checks);
+    }
     // The next layout's bento takes as much room again: free this one first.
     await rm(bento.directory, { recursive: true, force: true });
   }
   const costs = perFileCosts(rows, layouts);
-  const checks = [...targetChecks(rows, costs), ...networkChecks.map(([label, passed]) => ({ label, passed }))];
+  const checks = [...targetChecks(rows, costs), ...networkChecks.map(([label, passed]) => ({ label, passed })), ...signingChecks];
   const cpu = cpus()[0];
   const facts: RunFacts = {
     date: new Date(),

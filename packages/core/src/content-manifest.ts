@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ItemKind } from './target.js';
 
@@ -46,20 +45,29 @@ function byBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-async function sha256Of(file: string): Promise<string> {
+/**
+ * Files up to this size are read and hashed with one synchronous call: a bento's thousands of
+ * small sources would otherwise pay a thread-pool round trip each (open, read, close), several
+ * times the hashing itself. Larger ones stream.
+ */
+const SMALL_FILE_BYTES = 256 * 1024;
+
+async function sha256Of(file: string, size: number): Promise<string> {
   const hash = createHash('sha256');
+  if (size <= SMALL_FILE_BYTES) return hash.update(readFileSync(file)).digest('hex');
   for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
 /** The files under `directory`, links followed, by path bytes; `seen` stops a link cycle. */
 async function listFiles(directory: string, relative: string, exclude: readonly string[], seen: Set<string>): Promise<ManifestFile[]> {
-  const names = (await readdir(path.join(directory, relative))).filter((name) => relative !== '' || !exclude.includes(name)).sort(byBytes);
+  // Synchronous on purpose, as the walk of an export (item-entries.ts): see SMALL_FILE_BYTES.
+  const names = readdirSync(path.join(directory, relative)).filter((name) => relative !== '' || !exclude.includes(name)).sort(byBytes);
   const files: ManifestFile[] = [];
   for (const name of names) {
     const childRelative = relative === '' ? name : `${relative}/${name}`;
     const absolute = path.join(directory, childRelative);
-    const facts = await stat(absolute);
+    const facts = statSync(absolute);
     if (facts.isDirectory()) {
       const identity = `${facts.dev}:${facts.ino}`;
       if (seen.has(identity)) continue;
@@ -67,7 +75,7 @@ async function listFiles(directory: string, relative: string, exclude: readonly 
       files.push(...(await listFiles(directory, childRelative, [], seen)));
       seen.delete(identity);
     } else if (facts.isFile()) {
-      files.push({ path: childRelative, mode: facts.mode & 0o777, size: facts.size, sha256: await sha256Of(absolute) });
+      files.push({ path: childRelative, mode: facts.mode & 0o777, size: facts.size, sha256: await sha256Of(absolute, facts.size) });
     }
   }
   return files;
@@ -87,7 +95,7 @@ export async function contentManifest(sections: readonly ManifestSection[]): Pro
   const lines = [MANIFEST_HEADER];
   for (const section of ordered) {
     lines.push(`${section.kind} ${section.tag}`);
-    const root = await stat(section.directory);
+    const root = statSync(section.directory);
     const files = await listFiles(section.directory, '', section.exclude ?? [], new Set([`${root.dev}:${root.ino}`]));
     for (const file of files) lines.push(fileLine(file));
   }
