@@ -18,6 +18,13 @@ export interface KnownViolation {
 
 export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
   {
+    case: 'push/oci/close-*',
+    invariant: 'b-leftovers',
+    detail: /oci upload session /,
+    reason:
+      "intermittent, seen once under load 10+ (a full pnpm test beside other jobs), never on a quiet machine: stdout or stderr closed mid-push ended the process (exit 141) 85 ms after the fault with an upload session that neither the run nor the next push could cancel, so a PATCH was cut mid-body (the registry limitation of push/oci/sigkill). PATCH bodies are whole buffers under a 10 s stopping grace, so the suspect is the closed-pipe exit path not waiting for the graced request; not fixed yet. Seen: FAULT_SEED=16 quick profile, case seed 1178815189, push/oci/close-stderr",
+  },
+  {
     case: 'push/oci/net-*',
     invariant: 'b-leftovers',
     detail: /oci upload session /,
