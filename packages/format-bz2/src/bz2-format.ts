@@ -5,7 +5,7 @@ import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, Enc
 import { optionChecks, pluginFailure } from '@bentoport/plugin-kit';
 import { abortableEncoderOutput, decodeTar, encodeTarSegments } from '@bentoport/tar';
 import { bzip2Encode } from './bzip2-encoder.js';
-import { createBunzip2 } from './unbzip2-transform.js';
+import { createBunzip2 } from './bunzip2-transform.js';
 
 /** Options of {@link bz2Format}. All are optional. */
 export interface Bz2FormatOptions {
