@@ -74,12 +74,12 @@ function scanForBlockEnd(state: ScanState, piece: Uint8Array, from: number, to: 
 
 /** A growable copy of the current piece: the tar encoder may reuse the buffers it yields. */
 class PieceBuffer {
-  bytes = Buffer.allocUnsafe(1 << 20);
+  bytes = Buffer.allocUnsafeSlow(1 << 20);
   length = 0;
 
   append(chunk: Uint8Array): void {
     if (this.length + chunk.length > this.bytes.length) {
-      const larger = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.length + chunk.length));
+      const larger = Buffer.allocUnsafeSlow(Math.max(this.bytes.length * 2, this.length + chunk.length));
       this.bytes.copy(larger, 0, 0, this.length);
       this.bytes = larger;
     }
@@ -87,11 +87,14 @@ class PieceBuffer {
     this.length += chunk.length;
   }
 
-  /** Hands over bytes `[0, cut)` and keeps the rest in a fresh buffer. */
+  /**
+   * Hands over bytes `[0, cut)` and keeps the rest in a fresh buffer: the piece owns its
+   * ArrayBuffer (never one of Node's pooled small buffers), so it can be transferred to a worker.
+   */
   takeUpTo(cut: number): Buffer {
     const taken = this.bytes.subarray(0, cut);
     const rest = this.bytes.subarray(cut, this.length);
-    this.bytes = Buffer.allocUnsafe(Math.max(1 << 20, rest.length * 2));
+    this.bytes = Buffer.allocUnsafeSlow(Math.max(1 << 20, rest.length * 2));
     this.bytes.set(rest);
     this.length = rest.length;
     return taken;
