@@ -63,8 +63,9 @@ const compress = (piece, level) => {
 
 // The piece (transferred in) and the output (transferred out) are the only buffers a block
 // leaves behind, outside the JavaScript heap; V8 counts such memory but collects it only after
-// tens of MB per thread, which put an export at 252 MiB peak RSS. A collection after every
-// block (about a millisecond, against a tenth of a second of compressing) keeps it flat.
+// tens of MB per thread, which put an export at 252 MiB peak RSS. A young-generation collection
+// after every block (a millisecond, against a tenth of a second of compressing; a full one took
+// 17 ms) frees them, since they die young, and keeps the memory flat.
 v8.setFlagsFromString('--expose-gc');
 const collect = vm.runInNewContext('gc');
 
@@ -75,7 +76,7 @@ parentPort.on('message', ({ id, piece, level }) => {
   } catch (error) {
     parentPort.postMessage({ id, error: String((error && error.message) || error) });
   }
-  collect();
+  collect({ type: 'minor' });
 });
 `;
 
