@@ -3,27 +3,20 @@ import type { Readable } from 'node:stream';
 import { apiVersion } from '@bentoport/spec';
 import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, EncodeOptions, Format } from '@bentoport/spec';
 import { optionChecks, pluginFailure } from '@bentoport/plugin-kit';
-import { abortableEncoderOutput, cutIntoClassedPieces, decodeTar, encodeTarSegments, mapInOrder } from '@bentoport/tar';
-import { joinBlocks, singleBlockOf } from './bzip2-stream-writer.js';
-import { Bzip2WorkerPool } from './bzip2-workers.js';
-import { createBunzip2 } from './unbzip2-transform.js';
+import { abortableEncoderOutput, decodeTar, encodeTarSegments } from '@bentoport/tar';
+import { bzip2Encode } from './bzip2-encoder.js';
+import { createBunzip2 } from './bunzip2-transform.js';
 
 /** Options of {@link bz2Format}. All are optional. */
 export interface Bz2FormatOptions {
   /**
-   * Worker threads compressing bzip2 blocks at once (the encoder is pure JavaScript, so this is
-   * what spreads the work over cores). Use 1 to leave the other cores alone.
+   * Worker threads compressing bzip2 blocks at once (libbzip2 in WebAssembly, one block per
+   * call, so this is what spreads the work over cores). Use 1 to leave the other cores alone.
    * @default os.availableParallelism()
    */
   concurrency?: number;
 }
 
-/**
- * Uncompressed bytes per bzip2 block. bzip2's first run-length stage can grow input by up to
- * 1.25×, and a `-9` block holds at most 899,981 bytes after it: 700,000 always fits one block.
- */
-const PIECE_SIZE = 700_000;
-const BLOCK_LEVEL = 9;
 const BZIP2_MAGIC = [0x42, 0x5a, 0x68];
 const COMPONENT = 'format-bz2';
 const COMPRESSION_POLICIES: readonly CompressionPolicy[] = ['auto', 'max', 'store'];
@@ -33,8 +26,8 @@ const check = optionChecks(COMPONENT);
  * `.tar.bz2` archives (format token `bz2`): @bentoport/tar's tar in ONE bzip2 stream, written
  * block by block on worker threads and read with a streaming decoder. bzip2 has no stored
  * blocks and one setting worth having (`-9`), so every compression policy writes the same bytes.
- * Slow in both directions (pure JavaScript codecs, about 0.5 MB/s a core to write): prefer `bento`
- * or `gz` unless a consumer needs bzip2.
+ * The output is byte for byte what `bzip2 -9` writes for the same tar; libbzip2 (WebAssembly)
+ * compresses one block per worker thread.
  *
  * @throws {BentoportError} ERR_INVALID_OPTION when `concurrency` is not a positive integer.
  * @throws {TypeError} when `options` or one of them is of the wrong type.
@@ -73,7 +66,7 @@ export function bz2Format(options: Bz2FormatOptions = {}): Format {
       check.oneOf('compression', encodeOptions.compression, COMPRESSION_POLICIES, 'auto');
       const where = { component: COMPONENT, format: 'bz2' };
       return abortableEncoderOutput(
-        (stop) => bzip2Stream(cutIntoClassedPieces(encodeTarSegments(entries, { ...where, signal: stop }), PIECE_SIZE), concurrency),
+        (stop) => bzip2Encode(segmentBytes(encodeTarSegments(entries, { ...where, signal: stop })), concurrency),
         { ...where, signal: encodeOptions.signal },
       );
     },
@@ -90,14 +83,8 @@ export function bz2Format(options: Bz2FormatOptions = {}): Format {
   };
 }
 
-async function* bzip2Stream(pieces: AsyncIterable<{ bytes: Buffer }>, workers: number): AsyncGenerator<Buffer> {
-  const pool = new Bzip2WorkerPool(workers);
-  try {
-    const blocks = mapInOrder(pieces, async (piece) => singleBlockOf(await pool.compress(piece.bytes, BLOCK_LEVEL)), workers + 1);
-    yield* joinBlocks(blocks, BLOCK_LEVEL);
-  } finally {
-    await pool.close();
-  }
+async function* segmentBytes(segments: AsyncIterable<{ bytes: Buffer }>): AsyncGenerator<Buffer> {
+  for await (const segment of segments) yield segment.bytes;
 }
 
 function checkFormat(format: string, operation: 'read' | 'write'): void {
