@@ -52,10 +52,8 @@ function repositoriesWritten(context: OciContext, item: RegistryPushItem): strin
   return [...new Set([own, ...models])];
 }
 
-/** The upload of one blob: its progress counts the furthest the registry got, so a restart adds nothing twice. */
-function uploadContext(context: OciContext, repository: string, options: RegistryOperationOptions, counters: PushCounters): UploadContext {
-  const onProgress = options.onProgress;
-  let furthest = 0;
+/** What every blob upload to `repository` shares: the client, the limits, the journal, the signal. */
+export function baseUploadContext(context: OciContext, repository: string, options: RegistryOperationOptions): UploadContext {
   return {
     client: context.client,
     repository,
@@ -66,7 +64,16 @@ function uploadContext(context: OciContext, repository: string, options: Registr
     host: context.host,
     journal: context.journal,
     ...(options.signal ? { signal: options.signal } : {}),
-    ...(onProgress ? { onProgress } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  };
+}
+
+/** The upload of one blob: its progress counts the furthest the registry got, so a restart adds nothing twice. */
+function uploadContext(context: OciContext, repository: string, options: RegistryOperationOptions, counters: PushCounters): UploadContext {
+  const onProgress = options.onProgress;
+  let furthest = 0;
+  return {
+    ...baseUploadContext(context, repository, options),
     onBytes: (held) => {
       if (held <= furthest) return;
       counters.done += held - furthest;

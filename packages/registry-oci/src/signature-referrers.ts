@@ -1,6 +1,7 @@
 import { BentoportError, type RegistryItemRef, type RegistryOperationOptions } from '@bentoport/spec';
 import { ANNOTATION, MANIFEST_MEDIA_TYPE, contentDigest, type Descriptor, type ImageManifest } from './artifact-layout.js';
-import { uploadSmallBlob, type UploadContext } from './blob-upload.js';
+import { uploadSmallBlob } from './blob-upload.js';
+import { baseUploadContext } from './push-item.js';
 import { fetchManifest } from './manifests.js';
 import type { OciContext } from './oci-context.js';
 import { discardBody, pullScope, pushScope } from './registry-client.js';
@@ -29,21 +30,6 @@ interface ImageIndex {
   schemaVersion: 2;
   mediaType: string;
   manifests: (Descriptor & { artifactType?: string })[];
-}
-
-function uploadContextOf(context: OciContext, repository: string, options: RegistryOperationOptions): UploadContext {
-  return {
-    client: context.client,
-    repository,
-    chunkSize: context.chunkSize,
-    retries: context.retries,
-    retryDelayMs: context.retryDelayMs,
-    state: context.state,
-    host: context.host,
-    journal: context.journal,
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  };
 }
 
 /** The item's manifest as a referrer's `subject`. @throws {BentoportError} ERR_NOT_FOUND when the registry does not hold the item. */
@@ -93,7 +79,7 @@ async function getJson<T>(context: OciContext, path: string, repository: string,
 export async function putSignature(context: OciContext, ref: RegistryItemRef, signatureText: string, options: RegistryOperationOptions): Promise<void> {
   const repository = itemRepository(context.prefix, ref.kind, ref.name);
   const subject = await subjectOf(context, repository, ref, options.signal);
-  const upload = uploadContextOf(context, repository, options);
+  const upload = baseUploadContext(context, repository, options);
   const config = await uploadSmallBlob(upload, EMPTY_CONFIG);
   const layer = await uploadSmallBlob(upload, Buffer.from(signatureText, 'utf8'));
   const manifest: ImageManifest & { subject: Descriptor } = {

@@ -20,37 +20,31 @@ export interface AllowedSigner {
   line: number;
 }
 
-/** Splits a line at whitespace outside double quotes. */
-function tokens(line: string): string[] {
-  const found: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (const character of line) {
-    if (character === '"') quoted = !quoted;
-    if (!quoted && /\s/.test(character)) {
-      if (current !== '') found.push(current);
-      current = '';
-    } else current += character;
-  }
-  if (quoted) throw new Error('a quote is not closed');
-  if (current !== '') found.push(current);
-  return found;
-}
-
-/** Splits `a,b="x,y",c` at commas outside quotes. */
-function optionList(text: string): string[] {
+/** Splits `text` at the characters `isSeparator` accepts outside double quotes, keeping empty parts when `keepEmpty`. */
+function splitOutsideQuotes(text: string, isSeparator: (character: string) => boolean, keepEmpty: boolean): string[] {
   const found: string[] = [];
   let current = '';
   let quoted = false;
   for (const character of text) {
     if (character === '"') quoted = !quoted;
-    if (!quoted && character === ',') {
-      found.push(current);
+    if (!quoted && isSeparator(character)) {
+      if (keepEmpty || current !== '') found.push(current);
       current = '';
     } else current += character;
   }
-  found.push(current);
+  if (quoted) throw new Error('a quote is not closed');
+  if (keepEmpty || current !== '') found.push(current);
   return found;
+}
+
+/** Splits a line at whitespace outside double quotes. */
+function tokens(line: string): string[] {
+  return splitOutsideQuotes(line, (character) => /\s/.test(character), false);
+}
+
+/** Splits `a,b="x,y",c` at commas outside quotes. */
+function optionList(text: string): string[] {
+  return splitOutsideQuotes(text, (character) => character === ',', true);
 }
 
 function unquote(value: string): string {
