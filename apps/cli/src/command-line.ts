@@ -195,7 +195,8 @@ function commandWordIndexes(argv: string[]): number[] {
   return indexes;
 }
 
-function describe(group: Group, command: string): string {
+/** `export`, or `models export`: a command as usage errors and help name it. */
+export function describe(group: Group, command: string): string {
   return group === 'models' ? `models ${command}` : command;
 }
 

@@ -15,7 +15,7 @@ import {
   type StoreItem,
   type TargetOptions,
 } from '@bentoport/core';
-import { COMPLETION_SHELLS, COMPRESSION_POLICIES, GET_OUTPUTS, LIST_OUTPUTS, UsageError, type CommandName, type Group, type OptionValues } from './command-line.js';
+import { COMPLETION_SHELLS, COMPRESSION_POLICIES, describe, GET_OUTPUTS, LIST_OUTPUTS, UsageError, type CommandName, type Group, type OptionValues } from './command-line.js';
 import { completionScript } from './completion-scripts.js';
 import type { PluginCatalog } from './plugin-discovery.js';
 import { loadFailures, pluginRows, renderPluginTable } from './plugins-command.js';
@@ -291,8 +291,8 @@ async function runExport(context: CommandContext, api: KindApi): Promise<void> {
     resume: Boolean(context.values.resume),
     signal: context.signal,
   };
-  if (context.values.sign) options.sign = signerOption(context, commandLabel(context, 'export'));
-  else if (context.values.key !== undefined) throw new UsageError('--key needs --sign (sign the item on the way out)', commandLabel(context, 'export'));
+  if (context.values.sign) options.sign = signerOption(context, describe(context.group, 'export'));
+  else if (context.values.key !== undefined) throw new UsageError('--key needs --sign (sign the item on the way out)', describe(context.group, 'export'));
   const dryRun = dryRunOutput(context);
   if (dryRun && toStdout) throw new UsageError('--dry-run needs an output path, not - (it prints its report on stdout)', 'export');
   if (dryRun) return dryRunExport(context.bentoport, api.type === 'Bento' ? 'bento' : 'model', tag, out, string(context.values.format), options, dryRun);
@@ -322,9 +322,9 @@ async function runImport(context: CommandContext, api: KindApi): Promise<void> {
   const options: ImportOptions = { ...targetOptions(context.values, context.command), signal: context.signal };
   const sha256 = string(context.values.sha256);
   if (sha256 !== undefined) options.sha256 = sha256.toLowerCase();
-  if (context.values['require-signature']) options.requireSignature = verifyOptions(context, commandLabel(context, 'import'));
+  if (context.values['require-signature']) options.requireSignature = verifyOptions(context, describe(context.group, 'import'));
   else if (context.values['allowed-signers'] !== undefined || context.values.principal !== undefined) {
-    throw new UsageError('--allowed-signers and --principal need --require-signature', commandLabel(context, 'import'));
+    throw new UsageError('--allowed-signers and --principal need --require-signature', describe(context.group, 'import'));
   }
   const dryRun = dryRunOutput(context);
   if (dryRun) return dryRunImport(context.bentoport, api.type === 'Bento' ? 'bento' : 'model', fromStdin ? context.io.stdin : source, string(context.values.format), options, dryRun);
@@ -336,11 +336,6 @@ async function runImport(context: CommandContext, api: KindApi): Promise<void> {
   const verified = result.verifiedAgainst === 'option' ? ' (verified against --sha256)' : result.verifiedAgainst === 'checksum-file' ? ' (verified against the .sha256 file)' : '';
   status(context, `${sizeAndDigest(result.size, result.sha256)}${verified}`);
   if (result.signedBy) status(context, `Signature verified: signed by ${result.signedBy.principal} (${result.signedBy.keyFingerprint}).`);
-}
-
-/** `export` or `models export`, as usage errors name the command. */
-function commandLabel(context: CommandContext, command: string): string {
-  return context.group === 'models' ? `models ${command}` : command;
 }
 
 async function runPlugins(context: CommandContext): Promise<void> {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { redact } from '@bentoport/plugin-kit';
 import { defaultHome, itemReference, readBentofileModels, readDefaultRegistry, registryAddress, type Bentoport, type PullOptions, type PullResult, type PushResult, type Registry } from '@bentoport/core';
-import { UsageError, type OptionValues } from './command-line.js';
+import { describe, UsageError, type OptionValues } from './command-line.js';
 import type { PluginCatalog } from './plugin-discovery.js';
 import { loadRegistry } from './plugin-loading.js';
 import { dryRunPull, dryRunPush, type DryRunOutput } from './dry-run-commands.js';
@@ -132,7 +132,7 @@ function pushLine(result: PushResult, type: string): string {
 
 export async function runPush(context: RegistryCommandContext): Promise<void> {
   const tag = itemTag(context.positionals[0] as string);
-  const label = context.kind === 'bento' ? 'push' : 'models push';
+  const label = describe(context.kind === 'bento' ? 'bentos' : 'models', 'push');
   if (context.values.key !== undefined && !context.values.sign) throw new UsageError('--key needs --sign (sign the item on the way out)', label);
   const options = { force: Boolean(context.values.force), signal: context.signal, ...(context.values.sign ? { sign: signerOption(context, label) } : {}) };
   if (context.values['dry-run']) return dryRunPush(context.bentoport, context.kind, tag, options, dryRunOutputOf(context));
@@ -163,7 +163,7 @@ export async function runPull(context: RegistryCommandContext): Promise<void> {
 }
 
 function pullOptions(context: RegistryCommandContext): PullOptions {
-  const label = context.kind === 'bento' ? 'pull' : 'models pull';
+  const label = describe(context.kind === 'bento' ? 'bentos' : 'models', 'pull');
   if (!context.values['require-signature'] && (context.values['allowed-signers'] !== undefined || context.values.principal !== undefined)) {
     throw new UsageError('--allowed-signers and --principal need --require-signature', label);
   }

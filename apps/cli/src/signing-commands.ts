@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Bentoport, Signer, VerifyOptions } from '@bentoport/core';
 import { sshSigner, sshVerifier } from '@bentoport/signer-ssh';
-import { UsageError, type Group, type OptionValues } from './command-line.js';
+import { describe, UsageError, type Group, type OptionValues } from './command-line.js';
 
 /**
  * `sign`, `verify` and `manifest`. Keys and policies are SSH's own files (a key file or an agent's
@@ -51,17 +51,13 @@ export function verifyOptions(context: OptionSource, command: string): VerifyOpt
   return { verifier: sshVerifier({ allowedSignersFile }), ...(principal === undefined ? {} : { principal }) };
 }
 
-function label(context: SigningContext, command: string): string {
-  return context.group === 'models' ? `models ${command}` : command;
-}
-
 function typeName(context: SigningContext): string {
   return context.group === 'models' ? 'Model' : 'Bento';
 }
 
 /** `sign TAG --key FILE`: sign the item's content manifest; the signature goes beside it in the store. */
 export async function runSign(context: SigningContext): Promise<void> {
-  const keyFile = requiredPath(context, 'key', 'BENTOPORT_SIGNING_KEY', label(context, 'sign'));
+  const keyFile = requiredPath(context, 'key', 'BENTOPORT_SIGNING_KEY', describe(context.group, 'sign'));
   const tag = context.positionals[0] as string;
   const options = { signer: sshSigner({ keyFile }), signal: context.signal };
   const result = context.group === 'models' ? await context.bentoport.signModel(tag, options) : await context.bentoport.signBento(tag, options);
@@ -72,7 +68,7 @@ export async function runSign(context: SigningContext): Promise<void> {
 
 /** `verify TAG --allowed-signers FILE [--principal P]`: who signed, and is the content still what they signed. */
 export async function runVerify(context: SigningContext): Promise<void> {
-  const options = verifyOptions(context, label(context, 'verify'));
+  const options = verifyOptions(context, describe(context.group, 'verify'));
   const tag = context.positionals[0] as string;
   const result = context.group === 'models' ? await context.bentoport.verifyModel(tag, options) : await context.bentoport.verifyBento(tag, options);
   if (context.json) return context.printJson(result);

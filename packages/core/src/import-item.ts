@@ -3,8 +3,7 @@ import { BentoportError, type Location, type VerifiedSignature } from '@bentopor
 import { extractArchive, hashedArchive, sniffArchive, type ArchiveInput } from './archive-source.js';
 import type { ImportOptions, ImportResult, ImportSource } from './bentoport-types.js';
 import { expectedDigest, readSignatureSidecar } from './sidecar-files.js';
-import { contentManifest } from './content-manifest.js';
-import { stagedSections, storeItemSignature, verifyContent } from './item-signatures.js';
+import { missingSignatureError, stagedSignatureCheck, storeItemSignature } from './item-signatures.js';
 import { readEmbeddedModels } from './embedded-models.js';
 import { operationError, progressEmitter, type Emit, type EngineContext } from './engine-context.js';
 import { folderSource } from './folder.js';
@@ -92,12 +91,7 @@ async function importArchive(
       models: embeddedModels,
       ...(policy === undefined
         ? {}
-        : {
-            check: async (itemDirectory, metadata, models) => {
-              const sections = await stagedSections(context, kind, itemDirectory, metadata, models.staged);
-              signedBy = await verifyContent(signatureText as string, `${input.display}.sig`, await contentManifest(sections), policy);
-            },
-          }),
+        : { check: stagedSignatureCheck(context, kind, signatureText as string, `${input.display}.sig`, policy, (signer) => (signedBy = signer)) }),
     });
     const signatureFile = signatureText === undefined ? undefined : await storeItemSignature(context, installed.item, signatureText);
     return {
@@ -126,11 +120,8 @@ async function importSignature(input: ArchiveInput, options: ImportOptions): Pro
   const text = input.transport && input.location ? await readSignatureSidecar(input.transport, input.location, options.signal) : undefined;
   const policy = options.requireSignature;
   if (policy !== undefined && text === undefined) {
-    const expected = policy.principal === undefined ? 'a signer the policy allows' : `principal "${policy.principal}"`;
-    const where = input.location ? `there is no ${input.display}.sig` : 'a signature cannot travel with a stream: import from a path or URL with its .sig beside it';
-    throw new BentoportError('ERR_SIGNATURE', `[import] ${input.display}: no signature (expected one by ${expected}): ${where}; nothing was imported`, {
-      details: { reason: 'no-signature' },
-    });
+    const why = input.location ? `there is no ${input.display}.sig` : 'a signature cannot travel with a stream: import from a path or URL with its .sig beside it';
+    throw missingSignatureError(`[import] ${input.display}`, policy, why, 'imported');
   }
   return text;
 }

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { BentoportError, type DetachedSignature, type ItemMetadata, type Signer, type SignatureVerifier, type VerifiedSignature } from '@bentoport/spec';
 import { contentManifest, MANIFEST_HEADER, manifestDifference, type ManifestSection } from './content-manifest.js';
 import { usedModel } from './embedded-models.js';
@@ -181,14 +180,10 @@ export async function verifyContent(
 export async function verifyItem(context: EngineContext, kind: ItemKind, tagLike: string, options: VerifyOptions): Promise<VerifyResult> {
   const item = await storeOf(context, kind).get(tagLike);
   const signaturePath = storeSignaturePath(item);
-  let text: string;
-  try {
-    text = await readFile(signaturePath, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    const expected = options.principal === undefined ? 'a signer the policy allows' : `principal "${options.principal}"`;
+  const text = await readStoredSignature(item);
+  if (text === undefined) {
     const command = kind === 'model' ? 'bentoport models sign' : 'bentoport sign';
-    throw new BentoportError('ERR_SIGNATURE', `${formatTag(item.tag)} has no signature (expected one by ${expected}); sign it with \`${command}\``, {
+    throw new BentoportError('ERR_SIGNATURE', `${formatTag(item.tag)} has no signature (expected one by ${expectedSigner(options)}); sign it with \`${command}\``, {
       details: { reason: 'no-signature' },
     });
   }
@@ -237,4 +232,37 @@ export async function readStoredSignature(item: StoreItem): Promise<string | und
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+/** Who a policy expects to have signed, in words: `principal "ci@example.com"`. */
+function expectedSigner(policy: VerifyOptions): string {
+  return policy.principal === undefined ? 'a signer the policy allows' : `principal "${policy.principal}"`;
+}
+
+/**
+ * The refusal of an import or pull that requires a signature and found none, before any byte of
+ * the item moved: `<subject>: no signature (expected one by …): <why>; nothing was <done>`.
+ */
+export function missingSignatureError(subject: string, policy: VerifyOptions, why: string, done: 'imported' | 'pulled'): BentoportError {
+  return new BentoportError('ERR_SIGNATURE', `${subject}: no signature (expected one by ${expectedSigner(policy)}): ${why}; nothing was ${done}`, {
+    details: { reason: 'no-signature' },
+  });
+}
+
+/**
+ * The import pipeline's `check` for a required signature: the staged item with its models (the
+ * store's copy of a model the store has) against `signatureText`, whose signer goes to `onVerified`.
+ */
+export function stagedSignatureCheck(
+  context: EngineContext,
+  kind: ItemKind,
+  signatureText: string,
+  where: string,
+  policy: VerifyOptions,
+  onVerified: (signer: VerifiedSignature) => void,
+): (directory: string, metadata: ItemMetadata, models: { staged: readonly { directory: string; metadata: ItemMetadata }[] }) => Promise<void> {
+  return async (directory, metadata, models) => {
+    const sections = await stagedSections(context, kind, directory, metadata, models.staged);
+    onVerified(await verifyContent(signatureText, where, await contentManifest(sections), policy));
+  };
 }

@@ -1,8 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { BentoportError, isBentoportError, type ItemMetadata, type ProgressEvent, type Registry, type RegistryItemRef, type VerifiedSignature } from '@bentoport/spec';
-import { contentManifest } from './content-manifest.js';
-import { stagedSections, storeItemSignature, verifyContent } from './item-signatures.js';
+import { missingSignatureError, stagedSignatureCheck, storeItemSignature } from './item-signatures.js';
 import { operationError, progressEmitter, storeOf, type Emit, type EngineContext } from './engine-context.js';
 import { installModels, runImportPipeline, withStaging, type ModelNotices, type StagedModels } from './import-pipeline.js';
 import { loadItemMetadata, TYPE_NAME, type ItemStore, type StoreItem } from './item-store.js';
@@ -173,11 +172,8 @@ async function pulledSignature(registry: Registry, ref: RegistryItemRef, options
     }
   }
   if (policy !== undefined && text === undefined) {
-    const expected = policy.principal === undefined ? 'a signer the policy allows' : `principal "${policy.principal}"`;
     const why = registry.capabilities.signatures === true ? `${registry.url} holds no signature of it` : `${registry.url} cannot hold signatures`;
-    throw new BentoportError('ERR_SIGNATURE', `${ref.kind} ${ref.name}:${ref.version}: no signature (expected one by ${expected}): ${why}; nothing was pulled`, {
-      details: { reason: 'no-signature' },
-    });
+    throw missingSignatureError(`${ref.kind} ${ref.name}:${ref.version}`, policy, why, 'pulled');
   }
   return text;
 }
@@ -225,12 +221,7 @@ export async function pull(context: EngineContext, kind: ItemKind, tagLike: stri
       models: async (_directory, staging, metadata) => (withModels ? stageMissingModels(context, registry, metadata, staging, signal, emit, progress) : { staged: [], present: [] }),
       ...(policy === undefined
         ? {}
-        : {
-            check: async (directory, metadata, models) => {
-              const sections = await stagedSections(context, kind, directory, metadata, models.staged);
-              signedBy = await verifyContent(signatureText as string, `the signature in ${registry.url}`, await contentManifest(sections), policy);
-            },
-          }),
+        : { check: stagedSignatureCheck(context, kind, signatureText as string, `the signature in ${registry.url}`, policy, (signer) => (signedBy = signer)) }),
     });
     if (signatureText !== undefined) await storeItemSignature(context, installed.item, signatureText);
     emit({ type: 'notice', message: `Successfully pulled ${TYPE_NAME[kind]} "${formatTag(installed.item.tag)}"` });
