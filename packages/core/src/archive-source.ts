@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ArchiveSource, Format, Location, Transport } from '@bentoport/spec';
 import { peekStream } from '@bentoport/plugin-kit';
 import type { Emit } from './engine-context.js';
+import type { FileDigests } from './file-digests.js';
 import type { PluginSet } from './plugins.js';
 import { extractEntries, type ExtractionLimits } from './safe-extract.js';
 import { digestingStream, type DigestingStream } from './streams.js';
@@ -138,6 +139,8 @@ export interface ExtractArchiveRequest {
   /** The staging directory, for a spool. */
   staging: string;
   limits?: Partial<ExtractionLimits>;
+  /** Takes each extracted file's SHA-256 on the way (a signature check). @default undefined */
+  fileDigests?: FileDigests;
   signal?: AbortSignal;
 }
 
@@ -154,6 +157,7 @@ export async function extractArchive(request: ExtractArchiveRequest): Promise<vo
     // Bytes read from the transport, before decompression: what a bomb's ratio is measured on.
     archiveBytesRead: () => digest.bytes,
     archiveBytes: archive.size ?? request.input.size,
+    ...(request.fileDigests ? { fileDigests: request.fileDigests } : {}),
     signal,
   });
   // The digest must cover every byte, including what the decoder did not need (tar padding).

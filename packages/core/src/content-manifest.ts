@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { KnownDigests } from './file-digests.js';
 import type { ItemKind } from './target.js';
 
 /**
@@ -59,8 +60,23 @@ async function sha256Of(file: string, size: number): Promise<string> {
   return hash.digest('hex');
 }
 
-/** The files under `directory`, links followed, by path bytes; `seen` stops a link cycle. */
-async function listFiles(directory: string, relative: string, exclude: readonly string[], seen: Set<string>): Promise<ManifestFile[]> {
+/** What a walk of one section needs besides the place it is at. */
+interface Walk {
+  directory: string;
+  /** Stops a link cycle: the directories on the way down, by device and inode. */
+  seen: Set<string>;
+  known: KnownDigests | undefined;
+}
+
+/** The digest a pipeline took of `file`'s bytes when it still has that size, else a new read. */
+async function digestOf(file: string, size: number, known: KnownDigests | undefined): Promise<string> {
+  const taken = known?.get(file);
+  return taken !== undefined && taken.size === size ? taken.sha256 : sha256Of(file, size);
+}
+
+/** The files under `walk.directory`, links followed, by path bytes. */
+async function listFiles(walk: Walk, relative: string, exclude: readonly string[]): Promise<ManifestFile[]> {
+  const { directory, seen } = walk;
   // Synchronous on purpose, as the walk of an export (item-entries.ts): see SMALL_FILE_BYTES.
   const names = readdirSync(path.join(directory, relative)).filter((name) => relative !== '' || !exclude.includes(name)).sort(byBytes);
   const files: ManifestFile[] = [];
@@ -72,10 +88,10 @@ async function listFiles(directory: string, relative: string, exclude: readonly 
       const identity = `${facts.dev}:${facts.ino}`;
       if (seen.has(identity)) continue;
       seen.add(identity);
-      files.push(...(await listFiles(directory, childRelative, [], seen)));
+      files.push(...(await listFiles(walk, childRelative, [])));
       seen.delete(identity);
     } else if (facts.isFile()) {
-      files.push({ path: childRelative, mode: facts.mode & 0o777, size: facts.size, sha256: await sha256Of(absolute, facts.size) });
+      files.push({ path: childRelative, mode: facts.mode & 0o777, size: facts.size, sha256: await digestOf(absolute, facts.size, walk.known) });
     }
   }
   return files;
@@ -86,17 +102,19 @@ function fileLine(file: ManifestFile): string {
 }
 
 /**
- * The manifest of `sections`: the item first, then (for a bento) its models in tag order.
+ * The manifest of `sections`: the item first, then (for a bento) its models in tag order. A file
+ * `known` holds a digest of (by absolute path, at its current size) is not read again.
  * @example contentManifest([{ kind: 'bento', tag: 'svc:v1', directory, exclude: ['models'] }])
  */
-export async function contentManifest(sections: readonly ManifestSection[]): Promise<Buffer> {
+export async function contentManifest(sections: readonly ManifestSection[], known?: KnownDigests): Promise<Buffer> {
   const [item, ...models] = sections;
   const ordered = item === undefined ? [] : [item, ...[...models].sort((a, b) => byBytes(a.tag, b.tag))];
   const lines = [MANIFEST_HEADER];
   for (const section of ordered) {
     lines.push(`${section.kind} ${section.tag}`);
     const root = statSync(section.directory);
-    const files = await listFiles(section.directory, '', section.exclude ?? [], new Set([`${root.dev}:${root.ino}`]));
+    const walk: Walk = { directory: section.directory, seen: new Set([`${root.dev}:${root.ino}`]), known };
+    const files = await listFiles(walk, '', section.exclude ?? []);
     for (const file of files) lines.push(fileLine(file));
   }
   return Buffer.from(`${lines.join('\n')}\n`, 'utf8');

@@ -5,6 +5,7 @@ import type { ImportOptions, ImportResult, ImportSource } from './bentoport-type
 import { expectedDigest, readSignatureSidecar } from './sidecar-files.js';
 import { missingSignatureError, stagedSignatureCheck, storeItemSignature } from './item-signatures.js';
 import { readEmbeddedModels } from './embedded-models.js';
+import { FileDigests } from './file-digests.js';
 import { operationError, progressEmitter, type Emit, type EngineContext } from './engine-context.js';
 import { folderSource } from './folder.js';
 import { runImportPipeline, type ModelNotices, type StagedModels } from './import-pipeline.js';
@@ -69,6 +70,8 @@ async function importArchive(
   const signatureText = await importSignature(input, options);
   const policy = options.requireSignature;
   let signedBy: VerifiedSignature | undefined;
+  // A required signature is checked against digests taken while the files are written.
+  const fileDigests = policy === undefined ? undefined : new FileDigests({ threadedFromBytes: IMPORT_THREADED_DIGEST_BYTES });
   const digest = hashedArchive(await open(), input.size, emit);
   try {
     const sniffed = await sniffArchive(digest, context.plugins, input);
@@ -77,7 +80,8 @@ async function importArchive(
       kind,
       emit,
       notices: IMPORT_NOTICES,
-      stage: (itemDirectory, staging) => extractArchive({ sniffed, digest, input, itemDirectory, staging, limits: context.limits, signal }),
+      stage: (itemDirectory, staging) =>
+        extractArchive({ sniffed, digest, input, itemDirectory, staging, limits: context.limits, signal, ...(fileDigests ? { fileDigests } : {}) }),
       verify: async (itemDirectory) => {
         const sha256 = digest.digest();
         if (expected && expected.sha256 !== sha256) {
@@ -89,9 +93,11 @@ async function importArchive(
         return requireItemMetadata(kind, itemDirectory, input.display);
       },
       models: embeddedModels,
-      ...(policy === undefined
+      ...(policy === undefined || fileDigests === undefined
         ? {}
-        : { check: stagedSignatureCheck(context, kind, signatureText as string, `${input.display}.sig`, policy, (signer) => (signedBy = signer)) }),
+        : {
+            check: stagedSignatureCheck(context, kind, { text: signatureText as string, where: `${input.display}.sig`, fileDigests }, policy, (signer) => (signedBy = signer)),
+          }),
     });
     const signatureFile = signatureText === undefined ? undefined : await storeItemSignature(context, installed.item, signatureText);
     return {
@@ -108,8 +114,16 @@ async function importArchive(
   } catch (error) {
     digest.destroy();
     throw operationError(error, signal, 'import', 'read', input.display);
+  } finally {
+    fileDigests?.destroy();
   }
 }
+
+/**
+ * Files of an import from this size on are hashed for a signature check on a worker thread: the
+ * main thread decodes and writes, and the archive's own hash already has a thread of its own.
+ */
+const IMPORT_THREADED_DIGEST_BYTES = 8 * 1024 * 1024;
 
 /**
  * The `<archive>.sig` that came with the source, or undefined. With a signature required, its

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { BentoportError, type DetachedSignature, type ItemMetadata, type Signer, type SignatureVerifier, type VerifiedSignature } from '@bentoport/spec';
 import { contentManifest, MANIFEST_HEADER, manifestDifference, type ManifestSection } from './content-manifest.js';
 import { usedModel } from './embedded-models.js';
+import type { FileDigests, KnownDigests } from './file-digests.js';
 import { storeOf, type EngineContext } from './engine-context.js';
 import { STORE_SIGNATURE_SUFFIX, type StoreItem } from './item-store.js';
 import { formatTag } from './tag.js';
@@ -122,13 +123,14 @@ export interface SignResult {
 
 /**
  * Signs a store item's content manifest and stores the signature beside the item (replacing an
- * earlier one). The item's own directory is not touched.
+ * earlier one). The item's own directory is not touched. Files `known` holds a digest of (an
+ * export that just read them) are not read again.
  * @throws {BentoportError} ERR_NOT_FOUND (the item, or a model it uses), the signer's errors.
  */
-export async function signItem(context: EngineContext, kind: ItemKind, tagLike: string, options: SignOptions): Promise<SignResult> {
+export async function signItem(context: EngineContext, kind: ItemKind, tagLike: string, options: SignOptions, known?: KnownDigests): Promise<SignResult> {
   const store = storeOf(context, kind);
   const item = await store.get(tagLike);
-  const manifest = await contentManifest(await storeItemSections(context, item, true));
+  const manifest = await contentManifest(await storeItemSections(context, item, true), known);
   const signature = await options.signer.sign(manifest, SIGNATURE_NAMESPACE, options.signal);
   const signaturePath = storeSignaturePath(item);
   const signatureText = signatureFileText(signature, manifest);
@@ -252,17 +254,18 @@ export function missingSignatureError(subject: string, policy: VerifyOptions, wh
 /**
  * The import pipeline's `check` for a required signature: the staged item with its models (the
  * store's copy of a model the store has) against `signatureText`, whose signer goes to `onVerified`.
+ * Staged files whose digests `fileDigests` took while writing them are not read again.
  */
 export function stagedSignatureCheck(
   context: EngineContext,
   kind: ItemKind,
-  signatureText: string,
-  where: string,
+  signature: { text: string; where: string; fileDigests: FileDigests },
   policy: VerifyOptions,
   onVerified: (signer: VerifiedSignature) => void,
 ): (directory: string, metadata: ItemMetadata, models: { staged: readonly { directory: string; metadata: ItemMetadata }[] }) => Promise<void> {
   return async (directory, metadata, models) => {
     const sections = await stagedSections(context, kind, directory, metadata, models.staged);
-    onVerified(await verifyContent(signatureText, where, await contentManifest(sections), policy));
+    const manifest = await contentManifest(sections, await signature.fileDigests.known());
+    onVerified(await verifyContent(signature.text, signature.where, manifest, policy));
   };
 }
