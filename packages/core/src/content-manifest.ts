@@ -35,15 +35,49 @@ export interface ManifestSection {
   exclude?: readonly string[];
 }
 
-interface ManifestFile {
+/** One file line of a manifest. */
+export interface ManifestFile {
   path: string;
   mode: number;
   size: number;
   sha256: string;
 }
 
-function byBytes(a: string, b: string): number {
+export function byBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/**
+ * The order of a manifest's file lines: the order of a walk that sorts each directory's names by
+ * their bytes, i.e. path segment by segment (`a/b` before `a-c`, unlike a plain byte sort).
+ */
+export function byPathSegments(a: string, b: string): number {
+  const left = a.split('/');
+  const right = b.split('/');
+  for (let index = 0; index < Math.min(left.length, right.length); index++) {
+    const order = byBytes(left[index] as string, right[index] as string);
+    if (order !== 0) return order;
+  }
+  return left.length - right.length;
+}
+
+/** A section whose files are already listed, in manifest order. */
+export interface ListedSection {
+  kind: ItemKind;
+  tag: string;
+  files: readonly ManifestFile[];
+}
+
+/** The manifest bytes of listed sections: the item first, then (for a bento) its models in tag order. */
+export function manifestOf(sections: readonly ListedSection[]): Buffer {
+  const [item, ...models] = sections;
+  const ordered = item === undefined ? [] : [item, ...[...models].sort((a, b) => byBytes(a.tag, b.tag))];
+  const lines = [MANIFEST_HEADER];
+  for (const section of ordered) {
+    lines.push(`${section.kind} ${section.tag}`);
+    for (const file of section.files) lines.push(fileLine(file));
+  }
+  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
 }
 
 /**
@@ -107,17 +141,13 @@ function fileLine(file: ManifestFile): string {
  * @example contentManifest([{ kind: 'bento', tag: 'svc:v1', directory, exclude: ['models'] }])
  */
 export async function contentManifest(sections: readonly ManifestSection[], known?: KnownDigests): Promise<Buffer> {
-  const [item, ...models] = sections;
-  const ordered = item === undefined ? [] : [item, ...[...models].sort((a, b) => byBytes(a.tag, b.tag))];
-  const lines = [MANIFEST_HEADER];
-  for (const section of ordered) {
-    lines.push(`${section.kind} ${section.tag}`);
+  const listed: ListedSection[] = [];
+  for (const section of sections) {
     const root = statSync(section.directory);
     const walk: Walk = { directory: section.directory, seen: new Set([`${root.dev}:${root.ino}`]), known };
-    const files = await listFiles(walk, '', section.exclude ?? []);
-    for (const file of files) lines.push(fileLine(file));
+    listed.push({ kind: section.kind, tag: section.tag, files: await listFiles(walk, '', section.exclude ?? []) });
   }
-  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+  return manifestOf(listed);
 }
 
 interface ParsedSection {

@@ -144,6 +144,22 @@ export interface VerifyOptions {
   verifier: SignatureVerifier;
   /** The principal that must have signed (`ci@example.com`). @default any principal the verifier allows */
   principal?: string;
+  /**
+   * The policy rule that asked for this check, named at the end of every refusal
+   * (`signature policy /etc/bentoport/policy.yaml, sources["s3://models/prod"]`). @default none named
+   */
+  requiredBy?: string;
+}
+
+/** A refusal's message with the rule that required the signature, when one did. */
+function withRule(message: string, policy: VerifyOptions): string {
+  return policy.requiredBy === undefined ? message : `${message} (required by ${policy.requiredBy})`;
+}
+
+/** The verifier's refusal (unknown key, bad signature), naming the rule that required the signature. */
+function refusalUnderRule(error: unknown, policy: VerifyOptions): unknown {
+  if (policy.requiredBy === undefined || !(error instanceof BentoportError) || error.code !== 'ERR_SIGNATURE') return error;
+  return new BentoportError('ERR_SIGNATURE', withRule(error.message, policy), { cause: error, ...(error.details ? { details: error.details } : {}) });
 }
 
 /** A verification that passed. */
@@ -164,10 +180,15 @@ export async function verifyContent(
   options: VerifyOptions,
 ): Promise<VerifiedSignature> {
   const { signature, manifest } = parseSignatureFile(signatureText, where);
-  const signer = await options.verifier.verify(manifest, signature, SIGNATURE_NAMESPACE, options.principal);
+  let signer: VerifiedSignature;
+  try {
+    signer = await options.verifier.verify(manifest, signature, SIGNATURE_NAMESPACE, options.principal);
+  } catch (error) {
+    throw refusalUnderRule(error, options);
+  }
   const difference = manifestDifference(manifest, actualManifest);
   if (difference !== undefined) {
-    throw new BentoportError('ERR_SIGNATURE', `content differs from what ${signer.principal} (${signer.keyFingerprint}) signed: ${difference}`, {
+    throw new BentoportError('ERR_SIGNATURE', withRule(`content differs from what ${signer.principal} (${signer.keyFingerprint}) signed: ${difference}`, options), {
       details: { principal: signer.principal, keyFingerprint: signer.keyFingerprint, reason: 'content-differs' },
     });
   }
@@ -245,8 +266,8 @@ function expectedSigner(policy: VerifyOptions): string {
  * The refusal of an import or pull that requires a signature and found none, before any byte of
  * the item moved: `<subject>: no signature (expected one by …): <why>; nothing was <done>`.
  */
-export function missingSignatureError(subject: string, policy: VerifyOptions, why: string, done: 'imported' | 'pulled'): BentoportError {
-  return new BentoportError('ERR_SIGNATURE', `${subject}: no signature (expected one by ${expectedSigner(policy)}): ${why}; nothing was ${done}`, {
+export function missingSignatureError(subject: string, policy: VerifyOptions, why: string, done: 'imported' | 'pulled' | 'verified'): BentoportError {
+  return new BentoportError('ERR_SIGNATURE', withRule(`${subject}: no signature (expected one by ${expectedSigner(policy)}): ${why}; nothing was ${done}`, policy), {
     details: { reason: 'no-signature' },
   });
 }

@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { BentoportError, isBentoportError, type ItemMetadata, type ProgressEvent, type Registry, type RegistryItemRef, type VerifiedSignature } from '@bentoport/spec';
-import { missingSignatureError, stagedSignatureCheck, storeItemSignature } from './item-signatures.js';
+import { missingSignatureError, stagedSignatureCheck, storeItemSignature, type VerifyOptions } from './item-signatures.js';
+import { requiredSignature } from './signature-policy.js';
 import { FileDigests } from './file-digests.js';
 import { operationError, progressEmitter, storeOf, type Emit, type EngineContext } from './engine-context.js';
 import { installModels, runImportPipeline, withStaging, type ModelNotices, type StagedModels } from './import-pipeline.js';
@@ -167,8 +168,7 @@ async function remoteTag(registry: Registry, kind: ItemKind, tagLike: string, si
  * hold the item (the pull then says so), gives none.
  * @throws {BentoportError} ERR_SIGNATURE when one is required and there is none.
  */
-async function pulledSignature(registry: Registry, ref: RegistryItemRef, options: PullOptions, emit: Emit): Promise<string | undefined> {
-  const policy = options.requireSignature;
+async function pulledSignature(registry: Registry, ref: RegistryItemRef, options: PullOptions, policy: VerifyOptions | undefined, emit: Emit): Promise<string | undefined> {
   let text: string | undefined;
   if (registry.capabilities.signatures === true && typeof registry.getSignature === 'function') {
     try {
@@ -211,8 +211,8 @@ export async function pull(context: EngineContext, kind: ItemKind, tagLike: stri
       throw new BentoportError('ERR_INVALID_TAG', `${TYPE_NAME[kind]} "${tag.name}" version can not be None; pull an explicit version (name:version)`);
     }
     const ref: RegistryItemRef = { kind, name: tag.name, version };
-    const signatureText = await pulledSignature(registry, ref, options, emit);
-    const policy = options.requireSignature;
+    const policy = requiredSignature(options, `${registry.url}/${ref.name}`, `${ref.kind} ${ref.name}:${ref.version}`, 'pulled');
+    const signatureText = await pulledSignature(registry, ref, options, policy, emit);
     let signedBy: VerifiedSignature | undefined;
     // A bento's models are known once it is staged; until then no total, so the bar does not
     // show the small bento at 100% and fall back when its models start.
