@@ -87,9 +87,13 @@ function parseRule(value: unknown, origin: string, where: string, baseDirectory:
   return { type: 'signedBy', allowedSigners: path.resolve(baseDirectory, allowedSigners), principals: principals as string[] };
 }
 
-/** A source or entry without a trailing `/` (so `s3://b/prod/` and `s3://b/prod` are one entry); a local path absolute. */
+/**
+ * A source or entry without credentials (a registry's URL is shown without them) and without a
+ * trailing `/` (so `s3://b/prod/` and `s3://b/prod` are one entry); a local path absolute.
+ */
 function normaliseSource(source: string, baseDirectory: string): string {
-  const absolute = /^[a-z][a-z0-9+.-]*:\/\//i.test(source) ? source : path.resolve(baseDirectory, source);
+  const url = /^([a-z][a-z0-9+.-]*:\/\/)(?:[^/@]*@)?(.*)$/i.exec(source);
+  const absolute = url ? `${url[1]}${url[2]}` : path.resolve(baseDirectory, source);
   return absolute.length > 1 ? absolute.replace(/\/+$/, '') : absolute;
 }
 
