@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { storeSignaturePath } from '@bentoport/core';
+import { BentoportError, storeSignaturePath, type Signer } from '@bentoport/core';
 import { sshSigner, sshVerifier } from '@bentoport/signer-ssh';
 import { hashTree, writeSampleBento } from '@bentoport/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,31 @@ describe.skipIf(!hasSshKeygen)('signed bentos', () => {
       expect(imported.signedBy?.principal, archive).toBe('ci@example.com');
       expect(imported.signatureFile, archive).toBe(storeSignaturePath(imported.item));
       expect((await target.verifyBento(sample.bentoTag, requireSignature)).principal, archive).toBe('ci@example.com');
+    }
+  });
+
+  it('signs an export after its last byte and before its commit: a signer that fails leaves no archive', async () => {
+    const { root, homeA } = await scratch('signing-before-commit');
+    const where = path.join(root, 'out');
+    await mkdir(where);
+    const sample = await writeSampleBento(homeA, { models: 1 });
+    const source = bentoportAt(homeA);
+    let signedAfterBytes = 0;
+    const failing: Signer = {
+      apiVersion: 1 as Signer['apiVersion'],
+      name: 'failing',
+      sign: async () => {
+        signedAfterBytes = (await readdir(where)).filter((entry) => entry.includes('.bentoport-')).length;
+        throw new BentoportError('ERR_SIGNATURE', '[failing] the key cannot sign');
+      },
+    };
+    for (const archive of ['svc.tar', 'svc.zip', 'folder-out']) {
+      const destination = path.join(where, archive);
+      const refused = await rejectionOf(source.exportBento(sample.bentoTag, destination, archive === 'folder-out' ? 'folder' : undefined, { sign: failing }));
+      expect(refused.message, archive).toContain('the key cannot sign');
+      // The signer ran while the archive still sat under its temporary name, all bytes written.
+      expect(signedAfterBytes, archive).toBe(1);
+      expect(await listTree(where), archive).toEqual([]);
     }
   });
 
