@@ -6,17 +6,15 @@
  * and what was found, and leave the receiving store unchanged. A signature policy decides the
  * same by source.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeSampleBento, type SampleBento } from '@bentoport/test-utils';
+import { hasSshKeygen, makeSigningKeys, writeSampleBento, type SampleBento } from '@bentoport/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type ChildResult } from './cli-child.js';
 import { closeContext, createContext, siteInputs, siteSkips } from './harness-context.js';
 import { childEnvironment, type HarnessContext } from './run-case.js';
 import { TRANSPORTS as TRANSPORTS_WITH_SERVERS } from './cases.js';
 
-const hasSshKeygen = spawnSync('ssh-keygen', ['-?'], { stdio: 'ignore' }).error === undefined;
 const inputs = siteInputs();
 const skips = siteSkips(inputs);
 /** Every archive format, by the file name that picks it (.bento is BentoML's xz tar). */
@@ -30,11 +28,6 @@ let sample: SampleBento;
 let key = '';
 let strangerKey = '';
 let allowedSigners = '';
-
-function newKey(file: string): void {
-  const made = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ci', '-f', file]);
-  if (made.status !== 0) throw new Error(`ssh-keygen failed: ${made.stderr.toString()}`);
-}
 
 function cli(home: string, args: string[]): Promise<ChildResult> {
   return runCli({ args: ['--home', home, ...args], env: childEnvironment(context as HarnessContext, root), hardTimeoutMs: 120_000 });
@@ -74,12 +67,7 @@ beforeAll(async () => {
   await mkdir(path.join(root, 'tmpdir'), { recursive: true });
   source = path.join(root, 'source');
   sample = await writeSampleBento(source, { name: 'svc', models: 2, weightsBytes: 256 * 1024 });
-  key = path.join(root, 'ci_ed25519');
-  strangerKey = path.join(root, 'stranger_ed25519');
-  newKey(key);
-  newKey(strangerKey);
-  allowedSigners = path.join(root, 'allowed_signers');
-  await writeFile(allowedSigners, `${PRINCIPAL} ${(await readFile(`${key}.pub`, 'utf8')).trim()}\n`);
+  ({ key, strangerKey, allowedSigners } = await makeSigningKeys(root, PRINCIPAL));
   await succeeds(source, ['sign', sample.bentoTag, '--key', key]);
 }, 180_000);
 

@@ -3,11 +3,10 @@ import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promi
 import path from 'node:path';
 import { BentoportError, storeSignaturePath, type Signer } from '@bentoport/core';
 import { sshSigner, sshVerifier } from '@bentoport/signer-ssh';
-import { hashTree, writeSampleBento } from '@bentoport/test-utils';
+import { hasSshKeygen, hashTree, makeSigningKeys, writeSampleBento } from '@bentoport/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bentoportAt, listTree, rejectionOf, scratch } from './harness.js';
 
-const hasSshKeygen = spawnSync('ssh-keygen', ['-?'], { stdio: 'ignore' }).error === undefined;
 if (!hasSshKeygen) console.warn('signing: skipped, ssh-keygen is missing (apt-get install openssh-client)');
 
 /** The formats every signed bento must survive, by the archive name that picks each. */
@@ -18,20 +17,10 @@ let key = '';
 let strangerKey = '';
 let allowedSigners = '';
 
-function newKey(file: string): void {
-  const made = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ci', '-f', file]);
-  if (made.status !== 0) throw new Error(`ssh-keygen failed: ${made.stderr.toString()}`);
-}
-
 beforeAll(async () => {
   if (!hasSshKeygen) return;
   ({ root } = await scratch('signing'));
-  key = path.join(root, 'ci_ed25519');
-  strangerKey = path.join(root, 'stranger_ed25519');
-  newKey(key);
-  newKey(strangerKey);
-  allowedSigners = path.join(root, 'allowed_signers');
-  await writeFile(allowedSigners, `ci@example.com ${(await readFile(`${key}.pub`, 'utf8')).trim()}\n`);
+  ({ key, strangerKey, allowedSigners } = await makeSigningKeys(root, 'ci@example.com'));
 });
 
 describe.skipIf(!hasSshKeygen)('signed bentos', () => {
