@@ -1,4 +1,4 @@
-import { stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -6,7 +6,7 @@ import { BentoportError, type Location, type Transport } from '@bentoport/spec';
 import { gatherChunks } from '@bentoport/plugin-kit';
 import type { ExportOptions, ExportResult, ExportTarget } from './bentoport-types.js';
 import { writeChecksumSidecar, writeSidecar } from './sidecar-files.js';
-import { readStoredSignature, signItem } from './item-signatures.js';
+import { readStoredSignature, signItem, writeFileAtomically } from './item-signatures.js';
 import { directorySize } from './directory-size.js';
 import { FileDigests } from './file-digests.js';
 import { embeddedModelContent } from './embedded-models.js';
@@ -105,7 +105,7 @@ async function exportAsFolder(
     const signatureText = signing.text();
     if (signatureText === undefined) return result;
     const signatureFile = `${written.directory}.sig`;
-    await writeFile(signatureFile, signatureText);
+    await writeFileAtomically(signatureFile, signatureText);
     return { ...result, signatureFile };
   } finally {
     signing.dispose();

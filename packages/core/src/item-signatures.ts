@@ -91,7 +91,7 @@ export async function itemManifest(context: EngineContext, kind: ItemKind, tagLi
 }
 
 /** Writes a file by a temporary name and one rename, so a reader sees the old file or the new one. */
-async function writeFileAtomically(target: string, text: string): Promise<void> {
+export async function writeFileAtomically(target: string, text: string): Promise<void> {
   const temporary = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await writeFile(temporary, text);
