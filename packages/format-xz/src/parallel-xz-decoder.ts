@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import lzma from 'lzma-native';
 import { BentoportError } from '@bentoport/spec';
+import { codeWhole } from './liblzma-whole.js';
 import { FOOTER_MAGIC, indexAndFooter, LZMA2_FILTER_ID, STREAM_MAGIC, streamHeader, type BlockRecord } from './xz-container.js';
 
 /** Options of {@link parallelXzDecoder}. */
@@ -212,18 +213,20 @@ function walkLzma2(data: Buffer): { compressedSize: number; uncompressedSize: nu
   return undefined;
 }
 
-/** Decodes one self-contained xz stream (one block) on liblzma's thread; all of its output. */
-function decodeStream(stream: Buffer, memoryLimit: number): { output: Promise<Buffer[]>; cancel: () => void } {
-  const decoder = lzma.createStream('streamDecoder', { memlimit: memoryLimit, synchronous: false });
-  const output = new Promise<Buffer[]>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    decoder.on('data', (chunk: Buffer) => chunks.push(chunk));
-    decoder.on('error', (error: Error) => reject(corrupt(`a block does not decode: ${error.message}`)));
-    decoder.on('end', () => resolve(chunks));
-  });
+/**
+ * Decodes one self-contained xz stream (one block of `decodedSize` bytes) on a thread-pool
+ * thread; all of its output. `cancel` drops the result: liblzma's thread finishes the block.
+ */
+function decodeStream(stream: Buffer, decodedSize: number, memoryLimit: number): { output: Promise<Buffer[]>; cancel: () => void } {
+  let cancelled = false;
+  const output = codeWhole({ streamDecoder: { memlimit: memoryLimit } }, stream, decodedSize).then(
+    (chunks) => (cancelled ? [] : chunks),
+    (error: Error) => {
+      throw corrupt(`a block does not decode: ${error.message}`);
+    },
+  );
   output.catch(() => undefined); // awaited in order by the caller; this only avoids an early unhandled rejection
-  decoder.end(stream);
-  return { output, cancel: () => decoder.destroy() };
+  return { output, cancel: () => void (cancelled = true) };
 }
 
 /** The decompressed bytes of `input`: any number of xz streams, blocks split across threads where possible. */
@@ -274,7 +277,7 @@ async function* decodeXz(input: AsyncIterable<Buffer>, options: ParallelXzOption
           yield* streamingDecode(boundedPieces(new ByteReader(onceIterator(single.subarray(12))), stream), options.memoryLimit);
           continue;
         }
-        queue.push(decodeStream(single, options.memoryLimit));
+        queue.push(decodeStream(single, walked.uncompressedSize, options.memoryLimit));
         // One block more than the decoding threads: one is handed on while the others decode.
         while (queue.length > options.concurrency) yield* await (queue.shift() as (typeof queue)[number]).output;
       }
