@@ -4,8 +4,16 @@ import lzma from 'lzma-native';
 export type WholeCoder = { rawEncoder: { filters: Array<{ id: number; options?: Record<string, number> }> } } | { streamDecoder: { memlimit: number } };
 
 /**
+ * The largest output buffer liblzma fills before handing it on. The binding holds each one twice
+ * in native memory (its work buffer and a queued copy) before the copy JavaScript gets, so a
+ * whole 2 MiB block in one buffer cost 6 MiB per block in flight; 256 KiB keeps that under 1 MiB
+ * at eight callbacks a block.
+ */
+const MAX_OUTPUT_BUFFER = 256 * 1024;
+
+/**
  * All of `input` coded by liblzma on a thread-pool thread, in one call: its output in buffers of
- * up to `outputBytes` (one, when the caller knows the output's size).
+ * up to 256 KiB, or of `expectedOutputBytes` when that is smaller (one buffer then).
  *
  * Why not `createStream`: its Transform cuts every input at each `YZ` it holds (the end of an
  * xz footer, met every 64 KiB in compressed or random bytes) and hands each cut to the thread
@@ -13,11 +21,11 @@ export type WholeCoder = { rawEncoder: { filters: Array<{ id: number; options?: 
  * stream push: on a `.bento` of weights that machinery cost the main thread a third of the
  * decode time. A block is coded whole here, so none of it is needed.
  */
-export function codeWhole(coder: WholeCoder, input: Buffer, outputBytes: number): Promise<Buffer[]> {
+export function codeWhole(coder: WholeCoder, input: Buffer, expectedOutputBytes: number): Promise<Buffer[]> {
   const stream = new lzma.Stream();
   if ('rawEncoder' in coder) stream.rawEncoder(coder.rawEncoder);
   else stream.streamDecoder(coder.streamDecoder);
-  stream.setBufsize(Math.max(4096, outputBytes));
+  stream.setBufsize(Math.min(MAX_OUTPUT_BUFFER, Math.max(4096, Math.ceil(expectedOutputBytes))));
   return new Promise<Buffer[]>((resolve, reject) => {
     const output: Buffer[] = [];
     let finishing = false;
