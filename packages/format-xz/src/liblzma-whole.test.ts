@@ -13,36 +13,22 @@ function withFooterMagic(length: number): Buffer {
   return bytes;
 }
 
+/** What xz itself decodes the raw LZMA2 data to. */
+function xzDecodesRaw(encoded: Buffer, preset: number): Buffer {
+  return execFileSync('xz', ['--format=raw', `--lzma2=preset=${preset}`, '-dc'], { input: encoded, maxBuffer: 1 << 24 });
+}
+
 describe('codeWhole', () => {
-  it('encodes raw LZMA2 and decodes an xz stream whole, YZ bytes included, in one output buffer when it fits', async () => {
+  it('encodes raw LZMA2 whole, YZ bytes included, as xz decodes it', async () => {
     const input = withFooterMagic(200_000);
-    const encoded = Buffer.concat(await codeWhole({ rawEncoder: { filters: [{ id: LZMA2, options: { preset: 1 } }] } }, input, input.length + 1024));
-    const decodedRaw = execFileSync('xz', ['--format=raw', '--lzma2=preset=1', '-dc'], { input: encoded, maxBuffer: 1 << 24 });
-    expect(decodedRaw.equals(input)).toBe(true);
-
-    const xz = execFileSync('xz', ['-1', '-c'], { input, maxBuffer: 1 << 24 });
-    expect(xz.includes('YZ')).toBe(true);
-    const output = await codeWhole({ streamDecoder: { memlimit: 64 * 1024 * 1024 } }, xz, input.length);
-    expect(output).toHaveLength(1);
-    expect((output[0] as Buffer).equals(input)).toBe(true);
+    const output = await codeWhole({ rawEncoder: { filters: [{ id: LZMA2, options: { preset: 1 } }] } }, input, input.length + 1024);
+    expect(xzDecodesRaw(Buffer.concat(output), 1).equals(input)).toBe(true);
   });
 
-  it('gives output larger than its buffer size in several buffers', async () => {
-    const input = withFooterMagic(200_000);
-    const xz = execFileSync('xz', ['-0', '-c'], { input, maxBuffer: 1 << 24 });
-    const output = await codeWhole({ streamDecoder: { memlimit: 64 * 1024 * 1024 } }, xz, 16_384);
+  it('gives output larger than its buffer size in several buffers, in order', async () => {
+    const input = randomBytes(700_000);
+    const output = await codeWhole({ rawEncoder: { filters: [{ id: LZMA2, options: { preset: 0 } }] } }, input, 16_384);
     expect(output.length).toBeGreaterThan(1);
-    expect(Buffer.concat(output).equals(input)).toBe(true);
-  });
-
-  it('rejects a truncated stream and a damaged one instead of waiting for more input', async () => {
-    const input = withFooterMagic(100_000);
-    const xz = execFileSync('xz', ['-1', '-c'], { input, maxBuffer: 1 << 24 });
-    const decoder = { streamDecoder: { memlimit: 64 * 1024 * 1024 } };
-    await expect(codeWhole(decoder, xz.subarray(0, xz.length - 100), input.length)).rejects.toThrow();
-    const damaged = Buffer.from(xz);
-    const middle = damaged.length >> 1;
-    damaged[middle] = (damaged[middle] as number) ^ 0xff;
-    await expect(codeWhole(decoder, damaged, input.length)).rejects.toThrow();
+    expect(xzDecodesRaw(Buffer.concat(output), 0).equals(input)).toBe(true);
   });
 });

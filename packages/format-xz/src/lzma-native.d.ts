@@ -24,11 +24,10 @@ declare module 'lzma-native' {
    * codes on a thread-pool thread; `bufferHandler` then gets, on the main thread, each output
    * buffer (`bufsize` bytes at most), then `(null, undefined, error | null)` at the end of the
    * data, or `(undefined, count)` when the input queued so far has been taken without ending it.
-   * `code(null, true)` finishes: liblzma reports truncated data as an error then.
+   * `code(null, true)` finishes (an encoder flushes).
    */
   interface NativeStream {
     rawEncoder(options: StreamOptions): void;
-    streamDecoder(options: StreamOptions): void;
     setBufsize(size: number): number;
     code(input: Buffer | null, async: boolean): void;
     bufferHandler: (output: Buffer | null | undefined, processedChunks: number | undefined, error: Error | null | undefined) => void;
