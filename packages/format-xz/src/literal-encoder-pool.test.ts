@@ -29,6 +29,25 @@ describe('literal encoder pool', () => {
     }
   });
 
+  it('reuses its shared buffers across pieces of any size, one piece per worker at a time', async () => {
+    const pool = new LiteralEncoderPool(1);
+    try {
+      // Small, then larger (the buffers grow), then small again (a stale tail must not leak in).
+      for (const length of [70_000, 400_000, 3]) {
+        const piece = weightsLike(length);
+        const expected = encodeLiteralLzma2(piece, { properties: FLOAT32, storedFraction: 0 });
+        expect((await pool.encode(piece, FLOAT32, 0)).equals(Buffer.from(expected))).toBe(true);
+      }
+      const queued = [weightsLike(100_000), weightsLike(200_000), weightsLike(50_000)];
+      const outputs = await Promise.all(queued.map((piece) => pool.encode(piece, FLOAT32, 0.5)));
+      outputs.forEach((output, index) => {
+        expect(output.equals(Buffer.from(encodeLiteralLzma2(queued[index] as Buffer, { properties: FLOAT32, storedFraction: 0.5 })))).toBe(true);
+      });
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('rejects with the encoder error for invalid properties, and keeps working', async () => {
     const pool = new LiteralEncoderPool(1);
     try {

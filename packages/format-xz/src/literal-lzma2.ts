@@ -84,10 +84,14 @@ export class LiteralLzma2Encoder {
   /**
    * The whole LZMA2 data of one block for `input` (a dictionary reset first, the end marker
    * last). Chunk by chunk: stored when `storedFraction` schedules it or when coding it would not
-   * make it smaller; otherwise coded, the probabilities carried from chunk to chunk.
+   * make it smaller; otherwise coded, the probabilities carried from chunk to chunk. Written
+   * into `into` when given (at least {@link maxEncodedLength} bytes; a worker reuses one buffer
+   * for every piece), else into a new buffer; the result is a view of the bytes written.
    */
-  encode(input: Uint8Array, storedFraction: number): Uint8Array {
-    const output = new Uint8Array(LiteralLzma2Encoder.maxEncodedLength(input.length));
+  encode(input: Uint8Array, storedFraction: number, into?: Uint8Array): Uint8Array {
+    const needed = LiteralLzma2Encoder.maxEncodedLength(input.length);
+    if (into !== undefined && into.length < needed) throw new RangeError(`the output buffer holds ${into.length} bytes, ${needed} needed`);
+    const output = into ?? new Uint8Array(needed);
     let outputLength = 0;
     // Properties must be (re)sent by the first coded chunk of a block and after a stored chunk
     // that reset the dictionary (control 0x01, which only the block's first chunk uses).

@@ -83,6 +83,21 @@ class ByteReader {
     return out;
   }
 
+  /** Copies the next `length` bytes into `target` at `offset`: one copy, where `read` may make two. */
+  async readInto(target: Buffer, offset: number, length: number, what: string): Promise<void> {
+    if (!(await this.fill(length))) throw corrupt(`the file ends inside ${what} (at byte ${this.offset + this.buffered})`);
+    this.offset += length;
+    this.buffered -= length;
+    for (let filled = 0; filled < length; ) {
+      const chunk = this.chunks[0] as Buffer;
+      const take = Math.min(chunk.length, length - filled);
+      chunk.copy(target, offset + filled, 0, take);
+      filled += take;
+      if (take === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(take);
+    }
+  }
+
   async peek(length: number): Promise<Buffer | undefined> {
     if (!(await this.fill(length))) return undefined;
     return this.head(length);
@@ -212,7 +227,12 @@ function walkLzma2(data: Buffer): { compressedSize: number; uncompressedSize: nu
   return undefined;
 }
 
-/** Decodes one self-contained xz stream (one block) on liblzma's thread; all of its output. */
+/**
+ * Decodes one self-contained xz stream (one block) on liblzma's thread; all of its output.
+ * Through lzma-native's Transform, not `codeWhole`: the binding queues all of one call's output
+ * in native memory before JavaScript gets any of it, and with a whole block per call a `.bento`
+ * import peaked 15-20 MiB higher; the Transform hands liblzma the block in smaller cuts.
+ */
 function decodeStream(stream: Buffer, memoryLimit: number): { output: Promise<Buffer[]>; cancel: () => void } {
   const decoder = lzma.createStream('streamDecoder', { memlimit: memoryLimit, synchronous: false });
   const output = new Promise<Buffer[]>((resolve, reject) => {
@@ -256,19 +276,9 @@ async function* decodeXz(input: AsyncIterable<Buffer>, options: ParallelXzOption
         if (sizeByte[0] === 0x00) break; // the index
         const block = parseBlockHeader(Buffer.concat([sizeByte, await reader.read((sizeByte[0] as number) * 4 + 3, 'a block header')]));
         if (!block.lzma2Only) throw new BentoportError('ERR_UNSUPPORTED_FORMAT', '[format-xz] a block after the first uses filters other than LZMA2 alone; this decoder takes such filters only in the first block of a file');
-        const data = block.compressedSize !== undefined ? await reader.read(block.compressedSize, 'a block') : await readUnsizedBlock(reader);
-        const walked = walkLzma2(data);
-        if (walked === undefined || walked.compressedSize !== data.length) throw corrupt('a block’s LZMA2 data does not end where its header says');
-        if (block.uncompressedSize !== undefined && block.uncompressedSize !== walked.uncompressedSize) {
-          throw corrupt('a block decodes to another size than its header says');
-        }
-        const padding = await reader.read((4 - (data.length % 4)) % 4, 'a block’s padding');
-        if (padding.some((byte) => byte !== 0)) throw corrupt('a block’s padding is not zero');
-        const check = await reader.read(checkSize, 'a block’s check');
-        const record = { unpaddedSize: block.bytes.length + data.length + checkSize, uncompressedSize: walked.uncompressedSize };
+        const { single, record } = await singleBlockStream(reader, block, stream, checkSize);
         records.push(record);
-        const single = Buffer.concat([streamHeader(stream.checkType), block.bytes, data, padding, check, indexAndFooter([record], stream.checkType)]);
-        if (walked.uncompressedSize > MAX_BUFFERED_BLOCK) {
+        if (record.uncompressedSize > MAX_BUFFERED_BLOCK) {
           // Held whole, a bomb's block would cost its full decoded size per thread.
           while (queue.length > 0) yield* await (queue.shift() as (typeof queue)[number]).output;
           yield* streamingDecode(boundedPieces(new ByteReader(onceIterator(single.subarray(12))), stream), options.memoryLimit);
@@ -285,6 +295,48 @@ async function* decodeXz(input: AsyncIterable<Buffer>, options: ParallelXzOption
   } finally {
     for (const job of queue.splice(0)) job.cancel();
   }
+}
+
+/** The most bytes an index of one record, its padding and CRC32, and a stream footer take. */
+const MAX_SINGLE_INDEX_AND_FOOTER = 1 + 1 + 9 + 9 + 3 + 4 + 12;
+
+/**
+ * The block whose header `block` was just read, made a one-block xz stream of its own (stream
+ * header, the block, an index of one record, footer) in one buffer: the block's bytes are copied
+ * from the input once, straight into place. Checks that the LZMA2 data ends where the header
+ * says, the decoded size, and the padding.
+ */
+async function singleBlockStream(reader: ByteReader, block: BlockHeader, stream: StreamHeader, checkSize: number): Promise<{ single: Buffer; record: BlockRecord }> {
+  const header = streamHeader(stream.checkType);
+  let single: Buffer;
+  const dataStart = header.length + block.bytes.length;
+  let data: Buffer;
+  if (block.compressedSize !== undefined) {
+    const padded = block.compressedSize + ((4 - (block.compressedSize % 4)) % 4);
+    single = Buffer.allocUnsafe(dataStart + padded + checkSize + MAX_SINGLE_INDEX_AND_FOOTER);
+    await reader.readInto(single, dataStart, block.compressedSize, 'a block');
+    data = single.subarray(dataStart, dataStart + block.compressedSize);
+  } else {
+    data = await readUnsizedBlock(reader);
+    single = Buffer.allocUnsafe(dataStart + data.length + 3 + checkSize + MAX_SINGLE_INDEX_AND_FOOTER);
+    data.copy(single, dataStart);
+    data = single.subarray(dataStart, dataStart + data.length);
+  }
+  header.copy(single, 0);
+  block.bytes.copy(single, header.length);
+  const walked = walkLzma2(data);
+  if (walked === undefined || walked.compressedSize !== data.length) throw corrupt('a block’s LZMA2 data does not end where its header says');
+  if (block.uncompressedSize !== undefined && block.uncompressedSize !== walked.uncompressedSize) {
+    throw corrupt('a block decodes to another size than its header says');
+  }
+  let position = dataStart + data.length;
+  const paddingLength = (4 - (data.length % 4)) % 4;
+  await reader.readInto(single, position, paddingLength + checkSize, 'a block’s padding');
+  if (single.subarray(position, position + paddingLength).some((byte) => byte !== 0)) throw corrupt('a block’s padding is not zero');
+  position += paddingLength + checkSize;
+  const record = { unpaddedSize: block.bytes.length + data.length + checkSize, uncompressedSize: walked.uncompressedSize };
+  position += indexAndFooter([record], stream.checkType).copy(single, position);
+  return { single: single.subarray(0, position), record };
 }
 
 /** liblzma's stream decoder over `pieces`, its output read with backpressure. */

@@ -130,7 +130,7 @@ async function* xzStream(pieces: AsyncIterable<ClassedPiece>, policy: Compressio
     const blocks = mapInOrder(pieces, (piece) => encodePiece(piece.bytes, effectiveClass(policy, piece.class), literalPool), concurrency);
     for await (const block of blocks) {
       records.push(block.record);
-      yield Buffer.concat(block.bytes);
+      yield* block.bytes;
     }
     yield indexAndFooter(records);
   } finally {
