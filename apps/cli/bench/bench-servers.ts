@@ -28,7 +28,7 @@ export interface NetworkServer {
   url(name: string): string;
   /** Environment for bentoport's process (the SFTP key and known_hosts). */
   env: NodeJS.ProcessEnv;
-  /** A shell fragment that stores its stdin as `name` on the server. */
+  /** A shell fragment that stores its stdin as `name` on the server, printing nothing (its stdout is the hash's pipe). */
   uploadStdin(name: string): string;
   /** A shell fragment that writes the file `name` on the server to its stdout. */
   downloadStdout(name: string): string;
@@ -132,7 +132,7 @@ async function startMoto(): Promise<NetworkServer> {
     url: object,
     env: {},
     client: 'aws s3 cp',
-    uploadStdin: (name) => `${aws.join(' ')} - ${shellQuote(object(name))}`,
+    uploadStdin: (name) => `${aws.join(' ')} - ${shellQuote(object(name))} > /dev/null`,
     downloadStdout: (name) => `${aws.join(' ')} ${shellQuote(object(name))} -`,
     put: (local, name) => ({ tool: 'aws s3 cp file', command: [...aws, local, object(name)] }),
     get: (name, local) => ({ tool: 'aws s3 cp to file', command: [...aws, object(name), local] }),
@@ -170,7 +170,7 @@ async function startVsftpd(scratch: string): Promise<NetworkServer> {
     url: (name) => `ftp://${login}${directory}/${name}`,
     env: {},
     client: 'curl',
-    uploadStdin: (name) => `curl -sS -f -T - ${shellQuote(curlUrl(name))}`,
+    uploadStdin: (name) => `curl -sS -f -T - ${shellQuote(curlUrl(name))} > /dev/null`,
     downloadStdout: (name) => `curl -sS -f ${shellQuote(curlUrl(name))}`,
     put: (local, name) => ({ tool: 'curl -T file', command: ['curl', '-sS', '-f', '-T', local, curlUrl(name)] }),
     get: (name, local) => ({ tool: 'curl -o file', command: ['curl', '-sS', '-f', '-o', local, curlUrl(name)] }),
@@ -219,7 +219,7 @@ async function startSshd(scratch: string): Promise<NetworkServer> {
     env: { HOME: sshHome, SSH_AUTH_SOCK: '' },
     client: 'ssh cat',
     // The remote command is one argument of ssh, run by the user's shell: quoted twice.
-    uploadStdin: (name) => `ssh ${options} ${user}@127.0.0.1 ${shellQuote(`cat > ${shellQuote(remote(name))}`)}`,
+    uploadStdin: (name) => `ssh ${options} ${user}@127.0.0.1 ${shellQuote(`cat > ${shellQuote(remote(name))}`)} > /dev/null`,
     downloadStdout: (name) => `ssh ${options} ${user}@127.0.0.1 ${shellQuote(`cat ${shellQuote(remote(name))}`)}`,
     put: (local, name) => ({ tool: 'sftp put', command: sftp(`put ${local} ${remote(name)}`) }),
     get: (name, local) => ({ tool: 'sftp get', command: sftp(`get ${remote(name)} ${local}`) }),
