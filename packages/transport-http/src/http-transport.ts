@@ -5,6 +5,7 @@ import {
   bentoportStateDirectory,
   discardBody,
   optionChecks,
+  parallelRanges,
   pluginFailure,
   resolveNetworkOptions,
   throwIfAborted,
@@ -17,7 +18,6 @@ import { headerValue, HttpClient, type HttpResponse } from './http-client.js';
 import { openHttpReader, parseContentRange, validatorOf, type Validator } from './http-reader.js';
 import { COMPONENT, statusFailure } from './http-status.js';
 import { openHttpWriter } from './http-writer.js';
-import { parallelRanges } from './parallel-ranges.js';
 import { parentUrl, requestTargetOf, type RequestTarget } from './request-target.js';
 import { detectWebdav, entriesOf, propfind } from './webdav.js';
 
@@ -266,10 +266,25 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
   async function readInParallelRanges(target: RequestTarget, size: number, pinned: Validator, readOptions: TransportReadOptions): Promise<Readable> {
     const { signal } = readOptions;
     throwIfAborted(signal, COMPONENT, 'GET', target.display);
-    const shortRange = (start: number, end: number, received: number) =>
-      pluginFailure(COMPONENT, 'ERR_IO', 'GET', target.display, `bytes ${start}-${end - 1} ended after ${received} bytes: the resource changed while it was being read; start again`);
-    const openRange = (start: number, end: number) => openHttpReader(client, target, { ...readOptions, start, end }, readerSettings, pinned, () => {});
-    const stream = parallelRanges(0, size, { rangeSize: settings.rangeSize, rangesInFlight: settings.rangesInFlight, shortRange }, openRange);
+    async function fetchRange(start: number, end: number, onChunk: (chunk: Buffer) => void, requests: AbortSignal): Promise<void> {
+      const reader = await openHttpReader(client, target, { ...readOptions, start, end, signal: requests }, readerSettings, pinned, () => {});
+      let received = 0;
+      for await (const chunk of reader as AsyncIterable<Buffer>) {
+        received += chunk.length;
+        onChunk(chunk);
+      }
+      if (received !== end - start) {
+        throw pluginFailure(COMPONENT, 'ERR_IO', 'GET', target.display, `bytes ${start}-${end - 1} ended after ${received} bytes: the resource changed while it was being read; start again`);
+      }
+    }
+    const stream = parallelRanges({
+      start: 0,
+      end: size,
+      rangeSize: settings.rangeSize,
+      rangesInFlight: settings.rangesInFlight,
+      fetchRange,
+      failure: (error) => client.failure(error, 'GET', target.display, signal),
+    });
     const onAbort = () => stream.destroy(abortedFailure(COMPONENT, 'GET', target.display, signal));
     signal?.addEventListener('abort', onAbort, { once: true });
     stream.once('close', () => signal?.removeEventListener('abort', onAbort));
