@@ -124,7 +124,12 @@ async function startMoto(): Promise<NetworkServer> {
     AWS_DEFAULT_REGION: 'us-east-1',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
-  const object = (name: string) => `s3://${bucket}/${name}`;
+  /** Every key handed out, so that `clear` can delete them: moto holds objects in memory (about twice their bytes). */
+  const keys = new Set<string>();
+  const object = (name: string) => {
+    keys.add(name);
+    return `s3://${bucket}/${name}`;
+  };
   const aws = ['aws', '--endpoint-url', endpoint, 's3', 'cp', '--quiet'];
   return {
     transport: 's3',
@@ -136,8 +141,9 @@ async function startMoto(): Promise<NetworkServer> {
     downloadStdout: (name) => `${aws.join(' ')} ${shellQuote(object(name))} -`,
     put: (local, name) => ({ tool: 'aws s3 cp file', command: [...aws, local, object(name)] }),
     get: (name, local) => ({ tool: 'aws s3 cp to file', command: [...aws, object(name), local] }),
-    // moto keeps objects in memory: the same keys are overwritten round after round.
-    clear: async () => {},
+    clear: async () => {
+      for (const key of keys) await fetch(`${endpoint}/${bucket}/${key}`, { method: 'DELETE' });
+    },
     stop: () => daemon.stop(),
   };
 }
