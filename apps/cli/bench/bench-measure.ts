@@ -68,3 +68,14 @@ export function summarize(samples: Sample[]): { seconds: number; maxRssMiB: numb
     load: loads.length ? median(loads) : undefined,
   };
 }
+
+/** Runs `ours` then `theirs`, or the other way round: odd rounds let the references go first. */
+export async function inTurn(oursFirst: boolean, ours: () => Promise<void>, theirs: () => Promise<void>): Promise<void> {
+  if (oursFirst) {
+    await ours();
+    await theirs();
+  } else {
+    await theirs();
+    await ours();
+  }
+}

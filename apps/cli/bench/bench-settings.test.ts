@@ -31,7 +31,21 @@ describe('readBenchSettings', () => {
     expect(() => readBenchSettings({ BENCH_SOURCE_FILES: '3000' }, root)).toThrow('BENCH_SOURCE_FILES was renamed BENCH_SMALL_FILES');
   });
 
+  it('runs every network transport by default, on tar and gz', () => {
+    expect(readBenchSettings({}, root)).toMatchObject({ network: ['http', 's3', 'ftp', 'sftp'], networkFormats: ['tar', 'gz'] });
+    expect(readBenchSettings({ BENCH_NETWORK: 'sftp,http', BENCH_NETWORK_FORMATS: 'tar' }, root)).toMatchObject({ network: ['http', 'sftp'], networkFormats: ['tar'] });
+    expect(readBenchSettings({ BENCH_NETWORK: 'none' }, root).network).toEqual([]);
+    expect(readBenchSettings({ BENCH_FORMATS: 'none' }, root).formats).toEqual([]);
+  });
+
+  it('refuses the per-transport switches BENCH_NETWORK replaced', () => {
+    expect(() => readBenchSettings({ BENCH_HTTP: '1' }, root)).toThrow('BENCH_HTTP was replaced by BENCH_NETWORK');
+    expect(() => readBenchSettings({ BENCH_SFTP: '1' }, root)).toThrow('BENCH_NETWORK=sftp');
+  });
+
   it('refuses values it cannot use', () => {
+    expect(() => readBenchSettings({ BENCH_NETWORK: 'gopher' }, root)).toThrow('unknown transport gopher');
+    expect(() => readBenchSettings({ BENCH_NETWORK_FORMATS: 'zip' }, root)).toThrow('zip is not one a tar pipe reproduces');
     expect(() => readBenchSettings({ BENCH_ROUNDS: '0' }, root)).toThrow('BENCH_ROUNDS=0');
     expect(() => readBenchSettings({ BENCH_SIZE_MB: 'big' }, root)).toThrow('BENCH_SIZE_MB=big');
     expect(() => readBenchSettings({ BENCH_LAYOUTS: 'huge' }, root)).toThrow('unknown layout huge');

@@ -9,6 +9,10 @@ import * as path from 'node:path';
 export type Layout = 'few-large' | 'many-small';
 export const LAYOUTS: readonly Layout[] = ['few-large', 'many-small'];
 
+/** The transports of the network rows, in the order of the table. */
+export type NetworkTransport = 'http' | 's3' | 'ftp' | 'sftp';
+export const NETWORK_TRANSPORTS: readonly NetworkTransport[] = ['http', 's3', 'ftp', 'sftp'];
+
 export type BenchFormat = 'tar' | 'gz' | 'zip' | 'bento' | 'bz2';
 const KNOWN_FORMATS: readonly BenchFormat[] = ['tar', 'gz', 'zip', 'bento', 'bz2'];
 
@@ -30,7 +34,7 @@ export interface BenchSettings {
   layouts: Layout[];
   /** BENCH_ROUNDS: interleaved rounds per row; the table shows the median. @default 3 */
   rounds: number;
-  /** BENCH_FORMATS: formats (with an optional `:policy`). @default tar,gz,zip */
+  /** BENCH_FORMATS: formats (with an optional `:policy`) of the local rows; `none` for none. @default tar,gz,zip */
   formats: FormatSpec[];
   /** BENCH_SKIP: reference tools to leave out, as named in the table. @default none */
   skip: Set<string>;
@@ -45,6 +49,14 @@ export interface BenchSettings {
    * `requireSignature`, each against the same operation unsigned (needs ssh-keygen). @default on
    */
   signing: boolean;
+  /**
+   * BENCH_NETWORK: transports whose rows run, each against its same-work pipe on a server started
+   * on 127.0.0.1 (`none` for none); a server that is not installed is left out, and said so.
+   * @default http,s3,ftp,sftp
+   */
+  network: NetworkTransport[];
+  /** BENCH_NETWORK_FORMATS: the formats of the network rows (tar-family only: the pipes are tar's). @default tar,gz */
+  networkFormats: BenchFormat[];
 }
 
 /** Old name → new name; the old ones are refused with this hint. */
@@ -72,6 +84,7 @@ function parseLayouts(raw: string | undefined): Layout[] {
 }
 
 function parseFormats(raw: string | undefined): FormatSpec[] {
+  if (raw?.trim() === 'none') return [];
   return listOf(raw ?? 'tar,gz,zip').map((label) => {
     const [format, policy = 'auto'] = label.split(':');
     if (!KNOWN_FORMATS.includes(format as BenchFormat)) throw new Error(`BENCH_FORMATS: unknown format ${format} (known: ${KNOWN_FORMATS.join(', ')})`);
@@ -80,15 +93,39 @@ function parseFormats(raw: string | undefined): FormatSpec[] {
   });
 }
 
+/** The variables the network rows replaced: refused, with what to set now. */
+const REPLACED_BY_NETWORK = ['BENCH_HTTP', 'BENCH_S3', 'BENCH_FTP', 'BENCH_SFTP'];
+
+function parseNetwork(raw: string | undefined): NetworkTransport[] {
+  if (raw?.trim() === 'none') return [];
+  const names = listOf(raw ?? NETWORK_TRANSPORTS.join(','));
+  for (const name of names) {
+    if (!NETWORK_TRANSPORTS.includes(name as NetworkTransport)) throw new Error(`BENCH_NETWORK: unknown transport ${name} (known: ${NETWORK_TRANSPORTS.join(', ')}, or none)`);
+  }
+  return NETWORK_TRANSPORTS.filter((transport) => names.includes(transport));
+}
+
+function parseNetworkFormats(raw: string | undefined): BenchFormat[] {
+  const tarFamily: readonly BenchFormat[] = ['tar', 'gz', 'bz2', 'bento'];
+  const names = listOf(raw ?? 'tar,gz');
+  for (const name of names) {
+    if (!tarFamily.includes(name as BenchFormat)) throw new Error(`BENCH_NETWORK_FORMATS: ${name} is not one a tar pipe reproduces (${tarFamily.join(', ')})`);
+  }
+  return names as BenchFormat[];
+}
+
 /** Reads the settings from `env`; `repositoryRoot` anchors a relative BENCH_OUT (turbo runs the bench in apps/cli). */
 export function readBenchSettings(env: NodeJS.ProcessEnv, repositoryRoot: string): BenchSettings {
   for (const [old, current] of Object.entries(RENAMED)) {
     if (env[old] !== undefined) throw new Error(`${old} was renamed ${current}: set ${current}=${env[old]} instead`);
   }
+  for (const name of REPLACED_BY_NETWORK) {
+    if (env[name] !== undefined) throw new Error(`${name} was replaced by BENCH_NETWORK (every transport by default): set BENCH_NETWORK=${name.slice(6).toLowerCase()} for that transport alone`);
+  }
   const layouts = parseLayouts(env.BENCH_LAYOUTS);
   if (layouts.length === 0) throw new Error('BENCH_LAYOUTS names no layout');
   const formats = parseFormats(env.BENCH_FORMATS);
-  if (formats.length === 0) throw new Error('BENCH_FORMATS names no format');
+  if (formats.length === 0 && env.BENCH_FORMATS?.trim() !== 'none') throw new Error('BENCH_FORMATS names no format (none: only the network rows)');
   return {
     sizeMiB: positiveInteger(env, 'BENCH_SIZE_MB', 1024),
     smallFiles: positiveInteger(env, 'BENCH_SMALL_FILES', 10_000),
@@ -100,5 +137,7 @@ export function readBenchSettings(env: NodeJS.ProcessEnv, repositoryRoot: string
     outFile: path.resolve(repositoryRoot, env.BENCH_OUT || path.join('apps', 'cli', 'bench', 'results.md')),
     writeReadme: env.BENCH_README === '1',
     signing: env.BENCH_SIGNING !== '0',
+    network: parseNetwork(env.BENCH_NETWORK),
+    networkFormats: parseNetworkFormats(env.BENCH_NETWORK_FORMATS),
   };
 }

@@ -3,7 +3,7 @@
  * table row per tool, the per-file cost of each tool from the two layouts, and the targets'
  * PASS/FAIL lines. The same text goes to BENCH_OUT and, with BENCH_README=1, into the README.
  */
-import type { Layout } from './bench-settings.js';
+import type { Layout, NetworkTransport } from './bench-settings.js';
 
 export interface Row {
   layout: Layout;
@@ -18,6 +18,8 @@ export interface Row {
   maxRssMiB: number | undefined;
   size: number | undefined;
   load: number | undefined;
+  /** The transport of a network row (its format reads `tar http`, …); none for a local file. */
+  transport?: NetworkTransport;
   /** The reference a bentoport row's speed (and size) ratio is taken against. */
   reference?: Row;
 }

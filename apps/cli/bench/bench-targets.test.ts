@@ -37,8 +37,16 @@ describe('targetChecks', () => {
   it('checks a network row only against a same-work pipe', () => {
     const pipe = row('curl | tar', 'same', 2, { format: 'tar', operation: 'import' });
     const oneFile = row('curl -o file', 'less: moves one file', 1, { format: 'tar', operation: 'import' });
-    const checks = targetChecks([row('bentoport http', 'ours', 1, { format: 'tar', operation: 'import', reference: pipe }), row('bentoport ftp', 'ours', 3, { format: 'tar', operation: 'import', reference: oneFile })], []);
-    expect(checks.filter((check) => !check.label.includes('RSS'))).toEqual([{ label: 'few-large tar import (bentoport http): 2.00× curl | tar (target ≥ 1×)', passed: true }]);
+    const checks = targetChecks(
+      [
+        row('bentoport', 'ours', 1, { format: 'tar http', operation: 'import', transport: 'http', reference: pipe }),
+        row('bentoport', 'ours', 3, { format: 'tar ftp', operation: 'import', transport: 'ftp', reference: oneFile }),
+        // A local row with a same-work reference is checked by its own target, not as a network row.
+        row('bentoport', 'ours', 1, { format: 'zip:store', operation: 'import', reference: pipe }),
+      ],
+      [],
+    );
+    expect(checks.filter((check) => !check.label.includes('RSS'))).toEqual([{ label: 'few-large tar http import: 2.00× curl | tar (target ≥ 1×)', passed: true }]);
   });
 
   it('checks the per-file cost of our tar rows', () => {

@@ -13,11 +13,9 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { writeSampleBento, type SampleModelSpec } from '@bentoport/test-utils';
-import { benchFtpSftp } from './bench-ftp-sftp.js';
-import { benchHttp } from './bench-http.js';
-import { summarize, timedCommand, timedWorker, type Sample } from './bench-measure.js';
+import { inTurn, summarize, timedCommand, timedWorker, type Sample } from './bench-measure.js';
 import { referencesFor, TOOLS, type Reference, type ReferencePaths } from './bench-references.js';
-import { benchS3 } from './bench-s3.js';
+import { measureNetwork } from './bench-network.js';
 import { readBenchSettings, type BenchFormat, type BenchSettings, type FormatSpec, type Layout } from './bench-settings.js';
 import { perFileCosts, renderResults, type Check, type LayoutFacts, type Row, type RunFacts } from './bench-table.js';
 import { targetChecks } from './bench-targets.js';
@@ -103,17 +101,6 @@ async function runReference(reference: Reference, paths: ReferencePaths, cwd: st
   if (output !== undefined) sample.size = (await stat(output)).size;
   await Promise.all([output, paths.output, paths.extractInto].map((file) => (file === undefined ? undefined : rm(file, { recursive: true, force: true }))));
   return sample;
-}
-
-/** Runs `first` then `second`, or the other way round: odd rounds let the references go first. */
-async function inTurn(oursFirst: boolean, ours: () => Promise<void>, theirs: () => Promise<void>): Promise<void> {
-  if (oursFirst) {
-    await ours();
-    await theirs();
-  } else {
-    await theirs();
-    await ours();
-  }
 }
 
 /** The rows of one format (with its policy) on one layout, ours and the references interleaved round by round. */
@@ -223,23 +210,6 @@ async function measureSigning(bento: LayoutBento, settings: BenchSettings): Prom
   return { rows: [signedExport, plainExport, signedImport, plainImport], checks };
 }
 
-/** Rows from the network benches (off unless BENCH_HTTP/FTP/SFTP/S3=1), tagged with the layout. */
-async function measureNetwork(bento: LayoutBento, settings: BenchSettings): Promise<{ rows: Row[]; checks: [string, boolean][] }> {
-  const formats = [...new Set(settings.formats.map((spec) => spec.format))];
-  const common = { scratch: bento.directory, home: bento.home, tag: bento.tag, formats, runs: settings.rounds, timedCommand, summarize };
-  const http = process.env.BENCH_HTTP === '1' ? await benchHttp({ ...common, tree: bento.tree, formats: formats.filter((format) => format !== 'bento' && format !== 'bz2'), timedWorker }) : { rows: [], checks: [] };
-  const servers = await benchFtpSftp(common);
-  const s3 = await benchS3({ ...common, timedWorker });
-  const tag = <T extends Omit<Row, 'layout' | 'work' | 'reference' | 'load'> & { work?: string; load?: number; reference?: T }>(row: T): Row => ({
-    ...row,
-    layout: bento.layout,
-    load: row.load,
-    work: row.work ?? (row.tool.startsWith('bentoport') ? 'ours' : 'less: moves one file'),
-    reference: row.reference === undefined ? undefined : tag(row.reference),
-  });
-  return { rows: [...http.rows, ...servers.rows, ...s3.rows].map(tag), checks: [...http.checks, ...servers.checks, ...s3.checks] };
-}
-
 /** Says what a run is not, so that a small or busy run is never read as the issue's measurement. */
 function caveatOf(settings: BenchSettings, loadAtStart: readonly number[]): string | undefined {
   const notes: string[] = [];
@@ -267,7 +237,6 @@ async function bench(scratch: string, settings: BenchSettings): Promise<boolean>
   const hasPigz = await hasCommand('pigz');
   if (!hasPigz && settings.formats.some((spec) => spec.format === 'gz')) console.log('(pigz is not installed: apt-get install pigz for the gz references the targets use)');
   const rows: Row[] = [];
-  const networkChecks: [string, boolean][] = [];
   const signingChecks: Check[] = [];
   const layouts: LayoutBento[] = [];
   for (const layout of settings.layouts) {
@@ -277,9 +246,7 @@ async function bench(scratch: string, settings: BenchSettings): Promise<boolean>
       const references = referencesFor(spec.format, hasPigz).filter((reference) => !settings.skip.has(reference.tool));
       rows.push(...(await measureFormat(bento, spec, references, settings)));
     }
-    const network = await measureNetwork(bento, settings);
-    rows.push(...network.rows);
-    networkChecks.push(...network.checks);
+    rows.push(...(await measureNetwork({ scratch: bento.directory, home: bento.home, tag: bento.tag, tree: bento.tree, layout, transports: settings.network, formats: settings.networkFormats, rounds: settings.rounds })));
     if (settings.signing && (await hasCommand('ssh-keygen'))) {
       const signing = await measureSigning(bento, settings);
       rows.push(...signing.rows);
@@ -289,7 +256,7 @@ async function bench(scratch: string, settings: BenchSettings): Promise<boolean>
     await rm(bento.directory, { recursive: true, force: true });
   }
   const costs = perFileCosts(rows, layouts);
-  const checks = [...targetChecks(rows, costs), ...networkChecks.map(([label, passed]) => ({ label, passed })), ...signingChecks];
+  const checks = [...targetChecks(rows, costs), ...signingChecks];
   const cpu = cpus()[0];
   const facts: RunFacts = {
     date: new Date(),

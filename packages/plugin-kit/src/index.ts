@@ -46,3 +46,4 @@ export { isTlsVerificationError, isTransientHttpStatus, isTransientNetworkError,
 export { fileRangeStream, type FileRangeStreamOptions } from './file-range-stream.js';
 export { discardBody, httpConnections, readBodyText, type HttpConnections, type HttpRequest, type HttpResponse } from './http-connections.js';
 export { openProxyTunnel, proxyAuthorization, type ProxyTunnelOptions } from './proxy-tunnel.js';
+export { parallelRanges, type ParallelRangesOptions } from './parallel-ranges.js';

@@ -1,8 +1,11 @@
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import {
+  abortedFailure,
   bentoportStateDirectory,
   discardBody,
   optionChecks,
+  parallelRanges,
   pluginFailure,
   resolveNetworkOptions,
   throwIfAborted,
@@ -10,7 +13,7 @@ import {
   type NetworkOptions,
   type OptionChecks,
 } from '@bentoport/plugin-kit';
-import type { Location, ProgressListener, Transport, TransportListEntry, TransportStat } from '@bentoport/spec';
+import type { Location, ProgressListener, Transport, TransportListEntry, TransportReadOptions, TransportStat } from '@bentoport/spec';
 import { headerValue, HttpClient, type HttpResponse } from './http-client.js';
 import { openHttpReader, parseContentRange, validatorOf, type Validator } from './http-reader.js';
 import { COMPONENT, statusFailure } from './http-status.js';
@@ -58,6 +61,18 @@ export interface HttpTransportOptions extends NetworkOptions {
    * @default 65536
    */
   highWaterMark?: number;
+  /**
+   * Bytes per ranged GET when a whole resource is downloaded in parallel ranges (after `stat`
+   * saw `Accept-Ranges: bytes`, a size and a strong ETag or Last-Modified to pin every range to).
+   * @default 2097152 (2 MiB)
+   */
+  rangeSize?: number;
+  /**
+   * Ranged GETs in flight at once for such a download; memory held is about rangesInFlight ×
+   * rangeSize. `1` downloads with one GET.
+   * @default 4
+   */
+  rangesInFlight?: number;
 }
 
 /**
@@ -95,6 +110,8 @@ function resolveOptions(options: HttpTransportOptions) {
     webdav,
     maxRedirects: check.integer('maxRedirects', options.maxRedirects, 10),
     highWaterMark: check.integer('highWaterMark', options.highWaterMark, 64 * 1024, 1),
+    rangeSize: check.integer('rangeSize', options.rangeSize, 2 * 1024 * 1024, 64 * 1024),
+    rangesInFlight: check.integer('rangesInFlight', options.rangesInFlight, 4, 1, 64),
   };
 }
 
@@ -115,6 +132,11 @@ function fileStat(response: HttpResponse, size: number): TransportStat {
     ...(mtime !== undefined && !Number.isNaN(mtime.getTime()) ? { mtime } : {}),
     ...(etag === undefined ? {} : { etag }),
   };
+}
+
+/** Whether a response says its resource serves byte ranges. */
+function servesRanges(response: HttpResponse): boolean {
+  return (headerValue(response.headers, 'accept-ranges') ?? '').toLowerCase().includes('bytes');
 }
 
 /** HEAD refused (a presigned URL signed for GET only, a server without HEAD): ask for one byte instead. */
@@ -164,6 +186,8 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
   const readerSettings = { highWaterMark: settings.highWaterMark, retries: network.retries, retryDelayMs: network.retryDelayMs };
   /** The version each URL was first seen at; ranged reads are pinned to it (If-Match). */
   const validators = new Map<string, Validator>();
+  /** Sizes of the URLs whose `stat` said they serve byte ranges: those a whole read fetches in parallel ranges. */
+  const rangedSizes = new Map<string, number>();
   const webdavByCollection = new Map<string, Promise<boolean>>();
   const journal = uploadJournal({ directory: path.join(bentoportStateDirectory(network.env), 'leftovers') });
 
@@ -188,6 +212,7 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
     const { signal, onProgress } = statOptions;
     const target = requestTargetOf(location, 'HEAD');
     throwIfAborted(signal, COMPONENT, 'HEAD', target.display);
+    rangedSizes.delete(target.url.href);
     const head = await client.send(target, 'HEAD', { method: 'HEAD', signal, onProgress });
     await discardBody(head.body);
     // `/dir` → 301 `/dir/` is how servers say "a directory"; so is a URL ending in `/` that answers.
@@ -197,7 +222,9 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
     }
     if (head.status >= 200 && head.status < 300) {
       remember(target, validatorOf(head.headers));
-      return fileStat(head, sizeOf(head));
+      const size = sizeOf(head);
+      if (servesRanges(head)) rangedSizes.set(target.url.href, size);
+      return fileStat(head, size);
     }
     if (!HEAD_REFUSED.has(head.status)) throw statusFailure(head.status, 'HEAD', target.display);
     const get = await client.send(target, 'GET', { method: 'GET', headers: { range: 'bytes=0-0' }, signal, onProgress });
@@ -231,6 +258,39 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
     if (response.status < 200 || response.status >= 300) throw statusFailure(response.status, 'DELETE', target.display);
   }
 
+  /**
+   * A whole read of a resource `stat` saw serving byte ranges: several ranged GETs at once, each
+   * pinned to the version `stat` saw (If-Match: a change is ERR_CORRUPT_ARCHIVE, never a mix of
+   * two versions) and each resumable on its own, handed on in order.
+   */
+  async function readInParallelRanges(target: RequestTarget, size: number, pinned: Validator, readOptions: TransportReadOptions): Promise<Readable> {
+    const { signal } = readOptions;
+    throwIfAborted(signal, COMPONENT, 'GET', target.display);
+    async function fetchRange(start: number, end: number, onChunk: (chunk: Buffer) => void, requests: AbortSignal): Promise<void> {
+      const reader = await openHttpReader(client, target, { ...readOptions, start, end, signal: requests }, readerSettings, pinned, () => {});
+      let received = 0;
+      for await (const chunk of reader as AsyncIterable<Buffer>) {
+        received += chunk.length;
+        onChunk(chunk);
+      }
+      if (received !== end - start) {
+        throw pluginFailure(COMPONENT, 'ERR_IO', 'GET', target.display, `bytes ${start}-${end - 1} ended after ${received} bytes: the resource changed while it was being read; start again`);
+      }
+    }
+    const stream = parallelRanges({
+      start: 0,
+      end: size,
+      rangeSize: settings.rangeSize,
+      rangesInFlight: settings.rangesInFlight,
+      fetchRange,
+      failure: (error) => client.failure(error, 'GET', target.display, signal),
+    });
+    const onAbort = () => stream.destroy(abortedFailure(COMPONENT, 'GET', target.display, signal));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    stream.once('close', () => signal?.removeEventListener('abort', onAbort));
+    return stream;
+  }
+
   const transport: Transport = {
     apiVersion: 1,
     name: 'transport-http',
@@ -240,6 +300,11 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
     read: async (location, readOptions = {}) => {
       const target = requestTargetOf(location, 'GET');
       const ranged = (readOptions.start ?? 0) > 0 || readOptions.end !== undefined;
+      const size = rangedSizes.get(target.url.href);
+      const pinnedWhole = validators.get(target.url.href);
+      if (!ranged && size !== undefined && pinnedWhole !== undefined && size > settings.rangeSize && settings.rangesInFlight > 1) {
+        return readInParallelRanges(target, size, pinnedWhole, readOptions);
+      }
       const pinned = ranged ? validators.get(target.url.href) : undefined;
       return openHttpReader(client, target, readOptions, readerSettings, pinned, (validator) => {
         if (!ranged || !validators.has(target.url.href)) remember(target, validator);

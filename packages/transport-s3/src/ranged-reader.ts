@@ -1,6 +1,6 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { abortedFailure, checkReadRange, pluginFailure, throwIfAborted, withRetry } from '@bentoport/plugin-kit';
+import { abortedFailure, checkReadRange, parallelRanges, pluginFailure, throwIfAborted, withRetry } from '@bentoport/plugin-kit';
 import type { Location, TransportReadOptions } from '@bentoport/spec';
 import { objectVerifier, type ObjectVerifier } from './object-checksum.js';
 import { resolveTarget, retryOptions, type S3Context, type S3Settings } from './s3-context.js';
@@ -74,137 +74,68 @@ interface RangedStreamParts {
   verifier: ObjectVerifier | undefined;
 }
 
-/** One range being fetched: its bytes so far, not yet handed on. */
-interface RangeTask {
-  start: number;
-  end: number;
-  chunks: Buffer[];
-  received: number;
-  done: boolean;
-  failed: Error | undefined;
-}
-
 function rangedStream(parts: RangedStreamParts): Readable {
   const { client, target, location, signal, settings, etag, end, verifier } = parts;
-  const requests = new AbortController();
-  const retry = retryOptions(settings, requests.signal);
-  const window: RangeTask[] = [];
-  let nextStart = parts.start;
-  let wanting = false;
-  let ended = false;
 
   /**
-   * Fetch the task's bytes; after a broken connection ask again from the last byte received
-   * (If-Match keeps every range on the same version of the object).
+   * Fetch `[rangeStart, rangeEnd)`; after a broken connection ask again from the last byte
+   * received (If-Match keeps every range on the same version of the object).
    */
-  async function fetchRange(task: RangeTask): Promise<void> {
+  async function fetchRange(rangeStart: number, rangeEnd: number, onChunk: (chunk: Buffer) => void, requests: AbortSignal): Promise<void> {
+    let received = 0;
     await withRetry(async () => {
-      if (task.start + task.received >= task.end) return;
-      const from = task.start + task.received;
+      if (rangeStart + received >= rangeEnd) return;
+      const from = rangeStart + received;
       // One request for the whole object when it fits in one range: no Range header needed.
-      const range = parts.whole && from === 0 && task.end === end ? undefined : `bytes=${from}-${task.end - 1}`;
+      const range = parts.whole && from === 0 && rangeEnd === end ? undefined : `bytes=${from}-${rangeEnd - 1}`;
       const response = await client.send(
         new GetObjectCommand({ Bucket: target.bucket, Key: target.key, ...(range ? { Range: range } : {}), ...(etag ? { IfMatch: etag } : {}) }),
-        { abortSignal: requests.signal },
+        { abortSignal: requests },
       );
       const body = response.Body as Readable | undefined;
       if (body === undefined) throw pluginFailure(COMPONENT, 'ERR_IO', OPERATION, location.display, 'GetObject returned no body');
       try {
         for await (const chunk of body as AsyncIterable<Buffer>) {
-          const usable = chunk.subarray(0, Math.max(0, task.end - task.start - task.received));
+          const usable = chunk.subarray(0, Math.max(0, rangeEnd - rangeStart - received));
           if (usable.length > 0) {
-            task.chunks.push(usable);
-            task.received += usable.length;
-            if (task === window[0]) deliver();
+            received += usable.length;
+            onChunk(usable);
           }
         }
       } finally {
         body.destroy();
       }
-      if (task.start + task.received < task.end) {
+      if (rangeStart + received < rangeEnd) {
         // A body shorter than asked for: the connection ended early. Retried from where it stopped.
-        throw Object.assign(new Error(`the response ended after ${task.received} of ${task.end - task.start} bytes`), { code: 'ECONNRESET' });
+        throw Object.assign(new Error(`the response ended after ${received} of ${rangeEnd - rangeStart} bytes`), { code: 'ECONNRESET' });
       }
-    }, retry);
+    }, retryOptions(settings, requests));
   }
 
-  function fill(): void {
-    while (window.length < settings.rangesInFlight && nextStart < end) {
-      const task: RangeTask = { start: nextStart, end: Math.min(end, nextStart + settings.rangeSize), chunks: [], received: 0, done: false, failed: undefined };
-      nextStart = task.end;
-      window.push(task);
-      fetchRange(task).then(
-        () => {
-          task.done = true;
-          if (task === window[0]) deliver();
-        },
-        (error: unknown) => {
-          task.failed = statusOf(error) === 412
-            ? pluginFailure(COMPONENT, 'ERR_IO', OPERATION, location.display, 'the object changed while it was being read (412 Precondition Failed)', { cause: error })
-            : s3Failure(error, OPERATION, location.display, signal);
-          if (task === window[0]) deliver();
-        },
-      );
-    }
-  }
-
-  /** Hand on what the head of the window has, while the consumer wants more. */
-  function deliver(): void {
-    if (stream.destroyed) return;
-    while (wanting) {
-      const head = window[0];
-      if (head === undefined) {
-        finish();
-        return;
-      }
-      if (head.failed !== undefined) {
-        stream.destroy(head.failed);
-        return;
-      }
-      const chunk = head.chunks.shift();
-      if (chunk !== undefined) {
-        verifier?.update(chunk);
-        wanting = stream.push(chunk);
-        continue;
-      }
-      if (!head.done) return;
-      window.shift();
-      fill();
-    }
-  }
-
-  function finish(): void {
-    if (ended) return;
-    ended = true;
-    const mismatch = verifier?.finish();
-    if (mismatch !== undefined) {
-      stream.destroy(pluginFailure(COMPONENT, 'ERR_CORRUPT_ARCHIVE', OPERATION, location.display, mismatch));
-      return;
-    }
-    stream.push(null);
-    wanting = false;
-  }
-
-  const stream = new Readable({
-    read() {
-      wanting = true;
-      if (window.length === 0 && nextStart >= end) {
-        finish();
-        return;
-      }
-      fill();
-      deliver();
-    },
-    destroy(error, callback) {
-      signal?.removeEventListener('abort', onAbort);
-      requests.abort(error ?? new Error('the read stream was destroyed'));
-      window.length = 0;
-      callback(error);
-    },
+  const stream = parallelRanges({
+    start: parts.start,
+    end,
+    rangeSize: settings.rangeSize,
+    rangesInFlight: settings.rangesInFlight,
+    fetchRange,
+    failure: (error) =>
+      statusOf(error) === 412
+        ? pluginFailure(COMPONENT, 'ERR_IO', OPERATION, location.display, 'the object changed while it was being read (412 Precondition Failed)', { cause: error })
+        : s3Failure(error, OPERATION, location.display, signal),
+    ...(verifier === undefined
+      ? {}
+      : {
+          onDeliver: (chunk: Buffer) => verifier.update(chunk),
+          beforeEnd: () => {
+            const mismatch = verifier.finish();
+            return mismatch === undefined ? undefined : pluginFailure(COMPONENT, 'ERR_CORRUPT_ARCHIVE', OPERATION, location.display, mismatch);
+          },
+        }),
   });
   function onAbort(): void {
     stream.destroy(abortedFailure(COMPONENT, OPERATION, location.display, signal));
   }
   signal?.addEventListener('abort', onAbort, { once: true });
+  stream.once('close', () => signal?.removeEventListener('abort', onAbort));
   return stream;
 }

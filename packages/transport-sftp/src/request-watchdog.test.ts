@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { RequestWatchdog } from './request-watchdog.js';
 
@@ -24,6 +26,24 @@ describe('RequestWatchdog', () => {
     await sleep(250);
     await expect(watchdog.track(sleep(40).then(() => 'late'))).resolves.toBe('late');
     expect(stalls).toBe(0);
+    watchdog.dispose();
+  });
+
+  it('keeps no answered request\'s result alive (a READ buffer must be collectable once handed on)', async () => {
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    const watchdog = new RequestWatchdog(60_000, () => {});
+    const answered: Array<WeakRef<Buffer>> = [];
+    for (let request = 0; request < 8; request++) {
+      const buffer = await watchdog.track(Promise.resolve(Buffer.alloc(1024 * 1024, request)));
+      answered.push(new WeakRef(buffer));
+    }
+    await sleep(0);
+    collect();
+    await sleep(0);
+    collect();
+    // The last may still be referenced from the await that took it; the seven before it must be gone.
+    expect(answered.filter((reference) => reference.deref() !== undefined).length).toBeLessThanOrEqual(1);
     watchdog.dispose();
   });
 });

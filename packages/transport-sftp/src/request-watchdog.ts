@@ -12,32 +12,44 @@ export class RequestWatchdog {
   #lastReply = 0;
   #timer: NodeJS.Timeout | undefined;
   #stall: Error | undefined;
-  readonly #stalled: Promise<never>;
-  #fail: (error: Error) => void = () => {};
+  /** How to fail each request still outstanding, should the connection stall. */
+  readonly #outstanding = new Set<(error: Error) => void>();
 
   /** `onStall` runs once, when the connection is found stalled: close it there. */
   constructor(
     private readonly timeoutMs: number,
     private readonly onStall: () => void,
-  ) {
-    this.#stalled = new Promise<never>((_resolve, reject) => {
-      this.#fail = reject;
-    });
-    this.#stalled.catch(() => {});
-  }
+  ) {}
 
-  /** The request's own outcome, or a transient ETIMEDOUT once the connection stalled. */
+  /**
+   * The request's own outcome, or a transient ETIMEDOUT once the connection stalled. Not
+   * `Promise.race` with one long-lived stall promise: each race leaves a reaction on it that keeps
+   * the race's result reachable, so every READ's buffer stayed in memory for the connection's life
+   * (a 128 MiB download held 128 MiB).
+   */
   track<T>(request: Promise<T>): Promise<T> {
     if (this.#stall !== undefined) return Promise.reject(this.#stall);
     if (this.#pending === 0) this.#lastReply = Date.now();
     this.#pending++;
     this.#arm(this.timeoutMs);
-    const settled = (): void => {
-      this.#pending--;
-      this.#lastReply = Date.now();
-    };
-    request.then(settled, settled);
-    return Promise.race([request, this.#stalled]);
+    return new Promise<T>((resolve, reject) => {
+      this.#outstanding.add(reject);
+      const settled = (): void => {
+        this.#pending--;
+        this.#lastReply = Date.now();
+        this.#outstanding.delete(reject);
+      };
+      request.then(
+        (value) => {
+          settled();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settled();
+          reject(error);
+        },
+      );
+    });
   }
 
   /** Stop watching (the connection closed). */
@@ -60,8 +72,10 @@ export class RequestWatchdog {
       this.#arm(this.timeoutMs - quiet);
       return;
     }
-    this.#stall = timeoutError('no reply from the SFTP server', this.timeoutMs, 'timeoutMs');
-    this.#fail(this.#stall);
+    const stall = timeoutError('no reply from the SFTP server', this.timeoutMs, 'timeoutMs');
+    this.#stall = stall;
+    for (const fail of this.#outstanding) fail(stall);
+    this.#outstanding.clear();
     this.onStall();
   }
 }
