@@ -1,5 +1,5 @@
 import { BentoportError, type RegistryItemRef, type RegistryListing, type RegistryListOptions } from '@bentoport/spec';
-import { throwIfAborted } from '@bentoport/plugin-kit';
+import { throwIfAborted, timeMicroseconds } from '@bentoport/plugin-kit';
 import { ARTIFACT_TYPE, CONFIG_MEDIA_TYPE, contentDigest, itemLayer, type Descriptor, type ImageManifest, type ItemConfig } from './artifact-layout.js';
 import { repositoryTags } from './list-versions.js';
 import { fetchManifest } from './manifests.js';
@@ -71,15 +71,6 @@ async function fetchItemConfig(context: OciContext, repository: string, descript
   }
 }
 
-/** Microseconds since the epoch of the ISO-8601 time a config carries (`…T03:04:05.123456Z`), keeping the microseconds. */
-export function isoMicroseconds(text: string): number | undefined {
-  const millis = Date.parse(text);
-  if (Number.isNaN(millis)) return undefined;
-  const fraction = /\.(\d+)(?:Z|[+-]\d\d:?\d\d)$/i.exec(text)?.[1] ?? '';
-  const micros = Number(fraction.padEnd(6, '0').slice(3, 6));
-  return millis * 1000 + micros;
-}
-
 /** `name:version` strings of a config as references; malformed ones are left out. */
 function modelReferences(models: unknown): Array<{ name: string; version: string }> {
   if (!Array.isArray(models)) return [];
@@ -111,7 +102,7 @@ async function tagListing(context: OciContext, kind: RegistryItemRef['kind'], na
   if (layer === undefined) return undefined;
   const config = await fetchItemConfig(context, named.repository, manifest.config, kind, signal);
   if (config === undefined || config.kind !== kind || config.name !== named.name || config.version !== version) return undefined;
-  const creationTime = isoMicroseconds(config.creationTime);
+  const creationTime = timeMicroseconds(config.creationTime);
   const module = kind === 'model' ? config.metadata?.module : undefined;
   return {
     ...ref,
