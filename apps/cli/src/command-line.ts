@@ -97,7 +97,7 @@ const TARGET_OPTIONS: OptionsConfig = {
 };
 
 export const COMMANDS: Record<CommandName, CommandSpec> = {
-  list: { name: 'list', positionals: [0, 1], options: { output: { type: 'string', short: 'o' } }, arguments: ['name'], optionValues: { output: LIST_OUTPUTS } },
+  list: { name: 'list', positionals: [0, 2], options: { output: { type: 'string', short: 'o' } }, arguments: ['name'], optionValues: { output: LIST_OUTPUTS } },
   get: { name: 'get', positionals: [1, 1], options: { output: { type: 'string', short: 'o' } }, arguments: ['tag'], optionValues: { output: GET_OUTPUTS } },
   delete: {
     name: 'delete',

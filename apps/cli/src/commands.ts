@@ -19,8 +19,9 @@ import { COMPLETION_SHELLS, COMPRESSION_POLICIES, describe, GET_OUTPUTS, LIST_OU
 import { completionScript } from './completion-scripts.js';
 import type { PluginCatalog } from './plugin-discovery.js';
 import { loadFailures, pluginRows, renderPluginTable } from './plugins-command.js';
-import { humanSize, localTime, renderTable, renderYamlList } from './render.js';
+import { humanSize, localTime, renderListing } from './render.js';
 import { runPull, runPush } from './registry-commands.js';
+import { registryAddressOf, registryItemArgument, runRegistryGet, runRegistryList, type RegistryListingContext } from './registry-listing-commands.js';
 import { dryRunDelete, dryRunExport, dryRunImport, type DryRunOutput } from './dry-run-commands.js';
 import { runManifest, runSign, runVerify, signerOption, verifyOptions } from './signing-commands.js';
 
@@ -107,10 +108,27 @@ function newestFirst(items: StoreItem[]): StoreItem[] {
   return [...items].sort((a, b) => b.metadata.creationTime - a.metadata.creationTime);
 }
 
+/** What `list URL` and `get URL/TAG` take of a command's context. */
+function registryListingContext(context: CommandContext, api: KindApi): RegistryListingContext {
+  return {
+    values: context.values,
+    env: context.env,
+    catalog: () => context.catalog(),
+    signal: context.signal,
+    kind: api.type === 'Model' ? 'model' : 'bento',
+    write: (text) => write(context, text),
+  };
+}
+
 async function runList(context: CommandContext, api: KindApi): Promise<void> {
   const output = context.values.json ? 'json' : (string(context.values.output) ?? 'table');
   if (!isOneOf(output, LIST_OUTPUTS)) throw new UsageError(`invalid --output '${output}' (table, json or yaml)`, 'list');
-  const items = newestFirst(await api.list(context.positionals[0]));
+  const [first, second] = context.positionals;
+  const address = first === undefined ? undefined : await registryAddressOf(first, context.catalog);
+  if (address !== undefined) return runRegistryList(registryListingContext(context, api), address, second, output);
+  // A second argument is for `list URL NAME` only.
+  if (second !== undefined) throw new UsageError(`'${describe(context.group, 'list')}' got an unexpected argument '${second}'`, 'list');
+  const items = newestFirst(await api.list(first));
   const rows: Record<string, string | number>[] = [];
   for (const item of items) {
     // Sizing a large store takes a while; a signal should not wait for all of it.
@@ -136,18 +154,14 @@ async function runList(context: CommandContext, api: KindApi): Promise<void> {
       path: item.path,
     });
   }
-  if (output === 'json') return printJson(context, rows);
-  if (output === 'yaml') return write(context, renderYamlList(rows));
-  const table =
-    api.type === 'Model'
-      ? renderTable(['Tag', 'Module', 'Size', 'Creation Time'], rows.map((row) => [row.tag, row.module, row.size, row.creation_time].map(String)))
-      : renderTable(['Tag', 'Size', 'Model Size', 'Creation Time'], rows.map((row) => [row.tag, row.size, row.model_size, row.creation_time].map(String)));
-  write(context, table);
+  write(context, renderListing(output, api.type, rows));
 }
 
 async function runGet(context: CommandContext, api: KindApi): Promise<void> {
   const output = context.values.json ? 'json' : (string(context.values.output) ?? 'yaml');
   if (!isOneOf(output, GET_OUTPUTS)) throw new UsageError(`invalid --output '${output}' (yaml, json or path)`, 'get');
+  const remote = await registryItemArgument(context.positionals[0] as string, context.catalog);
+  if (remote !== undefined) return runRegistryGet(registryListingContext(context, api), remote.address, remote.tag, output);
   const item = await api.get(context.positionals[0] as string);
   if (output === 'path') return write(context, `${item.path}\n`);
   if (output === 'json') return printJson(context, item.metadata.document);

@@ -95,16 +95,22 @@ function commandHelp(group: Group, command: CommandName, formats: readonly strin
   switch (command) {
     case 'list':
       return `Usage: ${prefix} list [NAME] [-o table|json|yaml]
+       ${prefix} list REGISTRY [NAME] [-o table|json|yaml]
 
-List every ${item}, or every version of NAME, newest first.
+List every ${item}, or every version of NAME, newest first. With REGISTRY (oci://HOST[:PORT]/REPOSITORY,
+HOST[:PORT]/REPOSITORY, bentocloud://CONTEXT), list what that registry holds, in the same
+columns, from its records: no content is downloaded.
 
 Options:
   -o, --output FORMAT  table (default), json or yaml
 `;
     case 'get':
       return `Usage: ${prefix} get TAG [-o yaml|json|path]
+       ${prefix} get REGISTRY/TAG [-o yaml|json|path]
 
-Show a ${item}. TAG is name, name:version, name:latest or name:<version prefix>.
+Show a ${item}. TAG is name, name:version, name:latest or name:<version prefix>. REGISTRY/TAG
+shows one a registry holds (oci://HOST[:PORT]/REPOSITORY/TAG): its yaml where the registry keeps
+it, else what the registry says of it; -o path prints its address.
 
 Options:
   -o, --output FORMAT  yaml (default: the ${item}'s ${group === 'models' ? 'model' : 'bento'}.yaml), json, or path (its store directory)
