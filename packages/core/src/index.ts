@@ -54,3 +54,14 @@ export {
   type TransportManifest,
 } from './plugin-manifest.js';
 export { readPluginSettings, type PluginListSetting } from './plugin-settings.js';
+export {
+  syncItemKey,
+  type SyncArchive,
+  type SyncCallOptions,
+  type SyncChange,
+  type SyncEndpoint,
+  type SyncItem,
+  type SyncModelRef,
+  type SyncPayload,
+  type SyncReceipt,
+} from './sync-endpoint.js';
