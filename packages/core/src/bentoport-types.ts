@@ -6,6 +6,7 @@ import type { PullOptions, PullResult, PushOptions, PushResult } from './push-pu
 import type { ExtractionLimits } from './safe-extract.js';
 import type { TargetOptions } from './target.js';
 import type { SignOptions, SignResult, VerifyOptions, VerifyResult } from './item-signatures.js';
+import type { SyncEndpoint } from './sync-endpoint.js';
 
 /** Options of {@link createBentoport}. */
 export interface BentoportOptions {
@@ -194,6 +195,13 @@ export interface Bentoport {
   bentoManifest(tag: string): Promise<Buffer>;
   /** The content manifest of a model. */
   modelManifest(tag: string): Promise<Buffer>;
+  /**
+   * A registry as one side of `sync`: it lists the registry's items (`capabilities.listItems`),
+   * opens one as `pull` would (verified entries), and receives one from the local store through
+   * `push` (its models first, each sent once). `registry` as in {@link PushOptions.registry}.
+   * @throws {BentoportError} ERR_INVALID_OPTION (no such registry), ERR_INVALID_TARGET (it cannot list).
+   */
+  registryEndpoint(registry?: Registry | string): Promise<SyncEndpoint>;
   /**
    * The same operations as dry runs: what each would write or send, where and how much, found by
    * reading only. Nothing changes anywhere: no store change, no temporary file, no remote write,

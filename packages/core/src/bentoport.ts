@@ -10,6 +10,8 @@ import { defaultHome, openItemStore, TYPE_NAME, type StoreItem } from './item-st
 import { pluginSet } from './plugins.js';
 import { pull } from './pull.js';
 import { push } from './push.js';
+import { chooseRegistry } from './push-pull.js';
+import { registrySyncEndpoint } from './registry-sync-endpoint.js';
 import { formatTag } from './tag.js';
 
 /**
@@ -60,6 +62,7 @@ export function createBentoport(options: BentoportOptions = {}): Bentoport {
     verifyModel: (tag, verifyOptions) => verifyItem(context, 'model', tag, verifyOptions),
     bentoManifest: (tag) => itemManifest(context, 'bento', tag),
     modelManifest: (tag) => itemManifest(context, 'model', tag),
+    registryEndpoint: async (registry) => registrySyncEndpoint(context, await chooseRegistry(context.plugins.registries, registry)),
     dryRun: {
       exportBento: (tag, target, outputFormat, exportOptions) => planExport(context, 'bento', tag, target, outputFormat, exportOptions),
       exportModel: (tag, target, outputFormat, exportOptions) => planExport(context, 'model', tag, target, outputFormat, exportOptions),

@@ -29,6 +29,7 @@ export {
 } from './item-signatures.js';
 export { readBentofileModels, type BentofileModel } from './bentofile.js';
 export { isDockerStyleReference, itemReference, registryAddress, type ItemReference } from './registry-reference.js';
+export { registrySyncEndpoint, syncItemOfListing } from './registry-sync-endpoint.js';
 export { getRegistryItem, listRegistryItems, registryItemYaml, type RegistryItemInfo, type RegistryListingOptions } from './registry-listing.js';
 export {
   checkApiVersion,
