@@ -23,10 +23,14 @@ export interface RegistryItemInfo extends RegistryListing {
   registry: string;
 }
 
-/** The registry's listing capability, or a coded refusal naming the registry. */
-function listingOf(registry: Registry): NonNullable<Registry['listItems']> {
+/**
+ * The registry's listing capability, or a coded refusal naming the registry and what cannot be
+ * done without it (`pull by tag instead`).
+ * @throws {BentoportError} ERR_INVALID_TARGET when the registry does not declare `capabilities.listItems`.
+ */
+export function registryListing(registry: Registry, without = 'pull by tag instead'): NonNullable<Registry['listItems']> {
   if (registry.capabilities.listItems !== true || typeof registry.listItems !== 'function') {
-    throw new BentoportError('ERR_INVALID_TARGET', `registry ${registry.url} (${registry.name}) cannot list what it holds (no listItems); pull by tag instead`);
+    throw new BentoportError('ERR_INVALID_TARGET', `registry ${registry.url} (${registry.name}) cannot list what it holds (no listItems); ${without}`);
   }
   return registry.listItems.bind(registry);
 }
@@ -47,7 +51,7 @@ function newest(items: readonly RegistryListing[]): RegistryListing | undefined 
  * bentos sharing three models asks three times).
  */
 async function withModelSizes(registry: Registry, items: RegistryListing[], signal: AbortSignal | undefined): Promise<RegistryItemInfo[]> {
-  const listItems = listingOf(registry);
+  const listItems = registryListing(registry);
   const modelNames = new Set(items.flatMap((item) => (item.kind === 'bento' ? (item.models ?? []).map((model) => model.name) : [])));
   const modelSizes = new Map<string, number | undefined>();
   for (const name of modelNames) {
@@ -80,7 +84,7 @@ async function withModelSizes(registry: Registry, items: RegistryListing[], sign
  * (no `capabilities.listItems`), and the registry's ERR_AUTH, ERR_IO, ERR_ABORTED.
  */
 export async function listRegistryItems(registry: Registry, kind: ItemKind, tagLike?: string, options: RegistryListingOptions = {}): Promise<RegistryItemInfo[]> {
-  const listItems = listingOf(registry);
+  const listItems = registryListing(registry);
   const { signal } = options;
   const tag = tagLike === undefined ? undefined : parseTag(tagLike);
   const items = await listItems(kind, { ...(tag ? { name: tag.name } : {}), ...(signal ? { signal } : {}) });
@@ -101,7 +105,7 @@ export async function listRegistryItems(registry: Registry, kind: ItemKind, tagL
  * ERR_IO, ERR_ABORTED.
  */
 export async function getRegistryItem(registry: Registry, kind: ItemKind, tagLike: string, options: RegistryListingOptions = {}): Promise<RegistryItemInfo> {
-  const listItems = listingOf(registry);
+  const listItems = registryListing(registry);
   const { signal } = options;
   const tag = parseTag(tagLike);
   const items = await listItems(kind, { name: tag.name, ...(signal ? { signal } : {}) });

@@ -2,6 +2,7 @@ import { BentoportError, type Registry, type RegistryListing } from '@bentoport/
 import type { EngineContext } from './engine-context.js';
 import { storeOf } from './engine-context.js';
 import { push } from './push.js';
+import { registryListing } from './registry-listing.js';
 import type { PushResult } from './push-pull.js';
 import type { SyncCallOptions, SyncEndpoint, SyncItem, SyncPayload, SyncReceipt } from './sync-endpoint.js';
 
@@ -19,14 +20,6 @@ export function syncItemOfListing(listing: RegistryListing): SyncItem {
     ...(listing.module === undefined ? {} : { module: listing.module }),
     ...(listing.document === undefined ? {} : { document: listing.document }),
   };
-}
-
-/** The registry's listing capability, or the coded refusal sync reports before it moves anything. */
-function listingOf(registry: Registry): NonNullable<Registry['listItems']> {
-  if (registry.capabilities.listItems !== true || typeof registry.listItems !== 'function') {
-    throw new BentoportError('ERR_INVALID_TARGET', `registry ${registry.url} (${registry.name}) cannot list what it holds (no listItems), so it cannot be synced`);
-  }
-  return registry.listItems.bind(registry);
 }
 
 /** Bytes a push sent, as the registry reports them after its dedup (`bytesUploaded`, optional in the contract: a registry that reports none counts 0). */
@@ -58,7 +51,7 @@ async function attachedSignature(registry: Registry, item: SyncItem, options: Sy
  * Nothing is removed: registries do not delete through the contract.
  */
 export function registrySyncEndpoint(context: EngineContext, registry: Registry): SyncEndpoint {
-  const listItems = listingOf(registry);
+  const listItems = registryListing(registry, 'it cannot be synced');
   return {
     display: registry.url,
     async list(options) {

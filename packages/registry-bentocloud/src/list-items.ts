@@ -1,5 +1,5 @@
 import type { RegistryListing, RegistryListOptions } from '@bentoport/spec';
-import { throwIfAborted, timeMicroseconds, withRetry } from '@bentoport/plugin-kit';
+import { modelReferences, throwIfAborted, timeMicroseconds, withRetry } from '@bentoport/plugin-kit';
 import { CloudApi, type CloudItem, type ItemKind } from './cloud-api.js';
 import { COMPONENT } from './cloud-errors.js';
 import type { CloudSession } from './cloud-session.js';
@@ -22,15 +22,6 @@ interface ListPage {
 }
 
 const asObject = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
-
-/** `name:version` strings of a bento manifest as references; malformed ones are left out. */
-function modelReferences(models: unknown): Array<{ name: string; version: string }> {
-  if (!Array.isArray(models)) return [];
-  return models.flatMap((model) => {
-    const [name, version, ...rest] = typeof model === 'string' ? model.split(':') : [];
-    return name && version && rest.length === 0 ? [{ name, version }] : [];
-  });
-}
 
 /**
  * One complete item as a listing, from what the list answer says: the creation time from

@@ -1,5 +1,5 @@
 import { BentoportError, type RegistryItemRef, type RegistryListing, type RegistryListOptions } from '@bentoport/spec';
-import { throwIfAborted, timeMicroseconds } from '@bentoport/plugin-kit';
+import { modelReferences, throwIfAborted, timeMicroseconds } from '@bentoport/plugin-kit';
 import { ARTIFACT_TYPE, CONFIG_MEDIA_TYPE, contentDigest, itemLayer, type Descriptor, type ImageManifest, type ItemConfig } from './artifact-layout.js';
 import { repositoryTags } from './list-versions.js';
 import { fetchManifest } from './manifests.js';
@@ -69,15 +69,6 @@ async function fetchItemConfig(context: OciContext, repository: string, descript
   } catch (error) {
     throw new BentoportError('ERR_CORRUPT_ARCHIVE', `${where} is not JSON`, { cause: error });
   }
-}
-
-/** `name:version` strings of a config as references; malformed ones are left out. */
-function modelReferences(models: unknown): Array<{ name: string; version: string }> {
-  if (!Array.isArray(models)) return [];
-  return models.flatMap((model) => {
-    const [name, version, ...rest] = typeof model === 'string' ? model.split(':') : [];
-    return name && version && rest.length === 0 ? [{ name, version }] : [];
-  });
 }
 
 /** The item's layer, or undefined for a manifest without one (not a complete item: a pull of it fails, a listing leaves it out). */
