@@ -7,6 +7,8 @@ import type { ExtractionLimits } from './safe-extract.js';
 import type { TargetOptions } from './target.js';
 import type { SignOptions, SignResult, VerifyOptions, VerifyResult } from './item-signatures.js';
 import type { SyncEndpoint } from './sync-endpoint.js';
+import type { SyncCallOptions, SyncItem } from './sync-endpoint.js';
+import type { SyncOptions, SyncResult, SyncTarget } from './sync.js';
 
 /** Options of {@link createBentoport}. */
 export interface BentoportOptions {
@@ -191,6 +193,36 @@ export interface Bentoport {
   signModel(tag: string, options: SignOptions): Promise<SignResult>;
   /** Verify a model's signature. Same contract as {@link verifyBento}. */
   verifyModel(tag: string, options: VerifyOptions): Promise<VerifyResult>;
+  /**
+   * Sync whole stores: SRC and DST are each `'local'` (the local store), a remote store's path
+   * or URL (`s3://bucket/prefix/`, `sftp://host/dir/`, `ftp://…`, `https://` WebDAV,
+   * `file:///mnt/usb/bentos/`), or a {@link SyncEndpoint} (a registry's). Only what DST lacks
+   * is sent, each model once; archives are verified as they arrive; a rerun after an
+   * interruption skips what arrived verified; a remote store's index is written last.
+   * @example
+   * ```ts
+   * const result = await bentoport.sync('local', 's3://releases/2026-12/', { filter: 'iris*', latest: true });
+   * console.log(`${result.sent.length} items, ${result.bytesSent} bytes`);
+   * ```
+   * @throws {BentoportError} ERR_INVALID_OPTION, ERR_UNSUPPORTED_PROTOCOL, ERR_CORRUPT_ARCHIVE
+   * (a copy that does not hash as SRC's index says), the transports' errors, ERR_ABORTED.
+   */
+  sync(source: SyncTarget, destination: SyncTarget, options?: SyncOptions): Promise<SyncResult>;
+  /** Items of a remote store (from its index, or archive heads without one): all, `name`, `name:version`, `name:latest`. */
+  listRemoteBentos(url: string, tagLike?: string, options?: SyncCallOptions): Promise<SyncItem[]>;
+  listRemoteModels(url: string, tagLike?: string, options?: SyncCallOptions): Promise<SyncItem[]>;
+  /** One bento of a remote store, with its `bento.yaml` document read from the archive's head. */
+  getRemoteBento(url: string, tagLike: string, options?: SyncCallOptions): Promise<SyncItem>;
+  getRemoteModel(url: string, tagLike: string, options?: SyncCallOptions): Promise<SyncItem>;
+  /**
+   * Import a bento by tag from a remote store, with exactly the models it needs that the local
+   * store lacks.
+   * @example
+   * ```ts
+   * await bentoport.importFromRemoteStore('s3://releases/2026-12/', 'iris:latest');
+   * ```
+   */
+  importFromRemoteStore(url: string, tagLike: string, options?: Omit<SyncOptions, 'filter' | 'latest' | 'delete' | 'format'>): Promise<SyncResult>;
   /** The content manifest a signature of the bento covers, as signed (for `ssh-keygen -Y verify`). */
   bentoManifest(tag: string): Promise<Buffer>;
   /** The content manifest of a model. */

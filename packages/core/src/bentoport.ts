@@ -12,6 +12,8 @@ import { pull } from './pull.js';
 import { push } from './push.js';
 import { chooseRegistry } from './push-pull.js';
 import { registrySyncEndpoint } from './registry-sync-endpoint.js';
+import { getRemoteItem, importFromRemoteStore, listRemoteItems } from './remote-store-listing.js';
+import { sync } from './sync.js';
 import { formatTag } from './tag.js';
 
 /**
@@ -60,6 +62,12 @@ export function createBentoport(options: BentoportOptions = {}): Bentoport {
     verifyBento: (tag, verifyOptions) => verifyItem(context, 'bento', tag, verifyOptions),
     signModel: (tag, signOptions) => signItem(context, 'model', tag, signOptions),
     verifyModel: (tag, verifyOptions) => verifyItem(context, 'model', tag, verifyOptions),
+    sync: (source, destination, syncOptions) => sync(context, source, destination, syncOptions),
+    listRemoteBentos: (url, tagLike, callOptions) => listRemoteItems(context, url, 'bento', tagLike, callOptions),
+    listRemoteModels: (url, tagLike, callOptions) => listRemoteItems(context, url, 'model', tagLike, callOptions),
+    getRemoteBento: (url, tagLike, callOptions) => getRemoteItem(context, url, 'bento', tagLike, callOptions),
+    getRemoteModel: (url, tagLike, callOptions) => getRemoteItem(context, url, 'model', tagLike, callOptions),
+    importFromRemoteStore: (url, tagLike, importOptions) => importFromRemoteStore(context, url, tagLike, importOptions),
     bentoManifest: (tag) => itemManifest(context, 'bento', tag),
     modelManifest: (tag) => itemManifest(context, 'model', tag),
     registryEndpoint: async (registry) => registrySyncEndpoint(context, await chooseRegistry(context.plugins.registries, registry)),

@@ -61,8 +61,16 @@ export {
   type SyncCallOptions,
   type SyncChange,
   type SyncEndpoint,
+  type SyncEntriesOptions,
+  type SyncListOptions,
   type SyncItem,
   type SyncModelRef,
   type SyncPayload,
   type SyncReceipt,
 } from './sync-endpoint.js';
+export { LOCAL_STORE } from './local-store-endpoint.js';
+export type { RemoteStore, RemoteStoreOptions } from './remote-store.js';
+export { INDEX_LAYOUT_VERSION, parseIndex, type IndexedItem, type RemoteStoreIndex } from './remote-store-index.js';
+export { archivePath, INDEX_NAME } from './remote-store-layout.js';
+export { matchesFilter, planSync, type PlannedSyncItem, type SyncPlan, type SyncSelection } from './sync-plan.js';
+export type { SyncedItem, SyncOptions, SyncResult, SyncTarget } from './sync.js';

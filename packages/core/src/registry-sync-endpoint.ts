@@ -3,7 +3,7 @@ import type { EngineContext } from './engine-context.js';
 import { storeOf } from './engine-context.js';
 import { push } from './push.js';
 import { registryListing } from './registry-listing.js';
-import type { PushResult } from './push-pull.js';
+import { comparableUrl, type PushResult } from './push-pull.js';
 import type { SyncCallOptions, SyncEndpoint, SyncItem, SyncPayload, SyncReceipt } from './sync-endpoint.js';
 
 /** A registry's listing as a sync plans with it: matched by tag (a registry digest is not an archive's SHA-256). */
@@ -37,6 +37,15 @@ async function attachedSignature(registry: Registry, item: SyncItem, options: Sy
 }
 
 /**
+ * The configured registry a sync argument names by its `url` (credentials and a trailing `/`
+ * ignored; a docker-style `HOST[:PORT]/REPOSITORY` is its `oci://` address), or undefined.
+ */
+export function registryNamed(context: EngineContext, target: string): Registry | undefined {
+  const wanted = [comparableUrl(target), comparableUrl(`oci://${target}`)];
+  return context.plugins.registries.find((registry) => wanted.includes(comparableUrl(registry.url)));
+}
+
+/**
  * A registry as one side of a sync, through the one push and pull pipeline:
  * - `list`: the registry's `listItems`, models and bentos (its records only, never content);
  * - `open`: the item's entries straight from `registry.pull`, which verifies every byte before the
@@ -56,9 +65,13 @@ export function registrySyncEndpoint(context: EngineContext, registry: Registry)
     display: registry.url,
     async list(options) {
       const call = { signal: options.signal, onProgress: options.onProgress };
-      const listings = [...(await listItems('model', call)), ...(await listItems('bento', call))];
+      const kinds = options.kind === undefined ? (['model', 'bento'] as const) : [options.kind];
+      const listings: RegistryListing[] = [];
+      for (const kind of kinds) listings.push(...(await listItems(kind, call)));
       return listings.map(syncItemOfListing);
     },
+    // Entries arrive as the registry stored them, symlinks included: a receiver that cannot
+    // store links (keepSymlinks: false) gets them as links all the same.
     async open(item, options): Promise<SyncPayload> {
       const ref = { kind: item.kind, name: item.name, version: item.version };
       const signatureText = await attachedSignature(registry, item, options);

@@ -68,7 +68,7 @@ export interface SyncPayload {
    * The item's files (a bento without `models/`), as the local store holds them. Each call is a
    * fresh pass. Every source provides it: it is the common language of all endpoints.
    */
-  entries(options: SyncCallOptions): AsyncIterable<ArchiveEntry>;
+  entries(options: SyncEntriesOptions): AsyncIterable<ArchiveEntry>;
   /**
    * The archive itself, when the source stores one: a receiver of the same format copies these
    * bytes verbatim (checked against `sha256` as they stream), one that imports into the local
@@ -88,6 +88,24 @@ export interface SyncCallOptions {
   onProgress?: ProgressListener;
 }
 
+/** Options of {@link SyncEndpoint.list}. */
+export interface SyncListOptions extends SyncCallOptions {
+  /**
+   * Look past the endpoint's own records for items that arrived whole but were not recorded (a
+   * remote store: archives with a checksum sidecar that its index does not name, after an
+   * interrupted sync or a lost index race). A sync asks for it; a listing need not. @default false
+   */
+  scan?: boolean;
+  /** Only items of this kind (a listing of bentos need not look at models). @default undefined (both) */
+  kind?: ItemKind;
+}
+
+/** Options of {@link SyncPayload.entries}. */
+export interface SyncEntriesOptions extends SyncCallOptions {
+  /** The receiver's format stores symlinks; when not, links are followed and their targets sent. @default true */
+  keepSymlinks?: boolean;
+}
+
 /** What `receive` did. */
 export interface SyncReceipt {
   /** Bytes written at DST (archive bytes, or content bytes for a store). */
@@ -104,7 +122,7 @@ export interface SyncEndpoint {
    * Every complete item held. A remote store reads its index, and adds archives whose checksum
    * sidecar arrived (so an interrupted sync resumes without re-sending them).
    */
-  list(options: SyncCallOptions): Promise<SyncItem[]>;
+  list(options: SyncListOptions): Promise<SyncItem[]>;
   /** Open an item `list` returned, for `receive` at another endpoint. */
   open(item: SyncItem, options: SyncCallOptions): Promise<SyncPayload>;
   /**

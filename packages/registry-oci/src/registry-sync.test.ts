@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createBentoport, syncItemKey, type Registry, type SyncEndpoint, type SyncItem } from '@bentoport/core';
+import { createBentoport, type Registry, type SyncItem } from '@bentoport/core';
 import { hashTree, makeScratchDir, removeScratchDirs, writeSampleBento } from '@bentoport/test-utils';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ociRegistry } from './index.js';
@@ -34,67 +34,45 @@ function registryAt(repository: string): Registry {
   return ociRegistry({ url: `oci://127.0.0.1:${proxy.port}/${repository}`, cacheDirectory: cache, dockerConfig: false, env: {} });
 }
 
-/** The local store's items as a sync source lists them: models first, then the bentos that need them. */
-async function localItems(storeHome: string): Promise<SyncItem[]> {
-  const bentoport = createBentoport({ home: storeHome });
-  const items = [...(await bentoport.listModels()), ...(await bentoport.listBentos())];
-  return items.map((item) => ({
-    kind: item.kind,
-    name: item.tag.name,
-    version: item.tag.version,
-    creationTime: item.metadata.creationTime,
-    models: item.metadata.models.filter((model) => model.registry === 'bentoml').map((model) => ({ name: model.tag.name, version: model.tag.version })),
-    signed: false,
-  }));
-}
-
-/** What a sync does with a registry at DST: every SRC item DST's listing lacks goes through `receive`, models first. */
-async function syncInto(items: SyncItem[], destination: SyncEndpoint): Promise<{ received: string[]; bytes: number }> {
-  const held = new Set((await destination.list({})).map(syncItemKey));
-  const received: string[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    if (held.has(syncItemKey(item))) continue;
-    const receipt = await destination.receive({ item, entries: () => (async function* () {})() }, {});
-    received.push(syncItemKey(item));
-    bytes += receipt.bytes;
-  }
-  return { received, bytes };
-}
-
 describe.skipIf(skip !== undefined)('a registry as a sync endpoint (CNCF distribution)', () => {
   it('syncs a store of bentos sharing models to the registry, each model once, then nothing, then back into an empty store', async () => {
-    const repository = `sync${process.pid}`;
-    const bentoport = createBentoport({ home, registries: [registryAt(repository)] });
-    const destination = await bentoport.registryEndpoint();
-    const items = await localItems(home);
+    const url = `oci://127.0.0.1:${proxy.port}/sync${process.pid}`;
+    const bentoport = createBentoport({ home, registries: [registryAt(`sync${process.pid}`)] });
 
     proxy.reset();
-    const first = await syncInto(items, destination);
+    const first = await bentoport.sync('local', url);
     const wire = proxy.clientBytes();
-    expect(first.received).toEqual(items.map(syncItemKey));
+    // Models first, each once, then the bentos that need them.
+    expect(first.sent.map((item) => item.kind)).toEqual([...Array(3).fill('model'), ...Array(BENTOS.length).fill('bento')]);
+    expect(first.sent.map((item) => item.tag).sort()).toEqual(['m-one:one1', 'm-three:three1', 'm-two:two1', ...BENTOS.map((name, index) => `${name}:v${index}`)].sort());
     // The naive way: every bento exported with its two models, each model re-sent for each bento.
     const naive = BENTOS.length * 2 * MODEL_BYTES;
-    console.log(`[registry-oci] sync of ${BENTOS.length} bentos over 3 models: ${first.bytes} bytes sent (${wire} on the wire), naive per-bento transfer ≥ ${naive}`);
-    expect(first.bytes).toBeGreaterThan(3 * MODEL_BYTES);
-    expect(first.bytes).toBeLessThan(3 * MODEL_BYTES + 256 * 1024);
+    console.log(`[registry-oci] sync of ${BENTOS.length} bentos over 3 models into ${url}: ${first.bytesSent} bytes sent (${wire} on the wire), naive per-bento transfer >= ${naive}`);
+    expect(first.bytesSent).toBeGreaterThan(3 * MODEL_BYTES);
+    expect(first.bytesSent).toBeLessThan(3 * MODEL_BYTES + 256 * 1024);
     expect(wire).toBeLessThan(naive / 2);
 
-    const listed = await destination.list({});
-    expect(listed.map(syncItemKey).sort()).toEqual(items.map(syncItemKey).sort());
-    for (const item of listed) expect(item.size).toBeGreaterThan(0);
-
     proxy.reset();
-    const second = await syncInto(items, destination);
-    expect(second).toEqual({ received: [], bytes: 0 });
-    // A receive of an item DST holds (a sync killed after the push, before it noted it) sends nothing either.
-    expect((await destination.receive({ item: items.at(-1) as SyncItem, entries: () => (async function* () {})() }, {})).bytes).toBe(0);
+    const second = await bentoport.sync('local', url);
+    expect(second.sent).toEqual([]);
+    expect(second.present).toHaveLength(3 + BENTOS.length);
+    // Listing the registry reads manifests and configs only, never a layer.
     expect(proxy.clientBytes()).toBeLessThan(64 * 1024);
+    // A receive of an item DST holds (a sync killed after the push, before it was noted) sends nothing either.
+    const destination = await bentoport.registryEndpoint(url);
+    const held = await destination.list({});
+    expect((await destination.receive({ item: held.at(-1) as SyncItem, entries: () => (async function* () {})() }, {})).bytes).toBe(0);
 
     const target = await makeScratchDir('oci-sync-dst');
-    const back = createBentoport({ home: target, registries: [registryAt(repository)] });
-    for (const item of listed.filter((entry) => entry.kind === 'bento')) await back.pull(`${item.name}:${item.version}`);
+    const back = createBentoport({ home: target, registries: [registryAt(`sync${process.pid}`)] });
+    const plan = await back.sync(url, 'local', { dryRun: true });
+    // A dry run counts the bytes from the manifests: each item's layer size.
+    expect(plan.bytesSent).toBe(held.reduce((sum, item) => sum + (item.size ?? 0), 0));
+    expect(await back.listBentos()).toEqual([]);
+    const pulled = await back.sync(url, 'local');
+    expect(pulled.sent).toHaveLength(3 + BENTOS.length);
     for (const kind of ['bentos', 'models']) expect(await hashTree(path.join(target, kind))).toEqual(await hashTree(path.join(home, kind)));
+    expect((await back.sync(url, 'local')).sent).toEqual([]);
   });
 
   it('opens an item as the verified entries of a pull, and refuses to receive one the local store lacks', async () => {
