@@ -75,6 +75,26 @@ describe.skipIf(skip !== undefined)('a registry as a sync endpoint (CNCF distrib
     expect((await back.sync(url, 'local')).sent).toEqual([]);
   });
 
+  it('continues a sync stopped half-way without sending again what arrived', async () => {
+    const repository = `syncstop${process.pid}`;
+    const url = `oci://127.0.0.1:${proxy.port}/${repository}`;
+    const bentoport = createBentoport({ home, registries: [registryAt(repository)] });
+    const controller = new AbortController();
+    // Stopped as the first bento starts: every model arrived, no bento did.
+    const stopped = await bentoport
+      .sync('local', url, { concurrency: 1, signal: controller.signal, onProgress: (event) => event.type === 'phase' && event.item?.startsWith('bento') && controller.abort(new Error('stopped by the test')) })
+      .catch((error: unknown) => error);
+    expect(stopped).toMatchObject({ code: 'ERR_ABORTED' });
+    const arrived = await (await bentoport.registryEndpoint(url)).list({});
+    expect(arrived.filter((item) => item.kind === 'model')).toHaveLength(3);
+
+    proxy.reset();
+    const rerun = await bentoport.sync('local', url);
+    expect(rerun.sent.map((item) => item.kind)).toEqual(BENTOS.map(() => 'bento'));
+    expect(rerun.present.filter((label) => label.startsWith('model'))).toHaveLength(3);
+    expect(proxy.clientBytes()).toBeLessThan(MODEL_BYTES);
+  });
+
   it('opens an item as the verified entries of a pull, and refuses to receive one the local store lacks', async () => {
     const repository = `syncopen${process.pid}`;
     const bentoport = createBentoport({ home, registries: [registryAt(repository)] });
