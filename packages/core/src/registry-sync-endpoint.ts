@@ -1,6 +1,5 @@
 import { BentoportError, type Registry, type RegistryListing } from '@bentoport/spec';
-import type { EngineContext } from './engine-context.js';
-import { storeOf } from './engine-context.js';
+import { storeOf, type EngineContext } from './engine-context.js';
 import { push } from './push.js';
 import { registryListing } from './registry-listing.js';
 import { comparableUrl, type PushResult } from './push-pull.js';
