@@ -61,7 +61,11 @@ export interface RegistryListOptions extends RegistryOperationOptions {
 export interface RegistryListing extends RegistryItemRef {
   /** The item's `creation_time`, in microseconds since the epoch (UTC), as {@link ItemMetadata.creationTime}. */
   creationTime?: number;
-  /** Bytes a {@link Registry.pull} of this item downloads (as {@link Registry.size}): a bento without its models. */
+  /**
+   * Bytes of the item as the registry stores it, a bento without its models: what a
+   * {@link Registry.pull} downloads (an OCI layer's size, as {@link Registry.size}), or its
+   * content bytes where the registry records only those (BentoCloud's model `size_bytes`).
+   */
   size?: number;
   /** Digest of what the registry stores for the item (an OCI manifest's `sha256:…`), to tell two copies apart. */
   digest?: string;
