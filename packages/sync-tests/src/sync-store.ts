@@ -1,8 +1,22 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Bentoport } from '@bentoport/core';
+import { createBentoport, type Bentoport, type BentoportOptions } from '@bentoport/core';
+import { tarFormat } from '@bentoport/format-tar';
+import { xzFormat } from '@bentoport/format-xz';
 import type { Location, Transport } from '@bentoport/spec';
-import { writeSampleBento } from '@bentoport/test-utils';
+import { makeScratchDir, writeSampleBento } from '@bentoport/test-utils';
+import { fsTransport } from '@bentoport/transport-fs';
+
+/** A bentoport over `home` with the native formats (xz) and tar, and the given transports (else files). */
+export function bentoportAt(home: string, extra: Partial<BentoportOptions> = {}): Bentoport {
+  return createBentoport({ home, formats: [xzFormat(), tarFormat()], transports: [fsTransport()], ...extra });
+}
+
+/** A fresh scratch directory with `a/` and `b/` homes inside. */
+export async function scratch(prefix: string): Promise<{ root: string; homeA: string; homeB: string }> {
+  const root = await makeScratchDir(prefix);
+  return { root, homeA: path.join(root, 'a'), homeB: path.join(root, 'b') };
+}
 
 /** The store the sync tests move: 10 bentos sharing 3 models (about 3 × 512 KiB of weights). */
 export const SHARED_MODELS = [

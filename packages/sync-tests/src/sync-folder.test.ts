@@ -3,8 +3,7 @@ import path from 'node:path';
 import { hashTree } from '@bentoport/test-utils';
 import { fsTransport } from '@bentoport/transport-fs';
 import { describe, expect, it } from 'vitest';
-import { bentoportAt, scratch } from './harness.js';
-import { countingTransport, naiveExportBytes, readFolderIndex, SHARED_MODELS, treeBytes, writeReleaseStore } from './sync-store.js';
+import { bentoportAt, countingTransport, naiveExportBytes, readFolderIndex, scratch, SHARED_MODELS, treeBytes, writeReleaseStore } from './sync-store.js';
 
 describe('sync with a remote store in a folder', () => {
   it('sends each model once, nothing the second time, and syncs back to an equal store', async () => {
