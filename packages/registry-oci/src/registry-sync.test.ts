@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createBentoport, type Registry, type SyncItem } from '@bentoport/core';
+import { createBentoport, listRegistryItems, type Registry, type SyncItem } from '@bentoport/core';
 import { hashTree, makeScratchDir, removeScratchDirs, writeSampleBento } from '@bentoport/test-utils';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ociRegistry } from './index.js';
@@ -7,14 +7,14 @@ import { startFaultProxy, type FaultProxy } from './test-support/fault-proxy.js'
 
 const servers = inject('oci');
 const skip = servers.skip;
-const MODEL_BYTES = 512 * 1024;
-const BENTOS = ['svc-a', 'svc-b', 'svc-c', 'svc-d'];
+const MODEL_BYTES = 2 * 1024 * 1024;
+/** Ten bentos over three shared models, each bento using two of them: a release, as the issue measures sync. */
+const BENTOS = Array.from({ length: 10 }, (_, index) => `svc-${index}`);
 
 let proxy: FaultProxy;
 let home: string;
 let cache: string;
 
-/** Four bentos over three shared models (each bento uses two of them). */
 beforeAll(async () => {
   if (skip) return;
   proxy = await startFaultProxy(servers.openPort);
@@ -56,8 +56,14 @@ describe.skipIf(skip !== undefined)('a registry as a sync endpoint (CNCF distrib
     const second = await bentoport.sync('local', url);
     expect(second.sent).toEqual([]);
     expect(second.present).toHaveLength(3 + BENTOS.length);
-    // Listing the registry reads manifests and configs only, never a layer.
     expect(proxy.clientBytes()).toBeLessThan(64 * 1024);
+    // Listing the registry reads its catalog, tags, manifests and configs, never a layer.
+    proxy.reset();
+    const listing = await listRegistryItems(registryAt(`sync${process.pid}`), 'bento');
+    expect(listing).toHaveLength(BENTOS.length);
+    const stored = first.bytesSent as number;
+    console.log(`[registry-oci] list of a ${BENTOS.length}-bento registry read ${proxy.serverBytes()} of ${stored} stored bytes (${((100 * proxy.serverBytes()) / stored).toFixed(2)}%)`);
+    expect(proxy.serverBytes()).toBeLessThan(stored / 100);
     // A receive of an item DST holds (a sync killed after the push, before it was noted) sends nothing either.
     const destination = await bentoport.registryEndpoint(url);
     const held = await destination.list({});
