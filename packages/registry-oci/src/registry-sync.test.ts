@@ -101,6 +101,19 @@ describe.skipIf(skip !== undefined)('a registry as a sync endpoint (CNCF distrib
     expect(proxy.clientBytes()).toBeLessThan(MODEL_BYTES);
   });
 
+  it('leaves every item whole when two syncs run into one registry at once', async () => {
+    const repository = `syncboth${process.pid}`;
+    const url = `oci://127.0.0.1:${proxy.port}/${repository}`;
+    const [one, two] = await Promise.allSettled([0, 1].map(() => createBentoport({ home, registries: [registryAt(repository)] }).sync('local', url, { concurrency: 2 })));
+    // Both may finish, or one may lose a race for an upload session; a rerun then has nothing left to do but what it lost.
+    for (const outcome of [one, two]) if (outcome?.status === 'rejected') console.log(`[registry-oci] a concurrent sync failed: ${String(outcome.reason)}`);
+    expect([one, two].some((outcome) => outcome?.status === 'fulfilled')).toBe(true);
+    const target = await makeScratchDir('oci-sync-both');
+    const back = createBentoport({ home: target, registries: [registryAt(repository)] });
+    expect((await back.sync(url, 'local')).sent).toHaveLength(3 + BENTOS.length);
+    for (const kind of ['bentos', 'models']) expect(await hashTree(path.join(target, kind))).toEqual(await hashTree(path.join(home, kind)));
+  });
+
   it('opens an item as the verified entries of a pull, and refuses to receive one the local store lacks', async () => {
     const repository = `syncopen${process.pid}`;
     const bentoport = createBentoport({ home, registries: [registryAt(repository)] });
