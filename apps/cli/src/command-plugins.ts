@@ -1,9 +1,10 @@
-import { NATIVE_FORMAT, resolveExportTarget, resolveImportSource, type Format, type Location, type ProgressListener, type Registry, type Transport } from '@bentoport/core';
+import { LOCAL_STORE, NATIVE_FORMAT, resolveExportTarget, resolveImportSource, resolveLocation, type Format, type Location, type ProgressListener, type Registry, type Transport } from '@bentoport/core';
 import type { CommandName, Group, OptionValues } from './command-line.js';
 import { targetOptions } from './commands.js';
 import type { PluginCatalog } from './plugin-discovery.js';
 import { loadFormats, loadTransports } from './plugin-loading.js';
 import { registriesFor } from './registry-commands.js';
+import { isRemoteStoreArgument } from './remote-store-commands.js';
 
 /** The plugin instances one command runs with. */
 export interface CommandPlugins {
@@ -29,6 +30,8 @@ export interface CommandPluginRequest {
 /** What an export or import needs: the transport of its target (none for stdin/stdout), and its format tokens. */
 interface TransferNeeds {
   target?: Location;
+  /** Several places, for a sync. @default undefined */
+  targets?: Location[];
   /** `'all'` when the archive's bytes decide (an import without --format). */
   formats: string[] | 'all';
 }
@@ -67,6 +70,21 @@ function importNeeds(request: CommandPluginRequest): TransferNeeds {
 }
 
 /**
+ * What a command on remote stores needs (`sync`, and `list URL`, `get URL/TAG`, `import URL
+ * --tag`): the transport of each store, and every codec that loads, since the archives a store
+ * already holds may be in any format.
+ */
+function remoteStoreNeeds(request: CommandPluginRequest): TransferNeeds | undefined {
+  const [first, second] = request.positionals;
+  let stores: string[] = [];
+  if (request.command === 'sync') stores = [first, second].filter((store): store is string => store !== undefined && store !== LOCAL_STORE);
+  else if ((request.command === 'list' || request.command === 'get') && isRemoteStoreArgument(first)) stores = [first as string];
+  else if (request.command === 'import' && stringOption(request.values.tag) !== undefined && first !== undefined) stores = [first];
+  if (stores.length === 0 && request.command !== 'sync') return undefined;
+  return { targets: stores.map((store) => resolveLocation(store, request.cwd)), formats: 'all' };
+}
+
+/**
  * The plugins a command needs, and only those: `list`, `get` and `delete` none (not even a look
  * for them); `export` the transport of OUT and the codec of its format; `import` the transport of
  * PATH and every codec that loads (the bytes name the format) unless --format names one; `push` and `pull`
@@ -79,6 +97,13 @@ function importNeeds(request: CommandPluginRequest): TransferNeeds {
  */
 export async function pluginsForCommand(request: CommandPluginRequest): Promise<CommandPlugins> {
   const plugins: CommandPlugins = { formats: [], transports: [], registries: [] };
+  const remote = remoteStoreNeeds(request);
+  if (remote) {
+    const catalog = await request.catalog();
+    plugins.transports = await loadTransports(catalog, remote.targets ?? [], request.env);
+    plugins.formats = await loadFormats(catalog, remote.formats, request.env, request.onProgress);
+    return plugins;
+  }
   if (request.command === 'export' || request.command === 'import') {
     const needs = request.command === 'export' ? await exportNeeds(request) : importNeeds(request);
     const catalog = await request.catalog();
