@@ -69,4 +69,20 @@ describe.skipIf(OCI_REGISTRY_SKIP !== undefined)('list REGISTRY and get REGISTRY
     expect(extra.code).toBe(2);
     expect(extra.stderr).toMatch(/'list' got an unexpected argument 'beta'/);
   });
+
+  it('syncs the local store into a registry and back into an empty store, then has nothing to send', async () => {
+    const url = `oci://${host}/mirror`;
+    const up = await runCli(['--home', home, 'sync', 'local', url, '--json'], options);
+    expect(up.code, up.stderr).toBe(0);
+    const sent = (JSON.parse(up.stdout) as { sent: Array<{ kind: string }> }).sent;
+    expect(sent.map((item) => item.kind)).toEqual(['model', 'bento', 'bento']);
+    const again = JSON.parse((await runCli(['--home', home, 'sync', 'local', `${host}/mirror`, '--json'], options)).stdout) as { sent: unknown[] };
+    expect(again.sent).toEqual([]);
+
+    const empty = await makeScratchDir('cli-registry-sync-back');
+    const down = await runCli(['--home', empty, 'sync', url, 'local'], options);
+    expect(down.code, down.stderr).toBe(0);
+    const list = (target: string) => runCli(['--home', target, 'list', '-o', 'json'], options).then((result) => (JSON.parse(result.stdout) as Array<{ tag: string; size_bytes: number }>).map((row) => [row.tag, row.size_bytes]));
+    expect(await list(empty)).toEqual(await list(home));
+  });
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { getRegistryItem, isDockerStyleReference, listRegistryItems, registryItemYaml, type Registry, type RegistryItemInfo } from '@bentoport/core';
 import { UsageError, type OptionValues } from './command-line.js';
 import type { PluginCatalog } from './plugin-discovery.js';
@@ -20,12 +21,14 @@ const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 /**
  * The registry a `list` or `get` argument names, or undefined for a store tag: a URL whose scheme
  * an installed registry plugin serves (`oci://HOST/REPOSITORY`, `bentocloud://CONTEXT`), or a
- * docker-style `HOST[:PORT]/REPOSITORY` (a `/` in it: a BentoML tag never has one).
+ * docker-style `HOST[:PORT]/REPOSITORY` (a `/` in it: a BentoML tag never has one) whose first
+ * component is not an existing local path.
  */
 export async function registryAddressOf(argument: string, catalog: () => Promise<PluginCatalog>): Promise<string | undefined> {
   const scheme = SCHEME.exec(argument)?.[1];
   if (scheme !== undefined) return pluginServing(await catalog(), 'registry', scheme.toLowerCase()) === undefined ? undefined : argument;
-  return argument.includes('/') && isDockerStyleReference(argument) ? argument : undefined;
+  // `mnt.usb/bentos` reads as docker-style too: a folder that exists here is a remote store instead.
+  return argument.includes('/') && isDockerStyleReference(argument) && !existsSync(argument.split('/')[0] as string) ? argument : undefined;
 }
 
 /** `get URL/TAG` split at its last `/`: the registry's address and the tag, or undefined for a store tag. */

@@ -9,6 +9,7 @@ import type { SignOptions, SignResult, VerifyOptions, VerifyResult } from './ite
 import type { SyncEndpoint } from './sync-endpoint.js';
 import type { SyncCallOptions, SyncItem } from './sync-endpoint.js';
 import type { SyncOptions, SyncResult, SyncTarget } from './sync.js';
+import type { RemoteItem } from './remote-store-listing.js';
 
 /** Options of {@link createBentoport}. */
 export interface BentoportOptions {
@@ -212,8 +213,8 @@ export interface Bentoport {
   listRemoteBentos(url: string, tagLike?: string, options?: SyncCallOptions): Promise<SyncItem[]>;
   listRemoteModels(url: string, tagLike?: string, options?: SyncCallOptions): Promise<SyncItem[]>;
   /** One bento of a remote store, with its `bento.yaml` document read from the archive's head. */
-  getRemoteBento(url: string, tagLike: string, options?: SyncCallOptions): Promise<SyncItem>;
-  getRemoteModel(url: string, tagLike: string, options?: SyncCallOptions): Promise<SyncItem>;
+  getRemoteBento(url: string, tagLike: string, options?: SyncCallOptions): Promise<RemoteItem>;
+  getRemoteModel(url: string, tagLike: string, options?: SyncCallOptions): Promise<RemoteItem>;
   /**
    * Import a bento by tag from a remote store, with exactly the models it needs that the local
    * store lacks.

@@ -74,3 +74,4 @@ export { INDEX_LAYOUT_VERSION, parseIndex, type IndexedItem, type RemoteStoreInd
 export { archivePath, INDEX_NAME } from './remote-store-layout.js';
 export { matchesFilter, planSync, type PlannedSyncItem, type SyncPlan, type SyncSelection } from './sync-plan.js';
 export type { SyncedItem, SyncOptions, SyncResult, SyncTarget } from './sync.js';
+export type { RemoteItem } from './remote-store-listing.js';

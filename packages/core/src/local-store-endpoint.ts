@@ -100,7 +100,9 @@ export function localStoreEndpoint(context: EngineContext): SyncEndpoint {
     let stored: StoreItem;
     let bytes: number;
     if (archive) {
-      const result = await importItem(context, payload.item.kind, await archive.open(options), archive.format, {
+      // The sync reports this item's bytes itself: the instance's listener must not see an import.
+      const quiet: EngineContext = { ...context, onProgress: undefined };
+      const result = await importItem(quiet, payload.item.kind, await archive.open(options), archive.format, {
         sha256: archive.sha256,
         ...(options.signal ? { signal: options.signal } : {}),
         onProgress: bytesOnly(options),

@@ -61,9 +61,22 @@ export async function readArchiveHead(
   size: number,
   signal: AbortSignal | undefined,
 ): Promise<ItemMetadata> {
+  return (await readArchiveYaml(context, transport, location, kind, format, size, signal)).metadata;
+}
+
+/** The item's yaml as written (for `get URL/TAG`), with its metadata. Same reads and errors as {@link readArchiveHead}. */
+export async function readArchiveYaml(
+  context: EngineContext,
+  transport: Transport,
+  location: Location,
+  kind: ItemKind,
+  format: string,
+  size: number,
+  signal: AbortSignal | undefined,
+): Promise<{ metadata: ItemMetadata; text: string }> {
   for (let end = Math.min(FIRST_READ_BYTES, size); ; end = Math.min(end * GROWTH, size)) {
     const text = await yamlWithin(context, transport, location, kind, format, size, end, signal);
-    if (text !== undefined) return kind === 'bento' ? parseBentoYaml(text) : parseModelYaml(text);
+    if (text !== undefined) return { metadata: kind === 'bento' ? parseBentoYaml(text) : parseModelYaml(text), text };
     if (end >= size) throw new BentoportError('ERR_INVALID_METADATA', `${location.display} holds no ${YAML_NAME[kind]}`);
   }
 }

@@ -42,13 +42,20 @@ export async function listRemoteItems(context: EngineContext, url: string, kind:
   return select(items, kind, tagLike, store.display).sort((a, b) => compareTags({ name: a.name, version: a.version }, { name: b.name, version: b.version }));
 }
 
+/** One item of a remote store, with its yaml as written in the archive. */
+export interface RemoteItem extends SyncItem {
+  document: Record<string, unknown>;
+  /** The `bento.yaml`/`model.yaml` text, unchanged. */
+  yaml: string;
+}
+
 /** One item of the remote store at `url`, with its yaml document read from the archive's head. */
-export async function getRemoteItem(context: EngineContext, url: string, kind: ItemKind, tagLike: string, options: SyncCallOptions = {}): Promise<SyncItem> {
+export async function getRemoteItem(context: EngineContext, url: string, kind: ItemKind, tagLike: string, options: SyncCallOptions = {}): Promise<RemoteItem> {
   const store = openRemoteStore(context, url);
   const items = select(itemsOfKind(await store.list({ ...options, kind }), kind), kind, tagLike, store.display);
   // A bare name is its latest version, as the local `get` has it.
   const item = newestOfEachName(items)[0] as SyncItem;
-  return { ...item, document: await store.document(item, options) };
+  return { ...item, ...(await store.document(item, options)) };
 }
 
 /**

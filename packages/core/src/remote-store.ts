@@ -6,7 +6,7 @@ import { BentoportError, isBentoportError, type ArchiveEntry, type Location, typ
 import { gatherChunks } from '@bentoport/plugin-kit';
 import type { EngineContext } from './engine-context.js';
 import { writeArchive } from './export-item.js';
-import { readArchiveHead } from './remote-store-head.js';
+import { readArchiveHead, readArchiveYaml } from './remote-store-head.js';
 import { mergeIntoIndex, readIndex, type IndexedItem, type RemoteStoreIndex } from './remote-store-index.js';
 import { archivePath, CHECKSUM_SUFFIX, childLocation, KIND_DIRECTORY, parseArchivePath, SIGNATURE_SUFFIX, storeRootLocation, type ArchiveName } from './remote-store-layout.js';
 import { readSidecar, readSignatureSidecar, writeChecksumSidecar, writeSidecar } from './sidecar-files.js';
@@ -34,8 +34,8 @@ export interface RemoteStore extends SyncEndpoint {
   readonly transport: Transport;
   /** The store's index, or undefined when it has none yet. */
   index(options: SyncCallOptions): Promise<RemoteStoreIndex | undefined>;
-  /** The yaml document of one item, read from its archive's head (ranged reads). */
-  document(item: SyncItem, options: SyncCallOptions): Promise<Record<string, unknown>>;
+  /** The yaml of one item as written, and its document, read from its archive's head (ranged reads). */
+  document(item: SyncItem, options: SyncCallOptions): Promise<{ document: Record<string, unknown>; yaml: string }>;
 }
 
 /** The archive format of items of `kind` at this store. */
@@ -256,10 +256,11 @@ export function openRemoteStore(context: EngineContext, url: string, options: Re
     unindexed.clear();
   }
 
-  async function document(item: SyncItem, callOptions: SyncCallOptions): Promise<Record<string, unknown>> {
-    const indexed = known.get(syncItemKey(item)) ?? indexedOf(item);
+  async function document(item: SyncItem, callOptions: SyncCallOptions): Promise<{ document: Record<string, unknown>; yaml: string }> {
+    const indexed = indexedOf(item);
     const location = childLocation(root, indexed.file);
-    return (await readArchiveHead(context, transport, location, indexed.kind, indexed.format, indexed.size, callOptions.signal)).document;
+    const { metadata, text } = await readArchiveYaml(context, transport, location, indexed.kind, indexed.format, indexed.size, callOptions.signal);
+    return { document: metadata.document, yaml: text };
   }
 
   return {

@@ -212,6 +212,5 @@ export async function sync(context: EngineContext, sourceTarget: SyncTarget, des
   } catch (error) {
     throw operationError(error, options.signal, 'sync', 'transfer', `${source.display} -> ${destination.display}`);
   }
-  emit({ type: 'notice', message: `Synced ${sent.length} item(s) into ${destination.display}; ${plan.present.length} already there${removed.length ? `, ${removed.length} removed` : ''}` });
   return { ...base, dryRun: false, sent, removed, bytesSent: sent.reduce((sum, entry) => sum + (entry.bytes ?? 0), 0) };
 }
