@@ -1,6 +1,7 @@
 import { createBentoport, isBentoportError } from '@bentoport/core';
 import { tarFormat } from '@bentoport/format-tar';
-import { makeScratchDir, removeScratchDirs, writeSampleBento } from '@bentoport/test-utils';
+import path from 'node:path';
+import { hashTree, makeScratchDir, removeScratchDirs, writeSampleBento } from '@bentoport/test-utils';
 import { startBentoCloudApiDouble, type BentoCloudApiDouble } from '@bentoport/test-utils/bentocloud-api-double';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bentoCloudRegistry } from './index.js';
@@ -59,5 +60,23 @@ const registry = () => bentoCloudRegistry({ endpoint: api.url, apiToken: api.tok
     expect((await registry().listItems!('model')).length).toBe(231);
     const error = await registry().listItems!('bento', { signal: AbortSignal.abort() }).catch((caught: unknown) => caught);
     expect(isBentoportError(error, 'ERR_ABORTED')).toBe(true);
+  });
+
+  it('is a sync endpoint: the local store syncs into BentoCloud, each model once, then nothing, then back into an empty store', async () => {
+    const home = await makeScratchDir('bentocloud-sync');
+    const shared = [{ name: 'sync-weights', version: 's1', weightsBytes: 70 * 1024 }];
+    await writeSampleBento(home, { name: 'sync-one', version: 'o1', models: shared, sourceFiles: 4 });
+    await writeSampleBento(home, { name: 'sync-two', version: 't1', models: shared, sourceFiles: 4 });
+    const cloud = registry();
+    const first = await createBentoport({ home, registries: [cloud], formats: [tarFormat()] }).sync('local', cloud.url, { filter: ['sync-*'] });
+    // The model first (BentoCloud holds models as items of their own), then both bentos, in either order.
+    expect(first.sent[0]).toMatchObject({ kind: 'model', tag: 'sync-weights:s1' });
+    expect(first.sent.slice(1).map((item) => `${item.kind} ${item.tag}`).sort()).toEqual(['bento sync-one:o1', 'bento sync-two:t1']);
+    expect((await createBentoport({ home, registries: [cloud] }).sync('local', cloud.url, { filter: ['sync-*'] })).sent).toEqual([]);
+
+    const target = await makeScratchDir('bentocloud-sync-back');
+    const back = await createBentoport({ home: target, registries: [registry()], formats: [tarFormat()] }).sync(cloud.url, 'local', { filter: ['sync-*'] });
+    expect(back.sent).toHaveLength(3);
+    for (const kind of ['bentos', 'models']) expect(await hashTree(path.join(target, kind))).toEqual(await hashTree(path.join(home, kind)));
   });
 });
