@@ -198,19 +198,24 @@ export async function sync(context: EngineContext, sourceTarget: SyncTarget, des
   const change: SyncChange = { received: [], removed: [] };
   const sent: SyncedItem[] = [];
   const removed: SyncedItem[] = [];
+  let failure: { error: unknown } | undefined;
   try {
-    try {
-      await transfer(source, destination, plan, options, emit, change, sent);
-      await removeAll(destination, plan, options, emit, change, removed);
-    } finally {
-      // What arrived is recorded even when a transfer failed, unless the caller aborted.
-      if (!options.signal?.aborted) {
-        emit({ type: 'phase', phase: 'commit', target: destination.display });
-        await destination.finish?.(change, call);
-      }
-    }
+    await transfer(source, destination, plan, options, emit, change, sent);
+    await removeAll(destination, plan, options, emit, change, removed);
   } catch (error) {
-    throw operationError(error, options.signal, 'sync', 'transfer', `${source.display} -> ${destination.display}`);
+    failure = { error };
   }
+  // What arrived is recorded even when a transfer failed (not after an abort: nothing more is
+  // written then, and a rerun finds what arrived by its checksum sidecar). A failure to record
+  // it does not hide the transfer's own error.
+  if (!options.signal?.aborted) {
+    try {
+      emit({ type: 'phase', phase: 'commit', target: destination.display });
+      await destination.finish?.(change, call);
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure) throw operationError(failure.error, options.signal, 'sync', 'transfer', `${source.display} -> ${destination.display}`);
   return { ...base, dryRun: false, sent, removed, bytesSent: sent.reduce((sum, entry) => sum + (entry.bytes ?? 0), 0) };
 }

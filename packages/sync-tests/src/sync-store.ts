@@ -60,7 +60,7 @@ export async function treeBytes(directory: string): Promise<number> {
 }
 
 /** The index a remote store folder holds, parsed. */
-export async function readFolderIndex(directory: string): Promise<{ generation: number; items: Array<{ kind: string; name: string; version: string; sha256: string; file: string }> }> {
+export async function readFolderIndex(directory: string): Promise<{ generation: number; items: Array<{ kind: string; name: string; version: string; sha256: string; file: string; signed: boolean }> }> {
   return JSON.parse(await readFile(path.join(directory, 'bentoport-index.json'), 'utf8'));
 }
 
