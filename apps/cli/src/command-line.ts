@@ -16,7 +16,7 @@ export class UsageError extends Error {
 }
 
 export type Group = 'bentos' | 'models';
-export type CommandName = 'list' | 'get' | 'delete' | 'export' | 'import' | 'push' | 'pull' | 'sign' | 'verify' | 'manifest' | 'plugins' | 'completion';
+export type CommandName = 'list' | 'get' | 'delete' | 'export' | 'import' | 'push' | 'pull' | 'sync' | 'sign' | 'verify' | 'manifest' | 'plugins' | 'completion';
 
 /**
  * What a positional argument or an option's value is, so that shell completion can offer it:
@@ -97,7 +97,8 @@ const TARGET_OPTIONS: OptionsConfig = {
 };
 
 export const COMMANDS: Record<CommandName, CommandSpec> = {
-  list: { name: 'list', positionals: [0, 1], options: { output: { type: 'string', short: 'o' } }, arguments: ['name'], optionValues: { output: LIST_OUTPUTS } },
+  // `list URL [NAME]` lists a registry (registry-listing-commands.ts) or a remote store (remote-store-commands.ts).
+  list: { name: 'list', positionals: [0, 2], options: { output: { type: 'string', short: 'o' } }, arguments: ['name'], optionValues: { output: LIST_OUTPUTS } },
   get: { name: 'get', positionals: [1, 1], options: { output: { type: 'string', short: 'o' } }, arguments: ['tag'], optionValues: { output: GET_OUTPUTS } },
   delete: {
     name: 'delete',
@@ -132,6 +133,7 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
       principal: { type: 'string' },
       policy: { type: 'string' },
       'dry-run': { type: 'boolean' },
+      tag: { type: 'string' },
       ...TARGET_OPTIONS,
     },
     arguments: ['file'],
@@ -147,6 +149,21 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     arguments: ['text'],
     models: { positionals: [0, 1], options: MODELS_PULL_OPTIONS, optionValues: { bentofile: 'file' } },
   },
+  sync: {
+    name: 'sync',
+    positionals: [2, 2],
+    arguments: ['directory', 'directory'],
+    options: {
+      filter: { type: 'string', multiple: true },
+      latest: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      delete: { type: 'boolean' },
+      yes: { type: 'boolean', short: 'y' },
+      'assume-yes': { type: 'boolean' },
+      format: { type: 'string' },
+      concurrency: { type: 'string' },
+    },
+  },
   sign: { name: 'sign', positionals: [1, 1], options: { key: { type: 'string' } }, arguments: ['tag'], optionValues: { key: 'file' } },
   verify: {
     name: 'verify',
@@ -160,8 +177,8 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
   completion: { name: 'completion', positionals: [1, 1], options: {}, arguments: [COMPLETION_SHELLS] },
 };
 
-/** Commands about bentoport itself, not about bentos or models: no `models` form. */
-export const TOOL_COMMANDS: ReadonlySet<CommandName> = new Set(['plugins', 'completion']);
+/** Commands about bentoport itself or whole stores, not about bentos or models alone: no `models` form. */
+export const TOOL_COMMANDS: ReadonlySet<CommandName> = new Set(['plugins', 'completion', 'sync']);
 
 /** The options `bentoport [models] <command>` accepts: the global ones, the command's, and the model form's. */
 export function commandOptions(group: Group, spec: CommandSpec): OptionsConfig {

@@ -1,10 +1,12 @@
-import { NATIVE_FORMAT, resolveExportTarget, resolveImportSource, type Format, type Location, type ProgressListener, type Registry, type Transport } from '@bentoport/core';
+import { LOCAL_STORE, NATIVE_FORMAT, resolveExportTarget, resolveImportSource, resolveLocation, type Format, type Location, type ProgressListener, type Registry, type Transport } from '@bentoport/core';
 import type { CommandName, Group, OptionValues } from './command-line.js';
 import { targetOptions } from './commands.js';
 import type { PluginCatalog } from './plugin-discovery.js';
 import { loadFormats, loadTransports } from './plugin-loading.js';
 import { registriesFor } from './registry-commands.js';
 import { isArchiveArgument } from './signing-commands.js';
+import { registryAddressOf, registryItemArgument } from './registry-listing-commands.js';
+import { isRemoteStoreArgument } from './remote-store-commands.js';
 
 /** The plugin instances one command runs with. */
 export interface CommandPlugins {
@@ -30,6 +32,8 @@ export interface CommandPluginRequest {
 /** What an export or import needs: the transport of its target (none for stdin/stdout), and its format tokens. */
 interface TransferNeeds {
   target?: Location;
+  /** Several places, for a sync. @default undefined */
+  targets?: Location[];
   /** `'all'` when the archive's bytes decide (an import without --format). */
   formats: string[] | 'all';
 }
@@ -68,6 +72,50 @@ function importNeeds(request: CommandPluginRequest): TransferNeeds {
 }
 
 /**
+ * What a command on remote stores needs (`sync`, and `list URL`, `get URL/TAG`, `import URL
+ * --tag`): the transport of each store, and every codec that loads, since the archives a store
+ * already holds may be in any format. A sync side or a `list`/`get` argument that names a
+ * registry is not a store: see {@link registryAddresses}.
+ */
+async function remoteStoreNeeds(request: CommandPluginRequest): Promise<TransferNeeds | undefined> {
+  const [first, second] = request.positionals;
+  let stores: string[] = [];
+  if (request.command === 'sync') stores = [first, second].filter((store): store is string => store !== undefined && store !== LOCAL_STORE);
+  else if ((request.command === 'list' || request.command === 'get') && isRemoteStoreArgument(first)) stores = [first as string];
+  else if (request.command === 'import' && stringOption(request.values.tag) !== undefined && first !== undefined) stores = [first];
+  if (request.command === 'sync' || request.command === 'list' || request.command === 'get') {
+    const registries = await registryAddresses(request);
+    stores = stores.filter((store) => !registries.includes(store));
+  }
+  if (stores.length === 0 && request.command !== 'sync') return undefined;
+  return { targets: stores.map((store) => resolveLocation(store, request.cwd)), formats: 'all' };
+}
+
+/**
+ * The arguments that name a registry: either side of `sync`, the argument of `list REGISTRY`, or
+ * the address in `get REGISTRY/TAG` (then the whole argument, as `remoteStoreNeeds` sees it).
+ */
+async function registryAddresses(request: CommandPluginRequest): Promise<string[]> {
+  const [first, second] = request.positionals;
+  if (request.command === 'sync') {
+    const sides = [first, second].filter((side): side is string => side !== undefined && side !== LOCAL_STORE);
+    const named = await Promise.all(sides.map(async (side) => ((await registryAddressOf(side, request.catalog)) === undefined ? [] : [side])));
+    return named.flat();
+  }
+  if (first === undefined) return [];
+  if (request.command === 'list') return (await registryAddressOf(first, request.catalog)) === undefined ? [] : [first];
+  if (request.command === 'get') return (await registryItemArgument(first, request.catalog)) === undefined ? [] : [first];
+  return [];
+}
+
+/** The registry plugins of the registries `sync` names, made with the command line's registry flags; core finds them by `url`. */
+async function syncRegistries(request: CommandPluginRequest): Promise<Registry[]> {
+  const registries: Registry[] = [];
+  for (const address of await registryAddresses(request)) registries.push(...(await registriesFor({ ...request.values, registry: address }, request.env, request.catalog)));
+  return registries;
+}
+
+/**
  * The plugins a command needs, and only those: `list`, `get` and `delete` none (not even a look
  * for them); `export` the transport of OUT and the codec of its format; `import` the transport of
  * PATH and every codec that loads (the bytes name the format) unless --format names one; `push` and `pull`
@@ -80,6 +128,14 @@ function importNeeds(request: CommandPluginRequest): TransferNeeds {
  */
 export async function pluginsForCommand(request: CommandPluginRequest): Promise<CommandPlugins> {
   const plugins: CommandPlugins = { formats: [], transports: [], registries: [] };
+  const remote = await remoteStoreNeeds(request);
+  if (remote) {
+    const catalog = await request.catalog();
+    plugins.transports = await loadTransports(catalog, remote.targets ?? [], request.env);
+    plugins.formats = await loadFormats(catalog, remote.formats, request.env, request.onProgress);
+    if (request.command === 'sync') plugins.registries = await syncRegistries(request);
+    return plugins;
+  }
   // `verify ARCHIVE|URL` reads an archive as an import does.
   const verifiesArchive = request.command === 'verify' && isArchiveArgument(request.positionals[0] ?? '');
   if (request.command === 'export' || request.command === 'import' || verifiesArchive) {

@@ -19,8 +19,10 @@ import { COMPLETION_SHELLS, COMPRESSION_POLICIES, describe, GET_OUTPUTS, LIST_OU
 import { completionScript } from './completion-scripts.js';
 import type { PluginCatalog } from './plugin-discovery.js';
 import { loadFailures, pluginRows, renderPluginTable } from './plugins-command.js';
-import { humanSize, localTime, renderTable, renderYamlList } from './render.js';
+import { humanSize, localTime, renderListing } from './render.js';
 import { runPull, runPush } from './registry-commands.js';
+import { registryAddressOf, registryItemArgument, runRegistryGet, runRegistryList, type RegistryListingContext } from './registry-listing-commands.js';
+import { isRemoteStoreArgument, runRemoteGet, runRemoteImport, runRemoteList, runSync, type RemoteStoreContext } from './remote-store-commands.js';
 import { dryRunDelete, dryRunExport, dryRunImport, type DryRunOutput } from './dry-run-commands.js';
 import { runManifest, runSign, runVerify, signaturePolicyOption, signerOption, verifyOptions } from './signing-commands.js';
 
@@ -107,10 +109,29 @@ function newestFirst(items: StoreItem[]): StoreItem[] {
   return [...items].sort((a, b) => b.metadata.creationTime - a.metadata.creationTime);
 }
 
+/** What `list URL` and `get URL/TAG` take of a command's context. */
+function registryListingContext(context: CommandContext, api: KindApi): RegistryListingContext {
+  return {
+    values: context.values,
+    env: context.env,
+    catalog: () => context.catalog(),
+    signal: context.signal,
+    kind: api.type === 'Model' ? 'model' : 'bento',
+    write: (text) => write(context, text),
+  };
+}
+
 async function runList(context: CommandContext, api: KindApi): Promise<void> {
   const output = context.values.json ? 'json' : (string(context.values.output) ?? 'table');
   if (!isOneOf(output, LIST_OUTPUTS)) throw new UsageError(`invalid --output '${output}' (table, json or yaml)`, 'list');
-  const items = newestFirst(await api.list(context.positionals[0]));
+  const [first, second] = context.positionals;
+  // A registry first (its plugin's scheme, or docker-style), then any other URL or path: a remote store.
+  const address = first === undefined ? undefined : await registryAddressOf(first, context.catalog);
+  if (address !== undefined) return runRegistryList(registryListingContext(context, api), address, second, output);
+  if (isRemoteStoreArgument(first)) return runRemoteList(remoteStoreContext(context), output);
+  // A second argument is for `list URL NAME` only.
+  if (second !== undefined) throw new UsageError(`'${describe(context.group, 'list')}' got an unexpected argument '${second}'`, 'list');
+  const items = newestFirst(await api.list(first));
   const rows: Record<string, string | number>[] = [];
   for (const item of items) {
     // Sizing a large store takes a while; a signal should not wait for all of it.
@@ -136,18 +157,15 @@ async function runList(context: CommandContext, api: KindApi): Promise<void> {
       path: item.path,
     });
   }
-  if (output === 'json') return printJson(context, rows);
-  if (output === 'yaml') return write(context, renderYamlList(rows));
-  const table =
-    api.type === 'Model'
-      ? renderTable(['Tag', 'Module', 'Size', 'Creation Time'], rows.map((row) => [row.tag, row.module, row.size, row.creation_time].map(String)))
-      : renderTable(['Tag', 'Size', 'Model Size', 'Creation Time'], rows.map((row) => [row.tag, row.size, row.model_size, row.creation_time].map(String)));
-  write(context, table);
+  write(context, renderListing(output, api.type, rows));
 }
 
 async function runGet(context: CommandContext, api: KindApi): Promise<void> {
   const output = context.values.json ? 'json' : (string(context.values.output) ?? 'yaml');
   if (!isOneOf(output, GET_OUTPUTS)) throw new UsageError(`invalid --output '${output}' (yaml, json or path)`, 'get');
+  const remote = await registryItemArgument(context.positionals[0] as string, context.catalog);
+  if (remote !== undefined) return runRegistryGet(registryListingContext(context, api), remote.address, remote.tag, output);
+  if (isRemoteStoreArgument(context.positionals[0])) return runRemoteGet(remoteStoreContext(context), output);
   const item = await api.get(context.positionals[0] as string);
   if (output === 'path') return write(context, `${item.path}\n`);
   if (output === 'json') return printJson(context, item.metadata.document);
@@ -319,6 +337,8 @@ async function runImport(context: CommandContext, api: KindApi): Promise<void> {
   if (fromStdin && context.io.stdin.isTTY) {
     throw new UsageError('refusing to read an archive from a terminal: pipe it into stdin or give a path', 'import');
   }
+  const tag = string(context.values.tag);
+  if (tag !== undefined) return runRemoteImport(remoteStoreContext(context), tag);
   const options: ImportOptions = { ...targetOptions(context.values, context.command), signal: context.signal };
   const sha256 = string(context.values.sha256);
   if (sha256 !== undefined) options.sha256 = sha256.toLowerCase();
@@ -356,6 +376,16 @@ function runCompletion(context: CommandContext): void {
   write(context, completionScript(shell));
 }
 
+/** What the remote-store commands take of a command's context. */
+function remoteStoreContext(context: CommandContext): RemoteStoreContext {
+  return {
+    ...context,
+    print: (text) => status(context, text),
+    write: (text) => write(context, text),
+    printJson: (value) => printJson(context, value),
+  };
+}
+
 /** Run one parsed command. */
 export async function runCommand(context: CommandContext): Promise<void> {
   const api = kindApi(context.bentoport, context.group);
@@ -385,6 +415,8 @@ export async function runCommand(context: CommandContext): Promise<void> {
     }
     case 'plugins':
       return runPlugins(context);
+    case 'sync':
+      return runSync(remoteStoreContext(context));
     case 'completion':
       return runCompletion(context);
     case 'push':

@@ -28,10 +28,13 @@ Move BentoML bentos and models between machines, as \`bentoml export/import\` do
 
 Commands:
   list [NAME]              list bentos in the store
-  get TAG                  show a bento
+  list URL [NAME]          list bentos in a remote store (s3://bucket/prefix/, a folder, …)
+  get TAG                  show a bento (get URL/TAG: one in a remote store)
   delete TAG…              delete bentos
   export TAG [OUT]         write a bento (with its models) to an archive
   import PATH              read a bento archive into the store
+  import URL --tag TAG     import a bento and the models it needs from a remote store
+  sync SRC DST             sync whole stores: local and remote stores, both ways
   push TAG                 push a bento and its models to a registry (oci://…)
   pull TAG                 pull a bento (and its missing models) from a registry
   sign TAG --key FILE      sign a bento and its models with an SSH key (file or agent)
@@ -56,7 +59,7 @@ Run 'bentoport <command> --help' for the options of a command.
 export const MODELS_HELP = `Usage: bentoport models <command> [arguments]
 
 Commands:
-  models list [NAME]         list models in the store
+  models list [NAME]         list models in the store (models list URL: a remote store's)
   models get TAG             show a model
   models delete TAG…         delete models (refused while a bento uses them)
   models export TAG [OUT]    write a model to an archive
@@ -95,16 +98,26 @@ function commandHelp(group: Group, command: CommandName, formats: readonly strin
   switch (command) {
     case 'list':
       return `Usage: ${prefix} list [NAME] [-o table|json|yaml]
+       ${prefix} list URL [NAME] [-o table|json|yaml]
 
-List every ${item}, or every version of NAME, newest first.
+List every ${item}, or every version of NAME, newest first. With URL, list what a registry or a
+remote store holds, in the same columns, without downloading weights: a registry
+(oci://HOST[:PORT]/REPOSITORY, HOST[:PORT]/REPOSITORY, bentocloud://CONTEXT) from its records; a
+remote store that 'bentoport sync' wrote (a path or URL with a '/': s3://bucket/prefix/,
+sftp://host/dir/, ftp://…, https:// WebDAV, /mnt/usb/bentos/) from its index (archive heads
+without one).
 
 Options:
   -o, --output FORMAT  table (default), json or yaml
 `;
     case 'get':
       return `Usage: ${prefix} get TAG [-o yaml|json|path]
+       ${prefix} get URL/TAG [-o yaml|json|path]
 
-Show a ${item}. TAG is name, name:version, name:latest or name:<version prefix>.
+Show a ${item}. TAG is name, name:version, name:latest or name:<version prefix>. URL/TAG shows
+one a registry holds (oci://HOST[:PORT]/REPOSITORY/TAG: its yaml where the registry keeps it,
+else what the registry says of it; -o path prints its address) or one in a remote store (its
+${item === 'bento' ? 'bento' : 'model'}.yaml read from the head of its archive).
 
 Options:
   -o, --output FORMAT  yaml (default: the ${item}'s ${group === 'models' ? 'model' : 'bento'}.yaml), json, or path (its store directory)
@@ -143,6 +156,7 @@ ${TARGET}
 `;
     case 'import':
       return `Usage: ${prefix} import PATH [options]
+       ${prefix} import URL --tag TAG
 
 Read a ${item} archive into the store${group === 'models' ? '' : '; embedded models go to the model store (existing ones are kept)'}.
 PATH is a file, a URL, or '-' for stdin. The format is read from the bytes where possible.
@@ -158,8 +172,34 @@ Options:
                          a signature policy (default: $BENTOPORT_POLICY, else
                          ~/.config/bentoport/policy.yaml when it exists)
   --dry-run              read the archive's format and size; change nothing in the store
+  --tag TAG              URL is a remote store ('bentoport sync'): import the bento TAG
+                         (name, name:latest, name:version) with exactly the models it needs
+                         that the store lacks, each archive verified against the index
 
 ${TARGET}
+`;
+    case 'sync':
+      return `Usage: bentoport sync SRC DST [options]
+
+Sync whole stores. SRC and DST are each 'local' (the store at --home) or a remote store: a
+path or URL (s3://bucket/prefix/, sftp://host/dir/, ftp://host/dir/, https:// WebDAV,
+/mnt/usb/bentos/). A remote store keeps each model once (models/<name>/<version>.bentomodel),
+each bento without its models (bentos/<name>/<version>.bento), a .sha256 beside each archive
+(.sig when signed) and bentoport-index.json, written last. Only what DST lacks is sent; every
+archive is verified as it arrives; a rerun after an interruption sends only what did not
+arrive verified.
+
+Options:
+  --filter PAT           only bentos and models whose name (or name:version, when PAT has a
+                         ':') matches PAT; * and ? are wildcards; repeatable. A bento's models
+                         always follow it
+  --latest               only the newest version of each name
+  --dry-run              list what would be sent (with sizes) and removed; change nothing
+  --delete               remove at DST what SRC no longer has (within --filter), after asking
+  -y, --yes              with --delete: do not ask
+  --format F             archive format written at a remote DST (default: native .bento and
+                         .bentomodel, importable by BentoML; tar is faster on a fast network)
+  --concurrency N        transfers at once (default 4)
 `;
     case 'push':
       return `Usage: ${prefix} push TAG [options]

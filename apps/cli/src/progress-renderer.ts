@@ -122,6 +122,8 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
       case 'bytes':
         operation = event.operation;
         if (event.item !== undefined) item = event.item;
+        // A sync's line covers every item: say how many are done.
+        if (event.itemsTotal !== undefined) item = `${event.item ?? ''} (${event.itemsDone ?? 0}/${event.itemsTotal} items)`.trimStart();
         if (mode === 'bar' && !quiet) draw(event.bytesDone, event.bytesTotal);
         return;
       case 'warning':

@@ -57,3 +57,17 @@ export function renderYamlList(rows: Record<string, unknown>[]): string {
   }
   return lines.join('\n') + '\n';
 }
+
+/**
+ * A listing as `list -o table|json|yaml` prints it, the same for the local store and a registry:
+ * the table has BentoML's columns (`Tag, Size, Model Size, Creation Time` for bentos, `Tag,
+ * Module, Size, Creation Time` for models); json and yaml carry every key of the rows.
+ */
+export function renderListing(output: 'table' | 'json' | 'yaml', type: 'Bento' | 'Model', rows: Record<string, unknown>[]): string {
+  if (output === 'json') return `${JSON.stringify(rows, null, 2)}\n`;
+  if (output === 'yaml') return renderYamlList(rows);
+  const cells = (keys: string[]) => rows.map((row) => keys.map((key) => String(row[key] ?? '')));
+  return type === 'Model'
+    ? renderTable(['Tag', 'Module', 'Size', 'Creation Time'], cells(['tag', 'module', 'size', 'creation_time']))
+    : renderTable(['Tag', 'Size', 'Model Size', 'Creation Time'], cells(['tag', 'size', 'model_size', 'creation_time']));
+}

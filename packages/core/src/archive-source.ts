@@ -45,7 +45,7 @@ export interface SniffedArchive {
 }
 
 /** A stream that opens lazily: ranged reads hand the decoder a Readable synchronously. */
-function lazyReadable(open: () => Promise<Readable>): Readable {
+export function lazyReadable(open: () => Promise<Readable>): Readable {
   return Readable.from(
     (async function* () {
       yield* await open();

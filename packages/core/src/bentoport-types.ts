@@ -8,6 +8,10 @@ import type { TargetOptions } from './target.js';
 import type { SignOptions, SignResult, VerifyOptions, VerifyResult } from './item-signatures.js';
 import type { SignaturePolicy } from './signature-policy.js';
 import type { VerifyArchiveOptions, VerifyArchiveResult } from './archive-verification.js';
+import type { SyncEndpoint } from './sync-endpoint.js';
+import type { SyncCallOptions, SyncItem } from './sync-endpoint.js';
+import type { SyncOptions, SyncResult, SyncTarget } from './sync.js';
+import type { RemoteItem } from './remote-store-listing.js';
 
 /** Options of {@link createBentoport}. */
 export interface BentoportOptions {
@@ -213,10 +217,47 @@ export interface Bentoport {
   verifyBentoArchive(source: string, inputFormat?: string, options?: VerifyArchiveOptions): Promise<VerifyArchiveResult>;
   /** Verify a model archive. Same contract as {@link verifyBentoArchive}. */
   verifyModelArchive(source: string, inputFormat?: string, options?: VerifyArchiveOptions): Promise<VerifyArchiveResult>;
+  /**
+   * Sync whole stores: SRC and DST are each `'local'` (the local store), a remote store's path
+   * or URL (`s3://bucket/prefix/`, `sftp://host/dir/`, `ftp://…`, `https://` WebDAV,
+   * `file:///mnt/usb/bentos/`), or a {@link SyncEndpoint} (a registry's). Only what DST lacks
+   * is sent, each model once; archives are verified as they arrive; a rerun after an
+   * interruption skips what arrived verified; a remote store's index is written last.
+   * @example
+   * ```ts
+   * const result = await bentoport.sync('local', 's3://releases/2026-12/', { filter: 'iris*', latest: true });
+   * console.log(`${result.sent.length} items, ${result.bytesSent} bytes`);
+   * ```
+   * @throws {BentoportError} ERR_INVALID_OPTION, ERR_UNSUPPORTED_PROTOCOL, ERR_CORRUPT_ARCHIVE
+   * (a copy that does not hash as SRC's index says), the transports' errors, ERR_ABORTED.
+   */
+  sync(source: SyncTarget, destination: SyncTarget, options?: SyncOptions): Promise<SyncResult>;
+  /** Items of a remote store (from its index, or archive heads without one): all, `name`, `name:version`, `name:latest`. */
+  listRemoteBentos(url: string, tagLike?: string, options?: SyncCallOptions): Promise<SyncItem[]>;
+  listRemoteModels(url: string, tagLike?: string, options?: SyncCallOptions): Promise<SyncItem[]>;
+  /** One bento of a remote store, with its `bento.yaml` document read from the archive's head. */
+  getRemoteBento(url: string, tagLike: string, options?: SyncCallOptions): Promise<RemoteItem>;
+  getRemoteModel(url: string, tagLike: string, options?: SyncCallOptions): Promise<RemoteItem>;
+  /**
+   * Import a bento by tag from a remote store, with exactly the models it needs that the local
+   * store lacks.
+   * @example
+   * ```ts
+   * await bentoport.importFromRemoteStore('s3://releases/2026-12/', 'iris:latest');
+   * ```
+   */
+  importFromRemoteStore(url: string, tagLike: string, options?: Omit<SyncOptions, 'filter' | 'latest' | 'delete' | 'format'>): Promise<SyncResult>;
   /** The content manifest a signature of the bento covers, as signed (for `ssh-keygen -Y verify`). */
   bentoManifest(tag: string): Promise<Buffer>;
   /** The content manifest of a model. */
   modelManifest(tag: string): Promise<Buffer>;
+  /**
+   * A registry as one side of `sync`: it lists the registry's items (`capabilities.listItems`),
+   * opens one as `pull` would (verified entries), and receives one from the local store through
+   * `push` (its models first, each sent once). `registry` as in {@link PushOptions.registry}.
+   * @throws {BentoportError} ERR_INVALID_OPTION (no such registry), ERR_INVALID_TARGET (it cannot list).
+   */
+  registryEndpoint(registry?: Registry | string): Promise<SyncEndpoint>;
   /**
    * The same operations as dry runs: what each would write or send, where and how much, found by
    * reading only. Nothing changes anywhere: no store change, no temporary file, no remote write,

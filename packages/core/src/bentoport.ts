@@ -11,6 +11,10 @@ import { defaultHome, openItemStore, TYPE_NAME, type StoreItem } from './item-st
 import { pluginSet } from './plugins.js';
 import { pull } from './pull.js';
 import { push } from './push.js';
+import { chooseRegistry } from './push-pull.js';
+import { registrySyncEndpoint } from './registry-sync-endpoint.js';
+import { getRemoteItem, importFromRemoteStore, listRemoteItems } from './remote-store-listing.js';
+import { sync } from './sync.js';
 import { formatTag } from './tag.js';
 
 /**
@@ -61,8 +65,15 @@ export function createBentoport(options: BentoportOptions = {}): Bentoport {
     verifyBentoArchive: (source, inputFormat, verifyOptions) => verifyArchive(context, 'bento', source, inputFormat, verifyOptions),
     verifyModelArchive: (source, inputFormat, verifyOptions) => verifyArchive(context, 'model', source, inputFormat, verifyOptions),
     verifyModel: (tag, verifyOptions) => verifyItem(context, 'model', tag, verifyOptions),
+    sync: (source, destination, syncOptions) => sync(context, source, destination, syncOptions),
+    listRemoteBentos: (url, tagLike, callOptions) => listRemoteItems(context, url, 'bento', tagLike, callOptions),
+    listRemoteModels: (url, tagLike, callOptions) => listRemoteItems(context, url, 'model', tagLike, callOptions),
+    getRemoteBento: (url, tagLike, callOptions) => getRemoteItem(context, url, 'bento', tagLike, callOptions),
+    getRemoteModel: (url, tagLike, callOptions) => getRemoteItem(context, url, 'model', tagLike, callOptions),
+    importFromRemoteStore: (url, tagLike, importOptions) => importFromRemoteStore(context, url, tagLike, importOptions),
     bentoManifest: (tag) => itemManifest(context, 'bento', tag),
     modelManifest: (tag) => itemManifest(context, 'model', tag),
+    registryEndpoint: async (registry) => registrySyncEndpoint(context, await chooseRegistry(context.plugins.registries, registry)),
     dryRun: {
       exportBento: (tag, target, outputFormat, exportOptions) => planExport(context, 'bento', tag, target, outputFormat, exportOptions),
       exportModel: (tag, target, outputFormat, exportOptions) => planExport(context, 'model', tag, target, outputFormat, exportOptions),

@@ -46,7 +46,7 @@ export async function exportContent(context: EngineContext, item: StoreItem, emi
 }
 
 /** The entries of an export, as every format receives them. */
-function contentEntries(content: ExportContent, emit: Emit, extra: Pick<ItemEntriesOptions, 'keepSymlinks' | 'onFileBytes' | 'fileDigests'>) {
+export function contentEntries(content: ExportContent, emit: Emit, extra: Pick<ItemEntriesOptions, 'keepSymlinks' | 'onFileBytes' | 'fileDigests'>) {
   return itemEntries({
     trees: content.trees,
     virtualFiles: content.virtualFiles,
@@ -158,7 +158,7 @@ const gathered = (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> => gath
  * a signal firing while a slow transport connects would destroy it with an error nobody listens
  * to yet, which kills the process (an uncaught 'error' event) instead of cleaning up.
  */
-async function writeArchive(
+export async function writeArchive(
   encode: () => Readable,
   digest: DigestingStream,
   destination: ExportDestination,

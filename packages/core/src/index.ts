@@ -39,6 +39,8 @@ export {
 export type { VerifyArchiveOptions, VerifyArchiveResult } from './archive-verification.js';
 export { readBentofileModels, type BentofileModel } from './bentofile.js';
 export { isDockerStyleReference, itemReference, registryAddress, type ItemReference } from './registry-reference.js';
+export { registrySyncEndpoint, syncItemOfListing } from './registry-sync-endpoint.js';
+export { getRegistryItem, listRegistryItems, registryItemYaml, type RegistryItemInfo, type RegistryListingOptions } from './registry-listing.js';
 export {
   checkApiVersion,
   missingPluginDetails,
@@ -63,3 +65,23 @@ export {
   type TransportManifest,
 } from './plugin-manifest.js';
 export { readPluginSettings, type PluginListSetting } from './plugin-settings.js';
+export {
+  syncItemKey,
+  type SyncArchive,
+  type SyncCallOptions,
+  type SyncChange,
+  type SyncEndpoint,
+  type SyncEntriesOptions,
+  type SyncListOptions,
+  type SyncItem,
+  type SyncModelRef,
+  type SyncPayload,
+  type SyncReceipt,
+} from './sync-endpoint.js';
+export { LOCAL_STORE } from './local-store-endpoint.js';
+export type { RemoteStore, RemoteStoreOptions } from './remote-store.js';
+export { INDEX_LAYOUT_VERSION, parseIndex, type IndexedItem, type RemoteStoreIndex } from './remote-store-index.js';
+export { archivePath, INDEX_NAME } from './remote-store-layout.js';
+export { matchesFilter, planSync, type PlannedSyncItem, type SyncPlan, type SyncSelection } from './sync-plan.js';
+export type { SyncedItem, SyncOptions, SyncResult, SyncTarget } from './sync.js';
+export type { RemoteItem } from './remote-store-listing.js';

@@ -108,6 +108,8 @@ export interface PluginSet {
   transportFor(protocol: string, display: string): Transport;
   /** The format token the bytes start with, among installed codecs, else a clear error. */
   sniff(head: Uint8Array, sourceDisplay: string): string;
+  /** Every installed format token. */
+  formats(): string[];
   readonly registries: readonly Registry[];
 }
 
@@ -118,6 +120,7 @@ export function pluginSet(formats: Format[], transports: Transport[], registries
   const formatTokens = () => formats.flatMap((format) => format.formats);
   return {
     registries,
+    formats: formatTokens,
     formatFor(token) {
       const format = formats.find((candidate) => candidate.formats.includes(token));
       if (format) return format;

@@ -125,7 +125,8 @@ export async function readDefaultRegistry(env: NodeJS.ProcessEnv = process.env):
 }
 
 /** A registry URL without credentials or trailing slashes, for comparing. */
-function comparableUrl(url: string): string {
+/** A registry address without credentials or a trailing slash, to match `url`s by. */
+export function comparableUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1').replace(/\/+$/, '');
 }
 

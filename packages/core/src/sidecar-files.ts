@@ -46,7 +46,7 @@ export async function readSidecar(
     if (isBentoportError(error, 'ERR_AUTH') && location.query !== '') return undefined;
     throw error;
   }
-  return readSmall(await transport.read(sidecar, { signal }), limit);
+  return readSmallText(await transport.read(sidecar, { signal }), limit);
 }
 
 /** `<archive>.sig` beside a path or URL source, or undefined. */
@@ -60,7 +60,8 @@ function parseChecksumFile(text: string): string | undefined {
   return first && SHA256_PATTERN.test(first) ? first : undefined;
 }
 
-async function readSmall(stream: Readable, limit: number): Promise<string> {
+/** A small text file's content, read to at most `limit` bytes (a hostile file cannot fill memory). */
+export async function readSmallText(stream: Readable, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
@@ -131,14 +132,22 @@ export async function writeSidecar(
   onProgress?: ProgressListener,
 ): Promise<string> {
   const sidecar = sidecarLocation(location, suffix);
-  const writer = await transport.write(sidecar, { signal, ...(onProgress ? { onProgress } : {}) });
+  await writeSmallText(transport, sidecar, text, signal, onProgress);
+  return sidecar.display;
+}
+
+/**
+ * Write a small text file, two-phase: it appears whole at `commit` or not at all.
+ * @throws {BentoportError} the transport's errors, as `[export] write <location>: …`.
+ */
+export async function writeSmallText(transport: Transport, location: Location, text: string, signal: AbortSignal | undefined, onProgress?: ProgressListener): Promise<void> {
+  const writer = await transport.write(location, { signal, ...(onProgress ? { onProgress } : {}) });
   try {
     writer.stream.end(text);
     await finished(writer.stream);
     await writer.commit();
   } catch (error) {
     await writer.abort(error);
-    throw toBentoportError(error, 'export', 'write', sidecar.display);
+    throw toBentoportError(error, 'export', 'write', location.display);
   }
-  return sidecar.display;
 }

@@ -230,3 +230,12 @@ export function resolveImportSource(
     explicitFormat: format !== undefined,
   };
 }
+
+/**
+ * A path or URL as a location, with no file name or format implied: a remote store's root.
+ * @throws {BentoportError} ERR_INVALID_TARGET for a bad URL.
+ */
+export function resolveLocation(target: string, cwd: string = process.cwd()): Location {
+  const split = splitTarget(target, {}, 'input');
+  return toLocation(split.protocol, split.host, split.subpath, split.query, cwd);
+}

@@ -40,6 +40,8 @@ export { optionChecks, type OptionChecks } from './option-validation.js';
 export { retryBudget, withRetry, type RetryBudget, type RetryOptions } from './retry.js';
 export { reportRetries, retryMessage, retryReason, type RetryReportOptions } from './retry-report.js';
 export { networkFailure, timeoutError, type NetworkFailureOptions } from './network-failure.js';
+export { timeMicroseconds } from './time-text.js';
+export { modelReferences } from './model-references.js';
 export { checkReadRange, type ReadRange } from './read-range.js';
 export { parentDirectory, serverPath } from './server-path.js';
 export { isTlsVerificationError, isTransientHttpStatus, isTransientNetworkError, systemErrorCode } from './transient-errors.js';

@@ -4,6 +4,7 @@ import { tarFormat } from '@bentoport/format-tar';
 import { tarByteLength } from '@bentoport/tar';
 import { COMPONENT } from './cloud-errors.js';
 import { createCloudSession, type CloudSession } from './cloud-session.js';
+import { listItems } from './list-items.js';
 import { pullItem } from './pull-item.js';
 import { pushItem } from './push-item.js';
 import { getItem, latestVersion } from './remote-items.js';
@@ -101,7 +102,7 @@ export function bentoCloudRegistry(options: BentoCloudRegistryOptions = {}): Reg
     get url() {
       return session.url();
     },
-    capabilities: { separateModels: true, dedup: false, resumableUploads: false, latestVersion: true },
+    capabilities: { separateModels: true, dedup: false, resumableUploads: false, latestVersion: true, listItems: true },
     /** @throws {BentoportError} ERR_AUTH, ERR_IO, ERR_INVALID_OPTION for an unusable context. */
     has: async (ref, hasOptions = {}) => (await getItem(session, ref, hasOptions.signal))?.upload_status === 'success',
     /** @throws {BentoportError} ERR_AUTH, ERR_IO, ERR_ABORTED. */
@@ -110,6 +111,11 @@ export function bentoCloudRegistry(options: BentoCloudRegistryOptions = {}): Reg
     pull: (ref, pullOptions = {}) => pullItem(session, ref, pullOptions),
     /** The newest complete version in BentoCloud's list order. @throws {BentoportError} ERR_NOT_FOUND, ERR_AUTH, ERR_IO. */
     latest: (kind, name, latestOptions = {}) => latestVersion(session, kind, name, latestOptions.signal),
+    /**
+     * One repository's items, or the organisation's (`GET /bentos`, `/models`), complete ones only.
+     * @throws {BentoportError} ERR_AUTH, ERR_IO, ERR_ABORTED.
+     */
+    listItems: (kind, listOptions = {}) => listItems(session, kind, listOptions),
   };
 }
 

@@ -442,7 +442,7 @@ describe('ociRegistry options', () => {
 
   it('keeps its digest cache out of the way when disabled', async () => {
     const registry = ociRegistry({ url: 'oci://example.com/team', cacheDirectory: false });
-    expect(registry.capabilities).toEqual({ separateModels: true, dedup: true, resumableUploads: true, latestVersion: true, signatures: true });
+    expect(registry.capabilities).toEqual({ separateModels: true, dedup: true, resumableUploads: true, latestVersion: true, signatures: true, listItems: true });
     expect(await stat(cache ?? '.').catch(() => undefined)).toBeDefined();
   });
 });

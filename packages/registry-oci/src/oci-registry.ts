@@ -3,6 +3,7 @@ import path from 'node:path';
 import { bentoportStateDirectory, optionChecks, resolveNetworkOptions, uploadJournal, type NetworkOptions } from '@bentoport/plugin-kit';
 import { tarFormat } from '@bentoport/format-tar';
 import { lookUpCredentials } from './credential-sources.js';
+import { listItems } from './list-items.js';
 import { latestVersion, listVersions } from './list-versions.js';
 import { manifestExists } from './manifests.js';
 import type { OciContext } from './oci-context.js';
@@ -96,7 +97,7 @@ export function ociRegistry(options: OciRegistryOptions): Registry {
     apiVersion,
     name: COMPONENT,
     url: context.display,
-    capabilities: { separateModels: true, dedup: true, resumableUploads: true, latestVersion: true, signatures: true },
+    capabilities: { separateModels: true, dedup: true, resumableUploads: true, latestVersion: true, signatures: true, listItems: true },
     /** @throws {BentoportError} ERR_AUTH, ERR_IO. */
     has: (ref, operationOptions = {}) => manifestExists(context, itemRepository(context.prefix, ref.kind, ref.name), ref.version, operationOptions.signal),
     /**
@@ -113,6 +114,12 @@ export function ociRegistry(options: OciRegistryOptions): Registry {
     size: (ref, operationOptions = {}) => itemPullSize(context, ref, operationOptions),
     /** Versions of `name` (the repository's tags). @throws {BentoportError} ERR_NOT_FOUND, ERR_AUTH, ERR_IO. */
     list: (kind, name, operationOptions = {}) => listVersions(context, kind, name, operationOptions.signal),
+    /**
+     * Every name's (from the catalog API) or one name's items, from each tag's manifest and config
+     * blob; no layer is read. @throws {BentoportError} ERR_IO (no catalog API, and no `name`),
+     * ERR_CORRUPT_ARCHIVE, ERR_AUTH, ERR_ABORTED.
+     */
+    listItems: (kind, listOptions = {}) => listItems(context, kind, listOptions),
     /**
      * The version created last, by the creation time each manifest carries (see the README).
      * @throws {BentoportError} ERR_NOT_FOUND, ERR_AUTH, ERR_IO.

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BentoportError, type ArchiveEntry, type Registry } from '@bentoport/spec';
+import { BentoportError, type ArchiveEntry, type Registry, type RegistryListing } from '@bentoport/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkContext, namePrefix, type CheckContext } from './check-context.js';
 import {
@@ -11,7 +11,10 @@ import {
   checkDedup,
   checkHasMissing,
   checkLatest,
+  checkAuthListItems,
   checkList,
+  checkListItems,
+  checkListItemsAborted,
   checkModelRoundTrip,
   checkPullAbortedSignal,
   checkPullMissing,
@@ -205,6 +208,67 @@ describe('the checks fail a broken registry', () => {
   it('shape: latestVersion declared without latest', async () => {
     const registry = broken(() => ({ latest: undefined }));
     await expect(checkShape(contextFor(registry))).rejects.toThrow(/latest must be a function/);
+  });
+
+  it('list items: ERR_NOT_FOUND instead of an empty array for a name never pushed', async () => {
+    const registry = broken((base) => ({
+      listItems: async (kind, options) => {
+        const items = await base.listItems!(kind, options);
+        if (items.length === 0) throw new BentoportError('ERR_NOT_FOUND', 'no such name');
+        return items;
+      },
+    }));
+    await expect(checkListItems(contextFor(registry))).rejects.toThrow(/no such name/);
+  });
+
+  it('list items: the name filter ignored', async () => {
+    const registry = broken((base) => ({ listItems: async (kind, options) => base.listItems!(kind, { ...options, name: undefined }) }));
+    await expect(checkListItems(contextFor(registry))).rejects.toThrow(/expected the two complete versions/);
+  });
+
+  it('list items: an item whose push was aborted is listed', async () => {
+    const base = memoryRegistry();
+    const started: RegistryListing[] = [];
+    const registry: Registry = {
+      ...base,
+      push: async (item, options) => {
+        // Recorded before the upload, as a registry that announces a version when its push starts.
+        started.push({ ...item.ref });
+        return base.push(item, options);
+      },
+      listItems: async (kind, options) => {
+        const complete = await base.listItems!(kind, options);
+        const unfinished = started.filter((ref) => ref.kind === kind && (options?.name === undefined || ref.name === options.name) && !complete.some((item) => item.version === ref.version && item.name === ref.name));
+        return [...complete, ...unfinished];
+      },
+    };
+    await expect(checkListItems(contextFor(registry))).rejects.toThrow(/expected the two complete versions/);
+  });
+
+  it('list items: creation time in milliseconds, not microseconds', async () => {
+    const registry = broken((base) => ({
+      listItems: async (kind, options) => (await base.listItems!(kind, options)).map((item) => ({ ...item, creationTime: Math.floor((item.creationTime ?? 0) / 1000) })),
+    }));
+    await expect(checkListItems(contextFor(registry))).rejects.toThrow(/creationTime is \d+, expected the item's creation time in microseconds/);
+  });
+
+  it('list items: a bento listed without one of its models', async () => {
+    const registry = broken((base) => ({ listItems: async (kind, options) => (await base.listItems!(kind, options)).map((item) => (item.models ? { ...item, models: item.models.slice(1) } : item)) }));
+    await expect(checkListItems(contextFor(registry))).rejects.toThrow(/models are \[\], the pushed bento references/);
+  });
+
+  it('list items: an aborted signal ignored', async () => {
+    const registry = broken((base) => ({ listItems: async (kind, options) => base.listItems!(kind, { ...options, signal: undefined }) }));
+    await expect(checkListItemsAborted(contextFor(registry))).rejects.toThrow(/succeeded, but the contract says it rejects with ERR_ABORTED/);
+  });
+
+  it('list items: refused credentials give an empty listing', async () => {
+    const refusing = broken((base) => ({ listItems: async (kind, options) => base.listItems!(kind, options).catch(() => []) }), memoryRegistry({ acceptedCredentials: 'right', credentials: 'wrong' }));
+    await expect(checkAuthListItems(contextFor(memoryRegistry(), refusing))).rejects.toThrow(/succeeded, but the contract says it rejects with ERR_AUTH/);
+  });
+
+  it('shape: listItems declared without listItems', async () => {
+    await expect(checkShape(contextFor(broken(() => ({ listItems: undefined }))))).rejects.toThrow(/listItems must be a function/);
   });
 
   it('resume: declared, but an interrupted upload starts over', async () => {

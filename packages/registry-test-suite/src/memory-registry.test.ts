@@ -12,7 +12,7 @@ runRegistrySuite({
 // Every optional capability off and no bad-credentials registry: the suite must skip, not fail.
 runRegistrySuite({
   name: 'memory without optional capabilities',
-  registry: () => memoryRegistry({ capabilities: { dedup: false, resumableUploads: false }, list: false, latest: false }),
+  registry: () => memoryRegistry({ capabilities: { dedup: false, resumableUploads: false }, list: false, latest: false, listItems: false }),
 });
 
 describe('memoryRegistry', () => {

@@ -1,5 +1,5 @@
 /** Which long operation an event belongs to. */
-export type Operation = 'export' | 'import' | 'push' | 'pull';
+export type Operation = 'export' | 'import' | 'push' | 'pull' | 'sync';
 
 /** A step inside an operation, in the order they happen. */
 export type Phase =
@@ -41,6 +41,14 @@ export type ProgressEvent =
       bytesTotal?: number;
       /** The item these bytes belong to, as in the `phase` event. @default undefined (the operation's item) */
       item?: string;
+      /**
+       * Items finished so far, for an operation that moves many (a sync: sent, or found already
+       * at the destination). `bytesDone`/`bytesTotal` then cover the whole operation, every
+       * item in flight included. @default undefined (one item)
+       */
+      itemsDone?: number;
+      /** Items the operation moves in all, with {@link itemsDone}. @default undefined (one item) */
+      itemsTotal?: number;
     }
   | {
       type: 'warning';

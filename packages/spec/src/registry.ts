@@ -30,12 +30,51 @@ export interface RegistryCapabilities {
    * @default false
    */
   signatures?: boolean;
+  /**
+   * Optional: {@link Registry.listItems} is implemented, so `bentoport list oci://…` and
+   * `bentoport sync` can see what the registry holds (every name, or one name's versions) with
+   * each item's creation time and size, without downloading content. Absent or false: core can
+   * only ask about items it names (`has`, `list`).
+   * @default false
+   */
+  listItems?: boolean;
 }
 
 export interface RegistryOperationOptions {
   signal?: AbortSignal;
   /** Receives `bytes`, `notice` and `warning` events; core stamps the operation (`push`/`pull`). */
   onProgress?: ProgressListener;
+}
+
+/** Options of {@link Registry.listItems}. */
+export interface RegistryListOptions extends RegistryOperationOptions {
+  /** Only the versions of this name (BentoML's name, lower-case). @default undefined (every name the registry holds) */
+  name?: string;
+}
+
+/**
+ * One complete item a registry holds, as {@link Registry.listItems} describes it: what it can
+ * tell from its own records (an OCI manifest and config blob, a BentoCloud list answer) without
+ * downloading the item's content. Every field beyond the reference is optional: a registry fills
+ * in what it knows and never guesses.
+ */
+export interface RegistryListing extends RegistryItemRef {
+  /** The item's `creation_time`, in microseconds since the epoch (UTC), as {@link ItemMetadata.creationTime}. */
+  creationTime?: number;
+  /**
+   * Bytes of the item as the registry stores it, a bento without its models: what a
+   * {@link Registry.pull} downloads (an OCI layer's size, as {@link Registry.size}), or its
+   * content bytes where the registry records only those (BentoCloud's model `size_bytes`).
+   */
+  size?: number;
+  /** Digest of what the registry stores for the item (an OCI manifest's `sha256:…`), to tell two copies apart. */
+  digest?: string;
+  /** For a bento: the bentoml-registry models it references. Absent for a model, or when the registry does not say. */
+  models?: Array<{ name: string; version: string }>;
+  /** For a model: its framework module (`bentoml.sklearn`), the `Module` column of `models list`. */
+  module?: string;
+  /** The item's `bento.yaml`/`model.yaml` document, when the registry keeps it beside the content (OCI: the config blob). */
+  document?: Record<string, unknown>;
 }
 
 /** Options of {@link Registry.push}. */
@@ -143,6 +182,20 @@ export interface Registry {
    * @throws {BentoportError} ERR_NOT_FOUND when it holds none.
    */
   list?(kind: RegistryItemRef['kind'], name: string, options?: RegistryOperationOptions): Promise<string[]>;
+  /**
+   * Optional, declared by `capabilities.listItems`: the complete items of `kind` the registry
+   * holds (every name, or only `options.name`'s versions), in any order, read from the registry's
+   * own records without downloading content. An item still being pushed is not listed, and
+   * neither is anything the registry holds that is not a bentoport item of `kind` (another
+   * tool's image): those are skipped, not errors.
+   * @returns an empty array when the registry holds no such item (never ERR_NOT_FOUND: core
+   * decides what an empty listing means).
+   * @throws {BentoportError} ERR_AUTH when credentials are refused, ERR_IO on network failure or
+   * when the registry cannot enumerate its names (an OCI registry without the catalog API: the
+   * message says to name the item), ERR_CORRUPT_ARCHIVE when a record the registry serves does
+   * not match its digest, ERR_ABORTED when `signal` fires.
+   */
+  listItems?(kind: RegistryItemRef['kind'], options?: RegistryListOptions): Promise<RegistryListing[]>;
   /**
    * Optional, declared by `capabilities.latestVersion`: the version of `name` a pull of `name` or
    * `name:latest` fetches, the complete one created last (by the item's creation time, or the

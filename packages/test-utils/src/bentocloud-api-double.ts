@@ -535,6 +535,15 @@ export async function startBentoCloudApiDouble(options: BentoCloudApiDoubleOptio
     }
   }
 
+  /** One page of a list answer, `{start, count, total, items}`, as `?start=&count=` ask (all of it without them). */
+  function listPage<T>(items: T[], url: string | undefined): { start: number; count: number; total: number; items: T[] } {
+    const query = new URL(url ?? '/', 'http://double').searchParams;
+    const start = Number(query.get('start') ?? 0);
+    const count = query.has('count') ? Number(query.get('count')) : items.length;
+    const page = items.slice(start, start + count);
+    return { start, count: page.length, total: items.length, items: page };
+  }
+
   async function route(request: IncomingMessage, response: ServerResponse, path: string, readJson: () => Promise<{ raw: Buffer; json?: unknown }>): Promise<unknown> {
     const method = request.method ?? 'GET';
     const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
@@ -543,8 +552,9 @@ export async function startBentoCloudApiDouble(options: BentoCloudApiDoubleOptio
     if ((collection === 'bentos' || collection === 'models') && name === undefined) {
       if (method !== 'GET') throw new ApiError(405, `method ${method} not allowed`);
       const kind = collection === 'bentos' ? 'bento' : 'model';
-      const items = [...records.values()].filter((record) => record.kind === kind).map((record) => itemSchema(record));
-      return { start: 0, count: items.length, total: items.length, items };
+      // BentoWithRepositorySchema: each item of the organisation's list names its repository.
+      const items = [...records.values()].filter((record) => record.kind === kind).map((record) => itemSchema(record, { repository: repositorySchema(kind, record.name) }));
+      return listPage(items, request.url);
     }
     const kind = collection === 'bento_repositories' ? 'bento' : collection === 'model_repositories' ? 'model' : undefined;
     const plural = kind === 'bento' ? 'bentos' : 'models';
@@ -570,7 +580,7 @@ export async function startBentoCloudApiDouble(options: BentoCloudApiDoubleOptio
       if (!repositories.has(repoKey(kind, name))) throw new ApiError(404, 'record not found', true);
       if (method === 'GET') {
         const items = [...records.values()].filter((record) => record.kind === kind && record.name === name).reverse().map((record) => itemSchema(record));
-        return { start: 0, count: items.length, total: items.length, items };
+        return listPage(items, request.url);
       }
       if (method !== 'POST') throw new ApiError(405, `method ${method} not allowed on ${plural}`);
       const { json } = await readJson();

@@ -65,6 +65,16 @@ describe.skipIf(servers.skip !== undefined)(`ftpTransport against vsftpd${server
     expect(readFileSync(path.join(directory, 'renamed.tar'), 'utf8')).toBe('archive bytes');
   });
 
+  it('opens many writers into one missing directory tree at once (each creates the parents it lacks)', async () => {
+    // Several transfers of one sync race to create the same parents; a lost MKD race is no failure.
+    const writers = await Promise.all(
+      Array.from({ length: 12 }, (_, index) => transport.write(urlLocation(`${serverUrl(servers, 'plain')}${directory}/racing/shared/item-${index}.tar`))),
+    );
+    for (const writer of writers) writer.stream.end(Buffer.from('x'));
+    await Promise.all(writers.map(async (writer) => (await finished(writer.stream), writer.commit())));
+    expect(readdirSync(path.join(directory, 'racing', 'shared')).sort()).toEqual(Array.from({ length: 12 }, (_, index) => `item-${index}.tar`).sort());
+  });
+
   it('deletes the temporary file on abort', async () => {
     const location = urlLocation(`${serverUrl(servers, 'plain')}${directory}/aborted.tar`);
     const writer = await transport.write(location);

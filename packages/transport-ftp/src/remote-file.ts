@@ -29,7 +29,11 @@ export async function inspect(client: Client, remotePath: string): Promise<Remot
   return (await isDirectory(client, remotePath)) ? { type: 'directory' } : { type: 'missing' };
 }
 
-/** Create `directory` and its missing parents (MKD each level; an existing one answers 550). */
+/**
+ * Create `directory` and its missing parents (MKD each level; an existing one answers 550). A
+ * refused MKD of a level that exists afterwards is no failure: a concurrent writer to the same
+ * tree (several transfers of one sync) created it between the check and the MKD.
+ */
 export async function makeDirectories(client: Client, directory: string): Promise<void> {
   if (directory === '/' || (await isDirectory(client, directory))) return;
   const parts = directory.split('/').filter((part) => part !== '');
@@ -37,6 +41,10 @@ export async function makeDirectories(client: Client, directory: string): Promis
   for (const part of parts) {
     current = `${current}/${part}`;
     if (await isDirectory(client, current)) continue;
-    await client.send(`MKD ${current}`);
+    try {
+      await client.send(`MKD ${current}`);
+    } catch (error) {
+      if (!(await isDirectory(client, current))) throw error;
+    }
   }
 }

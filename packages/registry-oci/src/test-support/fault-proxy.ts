@@ -6,11 +6,13 @@ export interface PatchFault {
   bodyBytes: number;
 }
 
-/** A TCP proxy before a registry that counts the bytes clients send and can cut a PATCH on cue. */
+/** A TCP proxy before a registry that counts the bytes each way and can cut a PATCH on cue. */
 export interface FaultProxy {
   port: number;
   /** Bytes received from clients since the last `reset()`. */
   clientBytes(): number;
+  /** Bytes the registry sent back to clients since the last `reset()`: what a client read. */
+  serverBytes(): number;
   /** Request lines seen (method and path), since the last `reset()`. */
   requests(): string[];
   reset(): void;
@@ -26,6 +28,7 @@ const REQUEST_LINE = /(?:^|\r\n)(GET|HEAD|POST|PUT|PATCH|DELETE) (\/\S*) HTTP\/1
 
 export function startFaultProxy(upstreamPort: number): Promise<FaultProxy> {
   let bytes = 0;
+  let answered = 0;
   let lines: string[] = [];
   let fault: PatchFault | undefined;
   let patchesSeen = 0;
@@ -92,7 +95,10 @@ export function startFaultProxy(upstreamPort: number): Promise<FaultProxy> {
       state.budget -= take;
       if (state.budget === 0) setTimeout(cut, 200); // let the registry read what it got
     }
-    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    upstream.on('data', (chunk: Buffer) => {
+      answered += chunk.length;
+      client.write(chunk);
+    });
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
     client.on('end', () => upstream.end());
@@ -104,9 +110,11 @@ export function startFaultProxy(upstreamPort: number): Promise<FaultProxy> {
       resolve({
         port,
         clientBytes: () => bytes,
+        serverBytes: () => answered,
         requests: () => [...lines],
         reset: () => {
           bytes = 0;
+          answered = 0;
           lines = [];
         },
         setFault: (next) => {

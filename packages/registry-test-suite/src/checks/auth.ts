@@ -2,6 +2,7 @@ import type { Registry } from '@bentoport/spec';
 import { expectRejects } from '../assertions.js';
 import type { CheckContext } from '../check-context.js';
 import { firstNext, label } from '../registry-io.js';
+import { listItemsOf } from './list-items.js';
 import { assert } from 'vitest';
 
 function refused(context: CheckContext): Registry {
@@ -34,4 +35,10 @@ export async function checkAuthPull(context: CheckContext): Promise<void> {
   const model = await context.model('auth-pull');
   const what = `the first next() of pull(${label(model.ref)}) with refused credentials`;
   expectRedacted(context, await expectRejects(() => firstNext(refused(context), model.ref), 'ERR_AUTH', what), what);
+}
+
+/** With refused credentials, `listItems` rejects with ERR_AUTH (not an empty array), its message free of secrets. */
+export async function checkAuthListItems(context: CheckContext): Promise<void> {
+  const what = 'listItems(bento) with refused credentials';
+  expectRedacted(context, await expectRejects(() => listItemsOf(refused(context))('bento'), 'ERR_AUTH', what), what);
 }

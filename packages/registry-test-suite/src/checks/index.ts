@@ -1,9 +1,10 @@
 import type { CheckContext } from '../check-context.js';
 import { checkPullAbortedSignal, checkPullSignalMidBody, checkPushAbortedSignal, checkPushSignalMidUpload } from './abort.js';
-import { checkAuthHas, checkAuthPull, checkAuthPush } from './auth.js';
+import { checkAuthHas, checkAuthListItems, checkAuthPull, checkAuthPush } from './auth.js';
 import { checkDedup } from './dedup.js';
 import { checkLatest } from './latest.js';
 import { checkList } from './list.js';
+import { checkListItems, checkListItemsAborted } from './list-items.js';
 import { checkPullMissing } from './not-found.js';
 import { checkResume } from './resume.js';
 import { checkBentoRoundTrip, checkHasMissing, checkModelRoundTrip } from './round-trip.js';
@@ -14,6 +15,7 @@ export * from './auth.js';
 export * from './dedup.js';
 export * from './latest.js';
 export * from './list.js';
+export * from './list-items.js';
 export * from './not-found.js';
 export * from './resume.js';
 export * from './round-trip.js';
@@ -36,6 +38,9 @@ const needsCapability =
 const needsLatest = (context: CheckContext): string | undefined =>
   context.registry.capabilities?.latestVersion === true ? undefined : 'capabilities.latestVersion is not true (optional)';
 const needsBadCredentials = (context: CheckContext): string | undefined => (context.badCredentials === undefined ? 'no badCredentials registry was given' : undefined);
+const needsListItems = (context: CheckContext): string | undefined =>
+  context.registry.capabilities?.listItems === true ? undefined : 'capabilities.listItems is not true (optional)';
+const needsListItemsAndBadCredentials = (context: CheckContext): string | undefined => needsListItems(context) ?? needsBadCredentials(context);
 const needsList = (context: CheckContext): string | undefined => (typeof context.registry.list === 'function' ? undefined : 'the registry has no list');
 
 function define(id: string, title: string, run: RegistryCheck['run'], notApplicable?: RegistryCheck['notApplicable']): RegistryCheck {
@@ -59,5 +64,8 @@ export const REGISTRY_CHECKS: readonly RegistryCheck[] = [
   define('auth/pull', 'pull with refused credentials rejects its first next() with ERR_AUTH', checkAuthPull, needsBadCredentials),
   define('list', 'list gives the pushed versions, and ERR_NOT_FOUND for a name never pushed', checkList, needsList),
   define('latest', 'latest names the version created last, and ERR_NOT_FOUND for a name never pushed', checkLatest, needsLatest),
+  define('list-items', 'listItems gives exactly the complete versions pushed, each as pushed, and [] for a name never pushed', checkListItems, needsListItems),
+  define('list-items/aborted', 'listItems with an aborted signal rejects with ERR_ABORTED', checkListItemsAborted, needsListItems),
+  define('auth/list-items', 'listItems with refused credentials rejects with ERR_AUTH', checkAuthListItems, needsListItemsAndBadCredentials),
   define('resume', 'an upload interrupted by a failed read is continued, not started over', checkResume, needsCapability('resumableUploads')),
 ];

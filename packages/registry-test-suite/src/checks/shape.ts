@@ -4,7 +4,7 @@ import { assert } from 'vitest';
 
 export const CAPABILITY_NAMES = ['separateModels', 'dedup', 'resumableUploads'] as const satisfies readonly (keyof RegistryCapabilities)[];
 
-/** `apiVersion` 1, a name, a url, boolean capabilities, `has`/`push`/`pull`, `list` a function when present, and `latest` when `latestVersion` is declared. */
+/** `apiVersion` 1, a name, a url, boolean capabilities, `has`/`push`/`pull`, `list` a function when present, `latest` when `latestVersion` is declared, and `listItems` when `listItems` is. */
 export async function checkShape({ registry }: CheckContext): Promise<void> {
   assert(registry.apiVersion === 1, `apiVersion must be 1, got ${String(registry.apiVersion)}`);
   assert(typeof registry.name === 'string' && registry.name.length > 0, 'name must be a non-empty string');
@@ -19,4 +19,6 @@ export async function checkShape({ registry }: CheckContext): Promise<void> {
   // latestVersion is optional (added after apiVersion 1 shipped): absent is fine, declared means latest is there.
   assert(capabilities.latestVersion === undefined || typeof capabilities.latestVersion === 'boolean', `capabilities.latestVersion must be a boolean when present, got ${typeof capabilities.latestVersion}`);
   assert(capabilities.latestVersion !== true || typeof registry.latest === 'function', 'capabilities.latestVersion is true, so latest must be a function');
+  assert(capabilities.listItems === undefined || typeof capabilities.listItems === 'boolean', `capabilities.listItems must be a boolean when present, got ${typeof capabilities.listItems}`);
+  assert(capabilities.listItems !== true || typeof registry.listItems === 'function', 'capabilities.listItems is true, so listItems must be a function');
 }

@@ -1,4 +1,4 @@
-import type { Registry, RegistryCapabilities, RegistryItemRef, RegistryOperationOptions } from '@bentoport/spec';
+import type { Registry, RegistryCapabilities, RegistryItemRef, RegistryListing, RegistryListOptions, RegistryOperationOptions } from '@bentoport/spec';
 import { downloadItem } from './memory-download.js';
 import { COMPONENT, describeRef, itemKey, memoryFailure, newStore } from './memory-store.js';
 import { uploadItem } from './memory-upload.js';
@@ -17,6 +17,11 @@ export interface MemoryRegistryOptions {
    * @default true
    */
   list?: boolean;
+  /**
+   * Provide `listItems` (and declare `capabilities.listItems`).
+   * @default true
+   */
+  listItems?: boolean;
   /**
    * Provide `latest` (and declare `capabilities.latestVersion`).
    * @default true
@@ -62,6 +67,7 @@ export function memoryRegistry(options: MemoryRegistryOptions = {}): Registry {
     dedup: options.capabilities?.dedup !== false,
     resumableUploads: options.capabilities?.resumableUploads !== false,
     ...(options.latest === false ? {} : { latestVersion: true }),
+    ...(options.listItems === false ? {} : { listItems: true }),
   };
 
   function authorize(operation: string, target: string): void {
@@ -80,10 +86,18 @@ export function memoryRegistry(options: MemoryRegistryOptions = {}): Registry {
     return versions;
   }
 
+  /** The complete items of `kind` (of `name` when given), as their pushes left them. */
+  async function listItems(kind: RegistryItemRef['kind'], listOptions: RegistryListOptions = {}): Promise<RegistryListing[]> {
+    const target = `${kind} ${listOptions.name ?? '*'}`;
+    authorize('LIST', target);
+    if (listOptions.signal?.aborted) throw memoryFailure('ERR_ABORTED', 'LIST', url, target, 'aborted', listOptions.signal.reason);
+    return [...store.listings.values()].filter((listing) => listing.kind === kind && (listOptions.name === undefined || listing.name === listOptions.name)).map((listing) => ({ ...listing }));
+  }
+
   /** The version created last; equal times go to the greater version, as registry-oci does. */
   async function latest(kind: RegistryItemRef['kind'], name: string, latestOptions: RegistryOperationOptions = {}): Promise<string> {
     const versions = await list(kind, name, latestOptions);
-    const created = (version: string) => store.created.get(itemKey({ kind, name, version })) ?? 0;
+    const created = (version: string) => store.listings.get(itemKey({ kind, name, version }))?.creationTime ?? 0;
     return versions.reduce((newest, version) => (created(version) > created(newest) || (created(version) === created(newest) && version > newest) ? version : newest));
   }
 
@@ -109,5 +123,6 @@ export function memoryRegistry(options: MemoryRegistryOptions = {}): Registry {
     },
     ...(options.list === false ? {} : { list }),
     ...(options.latest === false ? {} : { latest }),
+    ...(options.listItems === false ? {} : { listItems }),
   };
 }

@@ -1,4 +1,4 @@
-import { BentoportError, type ArchiveEntry, type ErrorCode, type RegistryItemRef } from '@bentoport/spec';
+import { BentoportError, type ArchiveEntry, type ErrorCode, type RegistryItemRef, type RegistryListing } from '@bentoport/spec';
 
 export const COMPONENT = 'registry-memory';
 
@@ -9,8 +9,8 @@ export type StoredEntry = Pick<ArchiveEntry, 'path' | 'type' | 'mode' | 'mtime' 
 export interface MemoryStore {
   /** `kind/name/version` → the entries of a complete item. */
   readonly items: Map<string, StoredEntry[]>;
-  /** `kind/name/version` → the item's creation time (microseconds), which `latest` goes by. */
-  readonly created: Map<string, number>;
+  /** `kind/name/version` → what `listItems` says of a complete item; its creation time is what `latest` goes by. */
+  readonly listings: Map<string, RegistryListing>;
   /** SHA-256 → bytes: content-addressed, shared by every item (what dedup saves). */
   readonly blobs: Map<string, Buffer>;
   /**
@@ -23,7 +23,7 @@ export interface MemoryStore {
 }
 
 export function newStore(): MemoryStore {
-  return { items: new Map(), created: new Map(), blobs: new Map(), partialUploads: new Map(), digestCache: new Map() };
+  return { items: new Map(), listings: new Map(), blobs: new Map(), partialUploads: new Map(), digestCache: new Map() };
 }
 
 export function itemKey(ref: RegistryItemRef): string {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isBentoportError, type ArchiveEntry, type RegistryPushItem, type RegistryPushOptions, type RegistryPushResult } from '@bentoport/spec';
+import { isBentoportError, type ArchiveEntry, type RegistryListing, type RegistryPushItem, type RegistryPushOptions, type RegistryPushResult } from '@bentoport/spec';
 import { describeRef, itemKey, memoryFailure, type MemoryStore, type StoredEntry } from './memory-store.js';
 
 /** What a push needs besides the item. */
@@ -36,9 +36,24 @@ export async function uploadItem(item: RegistryPushItem, options: RegistryPushOp
     stored.push(record);
   }
   const digest = `sha256:${createHash('sha256').update(JSON.stringify(stored)).digest('hex')}`;
-  settings.store.created.set(itemKey(item.ref), item.metadata.creationTime);
+  settings.store.listings.set(itemKey(item.ref), itemListing(item, stored, digest));
   settings.store.items.set(itemKey(item.ref), stored);
   return { location: `${settings.url}/${item.ref.kind}s/${item.ref.name}:${item.ref.version}`, digest, bytesUploaded: counters.uploaded, bytesSkipped: counters.skipped };
+}
+
+/** What `listItems` says of a pushed item: its metadata, and the bytes a pull of it sends. */
+function itemListing(item: RegistryPushItem, stored: StoredEntry[], digest: string): RegistryListing {
+  const { metadata } = item;
+  const models = metadata.models.filter((model) => model.registry === 'bentoml').map((model) => ({ name: model.tag.name, version: model.tag.version }));
+  return {
+    ...item.ref,
+    creationTime: metadata.creationTime,
+    size: stored.reduce((sum, entry) => sum + entry.size, 0),
+    digest,
+    ...(item.ref.kind === 'bento' ? { models } : {}),
+    ...(item.ref.kind === 'model' && metadata.module !== null ? { module: metadata.module } : {}),
+    document: metadata.document,
+  };
 }
 
 interface UploadProgress {

@@ -1,0 +1,278 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BentoportError, isBentoportError, type ArchiveEntry, type Location, type Transport } from '@bentoport/spec';
+import { gatherChunks } from '@bentoport/plugin-kit';
+import type { EngineContext } from './engine-context.js';
+import { writeArchive } from './export-item.js';
+import { readArchiveHead, readArchiveYaml } from './remote-store-head.js';
+import { mergeIntoIndex, readIndex, type IndexedItem, type RemoteStoreIndex } from './remote-store-index.js';
+import { archivePath, CHECKSUM_SUFFIX, childLocation, KIND_DIRECTORY, parseArchivePath, SIGNATURE_SUFFIX, storeRootLocation, type ArchiveName } from './remote-store-layout.js';
+import { readSidecar, readSignatureSidecar, writeChecksumSidecar, writeSidecar } from './sidecar-files.js';
+import { digestingStream } from './streams.js';
+import { syncItemKey, type SyncCallOptions, type SyncChange, type SyncEndpoint, type SyncEntriesOptions, type SyncItem, type SyncListOptions, type SyncPayload, type SyncReceipt } from './sync-endpoint.js';
+import { NATIVE_FORMAT, type ItemKind } from './target.js';
+
+/**
+ * A remote store on any transport (layout in remote-store-layout.ts), as a sync endpoint and as
+ * what `list URL`, `get URL/TAG` and `import URL --tag` read.
+ */
+
+/** Options of a remote store. */
+export interface RemoteStoreOptions {
+  /**
+   * Format of the archives this endpoint writes. Native (`.bento`, `.bentomodel`) keeps each
+   * archive importable by BentoML itself; `tar` is faster where the network is not the limit.
+   * @default undefined (native for each kind)
+   */
+  format?: string;
+}
+
+export interface RemoteStore extends SyncEndpoint {
+  readonly root: Location;
+  readonly transport: Transport;
+  /** The store's index, or undefined when it has none yet. */
+  index(options: SyncCallOptions): Promise<RemoteStoreIndex | undefined>;
+  /** The yaml of one item as written, and its document, read from its archive's head (ranged reads). */
+  document(item: SyncItem, options: SyncCallOptions): Promise<{ document: Record<string, unknown>; yaml: string }>;
+}
+
+/** The archive format of items of `kind` at this store. */
+function formatFor(kind: ItemKind, options: RemoteStoreOptions): string {
+  return options.format ?? NATIVE_FORMAT[kind];
+}
+
+function archiveLocation(root: Location, item: Pick<SyncItem, 'kind' | 'name' | 'version'>, format: string): Location {
+  return childLocation(root, archivePath(item.kind, item.name, item.version, format));
+}
+
+/** Whether an error only says that nothing is there. */
+const isMissing = (error: unknown) => isBentoportError(error, 'ERR_NOT_FOUND');
+
+/** The relative paths of every file under the kind directories (two levels: name, then file). */
+async function archiveFiles(transport: Transport, root: Location, kinds: ItemKind[], signal: AbortSignal | undefined): Promise<Map<string, number>> {
+  const files = new Map<string, number>();
+  if (!transport.list) return files;
+  for (const directory of kinds.map((kind) => KIND_DIRECTORY[kind])) {
+    const names = await transport.list(childLocation(root, directory), { signal }).catch((error: unknown) => (isMissing(error) ? [] : Promise.reject(error)));
+    for (const name of names.filter((entry) => entry.type === 'directory')) {
+      const entries = await transport.list(childLocation(root, `${directory}/${name.name}`), { signal });
+      for (const entry of entries) if (entry.type === 'file') files.set(`${directory}/${name.name}/${entry.name}`, entry.size);
+    }
+  }
+  return files;
+}
+
+/** An archive the index does not name, made a {@link SyncItem} from its sidecar and its head. */
+async function unindexedItem(
+  context: EngineContext,
+  transport: Transport,
+  root: Location,
+  parsed: ArchiveName,
+  relative: string,
+  size: number,
+  signed: boolean,
+  signal: AbortSignal | undefined,
+): Promise<IndexedItem | undefined> {
+  const location = childLocation(root, relative);
+  const text = await readSidecar(transport, location, CHECKSUM_SUFFIX, 4096, signal);
+  const sha256 = text?.trim().split(/\s+/)[0]?.toLowerCase();
+  if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) return undefined;
+  const metadata = await readArchiveHead(context, transport, location, parsed.kind, parsed.format, size, signal);
+  if (metadata.tag.name !== parsed.name || metadata.tag.version !== parsed.version) return undefined;
+  return {
+    kind: parsed.kind,
+    name: parsed.name,
+    version: parsed.version,
+    creationTime: metadata.creationTime,
+    size,
+    sha256,
+    format: parsed.format,
+    file: relative,
+    models: metadata.models.filter((model) => model.registry === 'bentoml').map((model) => ({ name: model.tag.name, version: model.tag.version })),
+    signed,
+    ...(metadata.module ? { module: metadata.module } : {}),
+  };
+}
+
+/** Archives with a checksum sidecar that `known` does not hold. */
+async function scanUnindexed(context: EngineContext, transport: Transport, root: Location, known: Set<string>, kinds: ItemKind[], signal: AbortSignal | undefined): Promise<IndexedItem[]> {
+  const files = await archiveFiles(transport, root, kinds, signal);
+  const found: IndexedItem[] = [];
+  for (const [relative, size] of files) {
+    const parsed = parseArchivePath(relative, context.plugins.formats());
+    if (!parsed || known.has(syncItemKey(parsed)) || !files.has(`${relative}${CHECKSUM_SUFFIX}`)) continue;
+    const item = await unindexedItem(context, transport, root, parsed, relative, size, files.has(`${relative}${SIGNATURE_SUFFIX}`), signal);
+    if (item) found.push(item);
+  }
+  return found;
+}
+
+/**
+ * Copy an archive verbatim, checking its SHA-256 as it streams; the write commits only when the
+ * digest matches, so a corrupt copy never becomes visible.
+ */
+async function copyVerified(transport: Transport, location: Location, source: Readable, expected: string, report: (bytes: number) => void, signal: AbortSignal | undefined) {
+  const digest = digestingStream({ onBytes: report });
+  const writer = await transport.write(location, { signal });
+  try {
+    await pipeline(source, gatherChunks, digest, writer.stream, { signal });
+    if (digest.digest() !== expected) {
+      throw new BentoportError('ERR_CORRUPT_ARCHIVE', `${location.display}: SHA-256 of the copy is ${digest.digest()}, the source's index says ${expected}; nothing was written`);
+    }
+    await writer.commit();
+  } catch (error) {
+    await writer.abort(error);
+    throw error;
+  }
+  return { sha256: digest.digest(), size: digest.bytes };
+}
+
+/**
+ * The entries of an archive, read once through its digest; the digest is checked against the
+ * index when the decoder is done, before the last entry is handed on.
+ */
+async function* verifiedEntries(context: EngineContext, transport: Transport, location: Location, item: IndexedItem, signal: AbortSignal | undefined): AsyncGenerator<ArchiveEntry> {
+  const codec = context.plugins.formatFor(item.format);
+  if (codec.capabilities.randomAccessDecode) {
+    throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `${location.display}: format '${item.format}' needs random access; sync from this store into the local store first`);
+  }
+  const raw = await transport.read(location, { signal });
+  const digest = digestingStream();
+  const flowing = pipeline(raw, digest).catch(() => undefined);
+  try {
+    yield* codec.decode({ stream: () => digest, size: item.size }, { format: item.format, signal });
+    if (!digest.readableEnded) for await (const _rest of digest) void _rest;
+    await flowing;
+    if (digest.digest() !== item.sha256) throw new BentoportError('ERR_CORRUPT_ARCHIVE', `${location.display}: SHA-256 ${digest.digest()} differs from the index's ${item.sha256}`);
+  } finally {
+    digest.destroy();
+  }
+}
+
+/**
+ * A remote store at `url` (a path, `file://`, `s3://`, `sftp://`, `ftp://`, `https://` WebDAV).
+ * @throws {BentoportError} ERR_UNSUPPORTED_PROTOCOL without a transport for the URL's scheme.
+ */
+export function openRemoteStore(context: EngineContext, url: string, options: RemoteStoreOptions = {}): RemoteStore {
+  const root = storeRootLocation(url, context.cwd);
+  const transport = context.plugins.transportFor(root.protocol, root.display);
+  if (options.format !== undefined) context.plugins.formatFor(options.format);
+  /** What this endpoint received in the current sync, or found arrived but not indexed. */
+  const unindexed = new Map<string, IndexedItem>();
+  const known = new Map<string, IndexedItem>();
+
+  async function list(listOptions: SyncListOptions): Promise<SyncItem[]> {
+    const index = await readIndex(transport, root, listOptions.signal);
+    const items = new Map((index?.items ?? []).map((item) => [syncItemKey(item), item]));
+    if (listOptions.scan || !index) {
+      const kinds: ItemKind[] = listOptions.kind ? [listOptions.kind] : ['model', 'bento'];
+      for (const item of await scanUnindexed(context, transport, root, new Set(items.keys()), kinds, listOptions.signal)) {
+        unindexed.set(syncItemKey(item), item);
+        items.set(syncItemKey(item), item);
+      }
+    }
+    for (const [key, item] of items) known.set(key, item);
+    return [...items.values()].filter((item) => listOptions.kind === undefined || item.kind === listOptions.kind);
+  }
+
+  function indexedOf(item: SyncItem): IndexedItem {
+    const found = known.get(syncItemKey(item));
+    if (!found) throw new BentoportError('ERR_NOT_FOUND', `${root.display}: no ${item.kind} '${item.name}:${item.version}' in this store`);
+    return found;
+  }
+
+  async function open(item: SyncItem, callOptions: SyncCallOptions): Promise<SyncPayload> {
+    const indexed = indexedOf(item);
+    const location = childLocation(root, indexed.file);
+    const signatureText = indexed.signed ? await readSignatureSidecar(transport, location, callOptions.signal) : undefined;
+    return {
+      item: indexed,
+      contentBytes: indexed.size,
+      entries: (entryOptions: SyncEntriesOptions) => verifiedEntries(context, transport, location, indexed, entryOptions.signal),
+      archive: {
+        format: indexed.format,
+        sha256: indexed.sha256,
+        size: indexed.size,
+        open: (openOptions) => transport.read(location, { signal: openOptions.signal }),
+      },
+      ...(signatureText === undefined ? {} : { signatureText }),
+    };
+  }
+
+  async function receive(payload: SyncPayload, callOptions: SyncCallOptions): Promise<SyncReceipt> {
+    const { item } = payload;
+    const { signal } = callOptions;
+    const format = formatFor(item.kind, options);
+    const location = archiveLocation(root, item, format);
+    // Local files refuse a missing parent (BentoML's custom); the other protocols create it.
+    if (location.protocol === 'file') await mkdir(path.dirname(location.path), { recursive: true });
+    const report = (bytes: number) => callOptions.onProgress?.({ type: 'bytes', operation: 'sync', bytesDone: bytes, ...(payload.contentBytes === undefined ? {} : { bytesTotal: payload.contentBytes }) });
+    let written: { sha256: string; size: number };
+    if (payload.archive && payload.archive.format === format) {
+      written = await copyVerified(transport, location, await payload.archive.open({ signal }), payload.archive.sha256, report, signal);
+    } else {
+      const codec = context.plugins.formatFor(format);
+      const digest = digestingStream({ onBytes: report });
+      const encode = () => codec.encode(payload.entries({ signal, keepSymlinks: codec.capabilities.symlinks }), { format, compression: 'auto', signal });
+      await writeArchive(encode, digest, { format, location, transport }, location.display, { signal }, () => undefined);
+      written = { sha256: digest.digest(), size: digest.bytes };
+    }
+    // The checksum sidecar goes last: it marks the item as arrived whole and verified, which is
+    // what a rerun after an interruption trusts.
+    if (payload.signatureText !== undefined) await writeSidecar(transport, location, SIGNATURE_SUFFIX, payload.signatureText, signal);
+    await writeChecksumSidecar(transport, location, written.sha256, signal);
+    const stored: IndexedItem = {
+      kind: item.kind,
+      name: item.name,
+      version: item.version,
+      creationTime: item.creationTime,
+      models: item.models,
+      signed: payload.signatureText !== undefined,
+      ...(item.module === undefined ? {} : { module: item.module }),
+      file: archivePath(item.kind, item.name, item.version, format),
+      format,
+      size: written.size,
+      sha256: written.sha256,
+    };
+    known.set(syncItemKey(stored), stored);
+    return { bytes: written.size, item: stored };
+  }
+
+  async function remove(item: SyncItem, callOptions: SyncCallOptions): Promise<void> {
+    const indexed = indexedOf(item);
+    const location = childLocation(root, indexed.file);
+    // The checksum sidecar first: an archive without it is not taken for an arrived one.
+    for (const target of [`${location.path}${CHECKSUM_SUFFIX}`, location.path, `${location.path}${SIGNATURE_SUFFIX}`]) {
+      await transport.delete?.({ ...location, path: target }, { signal: callOptions.signal }).catch((error: unknown) => (isMissing(error) ? undefined : Promise.reject(error)));
+    }
+  }
+
+  async function finish(change: SyncChange, callOptions: SyncCallOptions): Promise<void> {
+    const put = [...unindexed.values(), ...change.received.map((item) => known.get(syncItemKey(item))).filter((item): item is IndexedItem => item !== undefined)];
+    if (put.length === 0 && change.removed.length === 0) return;
+    await mergeIntoIndex(transport, root, { put, remove: change.removed }, callOptions.signal);
+    unindexed.clear();
+  }
+
+  async function document(item: SyncItem, callOptions: SyncCallOptions): Promise<{ document: Record<string, unknown>; yaml: string }> {
+    const indexed = indexedOf(item);
+    const location = childLocation(root, indexed.file);
+    const { metadata, text } = await readArchiveYaml(context, transport, location, indexed.kind, indexed.format, indexed.size, callOptions.signal);
+    return { document: metadata.document, yaml: text };
+  }
+
+  return {
+    display: root.display,
+    root,
+    transport,
+    list,
+    open,
+    receive,
+    ...(transport.capabilities.delete && transport.delete ? { remove } : {}),
+    finish,
+    index: (callOptions) => readIndex(transport, root, callOptions.signal),
+    document,
+  };
+}
