@@ -64,46 +64,51 @@ async function archiveFiles(transport: Transport, root: Location, kinds: ItemKin
   return files;
 }
 
-/** An archive the index does not name, made a {@link SyncItem} from its sidecar and its head. */
-async function unindexedItem(
-  context: EngineContext,
-  transport: Transport,
-  root: Location,
-  parsed: ArchiveName,
-  relative: string,
-  size: number,
-  signed: boolean,
-  signal: AbortSignal | undefined,
-): Promise<IndexedItem | undefined> {
+/** What an archive the index does not name is: from its name and checksum sidecar, and (`heads`) the yaml at its head. */
+interface UnindexedRequest {
+  parsed: ArchiveName;
+  relative: string;
+  size: number;
+  signed: boolean;
+  scan: 'heads' | 'names';
+  signal: AbortSignal | undefined;
+}
+
+/** An archive the index does not name, made a {@link SyncItem} from its sidecar and, for `heads`, its head. */
+async function unindexedItem(context: EngineContext, transport: Transport, root: Location, request: UnindexedRequest): Promise<IndexedItem | undefined> {
+  const { parsed, relative, size, signed, signal } = request;
   const location = childLocation(root, relative);
   const text = await readSidecar(transport, location, CHECKSUM_SUFFIX, 4096, signal);
   const sha256 = text?.trim().split(/\s+/)[0]?.toLowerCase();
   if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) return undefined;
+  const base = { kind: parsed.kind, name: parsed.name, version: parsed.version, size, sha256, format: parsed.format, file: relative, signed };
+  if (request.scan === 'names') return { ...base, creationTime: 0, models: [] };
   const metadata = await readArchiveHead(context, transport, location, parsed.kind, parsed.format, size, signal);
   if (metadata.tag.name !== parsed.name || metadata.tag.version !== parsed.version) return undefined;
   return {
-    kind: parsed.kind,
-    name: parsed.name,
-    version: parsed.version,
+    ...base,
     creationTime: metadata.creationTime,
-    size,
-    sha256,
-    format: parsed.format,
-    file: relative,
     models: metadata.models.filter((model) => model.registry === 'bentoml').map((model) => ({ name: model.tag.name, version: model.tag.version })),
-    signed,
     ...(metadata.module ? { module: metadata.module } : {}),
   };
 }
 
 /** Archives with a checksum sidecar that `known` does not hold. */
-async function scanUnindexed(context: EngineContext, transport: Transport, root: Location, known: Set<string>, kinds: ItemKind[], signal: AbortSignal | undefined): Promise<IndexedItem[]> {
+async function scanUnindexed(
+  context: EngineContext,
+  transport: Transport,
+  root: Location,
+  known: Set<string>,
+  kinds: ItemKind[],
+  scan: 'heads' | 'names',
+  signal: AbortSignal | undefined,
+): Promise<IndexedItem[]> {
   const files = await archiveFiles(transport, root, kinds, signal);
   const found: IndexedItem[] = [];
   for (const [relative, size] of files) {
     const parsed = parseArchivePath(relative, context.plugins.formats());
     if (!parsed || known.has(syncItemKey(parsed)) || !files.has(`${relative}${CHECKSUM_SUFFIX}`)) continue;
-    const item = await unindexedItem(context, transport, root, parsed, relative, size, files.has(`${relative}${SIGNATURE_SUFFIX}`), signal);
+    const item = await unindexedItem(context, transport, root, { parsed, relative, size, signed: files.has(`${relative}${SIGNATURE_SUFFIX}`), scan, signal });
     if (item) found.push(item);
   }
   return found;
@@ -159,17 +164,21 @@ export function openRemoteStore(context: EngineContext, url: string, options: Re
   const root = storeRootLocation(url, context.cwd);
   const transport = context.plugins.transportFor(root.protocol, root.display);
   if (options.format !== undefined) context.plugins.formatFor(options.format);
-  /** What this endpoint received in the current sync, or found arrived but not indexed. */
+  /** Items found arrived but not indexed, fully described (`heads`) or by name only (`names`). */
   const unindexed = new Map<string, IndexedItem>();
+  const namesOnly = new Set<string>();
   const known = new Map<string, IndexedItem>();
 
   async function list(listOptions: SyncListOptions): Promise<SyncItem[]> {
     const index = await readIndex(transport, root, listOptions.signal);
     const items = new Map((index?.items ?? []).map((item) => [syncItemKey(item), item]));
-    if (listOptions.scan || !index) {
+    // Without an index, a listing describes what the archives hold.
+    const scan = listOptions.scan ?? (index ? undefined : 'heads');
+    if (scan) {
       const kinds: ItemKind[] = listOptions.kind ? [listOptions.kind] : ['model', 'bento'];
-      for (const item of await scanUnindexed(context, transport, root, new Set(items.keys()), kinds, listOptions.signal)) {
+      for (const item of await scanUnindexed(context, transport, root, new Set(items.keys()), kinds, scan, listOptions.signal)) {
         unindexed.set(syncItemKey(item), item);
+        if (scan === 'names') namesOnly.add(syncItemKey(item));
         items.set(syncItemKey(item), item);
       }
     }
@@ -249,11 +258,25 @@ export function openRemoteStore(context: EngineContext, url: string, options: Re
     }
   }
 
+  /** The unindexed items to record: those described fully, and those by name that SRC describes. */
+  function adopted(present: SyncItem[]): IndexedItem[] {
+    const described = new Map(present.map((item) => [syncItemKey(item), item]));
+    const items: IndexedItem[] = [];
+    for (const [key, item] of unindexed) {
+      const source = described.get(key);
+      if (!namesOnly.has(key)) items.push(item);
+      else if (source) items.push({ ...item, creationTime: source.creationTime, models: source.models, ...(source.module === undefined ? {} : { module: source.module }) });
+    }
+    return items;
+  }
+
   async function finish(change: SyncChange, callOptions: SyncCallOptions): Promise<void> {
-    const put = [...unindexed.values(), ...change.received.map((item) => known.get(syncItemKey(item))).filter((item): item is IndexedItem => item !== undefined)];
+    const received = change.received.map((item) => known.get(syncItemKey(item))).filter((item): item is IndexedItem => item !== undefined);
+    const put = [...adopted(change.present), ...received];
     if (put.length === 0 && change.removed.length === 0) return;
     await mergeIntoIndex(transport, root, { put, remove: change.removed }, callOptions.signal);
     unindexed.clear();
+    namesOnly.clear();
   }
 
   async function document(item: SyncItem, callOptions: SyncCallOptions): Promise<{ document: Record<string, unknown>; yaml: string }> {
