@@ -1,8 +1,9 @@
 import { readdir } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashTree, makeScratchDir, removeScratchDirs, writeSampleBento } from '@bentoport/test-utils';
-import { runCli } from './cli-harness.js';
+import { runCli, startCli } from './cli-harness.js';
 
 let root: string;
 let home: string;
@@ -75,5 +76,40 @@ describe('sync, list URL, get URL/TAG and import URL --tag', () => {
     const itself = await runCli(['--home', home, 'sync', path.join(root, 'same'), path.join(root, 'same')]);
     expect(itself.code).toBe(1);
     expect(itself.stderr).toMatch(/into itself/);
+  });
+});
+
+/** Files under a directory, relative. */
+async function filesUnder(directory: string): Promise<string[]> {
+  return (await readdir(directory, { recursive: true }).catch(() => [] as string[])).map(String);
+}
+
+describe('a sync killed half-way', () => {
+  it('reruns to completion without re-sending what arrived verified, and leaves no temporary file', async () => {
+    const killedHome = path.join(root, 'killed-home');
+    for (let index = 0; index < 4; index++) {
+      const ownModel = [{ name: `model-${index}`, version: 'v1aaaaaaaaaaaaaa', weightsBytes: 2 * 1024 * 1024 }];
+      await writeSampleBento(killedHome, { name: `svc_${index}`, version: 'v1aaaaaaaaaaaaaa', seed: 10 + index, models: ownModel, sourceFiles: 3 });
+    }
+    const store = path.join(root, 'killed');
+    const started = startCli(['--home', killedHome, 'sync', 'local', store, '--concurrency', '1']);
+    // Kill it once the first item has arrived (its .sha256 is there), while the others are still to come.
+    for (let waited = 0; waited < 600 && !(await filesUnder(store)).some((file) => file.endsWith('.sha256')); waited++) await sleep(50);
+    started.child.kill('SIGKILL');
+    const killed = await started.result;
+    expect(killed.signal).toBe('SIGKILL');
+    const arrived = (await filesUnder(store)).filter((file) => file.endsWith('.sha256')).length;
+    expect(arrived).toBeGreaterThan(0);
+    expect(arrived).toBeLessThan(8);
+
+    const rerun = await runCli(['--home', killedHome, 'sync', 'local', store, '--json']);
+    expect(rerun.code).toBe(0);
+    const result = JSON.parse(rerun.stdout) as { sent: unknown[]; present: string[] };
+    expect(result.present.length).toBe(arrived);
+    expect(result.sent.length + result.present.length).toBe(8);
+    expect((await filesUnder(store)).filter((file) => file.includes('.tmp'))).toEqual([]);
+    const copy = path.join(root, 'killed-copy');
+    await runCli(['--home', copy, 'sync', store, 'local']);
+    expect(await hashTree(path.join(copy, 'models'))).toEqual(await hashTree(path.join(killedHome, 'models')));
   });
 });
