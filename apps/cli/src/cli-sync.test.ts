@@ -30,7 +30,11 @@ describe('sync, list URL, get URL/TAG and import URL --tag', () => {
     const first = await runCli(['--home', home, 'sync', 'local', store, '--progress', 'json']);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^Sent 3 item\(s\) to .*release.*; 0 already there\.$/m);
-    const lastBytes = first.stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>).filter((event) => event.type === 'bytes').at(-1);
+    const bytesEvents = first.stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>).filter((event) => event.type === 'bytes');
+    // One line for the whole sync: it never goes back, across items in flight.
+    const done = bytesEvents.map((event) => event.bytesDone as number);
+    expect(done).toEqual([...done].sort((a, b) => a - b));
+    const lastBytes = bytesEvents.at(-1);
     expect(lastBytes).toMatchObject({ operation: 'sync', itemsDone: 3, itemsTotal: 3 });
     expect(lastBytes?.bytesDone).toBe(lastBytes?.bytesTotal);
     const again = await runCli(['--home', home, 'sync', 'local', store]);

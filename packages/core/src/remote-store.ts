@@ -138,13 +138,15 @@ async function copyVerified(transport: Transport, location: Location, source: Re
  * The entries of an archive, read once through its digest; the digest is checked against the
  * index when the decoder is done, before the last entry is handed on.
  */
-async function* verifiedEntries(context: EngineContext, transport: Transport, location: Location, item: IndexedItem, signal: AbortSignal | undefined): AsyncGenerator<ArchiveEntry> {
+async function* verifiedEntries(context: EngineContext, transport: Transport, location: Location, item: IndexedItem, options: SyncEntriesOptions): AsyncGenerator<ArchiveEntry> {
+  const { signal, onProgress } = options;
   const codec = context.plugins.formatFor(item.format);
   if (codec.capabilities.randomAccessDecode) {
     throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `${location.display}: format '${item.format}' needs random access; sync from this store into the local store first`);
   }
   const raw = await transport.read(location, { signal });
-  const digest = digestingStream();
+  // Archive bytes read: the unit of this payload's `contentBytes`.
+  const digest = digestingStream({ onBytes: (bytes) => onProgress?.({ type: 'bytes', operation: 'sync', bytesDone: bytes }) });
   const flowing = pipeline(raw, digest).catch(() => undefined);
   try {
     yield* codec.decode({ stream: () => digest, size: item.size }, { format: item.format, signal });
@@ -199,7 +201,7 @@ export function openRemoteStore(context: EngineContext, url: string, options: Re
     return {
       item: indexed,
       contentBytes: indexed.size,
-      entries: (entryOptions: SyncEntriesOptions) => verifiedEntries(context, transport, location, indexed, entryOptions.signal),
+      entries: (entryOptions: SyncEntriesOptions) => verifiedEntries(context, transport, location, indexed, entryOptions),
       archive: {
         format: indexed.format,
         sha256: indexed.sha256,
@@ -223,8 +225,10 @@ export function openRemoteStore(context: EngineContext, url: string, options: Re
       written = await copyVerified(transport, location, await payload.archive.open({ signal }), payload.archive.sha256, report, signal);
     } else {
       const codec = context.plugins.formatFor(format);
-      const digest = digestingStream({ onBytes: report });
-      const encode = () => codec.encode(payload.entries({ signal, keepSymlinks: codec.capabilities.symlinks }), { format, compression: 'auto', signal });
+      // The source reports its entries' bytes, in the unit of its `contentBytes`.
+      const digest = digestingStream();
+      const entries = payload.entries({ signal, keepSymlinks: codec.capabilities.symlinks, ...(callOptions.onProgress ? { onProgress: callOptions.onProgress } : {}) });
+      const encode = () => codec.encode(entries, { format, compression: 'auto', signal });
       await writeArchive(encode, digest, { format, location, transport }, location.display, { signal }, () => undefined);
       written = { sha256: digest.digest(), size: digest.bytes };
     }

@@ -66,7 +66,8 @@ export interface SyncPayload {
   item: SyncItem;
   /**
    * The item's files (a bento without `models/`), as the local store holds them. Each call is a
-   * fresh pass. Every source provides it: it is the common language of all endpoints.
+   * fresh pass. Every source provides it: it is the common language of all endpoints. It reports
+   * `bytes` to `options.onProgress` as it reads, in the unit of `contentBytes`.
    */
   entries(options: SyncEntriesOptions): AsyncIterable<ArchiveEntry>;
   /**
