@@ -5,6 +5,7 @@ import type { PluginCatalog } from './plugin-discovery.js';
 import { loadFormats, loadTransports } from './plugin-loading.js';
 import { registriesFor } from './registry-commands.js';
 import { isRemoteStoreArgument } from './remote-store-commands.js';
+import { isArchiveArgument } from './signing-commands.js';
 
 /** The plugin instances one command runs with. */
 export interface CommandPlugins {
@@ -104,7 +105,9 @@ export async function pluginsForCommand(request: CommandPluginRequest): Promise<
     plugins.formats = await loadFormats(catalog, remote.formats, request.env, request.onProgress);
     return plugins;
   }
-  if (request.command === 'export' || request.command === 'import') {
+  // `verify ARCHIVE|URL` reads an archive as an import does.
+  const verifiesArchive = request.command === 'verify' && isArchiveArgument(request.positionals[0] ?? '');
+  if (request.command === 'export' || request.command === 'import' || verifiesArchive) {
     const needs = request.command === 'export' ? await exportNeeds(request) : importNeeds(request);
     const catalog = await request.catalog();
     plugins.transports = await loadTransports(catalog, needs.target === undefined ? [] : [needs.target], request.env);

@@ -23,7 +23,7 @@ import { humanSize, localTime, renderTable, renderYamlList } from './render.js';
 import { runPull, runPush } from './registry-commands.js';
 import { isRemoteStoreArgument, runRemoteGet, runRemoteImport, runRemoteList, runSync, type RemoteStoreContext } from './remote-store-commands.js';
 import { dryRunDelete, dryRunExport, dryRunImport, type DryRunOutput } from './dry-run-commands.js';
-import { runManifest, runSign, runVerify, signerOption, verifyOptions } from './signing-commands.js';
+import { runManifest, runSign, runVerify, signaturePolicyOption, signerOption, verifyOptions } from './signing-commands.js';
 
 /** The process streams and environment a command runs against. */
 export interface CliIo {
@@ -333,6 +333,9 @@ async function runImport(context: CommandContext, api: KindApi): Promise<void> {
   if (context.values['require-signature']) options.requireSignature = verifyOptions(context, describe(context.group, 'import'));
   else if (context.values['allowed-signers'] !== undefined || context.values.principal !== undefined) {
     throw new UsageError('--allowed-signers and --principal need --require-signature', describe(context.group, 'import'));
+  } else {
+    const signaturePolicy = await signaturePolicyOption(context);
+    if (signaturePolicy) options.signaturePolicy = signaturePolicy;
   }
   const dryRun = dryRunOutput(context);
   if (dryRun) return dryRunImport(context.bentoport, api.type === 'Bento' ? 'bento' : 'model', fromStdin ? context.io.stdin : source, string(context.values.format), options, dryRun);

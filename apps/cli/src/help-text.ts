@@ -164,6 +164,9 @@ Options:
   --require-signature    refuse the ${item} unless <archive>.sig is a valid signature of it by
                          a signer --allowed-signers FILE allows (for --principal P); checked
                          before anything enters the store. A .sig is kept with the ${item} anyway
+  --policy FILE          without --require-signature: the signers each source requires, by
+                         a signature policy (default: $BENTOPORT_POLICY, else
+                         ~/.config/bentoport/policy.yaml when it exists)
   --dry-run              read the archive's format and size; change nothing in the store
   --tag TAG              URL is a remote store ('bentoport sync'): import the bento TAG
                          (name, name:latest, name:version) with exactly the models it needs
@@ -222,15 +225,21 @@ Options:
 `;
     case 'verify':
       return `Usage: ${prefix} verify TAG --allowed-signers FILE [--principal P]
+       ${prefix} verify ARCHIVE|URL|FOLDER [--allowed-signers FILE | --policy FILE]
 
 Check the ${item}'s signature: that a key the allowed_signers file lists made it, then that
 the ${item}${group === 'models' ? '' : ' and its models'} are still what was signed. A refusal says why: no signature,
 an unknown or disallowed key, a bad signature, or the first file that differs. Exit 1.
+An archive (a path or URL on any transport) or exported folder is checked against the .sig
+beside it without installing it: it streams once through its decoder, nothing is stored.
 
 Options:
   --allowed-signers FILE the signers allowed, in ssh-keygen's allowed_signers format (as
                          git's gpg.ssh.allowedSignersFile) (default: $BENTOPORT_ALLOWED_SIGNERS)
   --principal P          the principal that must have signed (default: any the file lists)
+  --policy FILE          for an archive, without --allowed-signers: the signers its source
+                         requires (default: $BENTOPORT_POLICY, else ~/.config/bentoport/policy.yaml)
+  --format F             the archive's format (default: detected)
 `;
     case 'manifest':
       return `Usage: ${prefix} manifest TAG
@@ -286,6 +295,9 @@ ${REGISTRY_HELP}${group === 'models' ? `
   --require-signature    refuse the ${item} unless the registry holds a signature of it by a
                          signer --allowed-signers FILE allows (for --principal P), checked
                          before anything enters the store; a signature found is kept anyway
+  --policy FILE          without --require-signature: the signers each source requires, by
+                         a signature policy matched on <registry>/<name> (default:
+                         $BENTOPORT_POLICY, else ~/.config/bentoport/policy.yaml)
 `;
   }
 }

@@ -6,7 +6,7 @@ import { describe, UsageError, type OptionValues } from './command-line.js';
 import type { PluginCatalog } from './plugin-discovery.js';
 import { loadRegistry } from './plugin-loading.js';
 import { dryRunPull, dryRunPush, type DryRunOutput } from './dry-run-commands.js';
-import { signerOption, verifyOptions } from './signing-commands.js';
+import { signaturePolicyOption, signerOption, verifyOptions } from './signing-commands.js';
 
 /**
  * BentoCloud is the registry when none is configured but BentoML is logged in (`.yatai.yaml`, or
@@ -175,8 +175,11 @@ function pullOptions(context: RegistryCommandContext): PullOptions {
   };
 }
 
-function pullOne(context: RegistryCommandContext, tag: string): Promise<PullResult> {
+async function pullOne(context: RegistryCommandContext, tag: string): Promise<PullResult> {
   const options = pullOptions(context);
+  // A policy applies unless --require-signature asks for a check of its own.
+  const signaturePolicy = options.requireSignature === undefined ? await signaturePolicyOption(context) : undefined;
+  if (signaturePolicy) options.signaturePolicy = signaturePolicy;
   return context.kind === 'bento' ? context.bentoport.pull(tag, options) : context.bentoport.pullModel(tag, options);
 }
 

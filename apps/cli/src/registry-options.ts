@@ -23,6 +23,7 @@ export const PULL_OPTIONS = {
   'require-signature': { type: 'boolean' },
   'allowed-signers': { type: 'string' },
   principal: { type: 'string' },
+  policy: { type: 'string' },
 } as const;
 
 /** `models pull` adds BentoML's `-F/--bentofile PATH`: pull the models a bentofile lists. */

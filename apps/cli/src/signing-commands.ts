@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import type { Bentoport, Signer, VerifyOptions } from '@bentoport/core';
+import { bentoportConfigPath, loadSignaturePolicy, type Bentoport, type SignaturePolicy, type Signer, type VerifyOptions } from '@bentoport/core';
 import { sshSigner, sshVerifier } from '@bentoport/signer-ssh';
 import { describe, UsageError, type Group, type OptionValues } from './command-line.js';
 
@@ -51,6 +52,23 @@ export function verifyOptions(context: OptionSource, command: string): VerifyOpt
   return { verifier: sshVerifier({ allowedSignersFile }), ...(principal === undefined ? {} : { principal }) };
 }
 
+/**
+ * `--policy FILE`, else BENTOPORT_POLICY, else `policy.yaml` beside bentoport's config file
+ * (`~/.config/bentoport/policy.yaml`) when there is one; undefined without any.
+ */
+export async function signaturePolicyOption(context: OptionSource): Promise<SignaturePolicy | undefined> {
+  const flag = context.values.policy;
+  const chosen = typeof flag === 'string' && flag !== '' ? flag : context.env.BENTOPORT_POLICY;
+  const beside = path.join(path.dirname(bentoportConfigPath(context.env)), 'policy.yaml');
+  const file = chosen !== undefined && chosen !== '' ? expandHome(chosen) : existsSync(beside) ? beside : undefined;
+  return file === undefined ? undefined : loadSignaturePolicy(file, { verifierFor: (allowedSignersFile) => sshVerifier({ allowedSignersFile }) });
+}
+
+/** A `verify` argument that names an archive or folder (a URL or a path), not a store tag. */
+export function isArchiveArgument(argument: string): boolean {
+  return argument.includes('/') || argument.includes('://') || existsSync(argument);
+}
+
 function typeName(context: SigningContext): string {
   return context.group === 'models' ? 'Model' : 'Bento';
 }
@@ -66,10 +84,30 @@ export async function runSign(context: SigningContext): Promise<void> {
   context.print(`Signature: ${result.signaturePath}`);
 }
 
-/** `verify TAG --allowed-signers FILE [--principal P]`: who signed, and is the content still what they signed. */
+/**
+ * `verify ARCHIVE|URL|FOLDER`: the archive against the `.sig` beside it, by `--allowed-signers`
+ * or else the signature policy, without installing it.
+ */
+async function runVerifyArchive(context: SigningContext, source: string): Promise<void> {
+  const command = describe(context.group, 'verify');
+  const explicit = context.values['allowed-signers'] !== undefined || context.env.BENTOPORT_ALLOWED_SIGNERS;
+  const signaturePolicy = explicit ? undefined : await signaturePolicyOption(context);
+  if (!explicit && signaturePolicy === undefined) throw new UsageError(`'${command}' needs --allowed-signers FILE (or BENTOPORT_ALLOWED_SIGNERS), or a signature policy (--policy FILE)`, command);
+  const format = typeof context.values.format === 'string' ? context.values.format : undefined;
+  const options = { signal: context.signal, ...(signaturePolicy ? { signaturePolicy } : { requireSignature: verifyOptions(context, command) }) };
+  const result = context.group === 'models' ? await context.bentoport.verifyModelArchive(source, format, options) : await context.bentoport.verifyBentoArchive(source, format, options);
+  if (context.json) return context.printJson(result);
+  context.print(`${typeName(context)}(tag="${result.tag}") in ${result.source} verified: signed by ${result.principal} (${result.keyFingerprint}).`);
+}
+
+/**
+ * `verify TAG --allowed-signers FILE [--principal P]`: who signed, and is the content still what
+ * they signed. A path or URL instead of a tag verifies that archive (see runVerifyArchive).
+ */
 export async function runVerify(context: SigningContext): Promise<void> {
-  const options = verifyOptions(context, describe(context.group, 'verify'));
   const tag = context.positionals[0] as string;
+  if (isArchiveArgument(tag)) return runVerifyArchive(context, tag);
+  const options = verifyOptions(context, describe(context.group, 'verify'));
   const result = context.group === 'models' ? await context.bentoport.verifyModel(tag, options) : await context.bentoport.verifyBento(tag, options);
   if (context.json) return context.printJson(result);
   context.print(`${typeName(context)}(tag="${result.tag}") verified: signed by ${result.principal} (${result.keyFingerprint}).`);

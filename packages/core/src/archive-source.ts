@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ArchiveSource, Format, Location, Transport } from '@bentoport/spec';
 import { peekStream } from '@bentoport/plugin-kit';
 import type { Emit } from './engine-context.js';
+import type { FileDigests } from './file-digests.js';
 import type { PluginSet } from './plugins.js';
 import { extractEntries, type ExtractionLimits } from './safe-extract.js';
 import { digestingStream, type DigestingStream } from './streams.js';
@@ -79,14 +80,14 @@ export function hashedArchive(raw: Readable, size: number | undefined, emit: Emi
  * bytes' magic number says (a name's extension only guesses).
  * @throws {BentoportError} ERR_UNSUPPORTED_FORMAT when no installed codec reads it.
  */
-export async function sniffArchive(digest: DigestingStream, plugins: PluginSet, input: ArchiveInput): Promise<SniffedArchive> {
-  const { head, stream } = await peekStream(digest, SNIFF_BYTES);
+export async function sniffArchive(source: Readable, plugins: PluginSet, input: ArchiveInput): Promise<SniffedArchive> {
+  const { head, stream } = await peekStream(source, SNIFF_BYTES);
   const format = input.explicitFormat && input.format !== undefined ? input.format : plugins.sniff(head, input.display);
   return { stream, format, codec: plugins.formatFor(format) };
 }
 
 /** What the decoder reads, and a promise of the sequential stream having been read to its end. */
-interface DecoderSource {
+export interface DecoderSource {
   archive: ArchiveSource;
   wholeInputRead: Promise<unknown>;
 }
@@ -121,7 +122,8 @@ async function spooledSource(stream: Readable, staging: string, signal: AbortSig
   };
 }
 
-async function decoderSource(sniffed: SniffedArchive, input: ArchiveInput, staging: string, signal: AbortSignal | undefined): Promise<DecoderSource> {
+/** The decoder's source: the stream itself, ranged reads of the transport, or a spool in `staging`. */
+export async function decoderSource(sniffed: SniffedArchive, input: ArchiveInput, staging: string, signal: AbortSignal | undefined): Promise<DecoderSource> {
   if (!sniffed.codec.capabilities.randomAccessDecode) return { archive: { size: input.size, stream: () => sniffed.stream }, wholeInputRead: Promise.resolve() };
   const { transport, location, size } = input;
   if (transport && location && transport.capabilities.rangedReads && size !== undefined) return rangedSource(sniffed.stream, transport, location, size, signal);
@@ -138,6 +140,8 @@ export interface ExtractArchiveRequest {
   /** The staging directory, for a spool. */
   staging: string;
   limits?: Partial<ExtractionLimits>;
+  /** Takes each extracted file's SHA-256 on the way (a signature check). @default undefined */
+  fileDigests?: FileDigests;
   signal?: AbortSignal;
 }
 
@@ -154,6 +158,7 @@ export async function extractArchive(request: ExtractArchiveRequest): Promise<vo
     // Bytes read from the transport, before decompression: what a bomb's ratio is measured on.
     archiveBytesRead: () => digest.bytes,
     archiveBytes: archive.size ?? request.input.size,
+    ...(request.fileDigests ? { fileDigests: request.fileDigests } : {}),
     signal,
   });
   // The digest must cover every byte, including what the decoder did not need (tar padding).

@@ -9,6 +9,8 @@ import type { SignOptions, SignResult, VerifyOptions, VerifyResult } from './ite
 import type { SyncCallOptions, SyncItem } from './sync-endpoint.js';
 import type { SyncOptions, SyncResult, SyncTarget } from './sync.js';
 import type { RemoteItem } from './remote-store-listing.js';
+import type { SignaturePolicy } from './signature-policy.js';
+import type { VerifyArchiveOptions, VerifyArchiveResult } from './archive-verification.js';
 
 /** Options of {@link createBentoport}. */
 export interface BentoportOptions {
@@ -68,6 +70,12 @@ export interface ImportOptions extends TargetOptions {
    * beside the imported item. @default undefined (no signature required)
    */
   requireSignature?: VerifyOptions;
+  /**
+   * The signers each source requires (see `loadSignaturePolicy`): the rule of the most specific
+   * entry matching the source applies, as `requireSignature` would; `reject` refuses the source
+   * outright. `requireSignature` overrides it. @default undefined (no policy)
+   */
+  signaturePolicy?: SignaturePolicy;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
@@ -193,6 +201,21 @@ export interface Bentoport {
   signModel(tag: string, options: SignOptions): Promise<SignResult>;
   /** Verify a model's signature. Same contract as {@link verifyBento}. */
   verifyModel(tag: string, options: VerifyOptions): Promise<VerifyResult>;
+  /**
+   * Verify a bento archive (a path or URL on any transport, or an exported folder) against the
+   * `<archive>.sig` beside it, without installing it: the archive streams once through its
+   * decoder, each file through a hash; nothing enters the store.
+   * @example
+   * ```ts
+   * await bentoport.verifyBentoArchive('s3://drops/svc.bento', undefined, { requireSignature: { verifier, principal: 'ci@example.com' } });
+   * ```
+   * @throws {BentoportError} ERR_SIGNATURE (no signature, unknown key, bad signature, content that
+   * differs naming the first differing file, a source the policy rejects), ERR_INVALID_OPTION
+   * (nothing to verify against), the transport's and format's errors.
+   */
+  verifyBentoArchive(source: string, inputFormat?: string, options?: VerifyArchiveOptions): Promise<VerifyArchiveResult>;
+  /** Verify a model archive. Same contract as {@link verifyBentoArchive}. */
+  verifyModelArchive(source: string, inputFormat?: string, options?: VerifyArchiveOptions): Promise<VerifyArchiveResult>;
   /**
    * Sync whole stores: SRC and DST are each `'local'` (the local store), a remote store's path
    * or URL (`s3://bucket/prefix/`, `sftp://host/dir/`, `ftp://…`, `https://` WebDAV,

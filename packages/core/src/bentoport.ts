@@ -6,6 +6,7 @@ import type { EngineContext } from './engine-context.js';
 import { exportItem } from './export-item.js';
 import { importItem } from './import-item.js';
 import { itemManifest, signItem, verifyItem } from './item-signatures.js';
+import { verifyArchive } from './archive-verification.js';
 import { defaultHome, openItemStore, TYPE_NAME, type StoreItem } from './item-store.js';
 import { pluginSet } from './plugins.js';
 import { pull } from './pull.js';
@@ -59,6 +60,8 @@ export function createBentoport(options: BentoportOptions = {}): Bentoport {
     signBento: (tag, signOptions) => signItem(context, 'bento', tag, signOptions),
     verifyBento: (tag, verifyOptions) => verifyItem(context, 'bento', tag, verifyOptions),
     signModel: (tag, signOptions) => signItem(context, 'model', tag, signOptions),
+    verifyBentoArchive: (source, inputFormat, verifyOptions) => verifyArchive(context, 'bento', source, inputFormat, verifyOptions),
+    verifyModelArchive: (source, inputFormat, verifyOptions) => verifyArchive(context, 'model', source, inputFormat, verifyOptions),
     verifyModel: (tag, verifyOptions) => verifyItem(context, 'model', tag, verifyOptions),
     sync: (source, destination, syncOptions) => sync(context, source, destination, syncOptions),
     listRemoteBentos: (url, tagLike, callOptions) => listRemoteItems(context, url, 'bento', tagLike, callOptions),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { KnownDigests } from './file-digests.js';
 import type { ItemKind } from './target.js';
 
 /**
@@ -34,15 +35,49 @@ export interface ManifestSection {
   exclude?: readonly string[];
 }
 
-interface ManifestFile {
+/** One file line of a manifest. */
+export interface ManifestFile {
   path: string;
   mode: number;
   size: number;
   sha256: string;
 }
 
-function byBytes(a: string, b: string): number {
+export function byBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/**
+ * The order of a manifest's file lines: the order of a walk that sorts each directory's names by
+ * their bytes, i.e. path segment by segment (`a/b` before `a-c`, unlike a plain byte sort).
+ */
+export function byPathSegments(a: string, b: string): number {
+  const left = a.split('/');
+  const right = b.split('/');
+  for (let index = 0; index < Math.min(left.length, right.length); index++) {
+    const order = byBytes(left[index] as string, right[index] as string);
+    if (order !== 0) return order;
+  }
+  return left.length - right.length;
+}
+
+/** A section whose files are already listed, in manifest order. */
+export interface ListedSection {
+  kind: ItemKind;
+  tag: string;
+  files: readonly ManifestFile[];
+}
+
+/** The manifest bytes of listed sections: the item first, then (for a bento) its models in tag order. */
+export function manifestOf(sections: readonly ListedSection[]): Buffer {
+  const [item, ...models] = sections;
+  const ordered = item === undefined ? [] : [item, ...[...models].sort((a, b) => byBytes(a.tag, b.tag))];
+  const lines = [MANIFEST_HEADER];
+  for (const section of ordered) {
+    lines.push(`${section.kind} ${section.tag}`);
+    for (const file of section.files) lines.push(fileLine(file));
+  }
+  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
 }
 
 /**
@@ -59,8 +94,23 @@ async function sha256Of(file: string, size: number): Promise<string> {
   return hash.digest('hex');
 }
 
-/** The files under `directory`, links followed, by path bytes; `seen` stops a link cycle. */
-async function listFiles(directory: string, relative: string, exclude: readonly string[], seen: Set<string>): Promise<ManifestFile[]> {
+/** What a walk of one section needs besides the place it is at. */
+interface Walk {
+  directory: string;
+  /** Stops a link cycle: the directories on the way down, by device and inode. */
+  seen: Set<string>;
+  known: KnownDigests | undefined;
+}
+
+/** The digest a pipeline took of `file`'s bytes when it still has that size, else a new read. */
+async function digestOf(file: string, size: number, known: KnownDigests | undefined): Promise<string> {
+  const taken = known?.get(file);
+  return taken !== undefined && taken.size === size ? taken.sha256 : sha256Of(file, size);
+}
+
+/** The files under `walk.directory`, links followed, by path bytes. */
+async function listFiles(walk: Walk, relative: string, exclude: readonly string[]): Promise<ManifestFile[]> {
+  const { directory, seen } = walk;
   // Synchronous on purpose, as the walk of an export (item-entries.ts): see SMALL_FILE_BYTES.
   const names = readdirSync(path.join(directory, relative)).filter((name) => relative !== '' || !exclude.includes(name)).sort(byBytes);
   const files: ManifestFile[] = [];
@@ -72,10 +122,10 @@ async function listFiles(directory: string, relative: string, exclude: readonly 
       const identity = `${facts.dev}:${facts.ino}`;
       if (seen.has(identity)) continue;
       seen.add(identity);
-      files.push(...(await listFiles(directory, childRelative, [], seen)));
+      files.push(...(await listFiles(walk, childRelative, [])));
       seen.delete(identity);
     } else if (facts.isFile()) {
-      files.push({ path: childRelative, mode: facts.mode & 0o777, size: facts.size, sha256: await sha256Of(absolute, facts.size) });
+      files.push({ path: childRelative, mode: facts.mode & 0o777, size: facts.size, sha256: await digestOf(absolute, facts.size, walk.known) });
     }
   }
   return files;
@@ -86,20 +136,18 @@ function fileLine(file: ManifestFile): string {
 }
 
 /**
- * The manifest of `sections`: the item first, then (for a bento) its models in tag order.
+ * The manifest of `sections`: the item first, then (for a bento) its models in tag order. A file
+ * `known` holds a digest of (by absolute path, at its current size) is not read again.
  * @example contentManifest([{ kind: 'bento', tag: 'svc:v1', directory, exclude: ['models'] }])
  */
-export async function contentManifest(sections: readonly ManifestSection[]): Promise<Buffer> {
-  const [item, ...models] = sections;
-  const ordered = item === undefined ? [] : [item, ...[...models].sort((a, b) => byBytes(a.tag, b.tag))];
-  const lines = [MANIFEST_HEADER];
-  for (const section of ordered) {
-    lines.push(`${section.kind} ${section.tag}`);
+export async function contentManifest(sections: readonly ManifestSection[], known?: KnownDigests): Promise<Buffer> {
+  const listed: ListedSection[] = [];
+  for (const section of sections) {
     const root = statSync(section.directory);
-    const files = await listFiles(section.directory, '', section.exclude ?? [], new Set([`${root.dev}:${root.ino}`]));
-    for (const file of files) lines.push(fileLine(file));
+    const walk: Walk = { directory: section.directory, seen: new Set([`${root.dev}:${root.ino}`]), known };
+    listed.push({ kind: section.kind, tag: section.tag, files: await listFiles(walk, '', section.exclude ?? []) });
   }
-  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+  return manifestOf(listed);
 }
 
 interface ParsedSection {

@@ -45,6 +45,18 @@ async function removeStaleTemporaryTrees(directory: string, onRemoved: (removed:
   }
 }
 
+/** Options of {@link exportFolder}. */
+export interface ExportFolderOptions {
+  signal?: AbortSignal;
+  /** Told each temporary tree of a killed earlier export that was removed. @default nothing told */
+  onRemoved?: (removed: string) => void;
+  /**
+   * Runs once every file is written, before the tree is renamed into place, with the directory it
+   * will have; a failure leaves nothing (the export's signature is made here). @default nothing
+   */
+  beforeRename?: (directory: string) => Promise<void>;
+}
+
 /**
  * Writes `entries` as a directory tree at `location`. As BentoML: into a path that does not
  * exist the contents land directly there; into an existing directory they are nested under
@@ -61,9 +73,9 @@ export async function exportFolder(
   entries: AsyncIterable<ArchiveEntry>,
   location: Location,
   itemDirectoryName: string,
-  signal: AbortSignal | undefined,
-  onRemoved: (removed: string) => void = () => {},
+  options: ExportFolderOptions = {},
 ): Promise<{ directory: string; size: number }> {
+  const { signal, onRemoved = () => {} } = options;
   const requested = path.resolve(requireLocal(location, 'export'));
   const directory = (await isDirectory(requested)) ? path.join(requested, itemDirectoryName) : requested;
   if (await lstat(directory).catch(() => undefined)) {
@@ -76,6 +88,7 @@ export async function exportFolder(
   await mkdir(temporary);
   try {
     const summary = await extractEntries(entries, temporary, { signal, limits: { maxTotalBytes: Number.MAX_SAFE_INTEGER, maxEntries: Number.MAX_SAFE_INTEGER } });
+    await options.beforeRename?.(directory);
     await rename(temporary, directory);
     return { directory, size: summary.bytes };
   } catch (error) {

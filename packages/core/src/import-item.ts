@@ -1,10 +1,13 @@
+import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { BentoportError, type Location, type VerifiedSignature } from '@bentoport/spec';
 import { extractArchive, hashedArchive, sniffArchive, type ArchiveInput } from './archive-source.js';
 import type { ImportOptions, ImportResult, ImportSource } from './bentoport-types.js';
 import { expectedDigest, readSignatureSidecar } from './sidecar-files.js';
-import { missingSignatureError, stagedSignatureCheck, storeItemSignature } from './item-signatures.js';
+import { missingSignatureError, stagedSignatureCheck, storeItemSignature, type VerifyOptions } from './item-signatures.js';
+import { requiredSignature } from './signature-policy.js';
 import { readEmbeddedModels } from './embedded-models.js';
+import { FileDigests } from './file-digests.js';
 import { operationError, progressEmitter, type Emit, type EngineContext } from './engine-context.js';
 import { folderSource } from './folder.js';
 import { runImportPipeline, type ModelNotices, type StagedModels } from './import-pipeline.js';
@@ -44,7 +47,7 @@ export async function importItem(
     return importArchive(context, kind, input, async () => source, options, emit);
   }
   const resolved = resolveImportSource(source, inputFormat, options, kind, context.cwd);
-  if (resolved.format === 'folder') return importFolder(context, kind, resolved.location, emit, options.signal);
+  if (resolved.format === 'folder') return importFolder(context, kind, resolved.location, emit, options);
   const { location } = resolved;
   const transport = context.plugins.transportFor(location.protocol, location.display);
   const info = await transport.stat(location, { signal: options.signal, onProgress: emit });
@@ -66,9 +69,11 @@ async function importArchive(
 ): Promise<ImportResult> {
   const signal = options.signal;
   const expected = await expectedDigest(options.sha256, input.transport, input.location, signal);
-  const signatureText = await importSignature(input, options);
-  const policy = options.requireSignature;
+  const policy = requiredSignature(options, input.display, `[import] ${input.display}`, 'imported');
+  const signatureText = await importSignature(input, options.signal, policy);
   let signedBy: VerifiedSignature | undefined;
+  // A required signature is checked against digests taken while the files are written.
+  const fileDigests = policy === undefined ? undefined : new FileDigests({ threadedFromBytes: IMPORT_THREADED_DIGEST_BYTES });
   const digest = hashedArchive(await open(), input.size, emit);
   try {
     const sniffed = await sniffArchive(digest, context.plugins, input);
@@ -77,7 +82,8 @@ async function importArchive(
       kind,
       emit,
       notices: IMPORT_NOTICES,
-      stage: (itemDirectory, staging) => extractArchive({ sniffed, digest, input, itemDirectory, staging, limits: context.limits, signal }),
+      stage: (itemDirectory, staging) =>
+        extractArchive({ sniffed, digest, input, itemDirectory, staging, limits: context.limits, signal, ...(fileDigests ? { fileDigests } : {}) }),
       verify: async (itemDirectory) => {
         const sha256 = digest.digest();
         if (expected && expected.sha256 !== sha256) {
@@ -89,9 +95,11 @@ async function importArchive(
         return requireItemMetadata(kind, itemDirectory, input.display);
       },
       models: embeddedModels,
-      ...(policy === undefined
+      ...(policy === undefined || fileDigests === undefined
         ? {}
-        : { check: stagedSignatureCheck(context, kind, signatureText as string, `${input.display}.sig`, policy, (signer) => (signedBy = signer)) }),
+        : {
+            check: stagedSignatureCheck(context, kind, { text: signatureText as string, where: `${input.display}.sig`, fileDigests }, policy, (signer) => (signedBy = signer)),
+          }),
     });
     const signatureFile = signatureText === undefined ? undefined : await storeItemSignature(context, installed.item, signatureText);
     return {
@@ -108,17 +116,24 @@ async function importArchive(
   } catch (error) {
     digest.destroy();
     throw operationError(error, signal, 'import', 'read', input.display);
+  } finally {
+    fileDigests?.destroy();
   }
 }
+
+/**
+ * Files of an import from this size on are hashed for a signature check on a worker thread: the
+ * main thread decodes and writes, and the archive's own hash already has a thread of its own.
+ */
+const IMPORT_THREADED_DIGEST_BYTES = 8 * 1024 * 1024;
 
 /**
  * The `<archive>.sig` that came with the source, or undefined. With a signature required, its
  * absence fails the import here, before a byte of the archive is read.
  * @throws {BentoportError} ERR_SIGNATURE when a signature is required and there is none.
  */
-async function importSignature(input: ArchiveInput, options: ImportOptions): Promise<string | undefined> {
-  const text = input.transport && input.location ? await readSignatureSidecar(input.transport, input.location, options.signal) : undefined;
-  const policy = options.requireSignature;
+async function importSignature(input: ArchiveInput, signal: AbortSignal | undefined, policy: VerifyOptions | undefined): Promise<string | undefined> {
+  const text = input.transport && input.location ? await readSignatureSidecar(input.transport, input.location, signal) : undefined;
   if (policy !== undefined && text === undefined) {
     const why = input.location ? `there is no ${input.display}.sig` : 'a signature cannot travel with a stream: import from a path or URL with its .sig beside it';
     throw missingSignatureError(`[import] ${input.display}`, policy, why, 'imported');
@@ -126,12 +141,27 @@ async function importSignature(input: ArchiveInput, options: ImportOptions): Pro
   return text;
 }
 
+/** `<folder>.sig` beside an exported folder, or undefined. */
+async function folderSignature(directory: string): Promise<string | undefined> {
+  return readFile(`${directory}.sig`, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+}
+
 /**
  * Import from a local directory (format `folder`), read in place: its files are copied once
- * into the staging directory, which then enters the store by rename like any import.
+ * into the staging directory, which then enters the store by rename like any import. A
+ * `<folder>.sig` beside it is checked as an archive's `.sig` is.
  */
-async function importFolder(context: EngineContext, kind: ItemKind, location: Location, emit: Emit, signal: AbortSignal | undefined): Promise<ImportResult> {
+async function importFolder(context: EngineContext, kind: ItemKind, location: Location, emit: Emit, options: ImportOptions): Promise<ImportResult> {
+  const signal = options.signal;
   const directory = await folderSource(location);
+  const policy = requiredSignature(options, location.display, `[import] ${location.display}`, 'imported');
+  const signatureText = await folderSignature(directory);
+  if (policy !== undefined && signatureText === undefined) throw missingSignatureError(`[import] ${location.display}`, policy, `there is no ${directory}.sig`, 'imported');
+  const fileDigests = policy === undefined ? undefined : new FileDigests({ threadedFromBytes: IMPORT_THREADED_DIGEST_BYTES });
+  let signedBy: VerifiedSignature | undefined;
   let bytes = 0;
   try {
     emit({ type: 'phase', phase: 'transfer', target: location.display });
@@ -141,13 +171,28 @@ async function importFolder(context: EngineContext, kind: ItemKind, location: Lo
       notices: IMPORT_NOTICES,
       stage: async (itemDirectory) => {
         const entries = itemEntries({ trees: [{ directory, prefix: '' }], mtime: Math.floor(Date.now() / 1000), keepSymlinks: true });
-        bytes = (await extractEntries(entries, itemDirectory, { limits: context.limits, signal })).bytes;
+        bytes = (await extractEntries(entries, itemDirectory, { limits: context.limits, signal, ...(fileDigests ? { fileDigests } : {}) })).bytes;
       },
       verify: (itemDirectory) => requireItemMetadata(kind, itemDirectory, location.display),
       models: embeddedModels,
+      ...(policy === undefined || fileDigests === undefined
+        ? {}
+        : { check: stagedSignatureCheck(context, kind, { text: signatureText as string, where: `${directory}.sig`, fileDigests }, policy, (signer) => (signedBy = signer)) }),
     });
-    return { item: installed.item, format: 'folder', sha256: '', size: bytes, modelsImported: installed.modelsInstalled, modelsSkipped: installed.modelsSkipped };
+    const signatureFile = signatureText === undefined ? undefined : await storeItemSignature(context, installed.item, signatureText);
+    return {
+      item: installed.item,
+      format: 'folder',
+      sha256: '',
+      size: bytes,
+      ...(signedBy ? { signedBy } : {}),
+      ...(signatureFile ? { signatureFile } : {}),
+      modelsImported: installed.modelsInstalled,
+      modelsSkipped: installed.modelsSkipped,
+    };
   } catch (error) {
     throw operationError(error, signal, 'import', 'read', location.display);
+  } finally {
+    fileDigests?.destroy();
   }
 }

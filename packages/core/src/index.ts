@@ -27,6 +27,16 @@ export {
   type VerifyOptions,
   type VerifyResult,
 } from './item-signatures.js';
+export {
+  loadSignaturePolicy,
+  parseSignaturePolicy,
+  type MatchedRule,
+  type SignaturePolicy,
+  type SignaturePolicyOptions,
+  type SignatureRequirementOptions,
+  type SignatureRule,
+} from './signature-policy.js';
+export type { VerifyArchiveOptions, VerifyArchiveResult } from './archive-verification.js';
 export { readBentofileModels, type BentofileModel } from './bentofile.js';
 export { isDockerStyleReference, itemReference, registryAddress, type ItemReference } from './registry-reference.js';
 export {

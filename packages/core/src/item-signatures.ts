@@ -4,6 +4,7 @@ import path from 'node:path';
 import { BentoportError, type DetachedSignature, type ItemMetadata, type Signer, type SignatureVerifier, type VerifiedSignature } from '@bentoport/spec';
 import { contentManifest, MANIFEST_HEADER, manifestDifference, type ManifestSection } from './content-manifest.js';
 import { usedModel } from './embedded-models.js';
+import type { FileDigests, KnownDigests } from './file-digests.js';
 import { storeOf, type EngineContext } from './engine-context.js';
 import { STORE_SIGNATURE_SUFFIX, type StoreItem } from './item-store.js';
 import { formatTag } from './tag.js';
@@ -90,7 +91,7 @@ export async function itemManifest(context: EngineContext, kind: ItemKind, tagLi
 }
 
 /** Writes a file by a temporary name and one rename, so a reader sees the old file or the new one. */
-async function writeFileAtomically(target: string, text: string): Promise<void> {
+export async function writeFileAtomically(target: string, text: string): Promise<void> {
   const temporary = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await writeFile(temporary, text);
@@ -122,13 +123,14 @@ export interface SignResult {
 
 /**
  * Signs a store item's content manifest and stores the signature beside the item (replacing an
- * earlier one). The item's own directory is not touched.
+ * earlier one). The item's own directory is not touched. Files `known` holds a digest of (an
+ * export that just read them) are not read again.
  * @throws {BentoportError} ERR_NOT_FOUND (the item, or a model it uses), the signer's errors.
  */
-export async function signItem(context: EngineContext, kind: ItemKind, tagLike: string, options: SignOptions): Promise<SignResult> {
+export async function signItem(context: EngineContext, kind: ItemKind, tagLike: string, options: SignOptions, known?: KnownDigests): Promise<SignResult> {
   const store = storeOf(context, kind);
   const item = await store.get(tagLike);
-  const manifest = await contentManifest(await storeItemSections(context, item, true));
+  const manifest = await contentManifest(await storeItemSections(context, item, true), known);
   const signature = await options.signer.sign(manifest, SIGNATURE_NAMESPACE, options.signal);
   const signaturePath = storeSignaturePath(item);
   const signatureText = signatureFileText(signature, manifest);
@@ -142,6 +144,22 @@ export interface VerifyOptions {
   verifier: SignatureVerifier;
   /** The principal that must have signed (`ci@example.com`). @default any principal the verifier allows */
   principal?: string;
+  /**
+   * The policy rule that asked for this check, named at the end of every refusal
+   * (`signature policy /etc/bentoport/policy.yaml, sources["s3://models/prod"]`). @default none named
+   */
+  requiredBy?: string;
+}
+
+/** A refusal's message with the rule that required the signature, when one did. */
+function withRule(message: string, policy: VerifyOptions): string {
+  return policy.requiredBy === undefined ? message : `${message} (required by ${policy.requiredBy})`;
+}
+
+/** The verifier's refusal (unknown key, bad signature), naming the rule that required the signature. */
+function refusalUnderRule(error: unknown, policy: VerifyOptions): unknown {
+  if (policy.requiredBy === undefined || !(error instanceof BentoportError) || error.code !== 'ERR_SIGNATURE') return error;
+  return new BentoportError('ERR_SIGNATURE', withRule(error.message, policy), { cause: error, ...(error.details ? { details: error.details } : {}) });
 }
 
 /** A verification that passed. */
@@ -162,10 +180,15 @@ export async function verifyContent(
   options: VerifyOptions,
 ): Promise<VerifiedSignature> {
   const { signature, manifest } = parseSignatureFile(signatureText, where);
-  const signer = await options.verifier.verify(manifest, signature, SIGNATURE_NAMESPACE, options.principal);
+  let signer: VerifiedSignature;
+  try {
+    signer = await options.verifier.verify(manifest, signature, SIGNATURE_NAMESPACE, options.principal);
+  } catch (error) {
+    throw refusalUnderRule(error, options);
+  }
   const difference = manifestDifference(manifest, actualManifest);
   if (difference !== undefined) {
-    throw new BentoportError('ERR_SIGNATURE', `content differs from what ${signer.principal} (${signer.keyFingerprint}) signed: ${difference}`, {
+    throw new BentoportError('ERR_SIGNATURE', withRule(`content differs from what ${signer.principal} (${signer.keyFingerprint}) signed: ${difference}`, options), {
       details: { principal: signer.principal, keyFingerprint: signer.keyFingerprint, reason: 'content-differs' },
     });
   }
@@ -243,8 +266,8 @@ function expectedSigner(policy: VerifyOptions): string {
  * The refusal of an import or pull that requires a signature and found none, before any byte of
  * the item moved: `<subject>: no signature (expected one by …): <why>; nothing was <done>`.
  */
-export function missingSignatureError(subject: string, policy: VerifyOptions, why: string, done: 'imported' | 'pulled'): BentoportError {
-  return new BentoportError('ERR_SIGNATURE', `${subject}: no signature (expected one by ${expectedSigner(policy)}): ${why}; nothing was ${done}`, {
+export function missingSignatureError(subject: string, policy: VerifyOptions, why: string, done: 'imported' | 'pulled' | 'verified'): BentoportError {
+  return new BentoportError('ERR_SIGNATURE', withRule(`${subject}: no signature (expected one by ${expectedSigner(policy)}): ${why}; nothing was ${done}`, policy), {
     details: { reason: 'no-signature' },
   });
 }
@@ -252,17 +275,18 @@ export function missingSignatureError(subject: string, policy: VerifyOptions, wh
 /**
  * The import pipeline's `check` for a required signature: the staged item with its models (the
  * store's copy of a model the store has) against `signatureText`, whose signer goes to `onVerified`.
+ * Staged files whose digests `fileDigests` took while writing them are not read again.
  */
 export function stagedSignatureCheck(
   context: EngineContext,
   kind: ItemKind,
-  signatureText: string,
-  where: string,
+  signature: { text: string; where: string; fileDigests: FileDigests },
   policy: VerifyOptions,
   onVerified: (signer: VerifiedSignature) => void,
 ): (directory: string, metadata: ItemMetadata, models: { staged: readonly { directory: string; metadata: ItemMetadata }[] }) => Promise<void> {
   return async (directory, metadata, models) => {
     const sections = await stagedSections(context, kind, directory, metadata, models.staged);
-    onVerified(await verifyContent(signatureText, where, await contentManifest(sections), policy));
+    const manifest = await contentManifest(sections, await signature.fileDigests.known());
+    onVerified(await verifyContent(signature.text, signature.where, manifest, policy));
   };
 }

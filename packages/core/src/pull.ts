@@ -1,7 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { BentoportError, isBentoportError, type ItemMetadata, type ProgressEvent, type Registry, type RegistryItemRef, type VerifiedSignature } from '@bentoport/spec';
-import { missingSignatureError, stagedSignatureCheck, storeItemSignature } from './item-signatures.js';
+import { missingSignatureError, stagedSignatureCheck, storeItemSignature, type VerifyOptions } from './item-signatures.js';
+import { requiredSignature } from './signature-policy.js';
+import { FileDigests } from './file-digests.js';
 import { operationError, progressEmitter, storeOf, type Emit, type EngineContext } from './engine-context.js';
 import { installModels, runImportPipeline, withStaging, type ModelNotices, type StagedModels } from './import-pipeline.js';
 import { loadItemMetadata, TYPE_NAME, type ItemStore, type StoreItem } from './item-store.js';
@@ -11,6 +13,9 @@ import { sweepStaleStagingAndTell } from './staging.js';
 import { formatTag, parseTag } from './tag.js';
 import type { ItemKind } from './target.js';
 import { transferProgress, type TransferProgress } from './transfer-progress.js';
+
+/** Pulled files from this size on are hashed for a signature check on a worker thread (see import-item.ts). */
+const PULL_THREADED_DIGEST_BYTES = 8 * 1024 * 1024;
 
 const PULL_NOTICES: ModelNotices = {
   operation: 'pull',
@@ -30,12 +35,13 @@ async function stagePulled(
   signal: AbortSignal | undefined,
   emit: Emit,
   progress: TransferProgress,
+  fileDigests?: FileDigests,
 ): Promise<void> {
   const label = `${ref.kind} ${ref.name}:${ref.version}`;
   emit({ type: 'phase', phase: 'transfer', target: registry.url, item: label });
   const itemProgress = progress.start(label);
   const onProgress = (event: ProgressEvent) => (event.type === 'bytes' ? itemProgress.reached(event.bytesDone, event.bytesTotal) : emit(event));
-  await extractEntries(registry.pull(ref, { signal, onProgress }), directory, { limits: context.limits, signal });
+  await extractEntries(registry.pull(ref, { signal, onProgress }), directory, { limits: context.limits, signal, ...(fileDigests ? { fileDigests } : {}) });
   itemProgress.finish();
 }
 
@@ -75,6 +81,7 @@ async function stageMissingModels(
   signal: AbortSignal | undefined,
   emit: Emit,
   progress: TransferProgress,
+  fileDigests?: FileDigests,
 ): Promise<StagedModels> {
   const models: StagedModels = { staged: [], present: [] };
   const missing: RegistryItemRef[] = [];
@@ -91,7 +98,7 @@ async function stageMissingModels(
   for (const ref of missing) {
     const directory = path.join(staging, 'models', ref.name, ref.version);
     await mkdir(directory, { recursive: true });
-    await stagePulled(context, registry, ref, directory, signal, emit, progress);
+    await stagePulled(context, registry, ref, directory, signal, emit, progress, fileDigests);
     emit({ type: 'phase', phase: 'verify' });
     models.staged.push({ directory, metadata: await verifyPulled(registry, ref, directory) });
   }
@@ -161,8 +168,7 @@ async function remoteTag(registry: Registry, kind: ItemKind, tagLike: string, si
  * hold the item (the pull then says so), gives none.
  * @throws {BentoportError} ERR_SIGNATURE when one is required and there is none.
  */
-async function pulledSignature(registry: Registry, ref: RegistryItemRef, options: PullOptions, emit: Emit): Promise<string | undefined> {
-  const policy = options.requireSignature;
+async function pulledSignature(registry: Registry, ref: RegistryItemRef, options: PullOptions, policy: VerifyOptions | undefined, emit: Emit): Promise<string | undefined> {
   let text: string | undefined;
   if (registry.capabilities.signatures === true && typeof registry.getSignature === 'function') {
     try {
@@ -205,24 +211,35 @@ export async function pull(context: EngineContext, kind: ItemKind, tagLike: stri
       throw new BentoportError('ERR_INVALID_TAG', `${TYPE_NAME[kind]} "${tag.name}" version can not be None; pull an explicit version (name:version)`);
     }
     const ref: RegistryItemRef = { kind, name: tag.name, version };
-    const signatureText = await pulledSignature(registry, ref, options, emit);
-    const policy = options.requireSignature;
+    const policy = requiredSignature(options, `${registry.url}/${ref.name}`, `${ref.kind} ${ref.name}:${ref.version}`, 'pulled');
+    const signatureText = await pulledSignature(registry, ref, options, policy, emit);
     let signedBy: VerifiedSignature | undefined;
     // A bento's models are known once it is staged; until then no total, so the bar does not
     // show the small bento at 100% and fall back when its models start.
     const progress = transferProgress(emit, { totalPending: withModels });
+    // A required signature is checked against digests taken while the files are written.
+    const fileDigests = policy === undefined ? undefined : new FileDigests({ threadedFromBytes: PULL_THREADED_DIGEST_BYTES });
     const installed = await runImportPipeline(context, {
       kind,
       emit,
       notices: PULL_NOTICES,
       replace: local !== undefined,
-      stage: (directory) => stagePulled(context, registry, ref, directory, signal, emit, progress),
+      stage: (directory) => stagePulled(context, registry, ref, directory, signal, emit, progress, fileDigests),
       verify: (directory) => verifyPulled(registry, ref, directory),
-      models: async (_directory, staging, metadata) => (withModels ? stageMissingModels(context, registry, metadata, staging, signal, emit, progress) : { staged: [], present: [] }),
-      ...(policy === undefined
+      models: async (_directory, staging, metadata) =>
+        withModels ? stageMissingModels(context, registry, metadata, staging, signal, emit, progress, fileDigests) : { staged: [], present: [] },
+      ...(policy === undefined || fileDigests === undefined
         ? {}
-        : { check: stagedSignatureCheck(context, kind, signatureText as string, `the signature in ${registry.url}`, policy, (signer) => (signedBy = signer)) }),
-    });
+        : {
+            check: stagedSignatureCheck(
+              context,
+              kind,
+              { text: signatureText as string, where: `the signature in ${registry.url}`, fileDigests },
+              policy,
+              (signer) => (signedBy = signer),
+            ),
+          }),
+    }).finally(() => fileDigests?.destroy());
     if (signatureText !== undefined) await storeItemSignature(context, installed.item, signatureText);
     emit({ type: 'notice', message: `Successfully pulled ${TYPE_NAME[kind]} "${formatTag(installed.item.tag)}"` });
     return {

@@ -5,6 +5,7 @@ import { redact } from '@bentoport/plugin-kit';
 import { readConfigFile } from './config-file.js';
 import type { StoreItem } from './item-store.js';
 import type { VerifyOptions } from './item-signatures.js';
+import type { SignaturePolicy } from './signature-policy.js';
 
 /** What push and pull share: their options and results, and the choice of registry. */
 
@@ -50,6 +51,11 @@ export interface PullOptions {
    * signature the registry holds is kept beside the pulled item unchecked. @default undefined (no signature required)
    */
   requireSignature?: VerifyOptions;
+  /**
+   * The signers each source requires (see `loadSignaturePolicy`), matched against
+   * `<registry url>/<name>`; `requireSignature` overrides it. @default undefined (no policy)
+   */
+  signaturePolicy?: SignaturePolicy;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }

@@ -229,7 +229,7 @@ export function openRemoteStore(context: EngineContext, url: string, options: Re
       const digest = digestingStream();
       const entries = payload.entries({ signal, keepSymlinks: codec.capabilities.symlinks, ...(callOptions.onProgress ? { onProgress: callOptions.onProgress } : {}) });
       const encode = () => codec.encode(entries, { format, compression: 'auto', signal });
-      await writeArchive(encode, digest, { format, location, transport }, location.display, { signal }, () => undefined);
+      await writeArchive(encode, digest, { format, location, transport }, location.display, { signal }, () => undefined, async () => undefined);
       written = { sha256: digest.digest(), size: digest.bytes };
     }
     // The checksum sidecar goes last: it marks the item as arrived whole and verified, which is

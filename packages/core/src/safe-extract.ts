@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { type ArchiveEntry, BentoportError } from '@bentoport/spec';
 import { throwIfAborted } from '@bentoport/plugin-kit';
 import { ExpansionGuard } from './expansion-guard.js';
+import type { FileDigests, FileHashing } from './file-digests.js';
 
 /** Limits that stop a hostile archive (zip bomb, millions of entries) before it fills the disk. */
 export interface ExtractionLimits {
@@ -57,6 +58,11 @@ export interface ExtractOptions {
    * the start, and declared sizes are checked against it before any body is decoded.
    */
   archiveBytes?: number;
+  /**
+   * Takes the SHA-256 of each file as it is written, by its path under `root`, so that a
+   * signature check of what was extracted reads nothing again. @default undefined (no file digests)
+   */
+  fileDigests?: FileDigests;
   signal?: AbortSignal;
 }
 
@@ -185,24 +191,32 @@ export async function extractEntries(
           if (entry.size <= SMALL_FILE_BYTES) {
             const data = await readSmallBody(entry, (count) => counted(entry.path, count));
             writeSmallFile(target, data, mode, entry.mtime);
+            options.fileDigests?.addWhole(target, data);
             summary.files++;
             break;
           }
           const handle = await open(target, 'wx', 0o600);
           let written = 0;
+          const hashing: FileHashing | undefined = options.fileDigests?.begin(target, entry.size);
           const counter = new Transform({
             // Large buffers keep the decoder and the disk writes overlapping (see WRITE_BUFFER).
             highWaterMark: WRITE_BUFFER,
             transform(chunk: Buffer, _encoding, callback) {
               written += chunk.length;
+              let room: Promise<void> | undefined;
               try {
                 // A body longer than its header stops here, not after it has filled the disk.
                 if (written > entry.size) throw overlong(entry.path, entry.size);
                 counted(entry.path, chunk.length);
-                callback(null, chunk);
+                room = hashing?.update(chunk);
               } catch (error) {
                 callback(error as Error);
+                return;
               }
+              // The chunk goes on at once; only the next one waits while a hash thread catches up.
+              this.push(chunk);
+              if (room) room.then(() => callback(), callback);
+              else callback();
             },
           });
           const body = entry.open?.();
@@ -219,6 +233,7 @@ export async function extractEntries(
               `[extract] entry '${entry.path}' has ${written} bytes, its header says ${entry.size}`,
             );
           }
+          hashing?.end();
           // The mode was not given to open(): the umask would have cut the bits the archive holds.
           await chmod(target, mode);
           await utimes(target, entry.mtime, entry.mtime);

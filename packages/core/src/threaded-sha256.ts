@@ -25,10 +25,11 @@ const MAX_UNACKED_BYTES = 4 * BATCH_BYTES;
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const hash = createHash('sha256');
+let hash = createHash('sha256');
 parentPort.on('message', (message) => {
   if (message === 'end') {
     parentPort.postMessage({ digest: hash.digest('hex') });
+    hash = createHash('sha256');
     return;
   }
   hash.update(new Uint8Array(message.buffer, 0, message.length));
@@ -36,41 +37,50 @@ parentPort.on('message', (message) => {
 });
 `;
 
+/** Options of {@link ThreadedSha256}. */
+export interface ThreadedSha256Options {
+  /**
+   * Keep the thread after a digest, for the next input: each `digest()` then ends one input and
+   * the updates after it start the next (the files of an export, one after another). The caller
+   * must `destroy()` it. @default false (the thread ends with the first digest)
+   */
+  reusable?: boolean;
+}
+
 export class ThreadedSha256 {
   readonly #worker: Worker;
+  readonly #reusable: boolean;
   #batch = new Uint8Array(BATCH_BYTES);
   #batchLength = 0;
   /** Batch buffers back from the worker, ready to be filled again. */
   #free: ArrayBuffer[] = [];
   #unacked = 0;
   #waiters: (() => void)[] = [];
-  #result: Promise<string>;
+  /** Digests asked for and not yet given, in the order asked (the worker answers in order). */
+  #pending: { resolve(digest: string): void; reject(error: Error): void }[] = [];
   #failed: Error | undefined;
 
-  constructor() {
+  constructor(options: ThreadedSha256Options = {}) {
+    this.#reusable = options.reusable ?? false;
     // A small young generation: the worker allocates nothing but views of the batches it gets.
     this.#worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
-    this.#result = new Promise<string>((resolve, reject) => {
-      this.#worker.on('message', (message: { buffer?: ArrayBuffer; hashed?: number; digest?: string }) => {
-        if (message.digest !== undefined) {
-          resolve(message.digest);
-          void this.#worker.terminate();
-          return;
-        }
-        if (message.buffer) this.#free.push(message.buffer);
-        this.#unacked -= message.hashed ?? 0;
-        if (this.#unacked < MAX_UNACKED_BYTES) this.#wake();
-      });
-      const fail = (error: Error): void => {
-        this.#failed = error;
-        reject(error);
-        this.#wake();
-      };
-      this.#worker.on('error', fail);
-      this.#worker.on('exit', (code) => fail(new Error(`the SHA-256 worker thread exited (code ${code}) before it gave the digest`)));
+    this.#worker.on('message', (message: { buffer?: ArrayBuffer; hashed?: number; digest?: string }) => {
+      if (message.digest !== undefined) {
+        this.#pending.shift()?.resolve(message.digest);
+        if (!this.#reusable) void this.#worker.terminate();
+        return;
+      }
+      if (message.buffer) this.#free.push(message.buffer);
+      this.#unacked -= message.hashed ?? 0;
+      if (this.#unacked < MAX_UNACKED_BYTES) this.#wake();
     });
-    // Read through digest(); without this, a stream destroyed early would report it as unhandled.
-    this.#result.catch(() => undefined);
+    const fail = (error: Error): void => {
+      this.#failed ??= error;
+      for (const waiting of this.#pending.splice(0)) waiting.reject(error);
+      this.#wake();
+    };
+    this.#worker.on('error', fail);
+    this.#worker.on('exit', (code) => fail(new Error(`the SHA-256 worker thread exited (code ${code}) before it gave the digest`)));
   }
 
   /**
@@ -93,11 +103,16 @@ export class ThreadedSha256 {
     });
   }
 
-  /** The hex digest of everything added; call once, after the last update. */
+  /**
+   * The hex digest of everything added since the last digest; without `reusable`, call once,
+   * after the last update.
+   */
   digest(): Promise<string> {
-    if (this.#batchLength > 0) this.#send(false);
+    if (this.#failed) return Promise.reject(this.#failed);
+    const result = new Promise<string>((resolve, reject) => this.#pending.push({ resolve, reject }));
+    if (this.#batchLength > 0) this.#send(this.#reusable);
     this.#worker.postMessage('end');
-    return this.#result;
+    return result;
   }
 
   /** Stops the worker; a digest not yet given never comes. */

@@ -85,7 +85,7 @@ const unmount = (directory: string): void => {
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
-function childEnvironment(context: HarnessContext, caseRoot: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+export function childEnvironment(context: HarnessContext, caseRoot: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const s3 = context.sites.transports.s3.proxy;
   return {
     PATH: process.env.PATH,

@@ -1,13 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { storeSignaturePath } from '@bentoport/core';
+import { BentoportError, storeSignaturePath, type Signer } from '@bentoport/core';
 import { sshSigner, sshVerifier } from '@bentoport/signer-ssh';
-import { hashTree, writeSampleBento } from '@bentoport/test-utils';
+import { hasSshKeygen, hashTree, makeSigningKeys, writeSampleBento } from '@bentoport/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bentoportAt, listTree, rejectionOf, scratch } from './harness.js';
 
-const hasSshKeygen = spawnSync('ssh-keygen', ['-?'], { stdio: 'ignore' }).error === undefined;
 if (!hasSshKeygen) console.warn('signing: skipped, ssh-keygen is missing (apt-get install openssh-client)');
 
 /** The formats every signed bento must survive, by the archive name that picks each. */
@@ -18,20 +17,10 @@ let key = '';
 let strangerKey = '';
 let allowedSigners = '';
 
-function newKey(file: string): void {
-  const made = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ci', '-f', file]);
-  if (made.status !== 0) throw new Error(`ssh-keygen failed: ${made.stderr.toString()}`);
-}
-
 beforeAll(async () => {
   if (!hasSshKeygen) return;
   ({ root } = await scratch('signing'));
-  key = path.join(root, 'ci_ed25519');
-  strangerKey = path.join(root, 'stranger_ed25519');
-  newKey(key);
-  newKey(strangerKey);
-  allowedSigners = path.join(root, 'allowed_signers');
-  await writeFile(allowedSigners, `ci@example.com ${(await readFile(`${key}.pub`, 'utf8')).trim()}\n`);
+  ({ key, strangerKey, allowedSigners } = await makeSigningKeys(root, 'ci@example.com'));
 });
 
 describe.skipIf(!hasSshKeygen)('signed bentos', () => {
@@ -90,6 +79,31 @@ describe.skipIf(!hasSshKeygen)('signed bentos', () => {
       expect(imported.signedBy?.principal, archive).toBe('ci@example.com');
       expect(imported.signatureFile, archive).toBe(storeSignaturePath(imported.item));
       expect((await target.verifyBento(sample.bentoTag, requireSignature)).principal, archive).toBe('ci@example.com');
+    }
+  });
+
+  it('signs an export after its last byte and before its commit: a signer that fails leaves no archive', async () => {
+    const { root, homeA } = await scratch('signing-before-commit');
+    const where = path.join(root, 'out');
+    await mkdir(where);
+    const sample = await writeSampleBento(homeA, { models: 1 });
+    const source = bentoportAt(homeA);
+    let signedAfterBytes = 0;
+    const failing: Signer = {
+      apiVersion: 1 as Signer['apiVersion'],
+      name: 'failing',
+      sign: async () => {
+        signedAfterBytes = (await readdir(where)).filter((entry) => entry.includes('.bentoport-')).length;
+        throw new BentoportError('ERR_SIGNATURE', '[failing] the key cannot sign');
+      },
+    };
+    for (const archive of ['svc.tar', 'svc.zip', 'folder-out']) {
+      const destination = path.join(where, archive);
+      const refused = await rejectionOf(source.exportBento(sample.bentoTag, destination, archive === 'folder-out' ? 'folder' : undefined, { sign: failing }));
+      expect(refused.message, archive).toContain('the key cannot sign');
+      // The signer ran while the archive still sat under its temporary name, all bytes written.
+      expect(signedAfterBytes, archive).toBe(1);
+      expect(await listTree(where), archive).toEqual([]);
     }
   });
 

@@ -14,3 +14,4 @@ export { startClosingServer, type ClosingServer, type ClosingServerRequest, type
 export { failureWithin, startSilentServer, transferOperations, type SilentServer, type TransferringTransport } from './silent-server.js';
 export { commandSucceeds, installedServer, testServersSwitchedOff } from './test-servers.js';
 export { startKilledWriter, type KilledWriter, type KilledWriterOptions } from './killed-writer.js';
+export { hasSshKeygen, makeSigningKeys, newSshKey, type SigningKeys } from './signing-keys.js';

@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { ThreadedSha256 } from './threaded-sha256.js';
+
+/**
+ * The SHA-256 of each file an export reads or an import writes, taken from the bytes as they
+ * pass, so that signing or verifying the item (its content manifest lists every file's digest)
+ * does not read every file a second time. A manifest built from these covers exactly the bytes
+ * that were moved.
+ */
+
+/** A file's size and SHA-256, as the content manifest lists it. */
+export interface FileDigest {
+  size: number;
+  sha256: string;
+}
+
+/** Digests by absolute file path. */
+export type KnownDigests = ReadonlyMap<string, FileDigest>;
+
+/** The hash of one file whose bytes arrive in chunks. */
+export interface FileHashing {
+  /** Adds a chunk; a promise means "wait before the next one" (a hash thread catching up). */
+  update(chunk: Uint8Array): Promise<void> | undefined;
+  /** The file's last byte was added: record its digest. Not called for a file abandoned half-way. */
+  end(): void;
+}
+
+/** Options of {@link FileDigests}. */
+export interface FileDigestsOptions {
+  /**
+   * Streamed files from this size on are hashed on a worker thread, the others inline. An import
+   * keeps its main thread busy (decoding, writing) and a second hash there would add its whole
+   * cost; on a thread it overlaps. @default Infinity (all inline)
+   */
+  threadedFromBytes?: number;
+}
+
+export class FileDigests {
+  readonly #known = new Map<string, FileDigest>();
+  /** Digests still on their way from the hash thread. */
+  readonly #pending: Promise<void>[] = [];
+  readonly #threadedFromBytes: number;
+  #thread: ThreadedSha256 | undefined;
+  /** One file at a time feeds the thread; a second one open at once is hashed inline. */
+  #threadInUse = false;
+
+  constructor(options: FileDigestsOptions = {}) {
+    this.#threadedFromBytes = options.threadedFromBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Records a file read or written whole. */
+  addWhole(file: string, data: Uint8Array): void {
+    this.#known.set(file, { size: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+  }
+
+  /** Starts the hash of `file`, expected to be `expectedSize` bytes long. */
+  begin(file: string, expectedSize: number): FileHashing {
+    if (expectedSize >= this.#threadedFromBytes && !this.#threadInUse) return this.#threaded(file);
+    const hash = createHash('sha256');
+    let size = 0;
+    return {
+      update: (chunk) => {
+        size += chunk.length;
+        hash.update(chunk);
+        return undefined;
+      },
+      end: () => void this.#known.set(file, { size, sha256: hash.digest('hex') }),
+    };
+  }
+
+  #threaded(file: string): FileHashing {
+    this.#thread ??= new ThreadedSha256({ reusable: true });
+    const thread = this.#thread;
+    this.#threadInUse = true;
+    let size = 0;
+    return {
+      update: (chunk) => {
+        size += chunk.length;
+        return thread.update(chunk);
+      },
+      end: () => {
+        this.#threadInUse = false;
+        const recorded = thread.digest().then((sha256) => void this.#known.set(file, { size, sha256 }));
+        // Read through known(); a failed operation never asks, and must not see it as unhandled.
+        recorded.catch(() => undefined);
+        this.#pending.push(recorded);
+      },
+    };
+  }
+
+  /** Every digest recorded, once the hash thread has given the last. */
+  async known(): Promise<KnownDigests> {
+    await Promise.all(this.#pending);
+    return this.#known;
+  }
+
+  /** Stops the hash thread; call when done, whatever happened. */
+  destroy(): void {
+    this.#thread?.destroy();
+    this.#thread = undefined;
+  }
+}
