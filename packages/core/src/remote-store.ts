@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BentoportError, isBentoportError, type ArchiveEntry, type Location, type Transport } from '@bentoport/spec';
@@ -46,6 +47,10 @@ function formatFor(kind: ItemKind, options: RemoteStoreOptions): string {
 function archiveLocation(root: Location, item: Pick<SyncItem, 'kind' | 'name' | 'version'>, format: string): Location {
   return childLocation(root, archivePath(item.kind, item.name, item.version, format));
 }
+
+/** How often, and how far apart, a receive that lost a race looks for the winner's copy. */
+const ARRIVAL_CHECKS = 5;
+const ARRIVAL_CHECK_INTERVAL_MS = 250;
 
 /** Whether an error only says that nothing is there. */
 const isMissing = (error: unknown) => isBentoportError(error, 'ERR_NOT_FOUND');
@@ -212,14 +217,9 @@ export function openRemoteStore(context: EngineContext, url: string, options: Re
     };
   }
 
-  async function receive(payload: SyncPayload, callOptions: SyncCallOptions): Promise<SyncReceipt> {
-    const { item } = payload;
+  /** Write the archive (copied or encoded), its `.sig`, then its `.sha256`: the mark that it arrived whole. */
+  async function writeItem(payload: SyncPayload, format: string, location: Location, report: (bytes: number) => void, callOptions: SyncCallOptions) {
     const { signal } = callOptions;
-    const format = formatFor(item.kind, options);
-    const location = archiveLocation(root, item, format);
-    // Local files refuse a missing parent (BentoML's custom); the other protocols create it.
-    if (location.protocol === 'file') await mkdir(path.dirname(location.path), { recursive: true });
-    const report = (bytes: number) => callOptions.onProgress?.({ type: 'bytes', operation: 'sync', bytesDone: bytes, ...(payload.contentBytes === undefined ? {} : { bytesTotal: payload.contentBytes }) });
     let written: { sha256: string; size: number };
     if (payload.archive && payload.archive.format === format) {
       written = await copyVerified(transport, location, await payload.archive.open({ signal }), payload.archive.sha256, report, signal);
@@ -232,10 +232,47 @@ export function openRemoteStore(context: EngineContext, url: string, options: Re
       await writeArchive(encode, digest, { format, location, transport }, location.display, { signal }, () => undefined, async () => undefined);
       written = { sha256: digest.digest(), size: digest.bytes };
     }
-    // The checksum sidecar goes last: it marks the item as arrived whole and verified, which is
-    // what a rerun after an interruption trusts.
     if (payload.signatureText !== undefined) await writeSidecar(transport, location, SIGNATURE_SUFFIX, payload.signatureText, signal);
     await writeChecksumSidecar(transport, location, written.sha256, signal);
+    return written;
+  }
+
+  /**
+   * The copy another writer completed at `location` (its `.sha256` and size), looked for a few
+   * times over about a second, since its sidecar follows its archive; undefined when none came.
+   */
+  async function arrivedCopy(location: Location, signal: AbortSignal | undefined): Promise<{ sha256: string; size: number } | undefined> {
+    for (let attempt = 0; attempt < ARRIVAL_CHECKS; attempt++) {
+      if (attempt > 0) await delay(ARRIVAL_CHECK_INTERVAL_MS, undefined, { signal });
+      const text = await readSidecar(transport, location, CHECKSUM_SUFFIX, 4096, signal).catch(() => undefined);
+      const sha256 = text?.trim().split(/\s+/)[0]?.toLowerCase();
+      if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) continue;
+      const info = await transport.stat(location, { signal }).catch(() => undefined);
+      if (info?.type === 'file') return { sha256, size: info.size };
+    }
+    return undefined;
+  }
+
+  async function receive(payload: SyncPayload, callOptions: SyncCallOptions): Promise<SyncReceipt> {
+    const { item } = payload;
+    const { signal } = callOptions;
+    const format = formatFor(item.kind, options);
+    const location = archiveLocation(root, item, format);
+    // Local files refuse a missing parent (BentoML's custom); the other protocols create it.
+    if (location.protocol === 'file') await mkdir(path.dirname(location.path), { recursive: true });
+    const report = (bytes: number) => callOptions.onProgress?.({ type: 'bytes', operation: 'sync', bytesDone: bytes, ...(payload.contentBytes === undefined ? {} : { bytesTotal: payload.contentBytes }) });
+    let written: { sha256: string; size: number };
+    try {
+      written = await writeItem(payload, format, location, report, callOptions);
+    } catch (error) {
+      // Another sync into this store wrote the same tag at the same moment (a shared model):
+      // the same tag is the same item, and its copy arrived whole; ours lost the race.
+      // A copy that did not hash as its source says is never excused.
+      const excusable = !signal?.aborted && !isBentoportError(error, 'ERR_CORRUPT_ARCHIVE');
+      const theirs = excusable ? await arrivedCopy(location, signal) : undefined;
+      if (!theirs) throw error;
+      written = theirs;
+    }
     const stored: IndexedItem = {
       kind: item.kind,
       name: item.name,
