@@ -132,6 +132,11 @@ describe('bash completion', () => {
     expect(bashComplete('bentoport --home ar')).toEqual(['archives']);
     expect(bashComplete('bentoport --home=ar')).toEqual(['archives']);
   });
+
+  it('completes local and directories for the sides of a sync', () => {
+    expect(bashComplete('bentoport sync lo')).toEqual(['local']);
+    expect(bashComplete('bentoport sync local ar')).toEqual(['archives']);
+  });
 });
 
 describeShell('zsh', () => {

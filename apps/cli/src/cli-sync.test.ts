@@ -1,8 +1,9 @@
 import { readdir } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashTree, makeScratchDir, removeScratchDirs, writeSampleBento } from '@bentoport/test-utils';
-import { runCli } from './cli-harness.js';
+import { runCli, startCli } from './cli-harness.js';
 
 let root: string;
 let home: string;
@@ -29,7 +30,11 @@ describe('sync, list URL, get URL/TAG and import URL --tag', () => {
     const first = await runCli(['--home', home, 'sync', 'local', store, '--progress', 'json']);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^Sent 3 item\(s\) to .*release.*; 0 already there\.$/m);
-    const lastBytes = first.stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>).filter((event) => event.type === 'bytes').at(-1);
+    const bytesEvents = first.stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>).filter((event) => event.type === 'bytes');
+    // One line for the whole sync: it never goes back, across items in flight.
+    const done = bytesEvents.map((event) => event.bytesDone as number);
+    expect(done).toEqual([...done].sort((a, b) => a - b));
+    const lastBytes = bytesEvents.at(-1);
     expect(lastBytes).toMatchObject({ operation: 'sync', itemsDone: 3, itemsTotal: 3 });
     expect(lastBytes?.bytesDone).toBe(lastBytes?.bytesTotal);
     const again = await runCli(['--home', home, 'sync', 'local', store]);
@@ -75,5 +80,40 @@ describe('sync, list URL, get URL/TAG and import URL --tag', () => {
     const itself = await runCli(['--home', home, 'sync', path.join(root, 'same'), path.join(root, 'same')]);
     expect(itself.code).toBe(1);
     expect(itself.stderr).toMatch(/into itself/);
+  });
+});
+
+/** Files under a directory, relative. */
+async function filesUnder(directory: string): Promise<string[]> {
+  return (await readdir(directory, { recursive: true }).catch(() => [] as string[])).map(String);
+}
+
+describe('a sync killed half-way', () => {
+  it('reruns to completion without re-sending what arrived verified, and leaves no temporary file', async () => {
+    const killedHome = path.join(root, 'killed-home');
+    for (let index = 0; index < 4; index++) {
+      const ownModel = [{ name: `model-${index}`, version: 'v1aaaaaaaaaaaaaa', weightsBytes: 2 * 1024 * 1024 }];
+      await writeSampleBento(killedHome, { name: `svc_${index}`, version: 'v1aaaaaaaaaaaaaa', seed: 10 + index, models: ownModel, sourceFiles: 3 });
+    }
+    const store = path.join(root, 'killed');
+    const started = startCli(['--home', killedHome, 'sync', 'local', store, '--concurrency', '1']);
+    // Kill it once the first item has arrived (its .sha256 is there), while the others are still to come.
+    for (let waited = 0; waited < 600 && !(await filesUnder(store)).some((file) => file.endsWith('.sha256')); waited++) await sleep(50);
+    started.child.kill('SIGKILL');
+    const killed = await started.result;
+    expect(killed.signal).toBe('SIGKILL');
+    const arrived = (await filesUnder(store)).filter((file) => file.endsWith('.sha256')).length;
+    expect(arrived).toBeGreaterThan(0);
+    expect(arrived).toBeLessThan(8);
+
+    const rerun = await runCli(['--home', killedHome, 'sync', 'local', store, '--json']);
+    expect(rerun.code).toBe(0);
+    const result = JSON.parse(rerun.stdout) as { sent: unknown[]; present: string[] };
+    expect(result.present.length).toBe(arrived);
+    expect(result.sent.length + result.present.length).toBe(8);
+    expect((await filesUnder(store)).filter((file) => file.includes('.tmp'))).toEqual([]);
+    const copy = path.join(root, 'killed-copy');
+    await runCli(['--home', copy, 'sync', store, 'local']);
+    expect(await hashTree(path.join(copy, 'models'))).toEqual(await hashTree(path.join(killedHome, 'models')));
   });
 });

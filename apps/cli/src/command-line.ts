@@ -20,10 +20,10 @@ export type CommandName = 'list' | 'get' | 'delete' | 'export' | 'import' | 'pus
 
 /**
  * What a positional argument or an option's value is, so that shell completion can offer it:
- * a tag or a name of the store (bentos, or models under `models`), a file or directory path, one
- * of a fixed set of words, or free text (nothing to offer).
+ * a tag or a name of the store (bentos, or models under `models`), a file or directory path, a
+ * sync's side (`local` or a directory), one of a fixed set of words, or free text (nothing to offer).
  */
-export type ValueKind = 'tag' | 'name' | 'file' | 'directory' | 'text' | readonly string[];
+export type ValueKind = 'tag' | 'name' | 'file' | 'directory' | 'store' | 'text' | readonly string[];
 
 /** What a command's arguments and option values are, for completion. */
 export interface ValueKinds {
@@ -152,7 +152,7 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
   sync: {
     name: 'sync',
     positionals: [2, 2],
-    arguments: ['directory', 'directory'],
+    arguments: ['store', 'store'],
     options: {
       filter: { type: 'string', multiple: true },
       latest: { type: 'boolean' },

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import * as path from 'node:path';
+import { LOCAL_STORE } from '@bentoport/core';
 import {
   COMMANDS,
   GLOBAL_OPTIONS,
@@ -174,6 +175,8 @@ async function valueReply(kind: ValueKind, state: LineState, context: Completion
       return { words: [], paths: 'files' };
     case 'directory':
       return { words: [], paths: 'directories' };
+    case 'store':
+      return { words: matching([LOCAL_STORE]), paths: 'directories' };
     case 'tag':
       return { words: matching(await tagCandidates(state, context)) };
     case 'name':

@@ -50,8 +50,8 @@ ${GLOBAL}
 
 Exit codes: 0 success, 1 failed, 2 wrong command line, 70 internal error (a bug);
 interrupted (the operation stops and removes its partial output first): 130 SIGINT,
-143 SIGTERM, 129 SIGHUP, 141 stdout or stderr closed while export, import, delete, push
-or pull ran (list, get, plugins: 0).
+143 SIGTERM, 129 SIGHUP, 141 stdout or stderr closed while export, import, delete, push,
+pull or sync ran (list, get, plugins: 0).
 
 Run 'bentoport <command> --help' for the options of a command.
 `;

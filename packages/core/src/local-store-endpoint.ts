@@ -65,14 +65,18 @@ export function localStoreEndpoint(context: EngineContext): SyncEndpoint {
     return {
       item,
       ...(item.size === undefined ? {} : { contentBytes: item.size }),
-      entries: (options: SyncEntriesOptions) =>
-        itemEntries({
+      entries: (options: SyncEntriesOptions) => {
+        // Progress in content bytes read, the unit of `contentBytes`, whatever the receiver encodes.
+        let done = 0;
+        return itemEntries({
           trees: [{ directory: stored.path, prefix: '', exclude }],
           // BentoML writes `models/` into every bento archive, even empty.
           virtualDirectories: item.kind === 'bento' ? ['models'] : [],
           mtime: Math.floor(stored.metadata.creationTime / 1_000_000),
           keepSymlinks: options.keepSymlinks ?? true,
-        }),
+          onFileBytes: (bytes) => options.onProgress?.({ type: 'bytes', operation: 'sync', bytesDone: (done += bytes) }),
+        });
+      },
       ...(signatureText === undefined ? {} : { signatureText }),
     };
   }

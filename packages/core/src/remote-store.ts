@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BentoportError, isBentoportError, type ArchiveEntry, type Location, type Transport } from '@bentoport/spec';
@@ -47,6 +48,10 @@ function archiveLocation(root: Location, item: Pick<SyncItem, 'kind' | 'name' | 
   return childLocation(root, archivePath(item.kind, item.name, item.version, format));
 }
 
+/** How often, and how far apart, a receive that lost a race looks for the winner's copy. */
+const ARRIVAL_CHECKS = 5;
+const ARRIVAL_CHECK_INTERVAL_MS = 250;
+
 /** Whether an error only says that nothing is there. */
 const isMissing = (error: unknown) => isBentoportError(error, 'ERR_NOT_FOUND');
 
@@ -64,46 +69,51 @@ async function archiveFiles(transport: Transport, root: Location, kinds: ItemKin
   return files;
 }
 
-/** An archive the index does not name, made a {@link SyncItem} from its sidecar and its head. */
-async function unindexedItem(
-  context: EngineContext,
-  transport: Transport,
-  root: Location,
-  parsed: ArchiveName,
-  relative: string,
-  size: number,
-  signed: boolean,
-  signal: AbortSignal | undefined,
-): Promise<IndexedItem | undefined> {
+/** What an archive the index does not name is: from its name and checksum sidecar, and (`heads`) the yaml at its head. */
+interface UnindexedRequest {
+  parsed: ArchiveName;
+  relative: string;
+  size: number;
+  signed: boolean;
+  scan: 'heads' | 'names';
+  signal: AbortSignal | undefined;
+}
+
+/** An archive the index does not name, made a {@link SyncItem} from its sidecar and, for `heads`, its head. */
+async function unindexedItem(context: EngineContext, transport: Transport, root: Location, request: UnindexedRequest): Promise<IndexedItem | undefined> {
+  const { parsed, relative, size, signed, signal } = request;
   const location = childLocation(root, relative);
   const text = await readSidecar(transport, location, CHECKSUM_SUFFIX, 4096, signal);
   const sha256 = text?.trim().split(/\s+/)[0]?.toLowerCase();
   if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) return undefined;
+  const base = { kind: parsed.kind, name: parsed.name, version: parsed.version, size, sha256, format: parsed.format, file: relative, signed };
+  if (request.scan === 'names') return { ...base, creationTime: 0, models: [] };
   const metadata = await readArchiveHead(context, transport, location, parsed.kind, parsed.format, size, signal);
   if (metadata.tag.name !== parsed.name || metadata.tag.version !== parsed.version) return undefined;
   return {
-    kind: parsed.kind,
-    name: parsed.name,
-    version: parsed.version,
+    ...base,
     creationTime: metadata.creationTime,
-    size,
-    sha256,
-    format: parsed.format,
-    file: relative,
     models: metadata.models.filter((model) => model.registry === 'bentoml').map((model) => ({ name: model.tag.name, version: model.tag.version })),
-    signed,
     ...(metadata.module ? { module: metadata.module } : {}),
   };
 }
 
 /** Archives with a checksum sidecar that `known` does not hold. */
-async function scanUnindexed(context: EngineContext, transport: Transport, root: Location, known: Set<string>, kinds: ItemKind[], signal: AbortSignal | undefined): Promise<IndexedItem[]> {
+async function scanUnindexed(
+  context: EngineContext,
+  transport: Transport,
+  root: Location,
+  known: Set<string>,
+  kinds: ItemKind[],
+  scan: 'heads' | 'names',
+  signal: AbortSignal | undefined,
+): Promise<IndexedItem[]> {
   const files = await archiveFiles(transport, root, kinds, signal);
   const found: IndexedItem[] = [];
   for (const [relative, size] of files) {
     const parsed = parseArchivePath(relative, context.plugins.formats());
     if (!parsed || known.has(syncItemKey(parsed)) || !files.has(`${relative}${CHECKSUM_SUFFIX}`)) continue;
-    const item = await unindexedItem(context, transport, root, parsed, relative, size, files.has(`${relative}${SIGNATURE_SUFFIX}`), signal);
+    const item = await unindexedItem(context, transport, root, { parsed, relative, size, signed: files.has(`${relative}${SIGNATURE_SUFFIX}`), scan, signal });
     if (item) found.push(item);
   }
   return found;
@@ -133,13 +143,15 @@ async function copyVerified(transport: Transport, location: Location, source: Re
  * The entries of an archive, read once through its digest; the digest is checked against the
  * index when the decoder is done, before the last entry is handed on.
  */
-async function* verifiedEntries(context: EngineContext, transport: Transport, location: Location, item: IndexedItem, signal: AbortSignal | undefined): AsyncGenerator<ArchiveEntry> {
+async function* verifiedEntries(context: EngineContext, transport: Transport, location: Location, item: IndexedItem, options: SyncEntriesOptions): AsyncGenerator<ArchiveEntry> {
+  const { signal, onProgress } = options;
   const codec = context.plugins.formatFor(item.format);
   if (codec.capabilities.randomAccessDecode) {
     throw new BentoportError('ERR_UNSUPPORTED_FORMAT', `${location.display}: format '${item.format}' needs random access; sync from this store into the local store first`);
   }
   const raw = await transport.read(location, { signal });
-  const digest = digestingStream();
+  // Archive bytes read: the unit of this payload's `contentBytes`.
+  const digest = digestingStream({ onBytes: (bytes) => onProgress?.({ type: 'bytes', operation: 'sync', bytesDone: bytes }) });
   const flowing = pipeline(raw, digest).catch(() => undefined);
   try {
     yield* codec.decode({ stream: () => digest, size: item.size }, { format: item.format, signal });
@@ -159,17 +171,21 @@ export function openRemoteStore(context: EngineContext, url: string, options: Re
   const root = storeRootLocation(url, context.cwd);
   const transport = context.plugins.transportFor(root.protocol, root.display);
   if (options.format !== undefined) context.plugins.formatFor(options.format);
-  /** What this endpoint received in the current sync, or found arrived but not indexed. */
+  /** Items found arrived but not indexed, fully described (`heads`) or by name only (`names`). */
   const unindexed = new Map<string, IndexedItem>();
+  const namesOnly = new Set<string>();
   const known = new Map<string, IndexedItem>();
 
   async function list(listOptions: SyncListOptions): Promise<SyncItem[]> {
     const index = await readIndex(transport, root, listOptions.signal);
     const items = new Map((index?.items ?? []).map((item) => [syncItemKey(item), item]));
-    if (listOptions.scan || !index) {
+    // Without an index, a listing describes what the archives hold.
+    const scan = listOptions.scan ?? (index ? undefined : 'heads');
+    if (scan) {
       const kinds: ItemKind[] = listOptions.kind ? [listOptions.kind] : ['model', 'bento'];
-      for (const item of await scanUnindexed(context, transport, root, new Set(items.keys()), kinds, listOptions.signal)) {
+      for (const item of await scanUnindexed(context, transport, root, new Set(items.keys()), kinds, scan, listOptions.signal)) {
         unindexed.set(syncItemKey(item), item);
+        if (scan === 'names') namesOnly.add(syncItemKey(item));
         items.set(syncItemKey(item), item);
       }
     }
@@ -190,7 +206,7 @@ export function openRemoteStore(context: EngineContext, url: string, options: Re
     return {
       item: indexed,
       contentBytes: indexed.size,
-      entries: (entryOptions: SyncEntriesOptions) => verifiedEntries(context, transport, location, indexed, entryOptions.signal),
+      entries: (entryOptions: SyncEntriesOptions) => verifiedEntries(context, transport, location, indexed, entryOptions),
       archive: {
         format: indexed.format,
         sha256: indexed.sha256,
@@ -199,6 +215,42 @@ export function openRemoteStore(context: EngineContext, url: string, options: Re
       },
       ...(signatureText === undefined ? {} : { signatureText }),
     };
+  }
+
+  /** Write the archive (copied or encoded), its `.sig`, then its `.sha256`: the mark that it arrived whole. */
+  async function writeItem(payload: SyncPayload, format: string, location: Location, report: (bytes: number) => void, callOptions: SyncCallOptions) {
+    const { signal } = callOptions;
+    let written: { sha256: string; size: number };
+    if (payload.archive && payload.archive.format === format) {
+      written = await copyVerified(transport, location, await payload.archive.open({ signal }), payload.archive.sha256, report, signal);
+    } else {
+      const codec = context.plugins.formatFor(format);
+      // The source reports its entries' bytes, in the unit of its `contentBytes`.
+      const digest = digestingStream();
+      const entries = payload.entries({ signal, keepSymlinks: codec.capabilities.symlinks, ...(callOptions.onProgress ? { onProgress: callOptions.onProgress } : {}) });
+      const encode = () => codec.encode(entries, { format, compression: 'auto', signal });
+      await writeArchive(encode, digest, { format, location, transport }, location.display, { signal }, () => undefined, async () => undefined);
+      written = { sha256: digest.digest(), size: digest.bytes };
+    }
+    if (payload.signatureText !== undefined) await writeSidecar(transport, location, SIGNATURE_SUFFIX, payload.signatureText, signal);
+    await writeChecksumSidecar(transport, location, written.sha256, signal);
+    return written;
+  }
+
+  /**
+   * The copy another writer completed at `location` (its `.sha256` and size), looked for a few
+   * times over about a second, since its sidecar follows its archive; undefined when none came.
+   */
+  async function arrivedCopy(location: Location, signal: AbortSignal | undefined): Promise<{ sha256: string; size: number } | undefined> {
+    for (let attempt = 0; attempt < ARRIVAL_CHECKS; attempt++) {
+      if (attempt > 0) await delay(ARRIVAL_CHECK_INTERVAL_MS, undefined, { signal });
+      const text = await readSidecar(transport, location, CHECKSUM_SUFFIX, 4096, signal).catch(() => undefined);
+      const sha256 = text?.trim().split(/\s+/)[0]?.toLowerCase();
+      if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) continue;
+      const info = await transport.stat(location, { signal }).catch(() => undefined);
+      if (info?.type === 'file') return { sha256, size: info.size };
+    }
+    return undefined;
   }
 
   async function receive(payload: SyncPayload, callOptions: SyncCallOptions): Promise<SyncReceipt> {
@@ -210,19 +262,17 @@ export function openRemoteStore(context: EngineContext, url: string, options: Re
     if (location.protocol === 'file') await mkdir(path.dirname(location.path), { recursive: true });
     const report = (bytes: number) => callOptions.onProgress?.({ type: 'bytes', operation: 'sync', bytesDone: bytes, ...(payload.contentBytes === undefined ? {} : { bytesTotal: payload.contentBytes }) });
     let written: { sha256: string; size: number };
-    if (payload.archive && payload.archive.format === format) {
-      written = await copyVerified(transport, location, await payload.archive.open({ signal }), payload.archive.sha256, report, signal);
-    } else {
-      const codec = context.plugins.formatFor(format);
-      const digest = digestingStream({ onBytes: report });
-      const encode = () => codec.encode(payload.entries({ signal, keepSymlinks: codec.capabilities.symlinks }), { format, compression: 'auto', signal });
-      await writeArchive(encode, digest, { format, location, transport }, location.display, { signal }, () => undefined);
-      written = { sha256: digest.digest(), size: digest.bytes };
+    try {
+      written = await writeItem(payload, format, location, report, callOptions);
+    } catch (error) {
+      // Another sync into this store wrote the same tag at the same moment (a shared model):
+      // the same tag is the same item, and its copy arrived whole; ours lost the race.
+      // A copy that did not hash as its source says is never excused.
+      const excusable = !signal?.aborted && !isBentoportError(error, 'ERR_CORRUPT_ARCHIVE');
+      const theirs = excusable ? await arrivedCopy(location, signal) : undefined;
+      if (!theirs) throw error;
+      written = theirs;
     }
-    // The checksum sidecar goes last: it marks the item as arrived whole and verified, which is
-    // what a rerun after an interruption trusts.
-    if (payload.signatureText !== undefined) await writeSidecar(transport, location, SIGNATURE_SUFFIX, payload.signatureText, signal);
-    await writeChecksumSidecar(transport, location, written.sha256, signal);
     const stored: IndexedItem = {
       kind: item.kind,
       name: item.name,
@@ -249,11 +299,25 @@ export function openRemoteStore(context: EngineContext, url: string, options: Re
     }
   }
 
+  /** The unindexed items to record: those described fully, and those by name that SRC describes. */
+  function adopted(present: SyncItem[]): IndexedItem[] {
+    const described = new Map(present.map((item) => [syncItemKey(item), item]));
+    const items: IndexedItem[] = [];
+    for (const [key, item] of unindexed) {
+      const source = described.get(key);
+      if (!namesOnly.has(key)) items.push(item);
+      else if (source) items.push({ ...item, creationTime: source.creationTime, models: source.models, ...(source.module === undefined ? {} : { module: source.module }) });
+    }
+    return items;
+  }
+
   async function finish(change: SyncChange, callOptions: SyncCallOptions): Promise<void> {
-    const put = [...unindexed.values(), ...change.received.map((item) => known.get(syncItemKey(item))).filter((item): item is IndexedItem => item !== undefined)];
+    const received = change.received.map((item) => known.get(syncItemKey(item))).filter((item): item is IndexedItem => item !== undefined);
+    const put = [...adopted(change.present), ...received];
     if (put.length === 0 && change.removed.length === 0) return;
     await mergeIntoIndex(transport, root, { put, remove: change.removed }, callOptions.signal);
     unindexed.clear();
+    namesOnly.clear();
   }
 
   async function document(item: SyncItem, callOptions: SyncCallOptions): Promise<{ document: Record<string, unknown>; yaml: string }> {

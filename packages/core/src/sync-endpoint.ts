@@ -66,7 +66,8 @@ export interface SyncPayload {
   item: SyncItem;
   /**
    * The item's files (a bento without `models/`), as the local store holds them. Each call is a
-   * fresh pass. Every source provides it: it is the common language of all endpoints.
+   * fresh pass. Every source provides it: it is the common language of all endpoints. It reports
+   * `bytes` to `options.onProgress` as it reads, in the unit of `contentBytes`.
    */
   entries(options: SyncEntriesOptions): AsyncIterable<ArchiveEntry>;
   /**
@@ -93,9 +94,12 @@ export interface SyncListOptions extends SyncCallOptions {
   /**
    * Look past the endpoint's own records for items that arrived whole but were not recorded (a
    * remote store: archives with a checksum sidecar that its index does not name, after an
-   * interrupted sync or a lost index race). A sync asks for it; a listing need not. @default false
+   * interrupted sync or a lost index race). `heads`: describe each fully (a remote store reads its
+   * yaml from the archive's head), as a sync's SRC needs; `names`: only say that it is there
+   * (`creationTime` 0, no `models`), which is all a sync's DST needs, and costs no read of an
+   * archive: the item's description comes from SRC at `finish`. @default undefined (no scan)
    */
-  scan?: boolean;
+  scan?: 'heads' | 'names';
   /** Only items of this kind (a listing of bentos need not look at models). @default undefined (both) */
   kind?: ItemKind;
 }
@@ -143,6 +147,8 @@ export interface SyncEndpoint {
 export interface SyncChange {
   received: SyncItem[];
   removed: SyncItem[];
+  /** Selected items the endpoint already held, as SRC describes them (to record ones it holds but had not recorded). */
+  present: SyncItem[];
 }
 
 /** `name:version`, and the key items are matched by across endpoints. */

@@ -49,3 +49,12 @@ describe('planSync', () => {
     expect(() => matchesFilter({ name: 'a', version: 'b' }, [''])).toThrow(/empty --filter/);
   });
 });
+
+describe('planSync with a DST that knows a bento only by name', () => {
+  it('keeps the models SRC says that bento needs', () => {
+    const described = bento('svc', 'a', ['enc', 'legacy']);
+    const byName: SyncItem = { ...described, creationTime: 0, models: [] };
+    const plan = planSync([described, model('enc')], [byName, model('enc'), model('legacy')], { delete: true });
+    expect(plan.remove).toEqual([]);
+  });
+});

@@ -119,12 +119,12 @@ export function planSync(source: SyncItem[], destination: SyncItem[], selection:
  * DST keeps still needs stays.
  */
 function removals(source: SyncItem[], destination: SyncItem[], selection: SyncSelection): PlannedSyncItem[] {
-  const sourceKeys = new Set(source.map(syncItemKey));
-  const gone = destination.filter((item) => matchesFilter(item, selection.filter) && !sourceKeys.has(syncItemKey(item)));
+  const sourceByKey = new Map(source.map((item) => [syncItemKey(item), item]));
+  const gone = destination.filter((item) => matchesFilter(item, selection.filter) && !sourceByKey.has(syncItemKey(item)));
   const goneKeys = new Set(gone.map(syncItemKey));
-  const stillNeeded = new Set(
-    destination.filter((item) => item.kind === 'bento' && !goneKeys.has(syncItemKey(item))).flatMap((bento) => bento.models.map((model) => syncItemKey({ kind: 'model', ...model }))),
-  );
+  // A kept bento's models as SRC describes it: DST may know a bento only by name (an unrecorded arrival).
+  const kept = destination.filter((item) => item.kind === 'bento' && !goneKeys.has(syncItemKey(item))).map((item) => sourceByKey.get(syncItemKey(item)) ?? item);
+  const stillNeeded = new Set(kept.flatMap((bento) => bento.models.map((model) => syncItemKey({ kind: 'model', ...model }))));
   return gone
     .filter((item) => !stillNeeded.has(syncItemKey(item)))
     .sort((a, b) => -modelsFirst(a, b))

@@ -178,8 +178,9 @@ export async function sync(context: EngineContext, sourceTarget: SyncTarget, des
   const call = options.signal ? { signal: options.signal } : {};
   let plan: SyncPlan;
   try {
-    const sourceItems = await source.list({ ...call, scan: true });
-    const destinationItems = await destination.list({ ...call, scan: true });
+    // SRC must describe every item (a bento's models); DST need only say what it holds.
+    const sourceItems = await source.list({ ...call, scan: 'heads' });
+    const destinationItems = await destination.list({ ...call, scan: 'names' });
     plan = planSync(sourceItems, destinationItems, options);
   } catch (error) {
     throw operationError(error, options.signal, 'sync', 'list', `${source.display} -> ${destination.display}`);
@@ -195,7 +196,7 @@ export async function sync(context: EngineContext, sourceTarget: SyncTarget, des
       ...(plan.bytesToSend === undefined ? {} : { bytesSent: plan.bytesToSend }),
     };
   }
-  const change: SyncChange = { received: [], removed: [] };
+  const change: SyncChange = { received: [], removed: [], present: plan.present.map((entry) => entry.item) };
   const sent: SyncedItem[] = [];
   const removed: SyncedItem[] = [];
   let failure: { error: unknown } | undefined;
