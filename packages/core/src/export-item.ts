@@ -46,7 +46,7 @@ export async function exportContent(context: EngineContext, item: StoreItem, emi
 }
 
 /** The entries of an export, as every format receives them. */
-export function contentEntries(content: ExportContent, emit: Emit, extra: Pick<ItemEntriesOptions, 'keepSymlinks' | 'onFileBytes' | 'fileDigests'>) {
+function contentEntries(content: ExportContent, emit: Emit, extra: Pick<ItemEntriesOptions, 'keepSymlinks' | 'onFileBytes' | 'fileDigests'>) {
   return itemEntries({
     trees: content.trees,
     virtualFiles: content.virtualFiles,
