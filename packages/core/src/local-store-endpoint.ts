@@ -102,7 +102,7 @@ export function localStoreEndpoint(context: EngineContext): SyncEndpoint {
   async function receive(payload: SyncPayload, options: SyncCallOptions): Promise<SyncReceipt> {
     const { archive } = payload;
     let stored: StoreItem;
-    let bytes: number;
+    let bytes: number | undefined;
     if (archive) {
       // The sync reports this item's bytes itself: the instance's listener must not see an import.
       const quiet: EngineContext = { ...context, onProgress: undefined };
@@ -115,10 +115,13 @@ export function localStoreEndpoint(context: EngineContext): SyncEndpoint {
       bytes = result.size;
     } else {
       stored = await receiveEntries(payload, options);
-      bytes = payload.contentBytes ?? 0;
+      bytes = payload.contentBytes;
     }
     if (payload.signatureText !== undefined) await storeItemSignature(context, stored, payload.signatureText);
-    return { bytes, item: await syncItemOf(stored) };
+    const received = await syncItemOf(stored);
+    // A source without an archive (a registry) may not know its content bytes in advance: what
+    // was installed is the count, in the same unit (a bento without its models).
+    return { bytes: bytes ?? received.size ?? 0, item: received };
   }
 
   async function remove(item: SyncItem): Promise<void> {

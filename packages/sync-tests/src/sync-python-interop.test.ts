@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { hasPython, python } from '@bentoport/test-utils';
 import { describe, expect, it } from 'vitest';
@@ -28,6 +29,9 @@ describe.skipIf(!hasPython())('remote store archives as BentoML reads them', () 
         expect(members).toContain('model.yaml');
         expect(members).toContain('saved_model.bin');
       }
+      // The sidecar is a sha256sum file naming the archive beside it, as docs/remote-stores.md says.
+      const checked = execFileSync('sha256sum', ['-c', `${path.basename(item.file)}.sha256`], { cwd: path.join(store, path.dirname(item.file)), encoding: 'utf8' });
+      expect(checked.trim()).toBe(`${path.basename(item.file)}: OK`);
     }
   });
 });
