@@ -48,23 +48,11 @@ async function yamlWithin(
 }
 
 /**
- * The item's metadata from the head of its archive at `location`.
+ * The item's yaml as written (for `get URL/TAG`) and its metadata, from the head of its archive
+ * at `location`: ranged reads that grow until the yaml is whole, never the weights behind it.
  * @throws {BentoportError} ERR_INVALID_METADATA when the archive holds no yaml, the codec's and
  * transport's errors.
  */
-export async function readArchiveHead(
-  context: EngineContext,
-  transport: Transport,
-  location: Location,
-  kind: ItemKind,
-  format: string,
-  size: number,
-  signal: AbortSignal | undefined,
-): Promise<ItemMetadata> {
-  return (await readArchiveYaml(context, transport, location, kind, format, size, signal)).metadata;
-}
-
-/** The item's yaml as written (for `get URL/TAG`), with its metadata. Same reads and errors as {@link readArchiveHead}. */
 export async function readArchiveYaml(
   context: EngineContext,
   transport: Transport,

@@ -38,7 +38,7 @@ function select(items: SyncItem[], kind: ItemKind, tagLike: string | undefined, 
 /** Items of `kind` in the remote store at `url` (all, a name's versions, or one). */
 export async function listRemoteItems(context: EngineContext, url: string, kind: ItemKind, tagLike: string | undefined, options: SyncCallOptions = {}): Promise<SyncItem[]> {
   const store = openRemoteStore(context, url);
-  const items = itemsOfKind(await store.list({ ...options, kind }), kind);
+  const items = itemsOfKind(await store.list({ ...options, kind, existing: true }), kind);
   return select(items, kind, tagLike, store.display).sort((a, b) => compareTags({ name: a.name, version: a.version }, { name: b.name, version: b.version }));
 }
 
@@ -52,7 +52,7 @@ export interface RemoteItem extends SyncItem {
 /** One item of the remote store at `url`, with its yaml document read from the archive's head. */
 export async function getRemoteItem(context: EngineContext, url: string, kind: ItemKind, tagLike: string, options: SyncCallOptions = {}): Promise<RemoteItem> {
   const store = openRemoteStore(context, url);
-  const items = select(itemsOfKind(await store.list({ ...options, kind }), kind), kind, tagLike, store.display);
+  const items = select(itemsOfKind(await store.list({ ...options, kind, existing: true }), kind), kind, tagLike, store.display);
   // A bare name is its latest version, as the local `get` has it.
   const item = newestOfEachName(items)[0] as SyncItem;
   return { ...item, ...(await store.document(item, options)) };
@@ -67,6 +67,6 @@ export async function getRemoteItem(context: EngineContext, url: string, kind: I
 export async function importFromRemoteStore(context: EngineContext, url: string, tagLike: string, options: Omit<SyncOptions, 'filter' | 'latest' | 'delete' | 'format'> = {}): Promise<SyncResult> {
   const store = openRemoteStore(context, url);
   const call = options.signal ? { signal: options.signal } : {};
-  const item = newestOfEachName(select(itemsOfKind(await store.list(call), 'bento'), 'bento', tagLike, store.display))[0] as SyncItem;
+  const item = newestOfEachName(select(itemsOfKind(await store.list({ ...call, existing: true }), 'bento'), 'bento', tagLike, store.display))[0] as SyncItem;
   return sync(context, store, LOCAL_STORE, { ...options, filter: `${item.name}:${item.version}` });
 }

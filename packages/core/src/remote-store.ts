@@ -7,9 +7,9 @@ import { BentoportError, isBentoportError, type ArchiveEntry, type Location, typ
 import { gatherChunks } from '@bentoport/plugin-kit';
 import type { EngineContext } from './engine-context.js';
 import { writeArchive } from './export-item.js';
-import { readArchiveHead, readArchiveYaml } from './remote-store-head.js';
+import { readArchiveYaml } from './remote-store-head.js';
 import { mergeIntoIndex, readIndex, type IndexedItem, type RemoteStoreIndex } from './remote-store-index.js';
-import { archivePath, CHECKSUM_SUFFIX, childLocation, KIND_DIRECTORY, parseArchivePath, SIGNATURE_SUFFIX, storeRootLocation, type ArchiveName } from './remote-store-layout.js';
+import { archivePath, CHECKSUM_SUFFIX, childLocation, INDEX_NAME, KIND_DIRECTORY, parseArchivePath, SIGNATURE_SUFFIX, storeRootLocation, type ArchiveName } from './remote-store-layout.js';
 import { readSidecar, readSignatureSidecar, writeChecksumSidecar, writeSidecar } from './sidecar-files.js';
 import { digestingStream } from './streams.js';
 import { syncItemKey, type SyncCallOptions, type SyncChange, type SyncEndpoint, type SyncEntriesOptions, type SyncItem, type SyncListOptions, type SyncPayload, type SyncReceipt } from './sync-endpoint.js';
@@ -88,7 +88,7 @@ async function unindexedItem(context: EngineContext, transport: Transport, root:
   if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) return undefined;
   const base = { kind: parsed.kind, name: parsed.name, version: parsed.version, size, sha256, format: parsed.format, file: relative, signed };
   if (request.scan === 'names') return { ...base, creationTime: 0, models: [] };
-  const metadata = await readArchiveHead(context, transport, location, parsed.kind, parsed.format, size, signal);
+  const { metadata } = await readArchiveYaml(context, transport, location, parsed.kind, parsed.format, size, signal);
   if (metadata.tag.name !== parsed.name || metadata.tag.version !== parsed.version) return undefined;
   return {
     ...base,
@@ -188,6 +188,9 @@ export function openRemoteStore(context: EngineContext, url: string, options: Re
         if (scan === 'names') namesOnly.add(syncItemKey(item));
         items.set(syncItemKey(item), item);
       }
+    }
+    if (listOptions.existing && index === undefined && items.size === 0) {
+      throw new BentoportError('ERR_NOT_FOUND', `${root.display} holds no remote store (no ${INDEX_NAME}, no archive under bentos/ or models/): check the path or URL`);
     }
     for (const [key, item] of items) known.set(key, item);
     return [...items.values()].filter((item) => listOptions.kind === undefined || item.kind === listOptions.kind);

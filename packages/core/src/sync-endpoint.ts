@@ -102,6 +102,12 @@ export interface SyncListOptions extends SyncCallOptions {
   scan?: 'heads' | 'names';
   /** Only items of this kind (a listing of bentos need not look at models). @default undefined (both) */
   kind?: ItemKind;
+  /**
+   * The endpoint is read from (a sync's SRC, `list URL`, `get URL/TAG`), so one that holds no
+   * store at all is a mistaken path or URL, not an empty store: a remote store with neither an
+   * index nor any archive throws ERR_NOT_FOUND. A DST may be new. @default false
+   */
+  existing?: boolean;
 }
 
 /** Options of {@link SyncPayload.entries}. */

@@ -179,7 +179,7 @@ export async function sync(context: EngineContext, sourceTarget: SyncTarget, des
   let plan: SyncPlan;
   try {
     // SRC must describe every item (a bento's models); DST need only say what it holds.
-    const sourceItems = await source.list({ ...call, scan: 'heads' });
+    const sourceItems = await source.list({ ...call, scan: 'heads', existing: true });
     const destinationItems = await destination.list({ ...call, scan: 'names' });
     plan = planSync(sourceItems, destinationItems, options);
   } catch (error) {

@@ -117,6 +117,24 @@ describe('sync with a remote store in a folder', () => {
     expect((await readFolderIndex(remote)).items).toHaveLength(11);
   });
 
+  it('a source, list or get that names no store is an error, not an empty store; a new destination is fine', async () => {
+    const { root, homeA, homeB } = await scratch('sync-missing-');
+    await writeReleaseStore(homeA);
+    const missing = path.join(root, 'typo');
+    const notFound = { name: 'BentoportError', code: 'ERR_NOT_FOUND', message: expect.stringContaining(`${missing} holds no remote store`) };
+    await expect(bentoportAt(homeB).sync(missing, 'local')).rejects.toMatchObject(notFound);
+    await expect(bentoportAt(homeB).listRemoteBentos(missing)).rejects.toMatchObject(notFound);
+    await expect(bentoportAt(homeB).getRemoteBento(missing, 'svc0')).rejects.toMatchObject(notFound);
+    expect(await bentoportAt(homeB).listBentos()).toEqual([]);
+
+    // A store every item was deleted from still has its index: empty, not missing.
+    const emptied = path.join(root, 'emptied');
+    await bentoportAt(homeA).sync('local', emptied, { filter: 'svc0:*' });
+    await bentoportAt(homeB).sync('local', emptied, { delete: true });
+    expect((await readFolderIndex(emptied)).items).toEqual([]);
+    expect(await bentoportAt(homeB).listRemoteBentos(emptied)).toEqual([]);
+  });
+
   it('two syncs into one store at once leave a valid index', async () => {
     const { root, homeA, homeB } = await scratch('sync-concurrent-');
     await writeReleaseStore(homeA);
