@@ -1,7 +1,9 @@
-import { BentoportError, type Registry, type RegistryListing } from '@bentoport/spec';
+import { type Registry, type RegistryListing } from '@bentoport/spec';
 import { storeOf, type EngineContext } from './engine-context.js';
 import { push } from './push.js';
 import { registryListing } from './registry-listing.js';
+import { localStoreEndpoint } from './local-store-endpoint.js';
+import { relayStore } from './relay-store.js';
 import { comparableUrl, type PushResult } from './push-pull.js';
 import type { SyncCallOptions, SyncEndpoint, SyncItem, SyncPayload, SyncReceipt } from './sync-endpoint.js';
 
@@ -50,16 +52,18 @@ export function registryNamed(context: EngineContext, target: string): Registry 
  * - `open`: the item's entries straight from `registry.pull`, which verifies every byte before the
  *   iteration completes, plus its attached signature; the receiving store stages, verifies and
  *   installs them as a pull does;
- * - `receive`: core's `push` of the local store's copy of the item. A registry plugin needs the
- *   item's directory in the store (OCI keys its digest cache on it, BentoCloud reads the README),
- *   so the item must be in the local store: sync from a remote store to a registry goes through
- *   the local store. `push` asks `has` first and sends a bento's models before it, so a model
+ * - `receive`: core's `push` of the item from a store. A registry plugin needs the item's
+ *   directory in a store (OCI keys its digest cache on it, BentoCloud reads the README), so an
+ *   item the local store lacks (from a remote store, another registry) is first received,
+ *   verified, into the sync's relay store (relay-store.ts) and pushed from there; `release`
+ *   removes the relay. `push` asks `has` first and sends a bento's models before it, so a model
  *   shared by many bentos is sent once (the registry's dedup does the rest), and it attaches a
  *   signature the store holds.
  * Nothing is removed: registries do not delete through the contract.
  */
 export function registrySyncEndpoint(context: EngineContext, registry: Registry): SyncEndpoint {
   const listItems = registryListing(registry, 'it cannot be synced');
+  const relay = relayStore(context);
   return {
     display: registry.url,
     async list(options) {
@@ -83,11 +87,23 @@ export function registrySyncEndpoint(context: EngineContext, registry: Registry)
     async receive(payload, options): Promise<SyncReceipt> {
       const { item } = payload;
       const tag = `${item.name}:${item.version}`;
-      if (!(await storeOf(context, item.kind).has({ name: item.name, version: item.version }))) {
-        throw new BentoportError('ERR_NOT_FOUND', `${item.kind} ${tag} is not in the local store ${context.home}: a registry receives from the local store; sync the source into it first`);
-      }
-      const result = await push(context, item.kind, tag, { registry, ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+      const from = await pushSource(payload, options);
+      const result = await push(from, item.kind, tag, { registry, ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
       return { bytes: bytesSent(result), item: { ...item, signed: item.signed || result.signed === true } };
     },
+    release: () => relay.remove(),
   };
+
+  /**
+   * The store to push the payload's item from: the local store when it holds the item (the sync's
+   * SRC is the local store, or the user has a copy), else the relay, after receiving it there
+   * verified (from a remote store's archive or another registry's entries).
+   */
+  async function pushSource(payload: SyncPayload, options: SyncCallOptions): Promise<EngineContext> {
+    const { item } = payload;
+    if (await storeOf(context, item.kind).has({ name: item.name, version: item.version })) return context;
+    const relayContext = await relay.context();
+    await localStoreEndpoint(relayContext).receive(payload, { ...(options.signal ? { signal: options.signal } : {}) });
+    return relayContext;
+  }
 }

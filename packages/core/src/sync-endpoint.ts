@@ -147,6 +147,12 @@ export interface SyncEndpoint {
    * some transfers failed (so what arrived is recorded). A remote store merges its index here.
    */
   finish?(change: SyncChange, options: SyncCallOptions): Promise<void>;
+  /**
+   * Called once when the sync ends, however it ends (done, failed, aborted), after `finish`: drop
+   * what the endpoint held for this sync alone (a registry's relay store). Never throws.
+   * @default undefined (nothing to drop)
+   */
+  release?(): Promise<void>;
 }
 
 /** What one sync changed at an endpoint. */

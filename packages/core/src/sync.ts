@@ -217,6 +217,7 @@ export async function sync(context: EngineContext, sourceTarget: SyncTarget, des
       failure ??= { error };
     }
   }
+  await Promise.all([source.release?.(), destination.release?.()]);
   if (failure) throw operationError(failure.error, options.signal, 'sync', 'transfer', `${source.display} -> ${destination.display}`);
   return { ...base, dryRun: false, sent, removed, bytesSent: sent.reduce((sum, entry) => sum + (entry.bytes ?? 0), 0) };
 }

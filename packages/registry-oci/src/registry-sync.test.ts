@@ -1,7 +1,10 @@
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createBentoport, listRegistryItems, type Registry, type SyncItem } from '@bentoport/core';
 import { hashTree, makeScratchDir, removeScratchDirs, writeSampleBento } from '@bentoport/test-utils';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { tarFormat } from '@bentoport/format-tar';
+import { fsTransport } from '@bentoport/transport-fs';
 import { ociRegistry } from './index.js';
 import { startFaultProxy, type FaultProxy } from './test-support/fault-proxy.js';
 
@@ -116,7 +119,7 @@ describe.skipIf(skip !== undefined)('a registry as a sync endpoint (CNCF distrib
     for (const kind of ['bentos', 'models']) expect(await hashTree(path.join(target, kind))).toEqual(await hashTree(path.join(home, kind)));
   });
 
-  it('opens an item as the verified entries of a pull, and refuses to receive one the local store lacks', async () => {
+  it('opens an item as the verified entries of a pull', async () => {
     const repository = `syncopen${process.pid}`;
     const bentoport = createBentoport({ home, registries: [registryAt(repository)] });
     await bentoport.pushModel('m-one:one1');
@@ -130,8 +133,29 @@ describe.skipIf(skip !== undefined)('a registry as a sync endpoint (CNCF distrib
       for await (const chunk of entry.open?.() ?? []) fileBytes += (chunk as Buffer).length;
     }
     expect(fileBytes).toBeGreaterThan(MODEL_BYTES);
+  });
 
-    const stranger: SyncItem = { kind: 'bento', name: 'elsewhere', version: 'v9', creationTime: 0, models: [], signed: false };
-    await expect(endpoint.receive({ item: stranger, entries: () => (async function* () {})() }, {})).rejects.toMatchObject({ code: 'ERR_NOT_FOUND', message: expect.stringMatching(/sync the source into it first/) });
+  it('receives from a remote store through a relay store: verified, pushed, then removed; the local store never touched', async () => {
+    const remote = path.join(await makeScratchDir('oci-sync-remote'), 'store');
+    // A tar store: the relay does not depend on the archive format, and the test needs no xz codec.
+    const withFiles = { formats: [tarFormat()], transports: [fsTransport()] };
+    await createBentoport({ home, ...withFiles }).sync('local', remote, { filter: 'svc-1*', format: 'tar' });
+    const repository = `syncrelay${process.pid}`;
+    const url = `oci://127.0.0.1:${proxy.port}/${repository}`;
+    const relayHome = await makeScratchDir('oci-sync-relay-home');
+    const relaying = createBentoport({ home: relayHome, registries: [registryAt(repository)], ...withFiles });
+
+    const first = await relaying.sync(remote, url);
+    expect(first.sent.map((item) => `${item.kind} ${item.tag}`).sort()).toEqual(['bento svc-1:v1', 'model m-three:three1', 'model m-two:two1']);
+    expect(await relaying.listBentos()).toEqual([]);
+    expect(await relaying.listModels()).toEqual([]);
+    // The relay lived in the store's staging area and is gone with the sync.
+    expect((await readdir(path.join(relayHome, 'tmp')).catch(() => [])).filter((name) => name.startsWith('bentoport-staging-'))).toEqual([]);
+    expect((await relaying.sync(remote, url)).sent).toEqual([]);
+
+    const target = await makeScratchDir('oci-sync-relay-dst');
+    await createBentoport({ home: target, registries: [registryAt(repository)] }).sync(url, 'local');
+    expect(await hashTree(path.join(target, 'bentos', 'svc-1'))).toEqual(await hashTree(path.join(home, 'bentos', 'svc-1')));
+    for (const model of ['m-two', 'm-three']) expect(await hashTree(path.join(target, 'models', model))).toEqual(await hashTree(path.join(home, 'models', model)));
   });
 });
