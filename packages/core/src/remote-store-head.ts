@@ -19,17 +19,20 @@ const GROWTH = 8;
 const YAML_MAX_BYTES = 16 * 1024 * 1024;
 const YAML_NAME: Record<ItemKind, string> = { bento: 'bento.yaml', model: 'model.yaml' };
 
+/** An item's archive in a remote store: where it is, what it holds, how it is encoded. */
+export interface StoredArchive {
+  transport: Transport;
+  location: Location;
+  kind: ItemKind;
+  /** The archive's format token (`bentomodel`, `tar`, …). */
+  format: string;
+  /** The archive's byte length. */
+  size: number;
+}
+
 /** The yaml's text within the first `end` bytes, or undefined when it lies further. */
-async function yamlWithin(
-  context: EngineContext,
-  transport: Transport,
-  location: Location,
-  kind: ItemKind,
-  format: string,
-  size: number,
-  end: number,
-  signal: AbortSignal | undefined,
-): Promise<string | undefined> {
+async function yamlWithin(context: EngineContext, archive: StoredArchive, end: number, signal: AbortSignal | undefined): Promise<string | undefined> {
+  const { transport, location, kind, format, size } = archive;
   const codec = context.plugins.formatFor(format);
   const ranged = transport.capabilities.rangedReads;
   const open = (start: number, stop: number): Readable => lazyReadable(() => transport.read(location, ranged ? { start, end: stop, signal } : { signal }));
@@ -53,17 +56,10 @@ async function yamlWithin(
  * @throws {BentoportError} ERR_INVALID_METADATA when the archive holds no yaml, the codec's and
  * transport's errors.
  */
-export async function readArchiveYaml(
-  context: EngineContext,
-  transport: Transport,
-  location: Location,
-  kind: ItemKind,
-  format: string,
-  size: number,
-  signal: AbortSignal | undefined,
-): Promise<{ metadata: ItemMetadata; text: string }> {
+export async function readArchiveYaml(context: EngineContext, archive: StoredArchive, signal: AbortSignal | undefined): Promise<{ metadata: ItemMetadata; text: string }> {
+  const { location, kind, size } = archive;
   for (let end = Math.min(FIRST_READ_BYTES, size); ; end = Math.min(end * GROWTH, size)) {
-    const text = await yamlWithin(context, transport, location, kind, format, size, end, signal);
+    const text = await yamlWithin(context, archive, end, signal);
     if (text !== undefined) return { metadata: kind === 'bento' ? parseBentoYaml(text) : parseModelYaml(text), text };
     if (end >= size) throw new BentoportError('ERR_INVALID_METADATA', `${location.display} holds no ${YAML_NAME[kind]}`);
   }

@@ -88,7 +88,7 @@ async function unindexedItem(context: EngineContext, transport: Transport, root:
   if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) return undefined;
   const base = { kind: parsed.kind, name: parsed.name, version: parsed.version, size, sha256, format: parsed.format, file: relative, signed };
   if (request.scan === 'names') return { ...base, creationTime: 0, models: [] };
-  const { metadata } = await readArchiveYaml(context, transport, location, parsed.kind, parsed.format, size, signal);
+  const { metadata } = await readArchiveYaml(context, { transport, location, kind: parsed.kind, format: parsed.format, size }, signal);
   if (metadata.tag.name !== parsed.name || metadata.tag.version !== parsed.version) return undefined;
   return {
     ...base,
@@ -326,7 +326,7 @@ export function openRemoteStore(context: EngineContext, url: string, options: Re
   async function document(item: SyncItem, callOptions: SyncCallOptions): Promise<{ document: Record<string, unknown>; yaml: string }> {
     const indexed = indexedOf(item);
     const location = childLocation(root, indexed.file);
-    const { metadata, text } = await readArchiveYaml(context, transport, location, indexed.kind, indexed.format, indexed.size, callOptions.signal);
+    const { metadata, text } = await readArchiveYaml(context, { transport, location, kind: indexed.kind, format: indexed.format, size: indexed.size }, callOptions.signal);
     return { document: metadata.document, yaml: text };
   }
 
