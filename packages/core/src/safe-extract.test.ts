@@ -194,6 +194,13 @@ describe('safe extraction', () => {
       expect(isBentoportError(error, 'ERR_CORRUPT_ARCHIVE'), `${size}/${actual}: ${String(error)}`).toBe(true);
       expect((error as Error).message).toContain(`its header says ${size}`);
     }
+    // A body offered whole (readWhole) is checked alike, and its stream never opened.
+    const offeredWhole = (size: number, actual: number): ArchiveEntry => ({ ...lying(size, actual), open: () => Readable.from([]).destroy(new Error('opened')), readWhole: () => Buffer.alloc(actual) });
+    for (const [size, actual] of [[10, 5], [10, 20]] as const) {
+      const error = await extractEntries(from([offeredWhole(size, actual)]), root).catch((caught: unknown) => caught);
+      expect(isBentoportError(error, 'ERR_CORRUPT_ARCHIVE'), `${size}/${actual}: ${String(error)}`).toBe(true);
+      expect((error as Error).message).toContain(`has ${actual} bytes, its header says ${size}`);
+    }
   });
 });
 

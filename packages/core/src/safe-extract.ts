@@ -300,6 +300,12 @@ export async function extractEntries(
  * (the limits are checked there). A body longer or shorter than its header says is corrupt.
  */
 async function readSmallBody(entry: ArchiveEntry, counted: (bytes: number) => void): Promise<Buffer> {
+  if (entry.readWhole !== undefined) {
+    const data = await entry.readWhole();
+    if (data.length !== entry.size) throw wrongLength(entry, data.length, false);
+    counted(data.length);
+    return data;
+  }
   const body = entry.open?.();
   if (body === undefined) return Buffer.alloc(0);
   const chunks: Buffer[] = [];
@@ -312,9 +318,13 @@ async function readSmallBody(entry: ArchiveEntry, counted: (bytes: number) => vo
   }
   if (length !== entry.size) {
     body.destroy();
-    throw new BentoportError('ERR_CORRUPT_ARCHIVE', `[extract] entry '${entry.path}' has ${length > entry.size ? 'more than ' : ''}${length} bytes, its header says ${entry.size}`);
+    throw wrongLength(entry, length, length > entry.size);
   }
   return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length);
+}
+
+function wrongLength(entry: ArchiveEntry, length: number, atLeast: boolean): BentoportError {
+  return new BentoportError('ERR_CORRUPT_ARCHIVE', `[extract] entry '${entry.path}' has ${atLeast ? 'more than ' : ''}${length} bytes, its header says ${entry.size}`);
 }
 
 /** True when `target` is a directory (not following a final symlink). */
