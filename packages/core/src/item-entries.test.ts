@@ -5,6 +5,7 @@ import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ArchiveEntry } from '@bentoport/spec';
+import { directorySize, type StatsTaken } from './directory-size.js';
 import { FileDigests } from './file-digests.js';
 import { itemEntries } from './item-entries.js';
 
@@ -63,6 +64,18 @@ describe('itemEntries', () => {
     expect((await fileDigests.known()).get(path.join(tree, 'src', 'a.py'))).toEqual({ size: 6, sha256: createHash('sha256').update('x = 1\n').digest('hex') });
     await writeFile(path.join(tree, 'src', 'b', 'z.py'), 'print(1)\nprint(2)\n');
     expect((await find('src/b/z.py')?.readWhole?.())?.length).toBe(find('src/b/z.py')?.size as number + 1);
+  });
+
+  it('uses each lstat result directorySize took instead of taking it again, once', async () => {
+    const statsTaken: StatsTaken = new Map();
+    expect(await directorySize(tree, [], statsTaken)).toBe(13 + 9 + 6 + 300 * 1024);
+    expect([...statsTaken.keys()].sort()).toEqual(['bento.yaml', 'src/a.py', 'src/b/z.py', 'src/big.bin'].map((name) => path.join(tree, name)));
+    // A file grown since the count keeps the size counted: the encoder then reports the change.
+    await writeFile(path.join(tree, 'src', 'a.py'), 'x = 1\ny = 2\n');
+    const entries: ArchiveEntry[] = [];
+    for await (const entry of itemEntries({ trees: [{ directory: tree, prefix: '' }], mtime: 0, keepSymlinks: true, statsTaken })) entries.push(entry);
+    expect(entries.find((entry) => entry.path === 'src/a.py')?.size).toBe(6);
+    expect(statsTaken.size).toBe(0);
   });
 
   it('follows links where the format stores none', async () => {

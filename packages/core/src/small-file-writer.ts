@@ -26,9 +26,12 @@ const INLINE_FILES = 64;
 /** Files per message to the worker. */
 const BATCH_FILES = 128;
 /** Bytes per message to the worker (a batch is sent once it holds this much). */
-const BATCH_BYTES = 1024 * 1024;
-/** Bytes sent and not yet written before the caller has to wait. */
-const MAX_UNWRITTEN_BYTES = 8 * BATCH_BYTES;
+const BATCH_BYTES = 256 * 1024;
+/**
+ * Bytes sent and not yet written before the caller has to wait: enough to keep the worker busy
+ * while the main thread decodes, little enough to keep an import's peak memory where it was.
+ */
+const MAX_UNWRITTEN_BYTES = 4 * BATCH_BYTES;
 
 /**
  * A batch as it travels: the files' bytes back to back, their paths joined by NUL (which no
