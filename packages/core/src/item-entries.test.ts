@@ -66,7 +66,7 @@ describe('itemEntries', () => {
     expect((await find('src/b/z.py')?.readWhole?.())?.length).toBe(find('src/b/z.py')?.size as number + 1);
   });
 
-  it('uses each lstat result directorySize took instead of taking it again, once', async () => {
+  it('uses the mode and size directorySize found of each file instead of an lstat, once', async () => {
     const statsTaken: StatsTaken = new Map();
     expect(await directorySize(tree, [], statsTaken)).toBe(13 + 9 + 6 + 300 * 1024);
     expect([...statsTaken.keys()].sort()).toEqual(['bento.yaml', 'src/a.py', 'src/b/z.py', 'src/big.bin'].map((name) => path.join(tree, name)));

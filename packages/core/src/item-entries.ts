@@ -1,8 +1,8 @@
-import { closeSync, createReadStream, lstatSync, openSync, readSync, readdirSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, createReadStream, lstatSync, openSync, readSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ArchiveEntry } from '@bentoport/spec';
-import type { StatsTaken } from './directory-size.js';
+import type { RegularFileFacts, StatsTaken } from './directory-size.js';
 import type { FileDigests, FileHashing } from './file-digests.js';
 
 /** A directory to archive under a path prefix, e.g. a model under `models/<name>/<version>`. */
@@ -40,8 +40,8 @@ export interface ItemEntriesOptions {
    */
   fileDigests?: FileDigests;
   /**
-   * lstat results of the files taken moments ago (by `directorySize`, for the progress total);
-   * each is used once instead of a second lstat. @default undefined (stat every file)
+   * The regular files' mode and size as `directorySize` found them moments ago (for the progress
+   * total); each is used once instead of a second lstat. @default undefined (stat every file)
    */
   statsTaken?: StatsTaken;
 }
@@ -210,7 +210,12 @@ function* diskEntry(
   options: ItemEntriesOptions,
   ancestors: Set<string>,
 ): Generator<ArchiveEntry> {
-  const info = takenStats(source, options.statsTaken) ?? lstatSync(source);
+  const counted = takenFacts(source, options.statsTaken);
+  if (counted !== undefined) {
+    yield fileEntry(source, archivePath, counted.mode, counted.size, options);
+    return;
+  }
+  const info = lstatSync(source);
   const mtime = options.mtime;
   if (info.isSymbolicLink()) {
     const linkTarget = readlinkSync(source);
@@ -261,11 +266,11 @@ function* diskEntry(
   options.onWarning?.(`skipping '${archivePath}': not a file, directory or symlink`);
 }
 
-/** The lstat result `taken` holds for `source`, given out once (the map shrinks as the walk goes). */
-function takenStats(source: string, taken: StatsTaken | undefined): Stats | undefined {
-  const info = taken?.get(source);
-  if (info !== undefined) taken?.delete(source);
-  return info;
+/** What `taken` holds of the regular file `source`, given out once (the map shrinks as the walk goes). */
+function takenFacts(source: string, taken: StatsTaken | undefined): RegularFileFacts | undefined {
+  const facts = taken?.get(source);
+  if (facts !== undefined) taken?.delete(source);
+  return facts;
 }
 
 function* walkDirectory(
