@@ -90,16 +90,20 @@ const fs = require('node:fs');
 const { parentPort } = require('node:worker_threads');
 const writeFiles = ${writeFiles.toString()};
 let failed = false;
-parentPort.on('message', ({ data, targets, facts, bytes }) => {
-  if (failed) return void parentPort.postMessage({ bytes });
-  try {
-    writeFiles(fs, { data: new Uint8Array(data), targets, facts: new Float64Array(facts) });
-    parentPort.postMessage({ bytes });
-  } catch (error) {
-    failed = true;
-    const { message, code, errno, syscall, path } = error;
-    parentPort.postMessage({ bytes, failure: { message: String(message), code, errno, syscall, path } });
+parentPort.on('message', ({ data, length, targets, facts, bytes }) => {
+  let failure;
+  if (!failed) {
+    try {
+      writeFiles(fs, { data: new Uint8Array(data, 0, length), targets, facts: new Float64Array(facts) });
+    } catch (error) {
+      failed = true;
+      const { message, code, errno, syscall, path } = error;
+      failure = { message: String(message), code, errno, syscall, path };
+    }
   }
+  // The batch buffer goes back to be filled again: this thread allocates almost nothing, so
+  // its garbage collector would rarely run to free buffers it kept.
+  parentPort.postMessage({ bytes, data, failure }, [data]);
 });
 `;
 
@@ -112,6 +116,8 @@ export class SmallFileWriter {
   #worker: Worker | undefined;
   #inlineLeft = INLINE_FILES;
   #chunks: Uint8Array[] = [];
+  /** Batch buffers back from the worker, ready to be filled again. */
+  #free: ArrayBuffer[] = [];
   #targets: string[] = [];
   #facts = new Float64Array(3 * BATCH_FILES);
   #batchBytes = 0;
@@ -131,6 +137,8 @@ export class SmallFileWriter {
       writeFiles(fs, { data, targets: target, facts: new Float64Array([data.length, mode, mtime]) });
       return undefined;
     }
+    // A batch stays within one batch buffer, unless a single file is larger.
+    if (this.#targets.length > 0 && this.#batchBytes + data.length > BATCH_BYTES) this.#send();
     const index = this.#targets.length;
     this.#facts.set([data.length, mode, mtime], index * 3);
     this.#targets.push(target);
@@ -163,8 +171,10 @@ export class SmallFileWriter {
   }
 
   #send(): void {
-    // One fresh buffer that owns its memory, so that it is moved to the worker rather than cloned.
-    const data = new Uint8Array(this.#batchBytes);
+    // Copied into a buffer that owns its memory, so that it is moved to the worker and back
+    // rather than cloned; the worker returns it and the next batch reuses it.
+    const buffer = this.#batchBytes <= BATCH_BYTES ? (this.#free.pop() ?? new ArrayBuffer(BATCH_BYTES)) : new ArrayBuffer(this.#batchBytes);
+    const data = new Uint8Array(buffer);
     let offset = 0;
     for (const chunk of this.#chunks) {
       data.set(chunk, offset);
@@ -173,8 +183,8 @@ export class SmallFileWriter {
     const bytes = this.#batchBytes + 1; // + 1: a batch of empty files still counts as unwritten
     this.#unwritten += bytes;
     const facts = this.#facts.slice(0, 3 * this.#targets.length);
-    const message = { data: data.buffer, targets: this.#targets.join('\0'), facts: facts.buffer, bytes };
-    this.#started().postMessage(message, [data.buffer, facts.buffer]);
+    const message = { data: buffer, length: this.#batchBytes, targets: this.#targets.join('\0'), facts: facts.buffer, bytes };
+    this.#started().postMessage(message, [buffer, facts.buffer]);
     this.#chunks = [];
     this.#targets = [];
     this.#batchBytes = 0;
@@ -184,8 +194,9 @@ export class SmallFileWriter {
     if (this.#worker) return this.#worker;
     // A small young generation: the worker allocates little besides the views of its batches.
     const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
-    worker.on('message', (message: { bytes: number; failure?: WriteFailure }) => {
+    worker.on('message', (message: { bytes: number; data: ArrayBuffer; failure?: WriteFailure }) => {
       this.#unwritten -= message.bytes;
+      if (message.data.byteLength === BATCH_BYTES) this.#free.push(message.data);
       if (message.failure) this.#failed ??= rebuiltError(message.failure);
       this.#wake();
     });
