@@ -171,6 +171,22 @@ describe('zip round trip', () => {
     }
   });
 
+  it('offers small bodies whole as well as streamed, one or the other', async () => {
+    const zip = zipFormat();
+    const archive = await collect(zip.encode(entriesFrom([{ path: 'a.txt', content: 'whole or streamed\n' }, { path: 'b.txt', content: 'second' }]), { format: 'zip' }));
+    const bodies: string[] = [];
+    for await (const entry of zip.decode(bufferSource(archive), { format: 'zip' })) {
+      if (entry.path === 'a.txt') {
+        bodies.push((await entry.readWhole?.())?.toString() ?? 'not offered');
+        expect(() => entry.open?.()).toThrow(TypeError);
+      } else {
+        bodies.push((await collect(entry.open?.() as Readable)).toString());
+        expect(() => entry.readWhole?.()).toThrow(TypeError);
+      }
+    }
+    expect(bodies).toEqual(['whole or streamed\n', 'second']);
+  });
+
   it('writes bodies offered whole as it writes streamed ones', async () => {
     const zip = zipFormat();
     const body = Buffer.from('the same bytes either way\n');
