@@ -216,7 +216,6 @@ describe('small-file writes', () => {
     await expect(lstat(path.join(root, 'after.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  // Past the first files the writes go to a worker thread in batches (small-file-writer.ts).
   it('fail at a taken file deep in the archive with its error, and write nothing once the extraction has failed', async () => {
     const { writeFile } = await import('node:fs/promises');
     await writeFile(path.join(root, 'f0300'), 'original');
@@ -233,7 +232,7 @@ describe('small-file writes', () => {
     expect((await readdir(root)).sort()).toEqual(listed);
   });
 
-  it('link a hard link to a file written on the worker thread just before it', async () => {
+  it('link a hard link to a small file written just before it', async () => {
     const entries: ArchiveEntry[] = Array.from({ length: 150 }, (_, index) => file(`f${index}`, `content ${index}`));
     entries.push({ path: 'linked', type: 'hardlink', mode: 0o644, mtime: 0, size: 0, linkTarget: 'f149' });
     await extractEntries(from(entries), root);

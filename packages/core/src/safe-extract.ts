@@ -1,4 +1,4 @@
-import { chmodSync, createWriteStream, mkdirSync, utimesSync } from 'node:fs';
+import { chmodSync, closeSync, createWriteStream, fchmodSync, futimesSync, mkdirSync, openSync, utimesSync, writeSync } from 'node:fs';
 import { chmod, link, lstat, open, symlink, utimes, lutimes } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
@@ -7,7 +7,6 @@ import { type ArchiveEntry, BentoportError } from '@bentoport/spec';
 import { throwIfAborted } from '@bentoport/plugin-kit';
 import { ExpansionGuard } from './expansion-guard.js';
 import type { FileDigests, FileHashing } from './file-digests.js';
-import { SmallFileWriter } from './small-file-writer.js';
 
 /** Limits that stop a hostile archive (zip bomb, millions of entries) before it fills the disk. */
 export interface ExtractionLimits {
@@ -77,8 +76,8 @@ const PERMISSION_BITS = 0o777; // setuid, setgid and sticky are stripped
 /** Bytes buffered per file being written: with Node's 16 KiB default each chunk waits for the last write. */
 const WRITE_BUFFER = 1024 * 1024;
 /**
- * Files up to this size are gathered whole and handed to a {@link SmallFileWriter} (a worker
- * thread writes them while the next entries are decoded); larger ones stream through a write stream.
+ * Files up to this size are gathered whole and written with synchronous calls (see
+ * {@link writeSmallFile}); larger ones stream through a write stream.
  */
 const SMALL_FILE_BYTES = 1024 * 1024;
 
@@ -154,8 +153,7 @@ export async function extractEntries(
     }
   };
 
-  const smallFiles = new SmallFileWriter();
-  try {
+  {
     for await (const entry of entries) {
       throwIfAborted(options.signal, 'extraction');
       const relativePath = normaliseEntryPath(entry.path);
@@ -192,8 +190,8 @@ export async function extractEntries(
           await guard.admitFile(entry.path, entry.size, root);
           if (entry.size <= SMALL_FILE_BYTES) {
             const data = await readSmallBody(entry, (count) => counted(entry.path, count));
+            writeSmallFile(target, data, mode, entry.mtime);
             options.fileDigests?.addWhole(target, data);
-            await smallFiles.write(target, data, mode, entry.mtime);
             summary.files++;
             break;
           }
@@ -268,8 +266,6 @@ export async function extractEntries(
           if (linkTarget === '' || kinds.get(linkTarget) !== 'file') {
             throw unsafe(entry.path, `its hard link target '${entry.linkTarget ?? ''}' is not a file extracted before it`);
           }
-          // The target may still be on its way to the disk.
-          await smallFiles.flush();
           await link(path.join(root, linkTarget), target);
           summary.files++;
           break;
@@ -280,10 +276,6 @@ export async function extractEntries(
       seen.set(key, relativePath);
       kinds.set(relativePath, entry.type === 'hardlink' ? 'file' : entry.type);
     }
-    await smallFiles.flush();
-  } finally {
-    // Nothing may still be writing once the caller removes the directory of a failed extraction.
-    await smallFiles.close();
   }
 
   // Directory modes and times last: a read-only directory must not block writing its children,
@@ -293,6 +285,36 @@ export async function extractEntries(
     utimesSync(target, mtime, mtime);
   }
   return summary;
+}
+
+/**
+ * Writes a small file whole: created exclusively (mode 0600 until done), then given `mode` and
+ * `mtime`, all with synchronous calls. Why: five async calls a file (open, write, chmod, utimes,
+ * close) are five round trips through the libuv thread pool; 10,000 source files took 3 s to
+ * extract that way where GNU tar, making the same calls in a row, takes 0.2 s. Here they take a
+ * few microseconds each and the decoder runs on between files. Nothing is made durable per file,
+ * as tar and rsync do not either: the import is atomic by its final rename into the store.
+ *
+ * Not on a worker thread: one that wrote batches while the main thread decoded was tried. In the
+ * bench (10,000 files, where the kernel's inode creation dominates) it ran at 0.98× of tar's
+ * speed against 0.94× without, within the machine's noise, and took 14 MiB more peak memory (a
+ * second isolate), past the 128 MiB target.
+ */
+function writeSmallFile(target: string, data: Buffer, mode: number, mtime: number): void {
+  const descriptor = openSync(target, 'wx', 0o600);
+  try {
+    // A regular file takes the whole buffer in one call; the loop covers the rare short write.
+    for (let offset = 0; offset < data.length; ) {
+      const written = writeSync(descriptor, data, offset, data.length - offset, offset);
+      if (written === 0) throw new Error(`writing ${target}: the file system took no bytes`);
+      offset += written;
+    }
+    // The mode was not given to open(): the umask would have cut the bits the archive holds.
+    fchmodSync(descriptor, mode);
+    futimesSync(descriptor, mtime, mtime);
+  } finally {
+    closeSync(descriptor);
+  }
 }
 
 /**
