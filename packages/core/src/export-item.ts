@@ -7,7 +7,7 @@ import { gatherChunks } from '@bentoport/plugin-kit';
 import type { ExportOptions, ExportResult, ExportTarget } from './bentoport-types.js';
 import { writeChecksumSidecar, writeSidecar } from './sidecar-files.js';
 import { readStoredSignature, signItem, writeFileAtomically } from './item-signatures.js';
-import { directorySize } from './directory-size.js';
+import { directorySize, type StatsTaken } from './directory-size.js';
 import { FileDigests } from './file-digests.js';
 import { embeddedModelContent } from './embedded-models.js';
 import { operationError, progressEmitter, storeOf, type Emit, type EngineContext } from './engine-context.js';
@@ -46,7 +46,7 @@ export async function exportContent(context: EngineContext, item: StoreItem, emi
 }
 
 /** The entries of an export, as every format receives them. */
-function contentEntries(content: ExportContent, emit: Emit, extra: Pick<ItemEntriesOptions, 'keepSymlinks' | 'onFileBytes' | 'fileDigests'>) {
+function contentEntries(content: ExportContent, emit: Emit, extra: Pick<ItemEntriesOptions, 'keepSymlinks' | 'onFileBytes' | 'fileDigests' | 'statsTaken'>) {
   return itemEntries({
     trees: content.trees,
     virtualFiles: content.virtualFiles,
@@ -205,10 +205,13 @@ async function exportAsArchive(
   emit({ type: 'phase', phase: 'transfer', target: shown });
 
   let sourceTotal = 0;
-  for (const tree of content.trees) sourceTotal += await directorySize(tree.directory, tree.exclude);
+  // The walk that follows uses the file stats the count took instead of taking them again.
+  const statsTaken: StatsTaken = new Map();
+  for (const tree of content.trees) sourceTotal += await directorySize(tree.directory, tree.exclude, statsTaken);
   let sourceDone = 0;
   const entries = contentEntries(content, emit, {
     ...signing.entryOptions,
+    statsTaken,
     keepSymlinks: codec.capabilities.symlinks,
     onFileBytes: (bytes) => {
       sourceDone += bytes;

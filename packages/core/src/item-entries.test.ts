@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ArchiveEntry } from '@bentoport/spec';
+import { directorySize, type StatsTaken } from './directory-size.js';
+import { FileDigests } from './file-digests.js';
 import { itemEntries } from './item-entries.js';
 
 let tree: string;
@@ -46,6 +49,33 @@ describe('itemEntries', () => {
     await rm(path.join(tree, 'src', 'a.py'));
     const body = entries.find((entry) => entry.path === 'src/a.py')?.open?.() as NodeJS.ReadableStream;
     await expect(buffer(body)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('offers small bodies whole, hashed and counted from the one read, and gives a file that grew as more bytes than its size', async () => {
+    const fileDigests = new FileDigests();
+    let counted = 0;
+    const entries: ArchiveEntry[] = [];
+    const options = { trees: [{ directory: tree, prefix: '' }], mtime: 0, keepSymlinks: true, fileDigests, onFileBytes: (bytes: number) => (counted += bytes) };
+    for await (const entry of itemEntries(options)) entries.push(entry);
+    const find = (entryPath: string) => entries.find((entry) => entry.path === entryPath);
+    expect(find('src/big.bin')?.readWhole).toBeUndefined();
+    expect((await find('src/a.py')?.readWhole?.())?.toString()).toBe('x = 1\n');
+    expect(counted).toBe(6);
+    expect((await fileDigests.known()).get(path.join(tree, 'src', 'a.py'))).toEqual({ size: 6, sha256: createHash('sha256').update('x = 1\n').digest('hex') });
+    await writeFile(path.join(tree, 'src', 'b', 'z.py'), 'print(1)\nprint(2)\n');
+    expect((await find('src/b/z.py')?.readWhole?.())?.length).toBe(find('src/b/z.py')?.size as number + 1);
+  });
+
+  it('uses the mode and size directorySize found of each file instead of an lstat, once', async () => {
+    const statsTaken: StatsTaken = new Map();
+    expect(await directorySize(tree, [], statsTaken)).toBe(13 + 9 + 6 + 300 * 1024);
+    expect([...statsTaken.keys()].sort()).toEqual(['bento.yaml', 'src/a.py', 'src/b/z.py', 'src/big.bin'].map((name) => path.join(tree, name)));
+    // A file grown since the count keeps the size counted: the encoder then reports the change.
+    await writeFile(path.join(tree, 'src', 'a.py'), 'x = 1\ny = 2\n');
+    const entries: ArchiveEntry[] = [];
+    for await (const entry of itemEntries({ trees: [{ directory: tree, prefix: '' }], mtime: 0, keepSymlinks: true, statsTaken })) entries.push(entry);
+    expect(entries.find((entry) => entry.path === 'src/a.py')?.size).toBe(6);
+    expect(statsTaken.size).toBe(0);
   });
 
   it('follows links where the format stores none', async () => {

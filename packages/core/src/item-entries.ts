@@ -1,7 +1,8 @@
-import { createReadStream, lstatSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, lstatSync, openSync, readSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ArchiveEntry } from '@bentoport/spec';
+import type { RegularFileFacts, StatsTaken } from './directory-size.js';
 import type { FileDigests, FileHashing } from './file-digests.js';
 
 /** A directory to archive under a path prefix, e.g. a model under `models/<name>/<version>`. */
@@ -38,6 +39,11 @@ export interface ItemEntriesOptions {
    * @default undefined (no file digests)
    */
   fileDigests?: FileDigests;
+  /**
+   * The regular files' mode and size as `directorySize` found them moments ago (for the progress
+   * total); each is used once instead of a second lstat. @default undefined (stat every file)
+   */
+  statsTaken?: StatsTaken;
 }
 
 interface Node {
@@ -48,9 +54,14 @@ interface Node {
   children?: Map<string, Node>;
 }
 
-/** Sort as Python and GNU tar in the C locale do: by UTF-8 bytes (code points), not UTF-16 units. */
-function byBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+/**
+ * `names` sorted as Python and GNU tar in the C locale sort them: by UTF-8 bytes (code points),
+ * not UTF-16 units. Each name is encoded once, not at every comparison.
+ */
+function sortedByBytes(names: Iterable<string>): string[] {
+  const keyed = [...names].map((name) => ({ name, bytes: Buffer.from(name) }));
+  keyed.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+  return keyed.map(({ name }) => name);
 }
 
 function isInside(root: string, candidate: string): boolean {
@@ -95,22 +106,48 @@ export async function* itemEntries(options: ItemEntriesOptions): AsyncGenerator<
 }
 
 /**
- * Files up to this size are read whole, synchronously, when the encoder opens them; larger ones
- * stream. Why synchronous: each async file-system call is a round trip through the libuv thread
- * pool (tens of microseconds on a busy machine, plus the wake-ups), and a small file needs four
- * (open, fstat, read, close) plus the walk's lstat. GNU tar makes the same calls one after the
- * other on its only thread and pays about 10 µs a file; so do we now. The event loop is held for
- * one small read at a time, and compression runs off this thread (zlib's pool, xz's threads,
- * workers), so nothing else waits.
+ * Files up to this size are read whole, synchronously, when the encoder asks for their bytes
+ * (`readWhole`, or the first pull of `open`'s stream); larger ones stream. Why synchronous: each
+ * async file-system call is a round trip through the libuv thread pool (tens of microseconds on
+ * a busy machine, plus the wake-ups), and a small file needs three (open, read, close) plus the
+ * walk's lstat. GNU tar makes the same calls one after the other on its only thread and pays
+ * about 10 µs a file; so do we. The event loop is held for one small read at a time, and
+ * compression runs off this thread (zlib's pool, xz's threads, workers), so nothing else waits.
  */
 const SMALL_FILE_BYTES = 256 * 1024;
+
+/**
+ * The bytes of the small file `source`, expected to be `size` long, in one read: asking for one
+ * byte more tells a file that grew (the result is then longer than `size`, which the encoder
+ * reports) without the fstat and the second read of readFileSync. Counted for progress and
+ * hashed for the file digests here, on the bytes in hand.
+ */
+function readSmallFile(source: string, size: number, options: ItemEntriesOptions): Buffer {
+  const data = Buffer.allocUnsafe(size + 1);
+  const descriptor = openSync(source, 'r');
+  let length = 0;
+  try {
+    // A regular file gives everything up to its end in one read; the loop covers a short one.
+    while (length < data.length) {
+      const count = readSync(descriptor, data, length, data.length - length, null);
+      if (count === 0) break;
+      length += count;
+    }
+  } finally {
+    closeSync(descriptor);
+  }
+  const bytes = data.subarray(0, length);
+  options.onFileBytes?.(bytes.length);
+  if (length <= size) options.fileDigests?.addWhole(source, bytes);
+  return bytes;
+}
 
 /**
  * A Readable that reads `source` whole on its first pull. A failure (the file vanished, was
  * replaced by a directory, lost its read permission) destroys the stream, as a failing
  * createReadStream would.
  */
-function smallFileBody(source: string, options: ItemEntriesOptions): Readable {
+function smallFileBody(source: string, size: number, options: ItemEntriesOptions): Readable {
   let started = false;
   return new Readable({
     read() {
@@ -118,13 +155,11 @@ function smallFileBody(source: string, options: ItemEntriesOptions): Readable {
       started = true;
       let data: Buffer;
       try {
-        data = readFileSync(source);
+        data = readSmallFile(source, size, options);
       } catch (error) {
         this.destroy(error as Error);
         return;
       }
-      options.onFileBytes?.(data.length);
-      options.fileDigests?.addWhole(source, data);
       if (data.length > 0) this.push(data);
       this.push(null);
     },
@@ -148,7 +183,7 @@ function* walk(
       names.add(name);
     }
   }
-  for (const name of [...names].sort(byBytes)) {
+  for (const name of sortedByBytes(names)) {
     const archivePath = node.archivePath === '' ? name : `${node.archivePath}/${name}`;
     const virtual = node.children?.get(name);
     if (virtual) {
@@ -175,6 +210,11 @@ function* diskEntry(
   options: ItemEntriesOptions,
   ancestors: Set<string>,
 ): Generator<ArchiveEntry> {
+  const counted = takenFacts(source, options.statsTaken);
+  if (counted !== undefined) {
+    yield fileEntry(source, archivePath, counted.mode, counted.size, options);
+    return;
+  }
   const info = lstatSync(source);
   const mtime = options.mtime;
   if (info.isSymbolicLink()) {
@@ -226,6 +266,13 @@ function* diskEntry(
   options.onWarning?.(`skipping '${archivePath}': not a file, directory or symlink`);
 }
 
+/** What `taken` holds of the regular file `source`, given out once (the map shrinks as the walk goes). */
+function takenFacts(source: string, taken: StatsTaken | undefined): RegularFileFacts | undefined {
+  const facts = taken?.get(source);
+  if (facts !== undefined) taken?.delete(source);
+  return facts;
+}
+
 function* walkDirectory(
   directory: string,
   archivePath: string,
@@ -235,7 +282,7 @@ function* walkDirectory(
 ): Generator<ArchiveEntry> {
   const realDirectory = realpathSync(directory);
   const nested = new Set([...ancestors, realDirectory]);
-  for (const name of readdirSync(directory).sort(byBytes)) {
+  for (const name of sortedByBytes(readdirSync(directory))) {
     yield* diskEntry(path.join(directory, name), `${archivePath}/${name}`, treeRoot, options, nested);
   }
 }
@@ -248,13 +295,14 @@ function fileEntry(source: string, archivePath: string, mode: number, size: numb
     mtime: options.mtime,
     size,
     open: () => {
-      if (size <= SMALL_FILE_BYTES) return smallFileBody(source, options);
+      if (size <= SMALL_FILE_BYTES) return smallFileBody(source, size, options);
       const stream = createReadStream(source, { highWaterMark: 1024 * 1024 });
       if (options.onFileBytes) stream.on('data', (chunk) => options.onFileBytes?.(chunk.length));
       if (options.fileDigests) hashWhileRead(stream, options.fileDigests.begin(source, size));
       return stream;
     },
   };
+  if (size <= SMALL_FILE_BYTES) entry.readWhole = () => readSmallFile(source, size, options);
   return entry;
 }
 

@@ -194,6 +194,13 @@ describe('safe extraction', () => {
       expect(isBentoportError(error, 'ERR_CORRUPT_ARCHIVE'), `${size}/${actual}: ${String(error)}`).toBe(true);
       expect((error as Error).message).toContain(`its header says ${size}`);
     }
+    // A body offered whole (readWhole) is checked alike, and its stream never opened.
+    const offeredWhole = (size: number, actual: number): ArchiveEntry => ({ ...lying(size, actual), open: () => Readable.from([]).destroy(new Error('opened')), readWhole: () => Buffer.alloc(actual) });
+    for (const [size, actual] of [[10, 5], [10, 20]] as const) {
+      const error = await extractEntries(from([offeredWhole(size, actual)]), root).catch((caught: unknown) => caught);
+      expect(isBentoportError(error, 'ERR_CORRUPT_ARCHIVE'), `${size}/${actual}: ${String(error)}`).toBe(true);
+      expect((error as Error).message).toContain(`has ${actual} bytes, its header says ${size}`);
+    }
   });
 });
 
@@ -207,5 +214,29 @@ describe('small-file writes', () => {
     expect(await readFile(path.join(root, 'taken.txt'), 'utf8')).toBe('original');
     expect(await readFile(path.join(root, 'before.txt'), 'utf8')).toBe('fine');
     await expect(lstat(path.join(root, 'after.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('fail at a taken file deep in the archive with its error, and write nothing once the extraction has failed', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(path.join(root, 'f0300'), 'original');
+    const names = Array.from({ length: 1000 }, (_, index) => `f${String(index).padStart(4, '0')}`);
+    const error = await extractEntries(from(names.map((name) => file(name, name))), root).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'EEXIST', syscall: 'open' });
+    expect((error as Error).message).toContain('f0300');
+    expect(await readFile(path.join(root, 'f0300'), 'utf8')).toBe('original');
+    expect(await readFile(path.join(root, 'f0299'), 'utf8')).toBe('f0299');
+    const listed = (await readdir(root)).sort();
+    expect(listed).not.toContain('f0999');
+    // Settled when the promise settles: nothing appears afterwards.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await readdir(root)).sort()).toEqual(listed);
+  });
+
+  it('link a hard link to a small file written just before it', async () => {
+    const entries: ArchiveEntry[] = Array.from({ length: 150 }, (_, index) => file(`f${index}`, `content ${index}`));
+    entries.push({ path: 'linked', type: 'hardlink', mode: 0o644, mtime: 0, size: 0, linkTarget: 'f149' });
+    await extractEntries(from(entries), root);
+    expect(await readFile(path.join(root, 'linked'), 'utf8')).toBe('content 149');
+    expect((await stat(path.join(root, 'linked'))).ino).toBe((await stat(path.join(root, 'f149'))).ino);
   });
 });

@@ -294,6 +294,11 @@ export async function extractEntries(
  * extract that way where GNU tar, making the same calls in a row, takes 0.2 s. Here they take a
  * few microseconds each and the decoder runs on between files. Nothing is made durable per file,
  * as tar and rsync do not either: the import is atomic by its final rename into the store.
+ *
+ * Not on a worker thread: one that wrote batches while the main thread decoded was tried. In the
+ * bench (10,000 files, where the kernel's inode creation dominates) it ran at 0.98× of tar's
+ * speed against 0.94× without, within the machine's noise, and took 14 MiB more peak memory (a
+ * second isolate), past the 128 MiB target.
  */
 function writeSmallFile(target: string, data: Buffer, mode: number, mtime: number): void {
   const descriptor = openSync(target, 'wx', 0o600);
@@ -317,6 +322,12 @@ function writeSmallFile(target: string, data: Buffer, mode: number, mtime: numbe
  * (the limits are checked there). A body longer or shorter than its header says is corrupt.
  */
 async function readSmallBody(entry: ArchiveEntry, counted: (bytes: number) => void): Promise<Buffer> {
+  if (entry.readWhole !== undefined) {
+    const data = await entry.readWhole();
+    if (data.length !== entry.size) throw wrongLength(entry, data.length, false);
+    counted(data.length);
+    return data;
+  }
   const body = entry.open?.();
   if (body === undefined) return Buffer.alloc(0);
   const chunks: Buffer[] = [];
@@ -329,9 +340,13 @@ async function readSmallBody(entry: ArchiveEntry, counted: (bytes: number) => vo
   }
   if (length !== entry.size) {
     body.destroy();
-    throw new BentoportError('ERR_CORRUPT_ARCHIVE', `[extract] entry '${entry.path}' has ${length > entry.size ? 'more than ' : ''}${length} bytes, its header says ${entry.size}`);
+    throw wrongLength(entry, length, length > entry.size);
   }
   return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length);
+}
+
+function wrongLength(entry: ArchiveEntry, length: number, atLeast: boolean): BentoportError {
+  return new BentoportError('ERR_CORRUPT_ARCHIVE', `[extract] entry '${entry.path}' has ${atLeast ? 'more than ' : ''}${length} bytes, its header says ${entry.size}`);
 }
 
 /** True when `target` is a directory (not following a final symlink). */

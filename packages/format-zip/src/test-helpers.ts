@@ -83,8 +83,10 @@ export interface DecodedEntry {
 export async function decodeAll(format: Format, source: ArchiveSource): Promise<DecodedEntry[]> {
   const result: DecodedEntry[] = [];
   for await (const entry of format.decode(source, { format: 'zip' })) {
-    const { open, ...rest } = entry;
-    result.push(open === undefined ? rest : { ...rest, content: await collect(open()) });
+    const { open, readWhole, ...rest } = entry;
+    // A small body offered whole is read that way, as safe extraction reads it.
+    if (readWhole !== undefined) result.push({ ...rest, content: await readWhole() });
+    else result.push(open === undefined ? rest : { ...rest, content: await collect(open()) });
   }
   return result;
 }

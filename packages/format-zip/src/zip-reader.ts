@@ -189,6 +189,16 @@ async function readLinkTarget(cursor: RangeCursor, entry: CentralEntry, signal: 
   return Buffer.concat(parts).toString('utf8');
 }
 
+/** Bodies up to this size are also offered whole (`readWhole`). */
+const WHOLE_BODY_BYTES = 1024 * 1024;
+
+/** Every chunk of `body` in one buffer. */
+async function wholeBody(body: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+}
+
 /**
  * Yields the archive's entries in central directory order. A file's body is read (local header,
  * then data) only when its `open()` stream is read, so skipping an entry costs no I/O beyond what
@@ -223,14 +233,25 @@ export async function* readZip(source: ArchiveSource, signal: AbortSignal | unde
           continue;
         }
         let opened = false;
-        yield {
+        const openOnce = (): void => {
+          if (opened) throw new TypeError(`${OPERATION}: entry "${path}" was already opened`);
+          opened = true;
+        };
+        const file: ArchiveEntry = {
           path, type, mode, mtime, size: entry.size,
           open: () => {
-            if (opened) throw new TypeError(`${OPERATION}: entry "${path}" was already opened`);
-            opened = true;
+            openOnce();
             return Readable.from(entryBody(cursor, entry, signal), { objectMode: false });
           },
         };
+        if (entry.size <= WHOLE_BODY_BYTES) {
+          // A small body in one buffer, without a stream per file (see ArchiveEntry.readWhole).
+          file.readWhole = () => {
+            openOnce();
+            return wholeBody(entryBody(cursor, entry, signal));
+          };
+        }
+        yield file;
       }
       await cursor.idle();
     } finally {

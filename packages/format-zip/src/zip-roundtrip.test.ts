@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { CompressionPolicy } from '@bentoport/spec';
+import type { ArchiveEntry, CompressionPolicy } from '@bentoport/spec';
 import { zipFormat } from './index.js';
 import type { EntrySpec } from './test-helpers.js';
 import { FIXED_MTIME, bufferSource, collect, decodeAll, entriesFrom } from './test-helpers.js';
@@ -163,7 +163,40 @@ describe('zip round trip', () => {
         yield { path: 'f', type: 'file' as const, mode: 0o644, mtime: 0, size: 11, open: () => Readable.from([actual], { objectMode: false }) };
       })();
       await expect(collect(zip.encode(entries, { format: 'zip' }))).rejects.toMatchObject({ code: 'ERR_IO' });
+      // The same body offered whole (readWhole) is checked alike.
+      const whole = (async function* () {
+        yield { path: 'f', type: 'file' as const, mode: 0o644, mtime: 0, size: 11, readWhole: () => actual };
+      })();
+      await expect(collect(zip.encode(whole, { format: 'zip' }))).rejects.toMatchObject({ code: 'ERR_IO' });
     }
+  });
+
+  it('offers small bodies whole as well as streamed, one or the other', async () => {
+    const zip = zipFormat();
+    const archive = await collect(zip.encode(entriesFrom([{ path: 'a.txt', content: 'whole or streamed\n' }, { path: 'b.txt', content: 'second' }]), { format: 'zip' }));
+    const bodies: string[] = [];
+    for await (const entry of zip.decode(bufferSource(archive), { format: 'zip' })) {
+      if (entry.path === 'a.txt') {
+        bodies.push((await entry.readWhole?.())?.toString() ?? 'not offered');
+        expect(() => entry.open?.()).toThrow(TypeError);
+      } else {
+        bodies.push((await collect(entry.open?.() as Readable)).toString());
+        expect(() => entry.readWhole?.()).toThrow(TypeError);
+      }
+    }
+    expect(bodies).toEqual(['whole or streamed\n', 'second']);
+  });
+
+  it('writes bodies offered whole as it writes streamed ones', async () => {
+    const zip = zipFormat();
+    const body = Buffer.from('the same bytes either way\n');
+    const entry = { path: 'f.txt', type: 'file' as const, mode: 0o644, mtime: 1_700_000_000, size: body.length };
+    const one = async function* (only: ArchiveEntry) {
+      yield only;
+    };
+    const streamed = await collect(zip.encode(one({ ...entry, open: () => Readable.from([body], { objectMode: false }) }), { format: 'zip' }));
+    const whole = await collect(zip.encode(one({ ...entry, readWhole: () => body }), { format: 'zip' }));
+    expect(whole.equals(streamed)).toBe(true);
   });
 
   it('rejects a wrong format token and bad options with coded errors', () => {

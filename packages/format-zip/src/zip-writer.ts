@@ -122,11 +122,31 @@ async function* checkedBody(
   signal: AbortSignal | undefined,
   totals: { crc32: number; size: number },
 ): AsyncGenerator<Buffer> {
-  if (entry.open === undefined) {
+  if (entry.readWhole !== undefined) {
+    // A small body in one buffer: no stream per file (see ArchiveEntry.readWhole).
+    throwIfAborted(signal, 'format-zip', 'write', 'zip');
+    const bytes = await entry.readWhole();
+    totals.size = bytes.length;
+    if (bytes.length === entry.size) {
+      totals.crc32 = crc32(bytes, totals.crc32);
+      if (bytes.length > 0) yield bytes;
+    }
+  } else if (entry.open === undefined) {
     if (entry.size === 0) return;
     throw new TypeError(`${OPERATION}: file entry "${entry.path}" has no open()`);
+  } else {
+    yield* streamedBody(entry, entry.open(), signal, totals);
   }
-  const body: Readable = entry.open();
+  if (totals.size !== entry.size) {
+    const relation = totals.size > entry.size ? 'more' : 'fewer';
+    throw zipFailure('write', 'ERR_IO', `entry "${entry.path}" delivered ${relation} bytes than its size ${entry.size} (did the file change?)`, {
+      details: { path: entry.path, expected: entry.size, actual: totals.size },
+    });
+  }
+}
+
+/** The chunks of a body stream, counted into `totals` and stopped past `entry.size`. */
+async function* streamedBody(entry: ArchiveEntry, body: Readable, signal: AbortSignal | undefined, totals: { crc32: number; size: number }): AsyncGenerator<Buffer> {
   try {
     for await (const chunk of body as AsyncIterable<Buffer | string>) {
       throwIfAborted(signal, 'format-zip', 'write', 'zip');
@@ -138,12 +158,6 @@ async function* checkedBody(
     }
   } finally {
     if (!body.destroyed) body.destroy();
-  }
-  if (totals.size !== entry.size) {
-    const relation = totals.size > entry.size ? 'more' : 'fewer';
-    throw zipFailure('write', 'ERR_IO', `entry "${entry.path}" delivered ${relation} bytes than its size ${entry.size} (did the file change?)`, {
-      details: { path: entry.path, expected: entry.size, actual: totals.size },
-    });
   }
 }
 

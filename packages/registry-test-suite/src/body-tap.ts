@@ -34,8 +34,9 @@ function tappedBody(body: NodeJS.ReadableStream, tap: BodyTap): Transform {
 export function tapped(item: RegistryPushItem, tap: BodyTap): RegistryPushItem {
   async function* entries(): AsyncGenerator<ArchiveEntry> {
     for await (const entry of item.entries()) {
-      const open = entry.open;
-      yield open === undefined ? entry : { ...entry, open: () => tappedBody(open(), tap) };
+      // Without its whole-body shortcut, so that every body a registry reads passes the tap.
+      const { open, readWhole: _untapped, ...rest } = entry;
+      yield open === undefined ? rest : { ...rest, open: () => tappedBody(open(), tap) };
     }
   }
   return { ...item, entries };

@@ -26,4 +26,14 @@ export interface ArchiveEntry {
    * next entry is produced only after this body was consumed (or, if never opened, skipped).
    */
   open?: () => Readable;
+  /**
+   * The whole body of a small `file` entry in one buffer, offered by producers that hold it or
+   * read it in one call (a small file on disk, a body the decoder buffers anyway), so that a
+   * consumer that wants the bytes whole (an encoder, safe extraction) makes no stream per file:
+   * for a bento of 10,000 source files the stream machinery cost more than the file system.
+   * Yields the bytes there are: a body whose length is not `size` is the consumer's error to
+   * report, as with `open`. Use this or `open`, once. Absent for large bodies, which stream.
+   * @default undefined (stream the body with `open`)
+   */
+  readWhole?: () => Buffer | Promise<Buffer>;
 }

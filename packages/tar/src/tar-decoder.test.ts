@@ -229,6 +229,19 @@ describe('decodeTar', () => {
     expect(decoded).toMatchObject([{ path: 'five', size: 5, body: Buffer.from('hello') }]);
   });
 
+  it('offers bodies up to 1 MiB whole, and never a body both whole and as a stream', async () => {
+    const offered: Record<string, boolean> = {};
+    for await (const entry of decodeTar(sourceOf(await sampleTar()))) {
+      if (entry.type !== 'file') continue;
+      offered[entry.path] = entry.readWhole !== undefined;
+      if (entry.path !== 'a.txt') continue;
+      expect(await entry.readWhole?.()).toEqual(Buffer.alloc(3000, 'the quick brown fox\n'));
+      expect(() => entry.open?.()).toThrow(TypeError);
+      expect(() => entry.readWhole?.()).toThrow(TypeError);
+    }
+    expect(offered).toEqual({ 'a.txt': true, 'dir/big.bin': false, 'dir/z.txt': true });
+  });
+
   it('throws a TypeError when a body is opened twice', async () => {
     for await (const entry of decodeTar(sourceOf(await sampleTar()))) {
       if (entry.open === undefined) continue;

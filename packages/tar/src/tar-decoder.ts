@@ -154,11 +154,17 @@ export async function* decodeTar(source: ArchiveSource, options: DecodeTarOption
       });
       let opened = false;
       if (entry !== undefined) {
-        const open = entry.open;
+        const { open, readWhole } = entry;
         if (open !== undefined) {
           entry.open = () => {
             opened = true;
             return open();
+          };
+        }
+        if (readWhole !== undefined) {
+          entry.readWhole = () => {
+            opened = true;
+            return readWhole();
           };
         }
         yield entry;
@@ -219,9 +225,18 @@ function toArchiveEntry(pending: PendingEntry, where: Where, onBodyError: (error
   if (type === 'hardlink') entry.linkTarget = stripDotSlash(header.linkname ?? '');
   if (type === 'file') {
     let openedOnce = false;
-    entry.open = () => {
+    const openOnce = (): void => {
       if (openedOnce) throw new TypeError(`[${where.component}] read ${where.format}: the body of ${path} was already opened`);
       openedOnce = true;
+    };
+    if (entry.size <= WHOLE_BODY_BYTES) {
+      entry.readWhole = () => {
+        openOnce();
+        return wholeBody(pending.body, onBodyError);
+      };
+    }
+    entry.open = () => {
+      openOnce();
       const body = bodyReadable(pending.body, onBodyError);
       // The archive may have failed between yielding this entry and opening it, in which case
       // the body's error event is already gone.
@@ -314,6 +329,38 @@ function bodyReadable(body: StreamxReadable, onError: (error: Error) => Bentopor
   });
   body.on('error', (error) => readable.destroy(onError(error)));
   return readable;
+}
+
+/** Bodies up to this size are also offered whole (`readWhole`): no Node stream per small file. */
+const WHOLE_BODY_BYTES = 1024 * 1024;
+
+/**
+ * The bytes of a streamx body, gathered (tar-stream hands a small body over in one or two
+ * chunks). Fails as {@link bodyReadable} does when the body errors or the archive is torn down.
+ */
+function wholeBody(body: StreamxReadable, onError: (error: Error) => BentoportError): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    if (body.destroyed) {
+      reject(onError(new Error('the archive stream was destroyed')));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let ended = false;
+    body.on('data', (chunk) => {
+      chunks.push(chunk);
+      length += chunk.length;
+    });
+    body.on('end', () => {
+      ended = true;
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length));
+    });
+    body.on('error', (error) => reject(onError(error)));
+    body.on('close', () => {
+      if (!ended) reject(onError(new Error('the archive stream was destroyed')));
+    });
+    body.resume();
+  });
 }
 
 function discard(body: StreamxReadable): void {

@@ -44,6 +44,17 @@ describe.each(Object.entries(encoders))('%s fails cleanly', (_name, encode) => {
     expect(error).toMatchObject({ code: 'ERR_IO', message: '[format-test] write test: file a delivered 5 bytes, expected 10 (did it change during export?)' });
   });
 
+  it('when a body offered whole is shorter or longer than its size (ERR_IO), never opening it', async () => {
+    const whole = (size: number, bytes: string): ArchiveEntry => ({
+      ...file('a', size, () => {
+        throw new Error('opened a body offered whole');
+      }),
+      readWhole: () => Buffer.from(bytes),
+    });
+    expect(await failureOf(encode([whole(10, 'short')]))).toMatchObject({ code: 'ERR_IO', message: '[format-test] write test: file a delivered 5 bytes, expected 10 (did it change during export?)' });
+    expect(isBentoportError(await failureOf(encode([whole(2, 'longer')])), 'ERR_IO')).toBe(true);
+  });
+
   it('when a body is longer than its size (ERR_IO)', async () => {
     const error = await failureOf(encode([file('a', 2, () => Readable.from([Buffer.from('longer')]))]));
     expect(isBentoportError(error, 'ERR_IO')).toBe(true);

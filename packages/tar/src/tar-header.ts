@@ -151,22 +151,32 @@ interface UstarFields {
   linkname: string;
 }
 
-/** One 512-byte ustar header (POSIX magic `ustar\0` + version `00`), fields as Python writes them. */
-function encodeUstarHeader(fields: UstarFields): Buffer {
+/**
+ * The fields every header shares, written once: uid and gid 0, the ustar magic, devmajor and
+ * devminor as Python writes them, the checksum field as spaces (how the checksum is computed).
+ * uname and gname (265, 297) stay empty. Each header starts as a copy of it.
+ */
+const USTAR_TEMPLATE = (() => {
   const block = Buffer.alloc(BLOCK_SIZE);
-  block.write(fields.name, 0, 100, 'utf8');
-  writeOctal(block, 100, 8, fields.mode);
   writeOctal(block, 108, 8, 0); // uid
   writeOctal(block, 116, 8, 0); // gid
-  writeOctal(block, 124, 12, fields.size);
-  writeOctal(block, 136, 12, fields.mtime);
-  block.write('        ', 148, 8, 'ascii'); // checksum is computed with this field as spaces
-  block.write(fields.typeflag, 156, 1, 'ascii');
-  block.write(fields.linkname, 157, 100, 'utf8');
+  block.write('        ', 148, 8, 'ascii');
   block.write('ustar\u000000', 257, 8, 'ascii');
-  // uname and gname (265, 297) stay empty; devmajor and devminor as Python writes them.
   writeOctal(block, 329, 8, 0);
   writeOctal(block, 337, 8, 0);
+  return block;
+})();
+
+/** One 512-byte ustar header (POSIX magic `ustar\0` + version `00`), fields as Python writes them. */
+function encodeUstarHeader(fields: UstarFields): Buffer {
+  const block = Buffer.allocUnsafe(BLOCK_SIZE);
+  USTAR_TEMPLATE.copy(block);
+  block.write(fields.name, 0, 100, 'utf8');
+  writeOctal(block, 100, 8, fields.mode);
+  writeOctal(block, 124, 12, fields.size);
+  writeOctal(block, 136, 12, fields.mtime);
+  block.write(fields.typeflag, 156, 1, 'ascii');
+  block.write(fields.linkname, 157, 100, 'utf8');
   block.write(`${checksum(block).toString(8).padStart(6, '0')}\u0000 `, 148, 8, 'ascii');
   return block;
 }
@@ -178,9 +188,8 @@ function writeOctal(block: Buffer, offset: number, width: number, value: number)
 
 /** Unsigned sum of the header bytes, the checksum field counted as spaces. */
 export function checksum(block: Uint8Array): number {
-  let sum = 0;
-  for (let index = 0; index < BLOCK_SIZE; index++) {
-    sum += index >= 148 && index < 156 ? 0x20 : (block[index] ?? 0);
-  }
+  let sum = 8 * 0x20;
+  for (let index = 0; index < 148; index++) sum += block[index] as number;
+  for (let index = 156; index < BLOCK_SIZE; index++) sum += block[index] as number;
   return sum;
 }

@@ -30,7 +30,11 @@ export type DecodedEntry = Omit<ArchiveEntry, 'open'> & { body?: Buffer };
 /** Every entry, each body read in full before the next entry is asked for. */
 export async function readEntries(entries: AsyncIterable<ArchiveEntry>): Promise<DecodedEntry[]> {
   const decoded: DecodedEntry[] = [];
-  for await (const { open, ...entry } of entries) decoded.push(open === undefined ? entry : { ...entry, body: await buffer(open()) });
+  for await (const { open, readWhole, ...entry } of entries) {
+    // A small body offered whole is read that way, as safe extraction reads it.
+    if (readWhole !== undefined) decoded.push({ ...entry, body: await readWhole() });
+    else decoded.push(open === undefined ? entry : { ...entry, body: await buffer(open()) });
+  }
   return decoded;
 }
 
