@@ -28,12 +28,18 @@ let concurrentCollection: Collect | undefined;
  */
 function v8ConcurrentCollection(): Collect {
   if (concurrentCollection === undefined) {
-    setFlagsFromString('--expose-gc');
-    let gc: (options: { execution: 'async' }) => PromiseLike<void>;
-    try {
-      gc = runInNewContext('gc') as typeof gc;
-    } finally {
-      setFlagsFromString('--no-expose-gc');
+    type Gc = (options: { execution: 'async' }) => PromiseLike<void>;
+    // Under `node --expose-gc` the global one serves, and the flag is left as the user set it.
+    const exposed = (globalThis as { gc?: Gc }).gc;
+    let gc: Gc;
+    if (typeof exposed === 'function') gc = exposed;
+    else {
+      setFlagsFromString('--expose-gc');
+      try {
+        gc = runInNewContext('gc') as Gc;
+      } finally {
+        setFlagsFromString('--no-expose-gc');
+      }
     }
     let running = false;
     const done = (): void => {
