@@ -1,6 +1,7 @@
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { bufferGarbageCollector } from '@bentoport/plugin-kit';
 import { BZIP2_STATUS_NAMES, bzip2Module } from './bzip2-wasm.js';
 
 /**
@@ -185,6 +186,8 @@ class WorkerBunzip2 extends Transform {
   /** Decompressed bytes pushed that the reader has not yet asked past (returned as credit later). */
   #unacknowledged = 0;
   #terminating = false;
+  /** The decoded chunks die once the tar reader has written them out: see bufferGarbageCollector. */
+  readonly #garbage = bufferGarbageCollector();
 
   constructor() {
     super();
@@ -236,6 +239,7 @@ class WorkerBunzip2 extends Transform {
     switch (message.type) {
       case 'data': {
         this.#unacknowledged += message.bytes.byteLength;
+        this.#garbage.passed(message.bytes.byteLength);
         if (this.push(Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength))) this.#acknowledge();
         break;
       }

@@ -72,7 +72,14 @@ function scanForBlockEnd(state: ScanState, piece: Uint8Array, from: number, to: 
   return undefined;
 }
 
-/** A growable copy of the current piece: the tar encoder may reuse the buffers it yields. */
+/**
+ * The bytes of the piece being scanned, copied (the tar encoder's chunks are not ours to keep)
+ * into one staging buffer that lives as long as the encoder: it grows only for a piece longer
+ * than any before (up to `PIECE_LIMIT` plus a chunk), and each piece handed out is a copy of
+ * exactly its bytes. Allocating per piece instead (a 1 MiB buffer, doubled when a chunk did not
+ * fit, a fresh one for the rest) moved 3.6 MiB of buffers per 0.9 MB block through the heap and
+ * sent a 2 MiB buffer to a worker with every block: 180 MiB peak RSS for a 128 MiB export.
+ */
 class PieceBuffer {
   bytes = Buffer.allocUnsafeSlow(1 << 20);
   length = 0;
@@ -88,15 +95,15 @@ class PieceBuffer {
   }
 
   /**
-   * Hands over bytes `[0, cut)` and keeps the rest in a fresh buffer: the piece owns its
-   * ArrayBuffer (never one of Node's pooled small buffers), so it can be transferred to a worker.
+   * Hands over bytes `[0, cut)` in a buffer of exactly that size, with an ArrayBuffer of its own
+   * (never one of Node's pooled small buffers), so it can be transferred to a worker; the rest
+   * moves to the front.
    */
   takeUpTo(cut: number): Buffer {
-    const taken = this.bytes.subarray(0, cut);
-    const rest = this.bytes.subarray(cut, this.length);
-    this.bytes = Buffer.allocUnsafeSlow(Math.max(1 << 20, rest.length * 2));
-    this.bytes.set(rest);
-    this.length = rest.length;
+    const taken = Buffer.allocUnsafeSlow(cut);
+    this.bytes.copy(taken, 0, 0, cut);
+    this.bytes.copyWithin(0, cut, this.length);
+    this.length -= cut;
     return taken;
   }
 }

@@ -42,11 +42,14 @@ const append = (into, length) => {
   return into;
 };
 
+// The steps' output is gathered here, kept from block to block (one block of -9 is at most
+// ~910 kB); each block leaves in a copy of exactly its size, so no buffer is allocated per block
+// but the one the main thread gets.
+let output = new Uint8Array(1 << 20);
+
 const compress = (piece, level) => {
   const status = bzip2.compress_init(level);
   if (status !== BZ_OK) fail('init', status);
-  // One block of -9 is at most ~910 kB: one allocation, handed over whole to the main thread.
-  let output = new Uint8Array(1 << 20);
   let length = 0;
   let offset = 0;
   for (;;) {
@@ -58,7 +61,7 @@ const compress = (piece, level) => {
     if (status === BZ_STREAM_END) break;
   }
   bzip2.end();
-  return output.subarray(0, length);
+  return output.slice(0, length);
 };
 
 // The piece (transferred in) and the output (transferred out) are the only buffers a block
@@ -71,8 +74,8 @@ const collect = vm.runInNewContext('gc');
 
 parentPort.on('message', ({ id, piece, level }) => {
   try {
-    const output = compress(piece, level);
-    parentPort.postMessage({ id, output }, [output.buffer]);
+    const compressed = compress(piece, level);
+    parentPort.postMessage({ id, output: compressed }, [compressed.buffer]);
   } catch (error) {
     parentPort.postMessage({ id, error: String((error && error.message) || error) });
   }

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import lzma from 'lzma-native';
 import { BentoportError } from '@bentoport/spec';
+import { bufferGarbageCollector } from '@bentoport/plugin-kit';
 import { FOOTER_MAGIC, indexAndFooter, LZMA2_FILTER_ID, STREAM_MAGIC, streamHeader, type BlockRecord } from './xz-container.js';
 
 /** Options of {@link parallelXzDecoder}. */
@@ -503,6 +504,11 @@ async function nextStream(reader: ByteReader): Promise<StreamHeader | undefined>
  */
 export function parallelXzDecoder(options: ParallelXzOptions): Duplex {
   return Duplex.from(async function* (input: AsyncIterable<Buffer>) {
-    yield* decodeXz(input, options);
+    // The blocks cut from the input and their decoded chunks die soon, but not young: see bufferGarbageCollector.
+    const garbage = bufferGarbageCollector();
+    for await (const chunk of decodeXz(input, options)) {
+      yield chunk;
+      garbage.passed(chunk.length);
+    }
   });
 }

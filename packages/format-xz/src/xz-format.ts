@@ -2,14 +2,14 @@ import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { apiVersion } from '@bentoport/spec';
 import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, EncodeOptions, Format } from '@bentoport/spec';
-import { effectiveClass, optionChecks, pluginFailure } from '@bentoport/plugin-kit';
-import { abortableEncoderOutput, cutIntoClassedPieces, decodeTar, encodeTarSegments, mapInOrder } from '@bentoport/tar';
+import { bufferGarbageCollector, effectiveClass, optionChecks, pluginFailure } from '@bentoport/plugin-kit';
+import { abortableEncoderOutput, cutIntoClassedPieces, decodeTar, encodeTarSegments, mapInOrder, PieceBuffers } from '@bentoport/tar';
 import type { ClassedPiece } from '@bentoport/tar';
 import { LiteralEncoderPool } from './literal-encoder-pool.js';
 import { encodePiece } from './lzma2-encoder.js';
 import { parallelXzDecoder } from './parallel-xz-decoder.js';
 import { indexAndFooter, streamHeader } from './xz-container.js';
-import type { BlockRecord } from './xz-container.js';
+import type { BlockRecord, EncodedBlock } from './xz-container.js';
 
 /** Options of {@link xzFormat}. All are optional. */
 export interface XzFormatOptions {
@@ -94,7 +94,9 @@ export function xzFormat(options: XzFormatOptions = {}): Format {
       const where = { component: COMPONENT, format };
       return abortableEncoderOutput((stop) => {
         const segments = encodeTarSegments(entries, { ...where, signal: stop, classify: policy === 'auto' });
-        return xzStream(cutIntoClassedPieces(segments, blockSize), policy, concurrency);
+        // In flight at once: `concurrency` pieces compressing, one waiting in mapInOrder, one filling.
+        const buffers = new PieceBuffers(blockSize, concurrency + 2);
+        return xzStream(cutIntoClassedPieces(segments, blockSize, () => buffers.take()), policy, concurrency, buffers);
       }, { ...where, signal: encodeOptions.signal });
     },
 
@@ -118,8 +120,12 @@ export function xzFormat(options: XzFormatOptions = {}): Format {
   };
 }
 
-/** One xz stream: header, the blocks in order as they finish, one index over all of them, footer. */
-async function* xzStream(pieces: AsyncIterable<ClassedPiece>, policy: CompressionPolicy, concurrency: number): AsyncGenerator<Buffer> {
+/**
+ * One xz stream: header, the blocks in order as they finish, one index over all of them, footer.
+ * A piece's buffer goes back to `buffers` as soon as its block is encoded, unless the block is
+ * made of the piece's own bytes (stored, see `storedLzma2`): every other block is a copy.
+ */
+async function* xzStream(pieces: AsyncIterable<ClassedPiece>, policy: CompressionPolicy, concurrency: number, buffers: PieceBuffers): AsyncGenerator<Buffer> {
   // Started on the first piece of weights only: an archive of source files never pays for workers.
   let pool: LiteralEncoderPool | undefined;
   // Under `max` every piece gets preset 6, as documented: no literal coding.
@@ -127,7 +133,17 @@ async function* xzStream(pieces: AsyncIterable<ClassedPiece>, policy: Compressio
   try {
     yield streamHeader();
     const records: BlockRecord[] = [];
-    const blocks = mapInOrder(pieces, (piece) => encodePiece(piece.bytes, effectiveClass(policy, piece.class), literalPool), concurrency);
+    // The file chunks the pieces are copied from, and the blocks once written, die soon but not
+    // young: see bufferGarbageCollector.
+    const garbage = bufferGarbageCollector();
+    const encode = async (piece: ClassedPiece): Promise<EncodedBlock> => {
+      const pieceClass = effectiveClass(policy, piece.class);
+      const block = await encodePiece(piece.bytes, pieceClass, literalPool);
+      garbage.passed(piece.bytes.length);
+      if (pieceClass !== 'incompressible') buffers.recycle(piece.bytes);
+      return block;
+    };
+    const blocks = mapInOrder(pieces, encode, concurrency);
     for await (const block of blocks) {
       records.push(block.record);
       yield* block.bytes;

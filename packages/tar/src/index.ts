@@ -6,5 +6,6 @@ export { looksLikeTarHeader } from './tar-sniff.js';
 // What every codec that compresses the tar stream builds on: cut it into pieces by class,
 // compress the pieces concurrently in order, and hand out the bytes as an abortable stream.
 export { cutIntoClassedPieces, type ClassedPiece } from './classed-pieces.js';
+export { PieceBuffers } from './piece-buffers.js';
 export { mapInOrder } from './map-in-order.js';
 export { abortableEncoderOutput, type EncoderOutputOptions } from './encoder-output.js';
