@@ -1,5 +1,7 @@
+import { Readable } from 'node:stream';
+import { BentoportError, type Location, type Transport } from '@bentoport/spec';
 import { describe, expect, it } from 'vitest';
-import { emptyIndex, INDEX_LAYOUT_VERSION, mergeIndex, parseIndex, type IndexedItem } from './remote-store-index.js';
+import { emptyIndex, INDEX_LAYOUT_VERSION, mergeIndex, parseIndex, readIndex, type IndexedItem } from './remote-store-index.js';
 
 const item = (name: string, sha = 'a'): IndexedItem => ({
   kind: 'model',
@@ -31,5 +33,48 @@ describe('the remote store index', () => {
     const bad = { ...emptyIndex(), items: [{ ...item('a'), sha256: 'nothex' }] };
     expect(() => parseIndex(JSON.stringify(bad), 'x')).toThrow(/malformed item/);
     expect(() => parseIndex(JSON.stringify({ ...emptyIndex(), layout: INDEX_LAYOUT_VERSION + 1 }), 'x')).toThrow(expect.objectContaining({ code: 'ERR_PLUGIN_VERSION' }));
+  });
+});
+
+/**
+ * A store root whose index reads fail `failures` times the way S3 fails a read that another
+ * writer's replacement overtook (an ERR_IO from the body, after the read started), then succeed.
+ */
+function racingStore(failures: number, failure = () => new BentoportError('ERR_IO', 'the object changed while it was being read (412 Precondition Failed)')) {
+  const reads = { count: 0 };
+  const text = `${JSON.stringify({ ...emptyIndex(), generation: 3, items: [item('m')] })}\n`;
+  const transport = {
+    read: async () => {
+      reads.count++;
+      if (reads.count > failures) return Readable.from([Buffer.from(text)]);
+      return new Readable({
+        read() {
+          this.destroy(failure());
+        },
+      });
+    },
+  } as unknown as Transport;
+  const root: Location = { protocol: 's3', host: 'bucket', path: '/store', query: '', display: 's3://bucket/store' };
+  return { transport, root, reads };
+}
+
+describe('reading the remote store index', () => {
+  it('reads again when another writer replaced the index during the read', async () => {
+    const store = racingStore(2);
+    const index = await readIndex(store.transport, store.root);
+    expect(index?.generation).toBe(3);
+    expect(store.reads.count).toBe(3);
+  });
+
+  it('gives up after a bounded number of reads, with the transport\'s error', async () => {
+    const store = racingStore(100);
+    await expect(readIndex(store.transport, store.root)).rejects.toThrow(/changed while it was being read/);
+    expect(store.reads.count).toBe(4);
+  });
+
+  it('does not read again after an error that is not I/O', async () => {
+    const store = racingStore(1, () => new BentoportError('ERR_AUTH', 'access denied'));
+    await expect(readIndex(store.transport, store.root)).rejects.toThrow(/access denied/);
+    expect(store.reads.count).toBe(1);
   });
 });

@@ -95,17 +95,28 @@ export function parseIndex(text: string, where: string): RemoteStoreIndex {
   };
 }
 
-/** The index at the store's root, or undefined when it has none. */
+/** Reads of the index before an I/O failure is given up on. */
+const INDEX_READ_ATTEMPTS = 4;
+
+/**
+ * The index at the store's root, or undefined when it has none. Another writer may replace the
+ * index while it is being read (S3 then answers 412 to the pinned range: "the object changed while
+ * it was being read"); the replacement is whole, so the read starts again, a bounded number of times.
+ */
 export async function readIndex(transport: Transport, root: Location, signal?: AbortSignal): Promise<RemoteStoreIndex | undefined> {
   const location = childLocation(root, INDEX_NAME);
-  let text: string;
-  try {
-    text = await readSmallText(await transport.read(location, { signal }), INDEX_MAX_BYTES);
-  } catch (error) {
-    if (isBentoportError(error, 'ERR_NOT_FOUND')) return undefined;
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    let text: string;
+    try {
+      text = await readSmallText(await transport.read(location, { signal }), INDEX_MAX_BYTES);
+    } catch (error) {
+      if (isBentoportError(error, 'ERR_NOT_FOUND')) return undefined;
+      if (!isBentoportError(error, 'ERR_IO') || attempt >= INDEX_READ_ATTEMPTS || signal?.aborted) throw error;
+      await delay(10 * attempt + Math.floor(Math.random() * 40), undefined, { signal });
+      continue;
+    }
+    return parseIndex(text, location.display);
   }
-  return parseIndex(text, location.display);
 }
 
 /** What one writer changes in the index. */
