@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,6 +99,27 @@ describe.skipIf(!hasSshKeygen)('sign, verify, manifest', () => {
     const usage = await runCli(['--home', third, 'import', unsigned, '--allowed-signers', allowed]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('--allowed-signers and --principal need --require-signature');
+  });
+
+  // From 64 MiB on, a signed export hashes its archive on a worker thread (export-item.ts).
+  it('signs a bento large enough for the threaded archive digest, and ends when its destination cannot be opened', { timeout: 120_000 }, async () => {
+    const largeHome = path.join(home, 'large-store');
+    const large = await writeSampleBento(largeHome, { models: 1, weightsBytes: 72 * 1024 * 1024 });
+    const archive = path.join(home, 'large.tar');
+    const exported = await runCli(['--home', largeHome, 'export', large.bentoTag, archive, '--sign', '--key', key]);
+    expect(exported.code).toBe(0);
+    const sha256 = createHash('sha256').update(await readFile(archive)).digest('hex');
+    expect(exported.stdout).toContain(sha256);
+    const imported = await runCli(['--home', path.join(home, 'large-import'), 'import', archive, '--require-signature', '--allowed-signers', allowed]);
+    expect(imported.code).toBe(0);
+
+    // A parent that is a file: the write fails before a byte is hashed, and the hash thread must
+    // not keep the process alive (the harness would time out).
+    const blocked = path.join(home, 'README-not-a-directory');
+    await writeFile(blocked, 'a file\n');
+    const failed = await runCli(['--home', largeHome, 'export', large.bentoTag, path.join(blocked, 'out.tar'), '--sign', '--key', key]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderrLines).toHaveLength(1);
   });
 });
 
