@@ -231,8 +231,6 @@ async function exportAsArchive(
     // pipeline destroys the encoder whenever the write fails.
     await writeArchive(encode, digest, destination, target, options, emit, () => signing.beforeCommit());
   } catch (error) {
-    // A destination that failed to open never ran the digest: its hash thread must still end.
-    digest.destroy();
     throw operationError(error, signal, 'export', 'write', shown);
   }
 

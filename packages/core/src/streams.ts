@@ -43,14 +43,18 @@ function inlineSha256(): Sha256 {
 
 export function digestingStream(options: DigestingStreamOptions = {}): DigestingStream {
   const { onBytes, expectedBytes } = options;
-  const hash: Sha256 = expectedBytes !== undefined && expectedBytes >= THREADED_DIGEST_MIN_BYTES ? new ThreadedSha256() : inlineSha256();
+  const threaded = expectedBytes !== undefined && expectedBytes >= THREADED_DIGEST_MIN_BYTES;
+  // Made at the first byte, not here: a stream that never runs (its destination failed to open)
+  // then never starts a thread that would keep the process alive.
+  let made: Sha256 | undefined;
+  const hash = (): Sha256 => (made ??= threaded ? new ThreadedSha256() : inlineSha256());
   let bytes = 0;
   let hex: string | undefined;
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       let room: Promise<void> | undefined;
       try {
-        room = hash.update(chunk);
+        room = hash().update(chunk);
       } catch (error) {
         callback(error as Error);
         return;
@@ -64,14 +68,14 @@ export function digestingStream(options: DigestingStreamOptions = {}): Digesting
     },
     flush(callback) {
       Promise.resolve()
-        .then(() => hash.digest())
+        .then(() => hash().digest())
         .then((digest) => {
           hex = digest;
           callback();
         }, callback);
     },
     destroy(error, callback) {
-      hash.destroy();
+      made?.destroy();
       callback(error);
     },
   }) as DigestingStream;
