@@ -10,8 +10,9 @@ import { createBunzip2 } from './bunzip2-transform.js';
 /** Options of {@link bz2Format}. All are optional. */
 export interface Bz2FormatOptions {
   /**
-   * Worker threads compressing bzip2 blocks at once (libbzip2 in WebAssembly, one block per
-   * call, so this is what spreads the work over cores). Use 1 to leave the other cores alone.
+   * Worker threads compressing (export) or decoding (import) bzip2 blocks at once (libbzip2 in
+   * WebAssembly, one block per call, so this is what spreads the work over cores). Use 1 to
+   * leave the other cores alone.
    * @default os.availableParallelism()
    */
   concurrency?: number;
@@ -24,7 +25,7 @@ const check = optionChecks(COMPONENT);
 
 /**
  * `.tar.bz2` archives (format token `bz2`): @bentoport/tar's tar in ONE bzip2 stream, written
- * block by block on worker threads and read with a streaming decoder. bzip2 has no stored
+ * and read block by block on worker threads. bzip2 has no stored
  * blocks and one setting worth having (`-9`), so every compression policy writes the same bytes.
  * The output is byte for byte what `bzip2 -9` writes for the same tar; libbzip2 (WebAssembly)
  * compresses one block per worker thread.
@@ -78,7 +79,7 @@ export function bz2Format(options: Bz2FormatOptions = {}): Format {
      */
     decode(source: ArchiveSource, decodeOptions: DecodeOptions): AsyncIterable<ArchiveEntry> {
       checkFormat(decodeOptions.format, 'read');
-      return decodeTar(source, { component: COMPONENT, format: 'bz2', signal: decodeOptions.signal, decompress: createBunzip2 });
+      return decodeTar(source, { component: COMPONENT, format: 'bz2', signal: decodeOptions.signal, decompress: () => createBunzip2({ concurrency }) });
     },
   };
 }
