@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ThreadedSha256 } from './threaded-sha256.js';
+import { Sha256Thread } from './threaded-sha256.js';
 
 /**
  * The SHA-256 of each file an export reads or an import writes, taken from the bytes as they
@@ -33,6 +33,11 @@ export interface FileDigestsOptions {
    * cost; on a thread it overlaps. @default Infinity (all inline)
    */
   threadedFromBytes?: number;
+  /**
+   * The thread to hash on, shared with the operation's other hashes (its archive's); its owner
+   * destroys it. @default a thread of these digests' own, stopped by destroy()
+   */
+  thread?: Sha256Thread;
 }
 
 export class FileDigests {
@@ -40,12 +45,13 @@ export class FileDigests {
   /** Digests still on their way from the hash thread. */
   readonly #pending: Promise<void>[] = [];
   readonly #threadedFromBytes: number;
-  #thread: ThreadedSha256 | undefined;
-  /** One file at a time feeds the thread; a second one open at once is hashed inline. */
-  #threadInUse = false;
+  #thread: Sha256Thread | undefined;
+  readonly #ownsThread: boolean;
 
   constructor(options: FileDigestsOptions = {}) {
     this.#threadedFromBytes = options.threadedFromBytes ?? Number.POSITIVE_INFINITY;
+    this.#thread = options.thread;
+    this.#ownsThread = options.thread === undefined;
   }
 
   /** Records a file read or written whole. */
@@ -55,7 +61,7 @@ export class FileDigests {
 
   /** Starts the hash of `file`, expected to be `expectedSize` bytes long. */
   begin(file: string, expectedSize: number): FileHashing {
-    if (expectedSize >= this.#threadedFromBytes && !this.#threadInUse) return this.#threaded(file);
+    if (expectedSize >= this.#threadedFromBytes) return this.#threaded(file);
     const hash = createHash('sha256');
     let size = 0;
     return {
@@ -69,18 +75,16 @@ export class FileDigests {
   }
 
   #threaded(file: string): FileHashing {
-    this.#thread ??= new ThreadedSha256({ reusable: true });
-    const thread = this.#thread;
-    this.#threadInUse = true;
+    this.#thread ??= new Sha256Thread();
+    const hash = this.#thread.open();
     let size = 0;
     return {
       update: (chunk) => {
         size += chunk.length;
-        return thread.update(chunk);
+        return hash.update(chunk);
       },
       end: () => {
-        this.#threadInUse = false;
-        const recorded = thread.digest().then((sha256) => void this.#known.set(file, { size, sha256 }));
+        const recorded = hash.digest().then((sha256) => void this.#known.set(file, { size, sha256 }));
         // Read through known(); a failed operation never asks, and must not see it as unhandled.
         recorded.catch(() => undefined);
         this.#pending.push(recorded);
@@ -94,9 +98,8 @@ export class FileDigests {
     return this.#known;
   }
 
-  /** Stops the hash thread; call when done, whatever happened. */
+  /** Stops the hash thread if it is these digests' own; call when done, whatever happened. */
   destroy(): void {
-    this.#thread?.destroy();
-    this.#thread = undefined;
+    if (this.#ownsThread) this.#thread?.destroy();
   }
 }

@@ -15,6 +15,7 @@ import { itemEntries } from './item-entries.js';
 import { requireItemMetadata } from './item-store.js';
 import { extractEntries } from './safe-extract.js';
 import { sweepStaleStagingAndTell } from './staging.js';
+import { Sha256Thread } from './threaded-sha256.js';
 import { resolveImportSource, type ItemKind } from './target.js';
 
 const IMPORT_NOTICES: ModelNotices = {
@@ -72,9 +73,11 @@ async function importArchive(
   const policy = requiredSignature(options, input.display, `[import] ${input.display}`, 'imported');
   const signatureText = await importSignature(input, options.signal, policy);
   let signedBy: VerifiedSignature | undefined;
-  // A required signature is checked against digests taken while the files are written.
-  const fileDigests = policy === undefined ? undefined : new FileDigests({ threadedFromBytes: IMPORT_THREADED_DIGEST_BYTES });
-  const digest = hashedArchive(await open(), input.size, emit);
+  // A required signature is checked against digests taken while the files are written, on the
+  // thread that hashes the archive (one thread, not two: each is an isolate of ~15 MiB).
+  const thread = policy === undefined ? undefined : new Sha256Thread();
+  const fileDigests = thread === undefined ? undefined : new FileDigests({ threadedFromBytes: IMPORT_THREADED_DIGEST_BYTES, thread });
+  const digest = hashedArchive(await open(), input.size, emit, thread);
   try {
     const sniffed = await sniffArchive(digest, context.plugins, input);
     emit({ type: 'phase', phase: 'transfer', target: input.display });
@@ -117,7 +120,7 @@ async function importArchive(
     digest.destroy();
     throw operationError(error, signal, 'import', 'read', input.display);
   } finally {
-    fileDigests?.destroy();
+    thread?.destroy();
   }
 }
 

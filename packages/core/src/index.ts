@@ -11,6 +11,7 @@ export { withLock, type LockOptions } from './store-lock.js';
 export { DEFAULT_EXTRACTION_LIMITS, extractEntries, normaliseEntryPath, type ExtractionLimits, type ExtractOptions, type ExtractSummary } from './safe-extract.js';
 export { itemEntries, type ArchiveSourceTree, type ItemEntriesOptions, type VirtualFile } from './item-entries.js';
 export { digestingStream, THREADED_DIGEST_MIN_BYTES, type DigestingStream, type DigestingStreamOptions } from './streams.js';
+export { Sha256Thread, type ThreadedHash } from './threaded-sha256.js';
 export { createBentoport, describeItem } from './bentoport.js';
 export type { DeletePlan, ExportPlan, ImportPlan, PullPlanResult, PushPlanItem, PushPlanResult } from './dry-run.js';
 export { bentoportConfigPath, readDefaultRegistry, type PullOptions, type PullResult, type PushOptions, type PushResult, type RegistrySetting } from './push-pull.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
-import { ThreadedSha256 } from './threaded-sha256.js';
+import { Sha256Thread } from './threaded-sha256.js';
 
 /** A pass-through that hashes (SHA-256) and counts what flows through it. */
 export interface DigestingStream extends Transform {
@@ -15,10 +15,15 @@ export interface DigestingStreamOptions {
   onBytes?: (total: number) => void;
   /**
    * How many bytes are expected, when known. From {@link THREADED_DIGEST_MIN_BYTES} on, the hash
-   * runs on a worker thread (see ThreadedSha256); below it, or when unknown, inline, since a
+   * runs on a worker thread (see Sha256Thread); below it, or when unknown, inline, since a
    * thread costs ~20 ms to start. @default undefined
    */
   expectedBytes?: number;
+  /**
+   * The thread to hash on when the hash is threaded, shared with the operation's other hashes;
+   * its owner destroys it. @default a thread of the stream's own, stopped with the stream
+   */
+  thread?: Sha256Thread;
 }
 
 /** Inputs from this size on are hashed on a worker thread. */
@@ -41,13 +46,37 @@ function inlineSha256(): Sha256 {
   };
 }
 
+/** A hash on `shared`, or on a thread of its own that ends with it. */
+function threadedSha256(shared: Sha256Thread | undefined): Sha256 {
+  const thread = shared ?? new Sha256Thread();
+  const stop = () => {
+    if (shared === undefined) thread.destroy();
+  };
+  const hash = thread.open();
+  return {
+    update: (chunk) => hash.update(chunk),
+    digest: () =>
+      hash.digest().then(
+        (digest) => {
+          stop();
+          return digest;
+        },
+        (error: unknown) => {
+          stop();
+          throw error;
+        },
+      ),
+    destroy: stop,
+  };
+}
+
 export function digestingStream(options: DigestingStreamOptions = {}): DigestingStream {
   const { onBytes, expectedBytes } = options;
   const threaded = expectedBytes !== undefined && expectedBytes >= THREADED_DIGEST_MIN_BYTES;
-  // Made at the first byte, not here: a stream that never runs (its destination failed to open)
-  // then never starts a thread that would keep the process alive.
+  // Made at the first byte, not here. A thread starts only with its first batch, so a stream
+  // that never runs (its destination failed to open) starts none that keeps the process alive.
   let made: Sha256 | undefined;
-  const hash = (): Sha256 => (made ??= threaded ? new ThreadedSha256() : inlineSha256());
+  const hash = (): Sha256 => (made ??= threaded ? threadedSha256(options.thread) : inlineSha256());
   let bytes = 0;
   let hex: string | undefined;
   const stream = new Transform({
