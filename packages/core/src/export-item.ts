@@ -14,8 +14,7 @@ import { operationError, progressEmitter, storeOf, type Emit, type EngineContext
 import { exportFolder } from './folder.js';
 import { itemEntries, type ArchiveSourceTree, type ItemEntriesOptions, type VirtualFile } from './item-entries.js';
 import type { StoreItem } from './item-store.js';
-import { digestingStream, THREADED_DIGEST_MIN_BYTES, type DigestingStream } from './streams.js';
-import { Sha256Thread } from './threaded-sha256.js';
+import { digestingStream, type DigestingStream } from './streams.js';
 import { formatTag } from './tag.js';
 import { NATIVE_FORMAT, resolveExportTarget, type ItemKind } from './target.js';
 
@@ -116,8 +115,6 @@ async function exportAsFolder(
 /** How an export signs: the entry options that take file digests, and the step that signs. */
 interface ExportSigning {
   entryOptions: Pick<ItemEntriesOptions, 'fileDigests'>;
-  /** The thread the archive's hash shares with the files' (signed exports only). */
-  thread: Sha256Thread | undefined;
   /** Signs from the digests the export took; runs once every byte is written, before the commit. */
   beforeCommit(): Promise<void>;
   /** The signature that travels with the export, once the commit is done: new, stored, or none. */
@@ -132,24 +129,21 @@ interface ExportSigning {
  */
 function exportSigning(context: EngineContext, item: StoreItem, options: ExportOptions, storedSignature: string | undefined): ExportSigning {
   const signer = options.sign;
-  if (signer === undefined) return { entryOptions: {}, thread: undefined, beforeCommit: async () => {}, text: () => storedSignature, dispose: () => {} };
-  // A signed export hashes every byte twice: each file for its manifest, the archive for its
-  // digest. Both on one thread (large files; small ones inline, on the bytes in hand), so the
-  // main thread only copies: a 1 GiB tar export signed took 2.53-2.69 s against 2.66-3.17 with
-  // the files hashed inline (unsigned 1.98-2.19 s), at 125-127 MiB peak RSS. A thread for each
-  // hash ran 2.40-2.50 s but at 132-134 MiB: every thread is an isolate of its own.
-  const thread = new Sha256Thread();
-  const fileDigests = new FileDigests({ threadedFromBytes: THREADED_DIGEST_MIN_BYTES, thread });
+  if (signer === undefined) return { entryOptions: {}, beforeCommit: async () => {}, text: () => storedSignature, dispose: () => {} };
+  // Files hashed inline, on the main thread; the archive on a thread of its own. One thread for
+  // both (the main thread only copying) ran a 1 GiB signed export few-large 2.53-2.69 s against
+  // 2.66-3.17 s, but many-small 3.60-3.70 s at 133-149 MiB peak RSS against 3.33-3.50 s at
+  // 129-133: with 10,000 files the main thread is not the limit, the memory in flight is.
+  const fileDigests = new FileDigests();
   let signed: string | undefined;
   return {
     entryOptions: { fileDigests },
-    thread,
     beforeCommit: async () => {
       const known = await fileDigests.known();
       signed = (await signItem(context, item.kind, formatTag(item.tag), { signer, ...(options.signal ? { signal: options.signal } : {}) }, known)).signatureText;
     },
     text: () => signed,
-    dispose: () => thread.destroy(),
+    dispose: () => fileDigests.destroy(),
   };
 }
 
@@ -234,7 +228,7 @@ async function exportAsArchive(
   // for its digest), both on the main thread, which is then the limit. With the archive's hash on
   // a thread (64 MiB and up), a 1 GiB local tar export signed took 1.92 s against 2.13 s inline
   // (unsigned 1.46 s; median of 5 interleaved rounds on a quiet machine).
-  const digest = digestingStream(signing.thread === undefined ? {} : { expectedBytes: sourceTotal, thread: signing.thread });
+  const digest = digestingStream(options.sign === undefined ? {} : { expectedBytes: sourceTotal });
   try {
     // pipeline destroys the encoder whenever the write fails.
     await writeArchive(encode, digest, destination, target, options, emit, () => signing.beforeCommit());

@@ -298,7 +298,7 @@ function fileEntry(source: string, archivePath: string, mode: number, size: numb
       if (size <= SMALL_FILE_BYTES) return smallFileBody(source, size, options);
       const stream = createReadStream(source, { highWaterMark: 1024 * 1024 });
       if (options.onFileBytes) stream.on('data', (chunk) => options.onFileBytes?.(chunk.length));
-      if (options.fileDigests) return hashedWhileRead(stream, options.fileDigests.begin(source, size));
+      if (options.fileDigests) hashWhileRead(stream, options.fileDigests.begin(source, size));
       return stream;
     },
   };
@@ -307,18 +307,11 @@ function fileEntry(source: string, archivePath: string, mode: number, size: numb
 }
 
 /**
- * `stream` as the encoder reads it, each chunk added to `hashing` on the way; the digest is
- * recorded once the last has been read (a file abandoned half-way records nothing). A hash on a
- * thread that falls behind holds the next chunk back, so its queue stays bounded.
+ * Adds each chunk of `stream` to `hashing` as the encoder reads it, and records the digest once
+ * the last has been read (a file abandoned half-way records nothing). The hash is inline: an
+ * export's file digests never ask to wait (see FileDigests' `threadedFromBytes`).
  */
-function hashedWhileRead(stream: Readable, hashing: FileHashing): Readable {
-  async function* hashed(): AsyncGenerator<Buffer> {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      const room = hashing.update(chunk);
-      if (room) await room;
-      yield chunk;
-    }
-    hashing.end();
-  }
-  return Readable.from(hashed(), { objectMode: false, highWaterMark: 1024 * 1024 });
+function hashWhileRead(stream: Readable, hashing: FileHashing): void {
+  stream.on('data', (chunk: Buffer) => void hashing.update(chunk));
+  stream.on('end', () => hashing.end());
 }
