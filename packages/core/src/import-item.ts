@@ -74,7 +74,7 @@ async function importArchive(
   const signatureText = await importSignature(input, options.signal, policy);
   let signedBy: VerifiedSignature | undefined;
   // A required signature is checked against digests taken while the files are written, on the
-  // thread that hashes the archive (one thread, not two: each is an isolate of ~15 MiB).
+  // thread that hashes the archive (one thread, not two: each is an isolate of ~9 MiB).
   const thread = policy === undefined ? undefined : new Sha256Thread();
   const fileDigests = thread === undefined ? undefined : new FileDigests({ threadedFromBytes: IMPORT_THREADED_DIGEST_BYTES, thread });
   const digest = hashedArchive(await open(), input.size, emit, thread);

@@ -53,37 +53,21 @@ function threadedSha256(shared: Sha256Thread | undefined): Sha256 {
     if (shared === undefined) thread.destroy();
   };
   const hash = thread.open();
-  return {
-    update: (chunk) => hash.update(chunk),
-    digest: () =>
-      hash.digest().then(
-        (digest) => {
-          stop();
-          return digest;
-        },
-        (error: unknown) => {
-          stop();
-          throw error;
-        },
-      ),
-    destroy: stop,
-  };
+  return { update: (chunk) => hash.update(chunk), digest: () => hash.digest().finally(stop), destroy: stop };
 }
 
 export function digestingStream(options: DigestingStreamOptions = {}): DigestingStream {
   const { onBytes, expectedBytes } = options;
-  const threaded = expectedBytes !== undefined && expectedBytes >= THREADED_DIGEST_MIN_BYTES;
-  // Made at the first byte, not here. A thread starts only with its first batch, so a stream
-  // that never runs (its destination failed to open) starts none that keeps the process alive.
-  let made: Sha256 | undefined;
-  const hash = (): Sha256 => (made ??= threaded ? threadedSha256(options.thread) : inlineSha256());
+  // A Sha256Thread starts its worker with the first batch: a stream that never runs (its
+  // destination failed to open) starts none that would keep the process alive.
+  const hash = expectedBytes !== undefined && expectedBytes >= THREADED_DIGEST_MIN_BYTES ? threadedSha256(options.thread) : inlineSha256();
   let bytes = 0;
   let hex: string | undefined;
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       let room: Promise<void> | undefined;
       try {
-        room = hash().update(chunk);
+        room = hash.update(chunk);
       } catch (error) {
         callback(error as Error);
         return;
@@ -97,14 +81,14 @@ export function digestingStream(options: DigestingStreamOptions = {}): Digesting
     },
     flush(callback) {
       Promise.resolve()
-        .then(() => hash().digest())
+        .then(() => hash.digest())
         .then((digest) => {
           hex = digest;
           callback();
         }, callback);
     },
     destroy(error, callback) {
-      made?.destroy();
+      hash.destroy();
       callback(error);
     },
   }) as DigestingStream;

@@ -174,8 +174,20 @@ interface DecoderWorker {
 
 /** Options of {@link createBunzip2}. */
 export interface Bunzip2Options {
-  /** Worker threads decoding blocks at once. @default os.availableParallelism() */
+  /** Worker threads decoding blocks at once. @default os.availableParallelism(), at most {@link MAX_DEFAULT_DECODERS} */
   concurrency?: number;
+}
+
+/**
+ * Decoder threads unless `concurrency` says otherwise. Past this many, the main thread (block
+ * scan, tar parsing, file writes) is the limit, and each thread is an isolate of ~9 MiB plus
+ * 4 MiB of output credit: 64 on a large machine would hold most of a GiB for no speed.
+ */
+export const MAX_DEFAULT_DECODERS = 8;
+
+/** Decoder threads for a `concurrency` option (undefined: not given) on a machine of `parallelism` cores. */
+export function decoderThreads(concurrency: number | undefined, parallelism: number): number {
+  return Math.max(1, concurrency ?? Math.min(parallelism, MAX_DEFAULT_DECODERS));
 }
 
 /**
@@ -194,7 +206,7 @@ export interface Bunzip2Options {
  * the input ends, on such an error and on `destroy()`; 'close' is emitted only after they exited.
  */
 export function createBunzip2(options: Bunzip2Options = {}): Transform {
-  return new ParallelBunzip2(Math.max(1, options.concurrency ?? availableParallelism()), new Bzip2BlockScanner());
+  return new ParallelBunzip2(decoderThreads(options.concurrency, availableParallelism()), new Bzip2BlockScanner());
 }
 
 /** What the decoder needs of a scanner; tests hand it one that makes false cuts. */

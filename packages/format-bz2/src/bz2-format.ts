@@ -13,24 +13,13 @@ export interface Bz2FormatOptions {
    * Worker threads compressing (export) or decoding (import) bzip2 blocks at once (libbzip2 in
    * WebAssembly, one block per call, so this is what spreads the work over cores). Use 1 to
    * leave the other cores alone.
-   * @default os.availableParallelism() to compress; at most {@link MAX_DEFAULT_DECODERS} of them to decode
+   * @default os.availableParallelism() to compress; to decode, at most 8 of them (see createBunzip2)
    */
   concurrency?: number;
 }
 
 const BZIP2_MAGIC = [0x42, 0x5a, 0x68];
 
-/**
- * Decoder threads unless `concurrency` says otherwise. Past this many, the main thread (block
- * scan, tar parsing, file writes) is the limit, and each thread is an isolate of ~9 MiB plus
- * 4 MiB of output credit: 64 on a large machine would hold most of a GiB for no speed.
- */
-export const MAX_DEFAULT_DECODERS = 8;
-
-/** Decoder threads for a `concurrency` option (undefined: not given) on a machine of `parallelism` cores. */
-export function decoderThreads(concurrency: number | undefined, parallelism: number): number {
-  return concurrency ?? Math.min(parallelism, MAX_DEFAULT_DECODERS);
-}
 const COMPONENT = 'format-bz2';
 const COMPRESSION_POLICIES: readonly CompressionPolicy[] = ['auto', 'max', 'store'];
 const check = optionChecks(COMPONENT);
@@ -56,7 +45,6 @@ const check = optionChecks(COMPONENT);
  */
 export function bz2Format(options: Bz2FormatOptions = {}): Format {
   const concurrency = check.integer('concurrency', check.object(options).concurrency, availableParallelism(), 1);
-  const decoders = decoderThreads(options.concurrency === undefined ? undefined : concurrency, availableParallelism());
 
   return {
     apiVersion,
@@ -92,7 +80,7 @@ export function bz2Format(options: Bz2FormatOptions = {}): Format {
      */
     decode(source: ArchiveSource, decodeOptions: DecodeOptions): AsyncIterable<ArchiveEntry> {
       checkFormat(decodeOptions.format, 'read');
-      return decodeTar(source, { component: COMPONENT, format: 'bz2', signal: decodeOptions.signal, decompress: () => createBunzip2({ concurrency: decoders }) });
+      return decodeTar(source, { component: COMPONENT, format: 'bz2', signal: decodeOptions.signal, decompress: () => createBunzip2(options.concurrency === undefined ? {} : { concurrency }) });
     },
   };
 }

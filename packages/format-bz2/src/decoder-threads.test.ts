@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decoderThreads, MAX_DEFAULT_DECODERS } from './bz2-format.js';
+import { decoderThreads, MAX_DEFAULT_DECODERS } from './bunzip2-transform.js';
 
 describe('decoder threads', () => {
   it('are one per core up to the cap by default, and exactly what concurrency says when given', () => {
