@@ -70,7 +70,7 @@ export interface HttpTransportOptions extends NetworkOptions {
   /**
    * Ranged GETs in flight at once for such a download; memory held is about rangesInFlight ×
    * rangeSize. `1` downloads with one GET.
-   * @default 4
+   * @default 4 from a distant server (its `stat` took 10 ms or more: see `NEAR_SERVER_MS`), 1 from a near one
    */
   rangesInFlight?: number;
 }
@@ -111,7 +111,7 @@ function resolveOptions(options: HttpTransportOptions) {
     maxRedirects: check.integer('maxRedirects', options.maxRedirects, 10),
     highWaterMark: check.integer('highWaterMark', options.highWaterMark, 64 * 1024, 1),
     rangeSize: check.integer('rangeSize', options.rangeSize, 2 * 1024 * 1024, 64 * 1024),
-    rangesInFlight: check.integer('rangesInFlight', options.rangesInFlight, 4, 1, 64),
+    rangesInFlight: options.rangesInFlight === undefined ? undefined : check.integer('rangesInFlight', options.rangesInFlight, 4, 1, 64),
   };
 }
 
@@ -138,6 +138,20 @@ function fileStat(response: HttpResponse, size: number): TransportStat {
 function servesRanges(response: HttpResponse): boolean {
   return (headerValue(response.headers, 'accept-ranges') ?? '').toLowerCase().includes('bytes');
 }
+
+/**
+ * A server whose `stat` (HEAD: connection, request and answer, two to four round trips) takes less
+ * than this is near, and a whole read from it is one GET. Why: one TCP connection carries a
+ * window per round trip (Linux grows it to 6 MiB), so under a few milliseconds it already moves
+ * more than a disk and a decoder take; parallel ranges there only add requests, reordering and
+ * memory (a 256 MiB import from nginx on the same host: 1.17–1.33 s and 110 MiB with one GET,
+ * 1.48–1.58 s and 121 MiB with four ranges). From farther away a single connection is capped by
+ * window / RTT (60 MB/s at 100 ms), which four connections quadruple.
+ */
+const NEAR_SERVER_MS = 10;
+
+/** Ranged GETs at once for a whole read from a distant server, unless `rangesInFlight` says. */
+const DISTANT_RANGES_IN_FLIGHT = 4;
 
 /** HEAD refused (a presigned URL signed for GET only, a server without HEAD): ask for one byte instead. */
 const HEAD_REFUSED = new Set([400, 403, 405, 501]);
@@ -186,8 +200,11 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
   const readerSettings = { highWaterMark: settings.highWaterMark, retries: network.retries, retryDelayMs: network.retryDelayMs };
   /** The version each URL was first seen at; ranged reads are pinned to it (If-Match). */
   const validators = new Map<string, Validator>();
-  /** Sizes of the URLs whose `stat` said they serve byte ranges: those a whole read fetches in parallel ranges. */
-  const rangedSizes = new Map<string, number>();
+  /**
+   * The URLs whose `stat` said they serve byte ranges, with their size and how many ranges a
+   * whole read of each fetches at once (see {@link NEAR_SERVER_MS}).
+   */
+  const rangedReads = new Map<string, { size: number; rangesInFlight: number }>();
   const webdavByCollection = new Map<string, Promise<boolean>>();
   const journal = uploadJournal({ directory: path.join(bentoportStateDirectory(network.env), 'leftovers') });
 
@@ -212,8 +229,10 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
     const { signal, onProgress } = statOptions;
     const target = requestTargetOf(location, 'HEAD');
     throwIfAborted(signal, COMPONENT, 'HEAD', target.display);
-    rangedSizes.delete(target.url.href);
+    rangedReads.delete(target.url.href);
+    const started = performance.now();
     const head = await client.send(target, 'HEAD', { method: 'HEAD', signal, onProgress });
+    const near = performance.now() - started < NEAR_SERVER_MS;
     await discardBody(head.body);
     // `/dir` → 301 `/dir/` is how servers say "a directory"; so is a URL ending in `/` that answers.
     const addedSlash = head.url.pathname === `${target.url.pathname}/`;
@@ -223,7 +242,7 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
     if (head.status >= 200 && head.status < 300) {
       remember(target, validatorOf(head.headers));
       const size = sizeOf(head);
-      if (servesRanges(head)) rangedSizes.set(target.url.href, size);
+      if (servesRanges(head)) rangedReads.set(target.url.href, { size, rangesInFlight: settings.rangesInFlight ?? (near ? 1 : DISTANT_RANGES_IN_FLIGHT) });
       return fileStat(head, size);
     }
     if (!HEAD_REFUSED.has(head.status)) throw statusFailure(head.status, 'HEAD', target.display);
@@ -263,7 +282,12 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
    * pinned to the version `stat` saw (If-Match: a change is ERR_CORRUPT_ARCHIVE, never a mix of
    * two versions) and each resumable on its own, handed on in order.
    */
-  async function readInParallelRanges(target: RequestTarget, size: number, pinned: Validator, readOptions: TransportReadOptions): Promise<Readable> {
+  async function readInParallelRanges(
+    target: RequestTarget,
+    { size, rangesInFlight }: { size: number; rangesInFlight: number },
+    pinned: Validator,
+    readOptions: TransportReadOptions,
+  ): Promise<Readable> {
     const { signal } = readOptions;
     throwIfAborted(signal, COMPONENT, 'GET', target.display);
     async function fetchRange(start: number, end: number, onChunk: (chunk: Buffer) => void, requests: AbortSignal): Promise<void> {
@@ -281,7 +305,7 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
       start: 0,
       end: size,
       rangeSize: settings.rangeSize,
-      rangesInFlight: settings.rangesInFlight,
+      rangesInFlight,
       fetchRange,
       failure: (error) => client.failure(error, 'GET', target.display, signal),
     });
@@ -300,10 +324,10 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
     read: async (location, readOptions = {}) => {
       const target = requestTargetOf(location, 'GET');
       const ranged = (readOptions.start ?? 0) > 0 || readOptions.end !== undefined;
-      const size = rangedSizes.get(target.url.href);
+      const whole = rangedReads.get(target.url.href);
       const pinnedWhole = validators.get(target.url.href);
-      if (!ranged && size !== undefined && pinnedWhole !== undefined && size > settings.rangeSize && settings.rangesInFlight > 1) {
-        return readInParallelRanges(target, size, pinnedWhole, readOptions);
+      if (!ranged && whole !== undefined && pinnedWhole !== undefined && whole.size > settings.rangeSize && whole.rangesInFlight > 1) {
+        return readInParallelRanges(target, whole, pinnedWhole, readOptions);
       }
       const pinned = ranged ? validators.get(target.url.href) : undefined;
       return openHttpReader(client, target, readOptions, readerSettings, pinned, (validator) => {
