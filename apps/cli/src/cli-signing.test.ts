@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeScratchDir, removeScratchDirs, writeSampleBento, type SampleBento } from '@bentoport/test-utils';
@@ -78,11 +78,14 @@ describe.skipIf(!hasSshKeygen)('sign, verify, manifest', () => {
     const exported = await runCli(['--home', home, 'export', sample.bentoTag, archive, '--sign', '--key', key]);
     expect(exported.code).toBe(0);
     expect(exported.stdout).toContain(`Signature written to ${archive}.sig.`);
+    // The signature covers every file: the archive is not hashed again, and no digest is printed.
+    expect(exported.stdoutLines.at(-1)).toMatch(new RegExp(`^\\d+\\.\\d{2} (B|KiB|MiB) \\(${(await stat(archive)).size} bytes\\)$`));
 
     const other = path.join(home, 'other-store');
     const imported = await runCli(['--home', other, 'import', archive, '--require-signature', '--allowed-signers', allowed, '--principal', 'ci@example.com']);
     expect(imported.code).toBe(0);
     expect(imported.stdoutLines.at(-1)).toMatch(/^Signature verified: signed by ci@example\.com \(SHA256:.+\)\.$/);
+    expect(imported.stdoutLines.at(-2)).toMatch(/^\d+\.\d{2} (B|KiB|MiB) \(\d+ bytes\)$/);
     expect((await runCli(['--home', other, 'verify', sample.bentoTag, '--allowed-signers', allowed])).code).toBe(0);
 
     const unsigned = path.join(home, 'unsigned.tar');
@@ -101,23 +104,24 @@ describe.skipIf(!hasSshKeygen)('sign, verify, manifest', () => {
     expect(usage.stderr).toContain('--allowed-signers and --principal need --require-signature');
   });
 
-  // From 64 MiB on, a signed export hashes its archive on a worker thread (export-item.ts).
+  // From 64 MiB on, a signed export that also writes a .sha256 hashes its archive on a worker thread (export-item.ts).
   it('signs a bento large enough for the threaded archive digest, and ends when its destination cannot be opened', { timeout: 120_000 }, async () => {
     const largeHome = path.join(home, 'large-store');
     const large = await writeSampleBento(largeHome, { models: 1, weightsBytes: 72 * 1024 * 1024 });
     const archive = path.join(home, 'large.tar');
-    const exported = await runCli(['--home', largeHome, 'export', large.bentoTag, archive, '--sign', '--key', key]);
+    const exported = await runCli(['--home', largeHome, 'export', large.bentoTag, archive, '--sign', '--key', key, '--checksum-file']);
     expect(exported.code).toBe(0);
     const sha256 = createHash('sha256').update(await readFile(archive)).digest('hex');
     expect(exported.stdout).toContain(sha256);
     const imported = await runCli(['--home', path.join(home, 'large-import'), 'import', archive, '--require-signature', '--allowed-signers', allowed]);
     expect(imported.code).toBe(0);
+    expect(imported.stdout).toContain(`sha256 ${sha256} (verified against the .sha256 file)`);
 
     // A parent that is a file: the write fails before a byte is hashed, and the hash thread must
     // not keep the process alive (the harness would time out).
     const blocked = path.join(home, 'README-not-a-directory');
     await writeFile(blocked, 'a file\n');
-    const failed = await runCli(['--home', largeHome, 'export', large.bentoTag, path.join(blocked, 'out.tar'), '--sign', '--key', key]);
+    const failed = await runCli(['--home', largeHome, 'export', large.bentoTag, path.join(blocked, 'out.tar'), '--sign', '--key', key, '--checksum-file']);
     expect(failed.code).toBe(1);
     expect(failed.stderrLines).toHaveLength(1);
   });

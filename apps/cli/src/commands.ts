@@ -287,8 +287,9 @@ export function targetOptions(values: OptionValues, command: CommandName): Targe
   return options;
 }
 
+/** Size, and digest when one was taken (none for a folder, or a signed transfer without a .sha256: the signature covers the files). */
 function sizeAndDigest(size: number, sha256: string): string {
-  return `${humanSize(size)} (${size} bytes), sha256 ${sha256}`;
+  return `${humanSize(size)} (${size} bytes)${sha256 === '' ? '' : `, sha256 ${sha256}`}`;
 }
 
 async function runExport(context: CommandContext, api: KindApi): Promise<void> {

@@ -9,8 +9,7 @@ import type { Emit } from './engine-context.js';
 import type { FileDigests } from './file-digests.js';
 import type { PluginSet } from './plugins.js';
 import { extractEntries, type ExtractionLimits } from './safe-extract.js';
-import { digestingStream, type DigestingStream } from './streams.js';
-import type { Sha256Thread } from './threaded-sha256.js';
+import { digestingStream, type DigestingStream, type DigestingStreamOptions } from './streams.js';
 
 /**
  * The source and decode steps of an archive import: the bytes flow once, from the transport (or
@@ -61,15 +60,21 @@ function discard(): Writable {
 }
 
 /**
- * Start the archive flowing through the digest (on `thread` when given, shared with the files'
- * digests; its owner destroys it), which counts the bytes for progress events.
+ * Start the archive flowing through the digest (on `hashing.thread` when given, shared with the
+ * files' digests; its owner destroys it), which counts the bytes for progress events. With
+ * `hashing.hash` false it only counts, and its digest is ''.
  * Read the archive from the returned stream, never from `raw`.
  */
-export function hashedArchive(raw: Readable, size: number | undefined, emit: Emit, thread?: Sha256Thread): DigestingStream {
+export function hashedArchive(
+  raw: Readable,
+  size: number | undefined,
+  emit: Emit,
+  hashing: Pick<DigestingStreamOptions, 'thread' | 'hash'> = {},
+): DigestingStream {
   // A large archive is hashed on a worker thread: on import the main thread (tar parsing,
   // hashing) is the bottleneck while the file writes leave the second core idle part of the
   // time; 1 GiB tar import 1.46 -> 1.25 s locally, 2.05 -> 1.80 s over FTP.
-  const digest = digestingStream({ onBytes: (bytes) => emit({ type: 'bytes', bytesDone: bytes, bytesTotal: size }), expectedBytes: size, ...(thread ? { thread } : {}) });
+  const digest = digestingStream({ onBytes: (bytes) => emit({ type: 'bytes', bytesDone: bytes, bytesTotal: size }), expectedBytes: size, ...hashing });
   // pipeline(), not pipe(): a failure or early close on either side destroys the other, so
   // neither the source's connection nor the hash thread outlives a failed import. Its errors
   // reach the decoder through `digest`.

@@ -89,7 +89,10 @@ export interface ExportResult {
   destination: string;
   /** The format token written. */
   format: string;
-  /** SHA-256 (hex) of the archive bytes. */
+  /**
+   * SHA-256 (hex) of the archive bytes; '' for format `folder`, and for a signed export
+   * (`sign`) without `checksumFile`, whose signature covers every file instead.
+   */
   sha256: string;
   /** Archive size in bytes. */
   size: number;
@@ -105,7 +108,11 @@ export interface ImportResult {
   item: StoreItem;
   /** The format token read (from the bytes' magic number where they said). */
   format: string;
-  /** SHA-256 (hex) of the archive bytes. */
+  /**
+   * SHA-256 (hex) of the archive bytes; '' when a signature was required and no digest was
+   * expected (neither `sha256` nor a `.sha256` beside the source): the signature check covered
+   * every file instead.
+   */
   sha256: string;
   size: number;
   /** Whether the digest was checked against an expected value, and where that came from. */

@@ -6,7 +6,10 @@ import { Sha256Thread } from './threaded-sha256.js';
 export interface DigestingStream extends Transform {
   /** Bytes seen so far. */
   readonly bytes: number;
-  /** Hex SHA-256 of everything seen; valid once the stream has ended (throws before). */
+  /**
+   * Hex SHA-256 of everything seen, or '' when the stream was made with `hash: false`; valid once
+   * the stream has ended (throws before).
+   */
   digest(): string;
 }
 
@@ -24,6 +27,12 @@ export interface DigestingStreamOptions {
    * its owner destroys it. @default a thread of the stream's own, stopped with the stream
    */
   thread?: Sha256Thread;
+  /**
+   * `false` only counts (and reports) the bytes: for a transfer whose digest nobody asked for, so
+   * that a signed one hashes every byte once, not twice (see the signed export and import).
+   * @default true
+   */
+  hash?: boolean;
 }
 
 /** Inputs from this size on are hashed on a worker thread. */
@@ -46,6 +55,9 @@ function inlineSha256(): Sha256 {
   };
 }
 
+/** No hash: the digest of a stream made with `hash: false` is ''. */
+const NO_SHA256: Sha256 = { update: () => undefined, digest: () => '', destroy: () => undefined };
+
 /** A hash on `shared`, or on a thread of its own that ends with it. */
 function threadedSha256(shared: Sha256Thread | undefined): Sha256 {
   const thread = shared ?? new Sha256Thread();
@@ -60,7 +72,12 @@ export function digestingStream(options: DigestingStreamOptions = {}): Digesting
   const { onBytes, expectedBytes } = options;
   // A Sha256Thread starts its worker with the first batch: a stream that never runs (its
   // destination failed to open) starts none that would keep the process alive.
-  const hash = expectedBytes !== undefined && expectedBytes >= THREADED_DIGEST_MIN_BYTES ? threadedSha256(options.thread) : inlineSha256();
+  const hash =
+    options.hash === false
+      ? NO_SHA256
+      : expectedBytes !== undefined && expectedBytes >= THREADED_DIGEST_MIN_BYTES
+        ? threadedSha256(options.thread)
+        : inlineSha256();
   let bytes = 0;
   let hex: string | undefined;
   const stream = new Transform({

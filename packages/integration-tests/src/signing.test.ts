@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BentoportError, storeSignaturePath, type Signer } from '@bentoport/core';
@@ -80,6 +81,35 @@ describe.skipIf(!hasSshKeygen)('signed bentos', () => {
       expect(imported.signatureFile, archive).toBe(storeSignaturePath(imported.item));
       expect((await target.verifyBento(sample.bentoTag, requireSignature)).principal, archive).toBe('ci@example.com');
     }
+  });
+
+  it('hashes a signed archive once: no archive digest unless a .sha256 is written or checked', async () => {
+    const { root: where, homeA, homeB } = await scratch('signing-digests');
+    const sample = await writeSampleBento(homeA, { models: 1 });
+    const source = bentoportAt(homeA);
+    const sign = sshSigner({ keyFile: key });
+    const requireSignature = { verifier: sshVerifier({ allowedSignersFile: allowedSigners }), principal: 'ci@example.com' };
+    const fileSha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
+
+    // Signed alone: the signature covers the files, the archive is not hashed a second time.
+    const signedOnly = path.join(where, 'signed-only.tar');
+    const exported = await source.exportBento(sample.bentoTag, signedOnly, undefined, { sign });
+    expect(exported).toMatchObject({ sha256: '', size: (await stat(signedOnly)).size, signatureFile: `${signedOnly}.sig` });
+    const imported = await bentoportAt(path.join(homeB, 'a')).importBento(signedOnly, undefined, { requireSignature });
+    expect(imported).toMatchObject({ sha256: '', size: exported.size, signedBy: { principal: 'ci@example.com' } });
+    expect(imported.verifiedAgainst).toBeUndefined();
+
+    // With a checksum file both digests are taken, and an import checks the sidecar as well.
+    const both = path.join(where, 'both.tar');
+    const withSidecar = await source.exportBento(sample.bentoTag, both, undefined, { sign, checksumFile: true });
+    expect(withSidecar.sha256).toBe(await fileSha256(both));
+    expect(await readFile(`${both}.sha256`, 'utf8')).toContain(withSidecar.sha256);
+    const checked = await bentoportAt(path.join(homeB, 'b')).importBento(both, undefined, { requireSignature });
+    expect(checked).toMatchObject({ sha256: withSidecar.sha256, verifiedAgainst: 'checksum-file', signedBy: { principal: 'ci@example.com' } });
+    // An expected digest given as an option is checked too, before the signature.
+    const wrong = await rejectionOf(bentoportAt(path.join(homeB, 'c')).importBento(signedOnly, undefined, { requireSignature, sha256: '0'.repeat(64) }));
+    expect(wrong.message).toContain('SHA-256 mismatch');
+    expect(await listTree(path.join(homeB, 'c', 'bentos'))).toEqual([]);
   });
 
   it('signs an export after its last byte and before its commit: a signer that fails leaves no archive', async () => {
