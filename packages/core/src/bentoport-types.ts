@@ -48,8 +48,10 @@ export interface ExportOptions extends TargetOptions {
   resume?: boolean;
   /**
    * Sign the item before it is written (the signature is stored beside it in the store too), and
-   * write `<archive>.sig` beside the archive. Without it, an item the store holds a signature for
-   * still gets its `<archive>.sig`: signatures travel with the item. @default undefined (no new signature)
+   * write `<archive>.sig` beside the archive. The archive itself is then not hashed (the signature
+   * covers every file; the result's `sha256` is '') unless `checksumFile` asks for its digest.
+   * Without it, an item the store holds a signature for still gets its `<archive>.sig`: signatures
+   * travel with the item. @default undefined (no new signature)
    */
   sign?: Signer;
   signal?: AbortSignal;
@@ -67,8 +69,10 @@ export interface ImportOptions extends TargetOptions {
   /**
    * Refuse the item unless `<archive>.sig` beside the source is a valid signature of it by a
    * signer the verifier allows (for `principal`, when given). It is checked on the staged copy,
-   * before anything enters the store. Without it, a `<archive>.sig` is not checked, only kept
-   * beside the imported item. @default undefined (no signature required)
+   * before anything enters the store. The archive is then hashed only to check it against an
+   * expected digest (`sha256`, or a `.sha256` beside it); without one the result's `sha256` is ''.
+   * Without this option, a `<archive>.sig` is not checked, only kept beside the imported item.
+   * @default undefined (no signature required)
    */
   requireSignature?: VerifyOptions;
   /**

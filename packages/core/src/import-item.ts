@@ -73,8 +73,8 @@ async function importArchive(
   const policy = requiredSignature(options, input.display, `[import] ${input.display}`, 'imported');
   const signatureText = await importSignature(input, options.signal, policy);
   let signedBy: VerifiedSignature | undefined;
-  // A required signature is checked against digests taken while the files are written, on the
-  // thread that hashes the archive (one thread, not two: each is an isolate of ~9 MiB).
+  // A required signature is checked against digests taken while the files are written, on one
+  // thread shared with the archive's hash when there is one (not two: each is an isolate of ~9 MiB).
   const thread = policy === undefined ? undefined : new Sha256Thread();
   const fileDigests = thread === undefined ? undefined : new FileDigests({ threadedFromBytes: IMPORT_THREADED_DIGEST_BYTES, thread });
   // A required signature with no digest to check the archive against (no `sha256`, no .sha256
@@ -129,8 +129,8 @@ async function importArchive(
 }
 
 /**
- * Files of an import from this size on are hashed for a signature check on a worker thread: the
- * main thread decodes and writes, and the archive's own hash already has a thread of its own.
+ * Files of an import from this size on are hashed for a signature check on the operation's hash
+ * thread: the main thread decodes and writes, and a second hash there would add its whole cost.
  */
 const IMPORT_THREADED_DIGEST_BYTES = 8 * 1024 * 1024;
 

@@ -19,7 +19,6 @@ export interface Bz2FormatOptions {
 }
 
 const BZIP2_MAGIC = [0x42, 0x5a, 0x68];
-
 const COMPONENT = 'format-bz2';
 const COMPRESSION_POLICIES: readonly CompressionPolicy[] = ['auto', 'max', 'store'];
 const check = optionChecks(COMPONENT);

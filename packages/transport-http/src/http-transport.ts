@@ -111,7 +111,7 @@ function resolveOptions(options: HttpTransportOptions) {
     maxRedirects: check.integer('maxRedirects', options.maxRedirects, 10),
     highWaterMark: check.integer('highWaterMark', options.highWaterMark, 64 * 1024, 1),
     rangeSize: check.integer('rangeSize', options.rangeSize, 2 * 1024 * 1024, 64 * 1024),
-    rangesInFlight: options.rangesInFlight === undefined ? undefined : check.integer('rangesInFlight', options.rangesInFlight, 4, 1, 64),
+    rangesInFlight: options.rangesInFlight === undefined ? undefined : check.integer('rangesInFlight', options.rangesInFlight, DISTANT_RANGES_IN_FLIGHT, 1, 64),
   };
 }
 
