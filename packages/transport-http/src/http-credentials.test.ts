@@ -68,7 +68,7 @@ describe.skipIf(servers.skip !== undefined)('credentials against nginx Basic aut
     const transport = httpTransport({ netrc: false });
     const before = logSize(servers.accessLog);
     expect((await readAll(await transport.read(httpLocation('http', host, file, query)))).toString()).toBe('classified');
-    expect((await logLinesSince(servers.accessLog, before, 1)).some((line) => line.includes(`auth="Basic ${token}"`))).toBe(true);
+    expect((await logLinesSince(servers.accessLog, before, 1, file)).some((line) => line.includes(`auth="Basic ${token}"`))).toBe(true);
     const error = await failureOf(transport.stat(httpLocation('http', host, `/private/${directory}/missing.bin`, query)));
     expect(isBentoportError(error, 'ERR_NOT_FOUND')).toBe(true);
     // header.* parameters are not part of the resource: the message names the URL without them.

@@ -17,22 +17,30 @@ export async function putBytes(transport: Transport, location: Location, data: B
   await writer.commit();
 }
 
-/** Access-log lines written since `offset` (a byte offset from {@link logSize}). */
-export function logSince(file: string, offset: number): string[] {
-  return readFileSync(file).subarray(offset).toString('utf8').split('\n').filter((line) => line !== '');
+/**
+ * Log lines written since `offset` (a byte offset from {@link logSize}) that contain `including`.
+ * The servers are shared by every test file of the package, and files run side by side: a test
+ * names its own unique path here, or it reads its neighbours' requests as its own.
+ */
+export function logSince(file: string, offset: number, including: string): string[] {
+  return readFileSync(file)
+    .subarray(offset)
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line !== '' && line.includes(including));
 }
 
 /**
- * Like {@link logSince}, once at least `count` lines are there: nginx writes a request's log line
- * after sending its response, so the client can see the answer before the line exists. Waits at
- * most `timeoutMs` (polling every 20 ms), then returns what is there.
+ * Like {@link logSince}, once at least `count` such lines are there: nginx writes a request's log
+ * line after sending its response, so the client can see the answer before the line exists.
+ * Waits at most 2 s (polling every 20 ms), then returns what is there.
  */
-export async function logLinesSince(file: string, offset: number, count: number, timeoutMs = 2000): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
-  let lines = logSince(file, offset);
+export async function logLinesSince(file: string, offset: number, count: number, including: string): Promise<string[]> {
+  const deadline = Date.now() + 2000;
+  let lines = logSince(file, offset, including);
   while (lines.length < count && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
-    lines = logSince(file, offset);
+    lines = logSince(file, offset, including);
   }
   return lines;
 }
