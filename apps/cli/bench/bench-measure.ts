@@ -69,6 +69,18 @@ export function summarize(samples: Sample[]): { seconds: number; maxRssMiB: numb
   };
 }
 
+/**
+ * How much longer `slower[i]` took than `base[i]`, as a share: the geometric mean of the per-round
+ * ratios, minus 1. Each round's pair ran back to back, so what drifts across rounds (the disk, a
+ * neighbour's load) cancels in its ratio; over an even number of rounds taking turns at going
+ * first (see {@link inTurn}), so does what the order itself costs. Medians of each side do neither.
+ */
+export function pairedOverhead(slower: readonly Sample[], base: readonly Sample[]): number {
+  if (slower.length !== base.length || slower.length === 0) throw new Error(`pairedOverhead: ${slower.length} and ${base.length} samples, expected the same number, at least one`);
+  const logRatios = slower.map((sample, round) => Math.log(sample.seconds / (base[round] as Sample).seconds));
+  return Math.exp(logRatios.reduce((sum, value) => sum + value, 0) / logRatios.length) - 1;
+}
+
 /** Runs `ours` then `theirs`, or the other way round: odd rounds let the references go first. */
 export async function inTurn(oursFirst: boolean, ours: () => Promise<void>, theirs: () => Promise<void>): Promise<void> {
   if (oursFirst) {
