@@ -82,7 +82,10 @@ it(
     const script = `
 import fcntl, sys, tarfile
 fifo = open(sys.argv[1], 'rb', buffering=0)
-fcntl.fcntl(fifo.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+try:
+    fcntl.fcntl(fifo.fileno(), getattr(fcntl, 'F_SETPIPE_SZ', 1031), 1 << 20)
+except OSError:
+    pass  # a user over the pipe-buffer quota keeps 64 KiB: slower, and the same bytes
 with tarfile.open(fileobj=fifo, mode='r|', bufsize=1 << 20) as tar:
     for member in tar:
         if member.isfile():
