@@ -127,7 +127,14 @@ describe('what PyYAML refuses to load is refused', () => {
   });
 });
 
-describe.skipIf(!hasPyYaml())('differential: the same labels as python3 yaml.safe_load', () => {
+/** Why the differential tests cannot run here, if they cannot; under CI=true that fails instead. */
+const PYYAML_MISSING = hasPyYaml() ? undefined : 'PyYAML is not installed for python3 (apt-get install -y python3-yaml)';
+if (PYYAML_MISSING !== undefined) {
+  if (process.env.CI === 'true') throw new Error(`CI=true and ${PYYAML_MISSING}`);
+  console.warn(`core's PyYAML differential tests skipped: ${PYYAML_MISSING}`);
+}
+
+describe.skipIf(PYYAML_MISSING !== undefined)('differential: the same labels as python3 yaml.safe_load', () => {
   it('str() of every odd key and value', () => {
     // Keys that stay distinct in a Python dict (where True == 1 == 1.0 share one entry).
     const keys = ['yes', '~', '017', '0o17', '1e1', '1.5', '1_000', '.inf', '-0b1_1', 'e1'];
