@@ -108,15 +108,45 @@ async function digestOf(file: string, size: number, known: KnownDigests | undefi
   return taken !== undefined && taken.size === size ? taken.sha256 : sha256Of(file, size);
 }
 
+/** Names of 7-bit characters only, whose UTF-16 order (a plain sort) is their UTF-8 byte order. */
+const ASCII_NAME = /^\p{ASCII}*$/u;
+
+/** `names` sorted by their UTF-8 bytes; each name is encoded once, and only when one is not ASCII. */
+function sortedByBytes(names: string[]): string[] {
+  if (names.every((name) => ASCII_NAME.test(name))) return names.sort();
+  const keyed = names.map((name) => ({ name, bytes: Buffer.from(name) }));
+  keyed.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+  return keyed.map(({ name }) => name);
+}
+
+/**
+ * The line of a file the pipeline has just read whole, from its own facts (size, mode, digest),
+ * with no stat: for an export's thousands of small sources the stats were most of the manifest's
+ * cost. A digest with a mode is only ever recorded for a regular file at that very path (a link
+ * read through is recorded under its target's path). Undefined when there is no such digest.
+ */
+function takenFile(relative: string, absolute: string, known: KnownDigests | undefined): ManifestFile | undefined {
+  const taken = known?.get(absolute);
+  if (taken?.mode === undefined) return undefined;
+  return { path: relative, mode: taken.mode, size: taken.size, sha256: taken.sha256 };
+}
+
 /** The files under `walk.directory`, links followed, by path bytes. */
 async function listFiles(walk: Walk, relative: string, exclude: readonly string[]): Promise<ManifestFile[]> {
   const { directory, seen } = walk;
   // Synchronous on purpose, as the walk of an export (item-entries.ts): see SMALL_FILE_BYTES.
-  const names = readdirSync(path.join(directory, relative)).filter((name) => relative !== '' || !exclude.includes(name)).sort(byBytes);
+  const here = path.join(directory, relative);
+  const names = readdirSync(here).filter((name) => relative !== '' || !exclude.includes(name));
   const files: ManifestFile[] = [];
-  for (const name of names) {
+  for (const name of sortedByBytes(names)) {
     const childRelative = relative === '' ? name : `${relative}/${name}`;
-    const absolute = path.join(directory, childRelative);
+    // As path.join(here, name) spells it (the key of `known`), without normalising every path.
+    const absolute = here.endsWith(path.sep) ? `${here}${name}` : `${here}${path.sep}${name}`;
+    const taken = takenFile(childRelative, absolute, walk.known);
+    if (taken !== undefined) {
+      files.push(taken);
+      continue;
+    }
     const facts = statSync(absolute);
     if (facts.isDirectory()) {
       const identity = `${facts.dev}:${facts.ino}`;
@@ -137,7 +167,8 @@ function fileLine(file: ManifestFile): string {
 
 /**
  * The manifest of `sections`: the item first, then (for a bento) its models in tag order. A file
- * `known` holds a digest of (by absolute path, at its current size) is not read again.
+ * `known` holds a digest of (by absolute path, at its current size) is not read again, and one
+ * whose mode it holds too is not even stat'ed: its line is what the pipeline read.
  * @example contentManifest([{ kind: 'bento', tag: 'svc:v1', directory, exclude: ['models'] }])
  */
 export async function contentManifest(sections: readonly ManifestSection[], known?: KnownDigests): Promise<Buffer> {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { Sha256Thread } from './threaded-sha256.js';
 
 /**
@@ -12,6 +12,11 @@ import { Sha256Thread } from './threaded-sha256.js';
 export interface FileDigest {
   size: number;
   sha256: string;
+  /**
+   * The permission bits the pipeline found the file with, when it stat'ed it anyway (an export's
+   * walk does): the manifest then needs no stat of its own. @default undefined (the manifest stats)
+   */
+  mode?: number;
 }
 
 /** Digests by absolute file path. */
@@ -54,37 +59,40 @@ export class FileDigests {
     this.#ownsThread = options.thread === undefined;
   }
 
-  /** Records a file read or written whole. */
-  addWhole(file: string, data: Uint8Array): void {
-    this.#known.set(file, { size: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+  /**
+   * Records a file read or written whole, with its permission bits when known. One-shot `hash`:
+   * a bento's thousands of small sources each paid a Hash object's set-up, 40% of the cost.
+   */
+  addWhole(file: string, data: Uint8Array, mode?: number): void {
+    this.#known.set(file, withMode({ size: data.length, sha256: hash('sha256', data, 'hex') }, mode));
   }
 
-  /** Starts the hash of `file`, expected to be `expectedSize` bytes long. */
-  begin(file: string, expectedSize: number): FileHashing {
-    if (expectedSize >= this.#threadedFromBytes) return this.#threaded(file);
-    const hash = createHash('sha256');
+  /** Starts the hash of `file`, expected to be `expectedSize` bytes long, with its permission bits when known. */
+  begin(file: string, expectedSize: number, mode?: number): FileHashing {
+    if (expectedSize >= this.#threadedFromBytes) return this.#threaded(file, mode);
+    const fileHash = createHash('sha256');
     let size = 0;
     return {
       update: (chunk) => {
         size += chunk.length;
-        hash.update(chunk);
+        fileHash.update(chunk);
         return undefined;
       },
-      end: () => void this.#known.set(file, { size, sha256: hash.digest('hex') }),
+      end: () => void this.#known.set(file, withMode({ size, sha256: fileHash.digest('hex') }, mode)),
     };
   }
 
-  #threaded(file: string): FileHashing {
+  #threaded(file: string, mode: number | undefined): FileHashing {
     this.#thread ??= new Sha256Thread();
-    const hash = this.#thread.open();
+    const threadHash = this.#thread.open();
     let size = 0;
     return {
       update: (chunk) => {
         size += chunk.length;
-        return hash.update(chunk);
+        return threadHash.update(chunk);
       },
       end: () => {
-        const recorded = hash.digest().then((sha256) => void this.#known.set(file, { size, sha256 }));
+        const recorded = threadHash.digest().then((sha256) => void this.#known.set(file, withMode({ size, sha256 }, mode)));
         // Read through known(); a failed operation never asks, and must not see it as unhandled.
         recorded.catch(() => undefined);
         this.#pending.push(recorded);
@@ -102,4 +110,9 @@ export class FileDigests {
   destroy(): void {
     if (this.#ownsThread) this.#thread?.destroy();
   }
+}
+
+function withMode(digest: FileDigest, mode: number | undefined): FileDigest {
+  if (mode !== undefined) digest.mode = mode & 0o777;
+  return digest;
 }

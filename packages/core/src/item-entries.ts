@@ -1,6 +1,6 @@
 import { closeSync, createReadStream, lstatSync, openSync, readSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import type { ArchiveEntry } from '@bentoport/spec';
 import type { RegularFileFacts, StatsTaken } from './directory-size.js';
 import type { FileDigests, FileHashing } from './file-digests.js';
@@ -122,7 +122,7 @@ const SMALL_FILE_BYTES = 256 * 1024;
  * reports) without the fstat and the second read of readFileSync. Counted for progress and
  * hashed for the file digests here, on the bytes in hand.
  */
-function readSmallFile(source: string, size: number, options: ItemEntriesOptions): Buffer {
+function readSmallFile(source: string, size: number, mode: number, options: ItemEntriesOptions): Buffer {
   const data = Buffer.allocUnsafe(size + 1);
   const descriptor = openSync(source, 'r');
   let length = 0;
@@ -138,7 +138,7 @@ function readSmallFile(source: string, size: number, options: ItemEntriesOptions
   }
   const bytes = data.subarray(0, length);
   options.onFileBytes?.(bytes.length);
-  if (length <= size) options.fileDigests?.addWhole(source, bytes);
+  if (length <= size) options.fileDigests?.addWhole(source, bytes, mode);
   return bytes;
 }
 
@@ -147,7 +147,7 @@ function readSmallFile(source: string, size: number, options: ItemEntriesOptions
  * replaced by a directory, lost its read permission) destroys the stream, as a failing
  * createReadStream would.
  */
-function smallFileBody(source: string, size: number, options: ItemEntriesOptions): Readable {
+function smallFileBody(source: string, size: number, mode: number, options: ItemEntriesOptions): Readable {
   let started = false;
   return new Readable({
     read() {
@@ -155,7 +155,7 @@ function smallFileBody(source: string, size: number, options: ItemEntriesOptions
       started = true;
       let data: Buffer;
       try {
-        data = readSmallFile(source, size, options);
+        data = readSmallFile(source, size, mode, options);
       } catch (error) {
         this.destroy(error as Error);
         return;
@@ -295,23 +295,52 @@ function fileEntry(source: string, archivePath: string, mode: number, size: numb
     mtime: options.mtime,
     size,
     open: () => {
-      if (size <= SMALL_FILE_BYTES) return smallFileBody(source, size, options);
+      if (size <= SMALL_FILE_BYTES) return smallFileBody(source, size, mode, options);
       const stream = createReadStream(source, { highWaterMark: 1024 * 1024 });
       if (options.onFileBytes) stream.on('data', (chunk) => options.onFileBytes?.(chunk.length));
-      if (options.fileDigests) hashWhileRead(stream, options.fileDigests.begin(source, size));
-      return stream;
+      return options.fileDigests ? hashedWhileRead(stream, options.fileDigests.begin(source, size, mode)) : stream;
     },
   };
-  if (size <= SMALL_FILE_BYTES) entry.readWhole = () => readSmallFile(source, size, options);
+  if (size <= SMALL_FILE_BYTES) entry.readWhole = () => readSmallFile(source, size, mode, options);
   return entry;
 }
 
 /**
- * Adds each chunk of `stream` to `hashing` as the encoder reads it, and records the digest once
- * the last has been read (a file abandoned half-way records nothing). The hash is inline: an
- * export's file digests never ask to wait (see FileDigests' `threadedFromBytes`).
+ * `stream`, each chunk added to `hashing` as the encoder reads it, the digest recorded once the
+ * last has been read (a file abandoned half-way records nothing).
+ *
+ * A chunk goes on at once and is hashed on a later turn of the event loop, once the pipeline has
+ * handed it to the destination's write: the hash then overlaps that write (on the thread pool)
+ * instead of holding it back. Medians of a 1 GiB signed export (many-small layout, 6 runs each,
+ * one batch): hashed before passing the chunk on 4.15 s; after, the next chunk waiting for the
+ * hash, 3.54 s; after, not waiting, 3.30 s; unsigned (hashing the archive instead) 2.98 s. Hashes
+ * run in the order their chunks came and the digest is recorded after the last; the chunks
+ * waiting for theirs are the few read since the event loop's last check phase, as the hash runs
+ * on this same thread. Export digests are inline (see ItemEntriesOptions.fileDigests): a hash
+ * thread's request to wait would not be heard here.
  */
-function hashWhileRead(stream: Readable, hashing: FileHashing): void {
-  stream.on('data', (chunk: Buffer) => void hashing.update(chunk));
-  stream.on('end', () => hashing.end());
+function hashedWhileRead(stream: Readable, hashing: FileHashing): Readable {
+  // Chunks are read-only downstream, but one may be transferred to a worker (its memory detached)
+  // before its turn: the file then gets no digest, and its manifest line is read from disk.
+  let intact = true;
+  const hashed = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      const length = chunk.length;
+      setImmediate(() => {
+        if (chunk.length === length) void hashing.update(chunk);
+        else intact = false;
+      });
+      callback(null, chunk);
+    },
+    flush(callback) {
+      setImmediate(() => {
+        if (intact) hashing.end();
+        callback();
+      });
+    },
+  });
+  // Either side failing or being destroyed (the encoder leaving early) destroys the other; the
+  // encoder hears of it through `hashed`, so the callback has nothing left to do.
+  pipeline(stream, hashed, () => undefined);
+  return hashed;
 }

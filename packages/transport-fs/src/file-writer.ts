@@ -128,9 +128,20 @@ interface FileWriterParts {
 function fileWriter(parts: FileWriterParts): TransportWriter {
   const { location, target, temporary, handle, signal, settings } = parts;
   let position = 0;
+  /**
+   * The fsync, started as soon as the last byte is written rather than at `commit`: what the
+   * caller does in between (signing an export: its manifest and signature, ~0.1 s for 10,000
+   * files) then overlaps the flush of the data (~0.8 s for 1 GiB here) instead of adding to it.
+   * Holds the failure, if any, for `commit` to throw.
+   */
+  let flushing: Promise<unknown> | undefined;
 
   const stream = new Writable({
     highWaterMark: settings.highWaterMark,
+    final(callback) {
+      if (settings.fsync) flushing = handle.sync().then(() => undefined, (error: unknown) => error ?? new Error('fsync failed'));
+      callback();
+    },
     write(chunk: Buffer, _encoding, callback) {
       const at = position;
       position += chunk.length;
@@ -158,13 +169,20 @@ function fileWriter(parts: FileWriterParts): TransportWriter {
     display: location.display,
     signal,
     async finish() {
-      if (settings.fsync) await handle.sync();
+      if (settings.fsync) {
+        const failure = await (flushing ?? handle.sync().then(() => undefined, (error: unknown) => error));
+        if (failure !== undefined) throw failure;
+      }
       await handle.close();
       // The last moment to honour the signal: after the rename the write is visible.
       throwIfAborted(signal, COMPONENT, 'COMMIT', location.display);
       await rename(temporary, target);
     },
-    discard: () => discard(handle, temporary),
+    // An fsync in flight ends before its file is closed.
+    discard: async () => {
+      await flushing;
+      await discard(handle, temporary);
+    },
     commitFailure: (error) => toBentoportError(error, COMPONENT, 'COMMIT', location.display),
     committed: () => (settings.fsync ? syncDirectory(path.dirname(target)) : undefined),
   });

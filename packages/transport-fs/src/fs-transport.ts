@@ -18,7 +18,8 @@ export interface FsTransportOptions {
   highWaterMark?: number;
   /**
    * Whether `commit()` flushes the file to disk before the rename and the directory after it,
-   * so a committed bento survives a power cut. Turn off only for scratch data (tests, tmpfs).
+   * so a committed bento survives a power cut. The file's flush starts as soon as its last byte
+   * is written, and `commit()` waits for it. Turn off only for scratch data (tests, tmpfs).
    * @default true
    */
   fsync?: boolean;
