@@ -111,8 +111,12 @@ async function digestOf(file: string, size: number, known: KnownDigests | undefi
 /** Names of 7-bit characters only, whose UTF-16 order (a plain sort) is their UTF-8 byte order. */
 const ASCII_NAME = /^\p{ASCII}*$/u;
 
-/** `names` sorted by their UTF-8 bytes; each name is encoded once, and only when one is not ASCII. */
-function sortedByBytes(names: string[]): string[] {
+/**
+ * `names` sorted by their UTF-8 bytes (code points, as Python and GNU tar sort in the C locale),
+ * not UTF-16 units; each name is encoded once, and only when one is not ASCII.
+ */
+export function sortedByBytes(iterable: Iterable<string>): string[] {
+  const names = [...iterable];
   if (names.every((name) => ASCII_NAME.test(name))) return names.sort();
   const keyed = names.map((name) => ({ name, bytes: Buffer.from(name) }));
   keyed.sort((a, b) => Buffer.compare(a.bytes, b.bytes));

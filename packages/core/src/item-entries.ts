@@ -2,6 +2,7 @@ import { closeSync, createReadStream, lstatSync, openSync, readSync, readdirSync
 import path from 'node:path';
 import { pipeline, Readable, Transform } from 'node:stream';
 import type { ArchiveEntry } from '@bentoport/spec';
+import { sortedByBytes } from './content-manifest.js';
 import type { RegularFileFacts, StatsTaken } from './directory-size.js';
 import type { FileDigests, FileHashing } from './file-digests.js';
 
@@ -52,16 +53,6 @@ interface Node {
   source?: string;
   content?: string;
   children?: Map<string, Node>;
-}
-
-/**
- * `names` sorted as Python and GNU tar in the C locale sort them: by UTF-8 bytes (code points),
- * not UTF-16 units. Each name is encoded once, not at every comparison.
- */
-function sortedByBytes(names: Iterable<string>): string[] {
-  const keyed = [...names].map((name) => ({ name, bytes: Buffer.from(name) }));
-  keyed.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
-  return keyed.map(({ name }) => name);
 }
 
 function isInside(root: string, candidate: string): boolean {

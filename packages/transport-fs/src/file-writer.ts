@@ -169,10 +169,9 @@ function fileWriter(parts: FileWriterParts): TransportWriter {
     display: location.display,
     signal,
     async finish() {
-      if (settings.fsync) {
-        const failure = await (flushing ?? handle.sync().then(() => undefined, (error: unknown) => error));
-        if (failure !== undefined) throw failure;
-      }
+      // `final` ran: commit needs the stream finished.
+      const failure = await flushing;
+      if (failure !== undefined) throw failure;
       await handle.close();
       // The last moment to honour the signal: after the rename the write is visible.
       throwIfAborted(signal, COMPONENT, 'COMMIT', location.display);
