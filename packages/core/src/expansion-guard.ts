@@ -28,6 +28,12 @@ function unsafe(entryPath: string, reason: string, extractedBytes: number): Bent
 export class ExpansionGuard {
   /** File bytes counted so far. */
   private written = 0;
+  /**
+   * Declared bytes of every file admitted so far. Above `written` while files admitted earlier
+   * are still being written (an extraction writes independent bodies alongside the next entries),
+   * and their remaining bytes count as taken: against the limits and the free space.
+   */
+  private admitted = 0;
 
   constructor(
     private readonly limits: ExtractionLimits,
@@ -41,20 +47,22 @@ export class ExpansionGuard {
    */
   async admitFile(entryPath: string, declaredBytes: number, root: string): Promise<void> {
     const { maxTotalBytes, maxCompressionRatio } = this.limits;
-    if (declaredBytes > maxTotalBytes - this.written) {
+    const taken = Math.max(this.written, this.admitted);
+    if (declaredBytes > maxTotalBytes - taken) {
       throw unsafe(entryPath, `the archive expands beyond the ${maxTotalBytes}-byte limit`, this.written);
     }
     const size = this.archive.size;
     // A tar header or zip directory can claim any size; with the archive's size known, a claim
     // past the ratio is refused here, before decoding anything (a plain tar's lie included).
-    if (size !== undefined && this.written + declaredBytes > this.ratioAllowance(size)) {
+    if (size !== undefined && taken + declaredBytes > this.ratioAllowance(size)) {
       throw unsafe(
         entryPath,
         `its declared ${declaredBytes} bytes would take the compression ratio of the ${size}-byte archive beyond ${maxCompressionRatio}:1 (a decompression bomb?)`,
         this.written,
       );
     }
-    if (declaredBytes >= FREE_SPACE_CHECK_MIN_BYTES) await this.requireFreeSpace(entryPath, declaredBytes, root);
+    if (declaredBytes >= FREE_SPACE_CHECK_MIN_BYTES) await this.requireFreeSpace(entryPath, declaredBytes + (taken - this.written), root);
+    this.admitted = taken + declaredBytes;
   }
 
   /**
@@ -80,7 +88,10 @@ export class ExpansionGuard {
     return Math.max(this.limits.ratioGraceBytes, this.limits.maxCompressionRatio * archiveBytes);
   }
 
-  /** @throws {BentoportError} ERR_IO when `root`'s file system lacks room for `bytes` plus the reserve. */
+  /**
+   * `bytes`: the file's declared size plus what files admitted before it still have to write.
+   * @throws {BentoportError} ERR_IO when `root`'s file system lacks room for `bytes` plus the reserve.
+   */
   private async requireFreeSpace(entryPath: string, bytes: number, root: string): Promise<void> {
     const info = await statfs(root);
     const available = info.bavail * info.bsize;

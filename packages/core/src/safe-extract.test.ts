@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type ArchiveEntry, isBentoportError } from '@bentoport/spec';
+import { type ArchiveEntry, BentoportError, isBentoportError } from '@bentoport/spec';
 import { extractEntries, type ExtractionLimits } from './safe-extract.js';
 
 let root: string;
@@ -239,4 +239,101 @@ describe('small-file writes', () => {
     expect(await readFile(path.join(root, 'linked'), 'utf8')).toBe('content 149');
     expect((await stat(path.join(root, 'linked'))).ino).toBe((await stat(path.join(root, 'f149'))).ino);
   });
+});
+
+describe('independent bodies', () => {
+  const MiB = 1024 * 1024;
+  /** A large file entry marked independentBody whose body is `body()`. */
+  const independent = (entryPath: string, size: number, body: () => Readable): ArchiveEntry => ({
+    path: entryPath, type: 'file', mode: 0o644, mtime: 1_700_000_000, size, independentBody: true, open: body,
+  });
+  /** `size` bytes of `fill`, in 256 KiB chunks, each pushed on a later turn of the event loop. */
+  const slowBody = (size: number, fill: number, beforeLast: () => Promise<void> = async () => undefined, onEnd?: () => void): Readable =>
+    Readable.from(
+      (async function* () {
+        for (let sent = 0; sent < size; ) {
+          const length = Math.min(256 * 1024, size - sent);
+          if (sent + length === size) await beforeLast();
+          await new Promise((resolve) => setImmediate(resolve));
+          sent += length;
+          yield Buffer.alloc(length, fill);
+        }
+        onEnd?.();
+      })(),
+    );
+
+  it('writes the entries after an independent body while that body is still arriving', async () => {
+    let afterProduced!: () => void;
+    const laterEntriesTaken = new Promise<void>((resolve) => (afterProduced = resolve));
+    async function* entries(): AsyncGenerator<ArchiveEntry> {
+      yield independent('weights.bin', 2 * MiB, () => slowBody(2 * MiB, 7, () => laterEntriesTaken));
+      for (let index = 0; index < 20; index++) yield file(`src/f${index}.py`, `print(${index})\n`);
+      // Reached only if the extraction asked for more entries before the body above had ended.
+      afterProduced();
+    }
+    const summary = await extractEntries(entries(), root);
+    const sourceBytes = Array.from({ length: 20 }, (_, index) => `print(${index})\n`.length).reduce((sum, length) => sum + length, 0);
+    expect(summary).toMatchObject({ files: 21, bytes: 2 * MiB + sourceBytes });
+    expect((await readFile(path.join(root, 'weights.bin'))).equals(Buffer.alloc(2 * MiB, 7))).toBe(true);
+    expect(await readFile(path.join(root, 'src', 'f19.py'), 'utf8')).toBe('print(19)\n');
+  }, 20_000);
+
+  it('writes at most two independent bodies at once', async () => {
+    let running = 0;
+    let most = 0;
+    const counted = (): Readable => {
+      running++;
+      most = Math.max(most, running);
+      return slowBody(2 * MiB, 1, undefined, () => running--);
+    };
+    const entries = [0, 1, 2, 3].map((index) => independent(`shard-${index}.bin`, 2 * MiB, counted));
+    await extractEntries(from(entries), root);
+    expect(most).toBe(2);
+    for (const index of [0, 1, 2, 3]) expect((await stat(path.join(root, `shard-${index}.bin`))).size).toBe(2 * MiB);
+  }, 20_000);
+
+  it("fails with a failed body's own error once every write has settled, and takes no more entries than it had", async () => {
+    const damaged = (): Readable =>
+      Readable.from(
+        (async function* () {
+          yield Buffer.alloc(MiB + 1);
+          await new Promise((resolve) => setImmediate(resolve));
+          throw new BentoportError('ERR_CORRUPT_ARCHIVE', 'entry "bad.bin" fails its CRC-32 check');
+        })(),
+      );
+    let taken = 0;
+    async function* entries(): AsyncGenerator<ArchiveEntry> {
+      yield independent('bad.bin', 4 * MiB, damaged);
+      yield independent('good.bin', 4 * MiB, () => slowBody(4 * MiB, 2));
+      for (let index = 0; index < 10_000; index++) {
+        taken++;
+        yield file(`f${index}`, 'x');
+      }
+    }
+    const error = await extractEntries(entries(), root).catch((caught: unknown) => caught);
+    expect(isBentoportError(error, 'ERR_CORRUPT_ARCHIVE'), String(error)).toBe(true);
+    expect((error as Error).message).toContain('bad.bin');
+    expect(taken).toBeLessThan(10_000);
+    // Settled when the promise settles: the other body (if it had started) was stopped, and
+    // nothing is written afterwards.
+    const sizes = async (): Promise<string[]> => Promise.all((await readdir(root)).sort().map(async (name) => `${name}:${(await stat(path.join(root, name))).size}`));
+    const settled = await sizes();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await sizes()).toEqual(settled);
+  }, 20_000);
+
+  it('counts the declared bytes of bodies still arriving against the limits, before opening the next', async () => {
+    let secondOpened = false;
+    const entries = [
+      independent('a.bin', 3 * MiB, () => slowBody(3 * MiB, 1)),
+      independent('b.bin', 3 * MiB, () => {
+        secondOpened = true;
+        return slowBody(3 * MiB, 2);
+      }),
+    ];
+    const error = await rejection(entries, { maxTotalBytes: 5 * MiB });
+    expect(error.message).toContain("'b.bin'");
+    expect(error.message).toContain('beyond the');
+    expect(secondOpened).toBe(false);
+  }, 20_000);
 });

@@ -5,6 +5,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type ArchiveEntry, BentoportError } from '@bentoport/spec';
 import { throwIfAborted } from '@bentoport/plugin-kit';
+import { ConcurrentWrites } from './concurrent-writes.js';
 import { ExpansionGuard } from './expansion-guard.js';
 import type { FileDigests, FileHashing } from './file-digests.js';
 
@@ -80,6 +81,13 @@ const WRITE_BUFFER = 1024 * 1024;
  * {@link writeSmallFile}); larger ones stream through a write stream.
  */
 const SMALL_FILE_BYTES = 1024 * 1024;
+/**
+ * Independent bodies written at once while the extraction goes on (see ConcurrentWrites). Two keep
+ * both cores of a 2-core machine inflating: a 1 GiB zip of four 256 MiB weight files imported in
+ * 3.8–3.9 s against 4.8–5.0 s with one, at 168 MiB peak RSS against 154 (two more pipelines of
+ * 1 MiB buffers, and their garbage).
+ */
+const CONCURRENT_WRITES = 2;
 
 function unsafe(entryPath: string, reason: string): BentoportError {
   return new BentoportError('ERR_UNSAFE_ARCHIVE', `[extract] unsafe archive entry '${entryPath}': ${reason}`, {
@@ -153,9 +161,11 @@ export async function extractEntries(
     }
   };
 
-  {
+  const writes = new ConcurrentWrites(CONCURRENT_WRITES, options.signal);
+  try {
     for await (const entry of entries) {
       throwIfAborted(options.signal, 'extraction');
+      writes.throwIfFailed();
       const relativePath = normaliseEntryPath(entry.path);
       if (relativePath === '') {
         entry.open?.().resume();
@@ -193,50 +203,13 @@ export async function extractEntries(
             writeSmallFile(target, data, mode, entry.mtime);
             options.fileDigests?.addWhole(target, data);
             summary.files++;
+            await writes.yieldToWrites();
             break;
           }
-          const handle = await open(target, 'wx', 0o600);
-          let written = 0;
-          const hashing: FileHashing | undefined = options.fileDigests?.begin(target, entry.size);
-          const counter = new Transform({
-            // Large buffers keep the decoder and the disk writes overlapping (see WRITE_BUFFER).
-            highWaterMark: WRITE_BUFFER,
-            transform(chunk: Buffer, _encoding, callback) {
-              written += chunk.length;
-              let room: Promise<void> | undefined;
-              try {
-                // A body longer than its header stops here, not after it has filled the disk.
-                if (written > entry.size) throw overlong(entry.path, entry.size);
-                counted(entry.path, chunk.length);
-                room = hashing?.update(chunk);
-              } catch (error) {
-                callback(error as Error);
-                return;
-              }
-              // The chunk goes on at once; only the next one waits while a hash thread catches up.
-              this.push(chunk);
-              if (room) room.then(() => callback(), callback);
-              else callback();
-            },
-          });
-          const body = entry.open?.();
-          if (body) {
-            await pipeline(body, counter, createWriteStream('', { fd: handle, flush: false, highWaterMark: WRITE_BUFFER }), {
-              signal: options.signal,
-            });
-          } else {
-            await handle.close();
-          }
-          if (written !== entry.size) {
-            throw new BentoportError(
-              'ERR_CORRUPT_ARCHIVE',
-              `[extract] entry '${entry.path}' has ${written} bytes, its header says ${entry.size}`,
-            );
-          }
-          hashing?.end();
-          // The mode was not given to open(): the umask would have cut the bits the archive holds.
-          await chmod(target, mode);
-          await utimes(target, entry.mtime, entry.mtime);
+          const write = (signal: AbortSignal | undefined) => writeStreamedFile(entry, target, mode, { counted, fileDigests: options.fileDigests, signal });
+          // An independent body (its own ranged read) is written while the next entries are taken.
+          if (entry.independentBody === true) await writes.start(write);
+          else await write(writes.signal);
           summary.files++;
           break;
         }
@@ -276,6 +249,9 @@ export async function extractEntries(
       seen.set(key, relativePath);
       kinds.set(relativePath, entry.type === 'hardlink' ? 'file' : entry.type);
     }
+    await writes.finish();
+  } catch (error) {
+    throw await writes.abandon(error);
   }
 
   // Directory modes and times last: a read-only directory must not block writing its children,
@@ -285,6 +261,59 @@ export async function extractEntries(
     utimesSync(target, mtime, mtime);
   }
   return summary;
+}
+
+/** What {@link writeStreamedFile} reports to and honours. */
+interface StreamedFileContext {
+  /** Called with each chunk's length before it is written: the limits are checked there. */
+  counted: (entryPath: string, bytes: number) => void;
+  fileDigests: FileDigests | undefined;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Streams a large file's body into `target` (created exclusively, mode 0600 until done, then
+ * `mode` and the entry's mtime), hashing it on the way when digests are taken.
+ * @throws {BentoportError} ERR_CORRUPT_ARCHIVE when the body is longer or shorter than its header says.
+ */
+async function writeStreamedFile(entry: ArchiveEntry, target: string, mode: number, context: StreamedFileContext): Promise<void> {
+  const handle = await open(target, 'wx', 0o600);
+  let written = 0;
+  const hashing: FileHashing | undefined = context.fileDigests?.begin(target, entry.size);
+  const counter = new Transform({
+    // Large buffers keep the decoder and the disk writes overlapping (see WRITE_BUFFER).
+    highWaterMark: WRITE_BUFFER,
+    transform(chunk: Buffer, _encoding, callback) {
+      written += chunk.length;
+      let room: Promise<void> | undefined;
+      try {
+        // A body longer than its header stops here, not after it has filled the disk.
+        if (written > entry.size) throw overlong(entry.path, entry.size);
+        context.counted(entry.path, chunk.length);
+        room = hashing?.update(chunk);
+      } catch (error) {
+        callback(error as Error);
+        return;
+      }
+      // The chunk goes on at once; only the next one waits while a hash thread catches up.
+      this.push(chunk);
+      if (room) room.then(() => callback(), callback);
+      else callback();
+    },
+  });
+  const body = entry.open?.();
+  if (body) {
+    await pipeline(body, counter, createWriteStream('', { fd: handle, flush: false, highWaterMark: WRITE_BUFFER }), { signal: context.signal });
+  } else {
+    await handle.close();
+  }
+  if (written !== entry.size) {
+    throw new BentoportError('ERR_CORRUPT_ARCHIVE', `[extract] entry '${entry.path}' has ${written} bytes, its header says ${entry.size}`);
+  }
+  hashing?.end();
+  // The mode was not given to open(): the umask would have cut the bits the archive holds.
+  await chmod(target, mode);
+  await utimes(target, entry.mtime, entry.mtime);
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   checkEntriesErrorFailsOutput,
   checkGarbage,
   checkHugeEntry,
+  checkIndependentBodies,
   checkRandomAccessDecode,
   checkReproducible,
   checkRoundTripHardlinks,
@@ -222,6 +223,18 @@ describe('the checks fail a broken format', () => {
   it('source access: randomAccessDecode declared, but decode reads stream()', async () => {
     const format = broken((base) => ({ capabilities: { ...base.capabilities, randomAccessDecode: true } }));
     await expect(checkRandomAccessDecode(contextFor(format))).rejects.toThrow(/randomAccessDecode is true, yet decode\(lines\) called stream\(\) 1 times/);
+  });
+
+  it('source access: entries marked independentBody whose bodies still depend on the decoder reading them in turn', async () => {
+    const randomAccess = lineFormat({ randomAccessDecode: true });
+    const format: Format = {
+      ...randomAccess,
+      decode: (source, options) =>
+        (async function* () {
+          for await (const entry of randomAccess.decode(source, options)) yield entry.type === 'file' ? { ...entry, independentBody: true } : entry;
+        })(),
+    };
+    await expect(checkIndependentBodies(checkContexts(format, ['lines'], 0)('lines'))).rejects.toThrow(/independentBody/);
   });
 
   it('huge entries: sizes of 8 GiB and more are refused (a ustar-only tar)', async () => {

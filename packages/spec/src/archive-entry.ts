@@ -23,7 +23,8 @@ export interface ArchiveEntry {
   linkTarget?: string;
   /**
    * Opens the body of a `file` entry: exactly `size` bytes. Call it at most once. A decoder's
-   * next entry is produced only after this body was consumed (or, if never opened, skipped).
+   * next entry is produced only after this body was consumed (or, if never opened, skipped),
+   * unless the entry has `independentBody`.
    */
   open?: () => Readable;
   /**
@@ -36,4 +37,14 @@ export interface ArchiveEntry {
    * @default undefined (stream the body with `open`)
    */
   readWhole?: () => Buffer | Promise<Buffer>;
+  /**
+   * True when this body reads its own bytes of the archive, apart from the decoder's position (a
+   * random-access decoder gives a large body its own ranged read): the decoder then produces the
+   * next entries without waiting for it, and a consumer may keep reading it while it takes them.
+   * Why: an import can create a bento's thousands of small files while a large weight file is
+   * still being inflated and written, instead of one after the other. A consumer that reads each
+   * body before asking for the next entry may ignore this.
+   * @default undefined (the next entry comes only after this body was consumed or skipped)
+   */
+  independentBody?: boolean;
 }

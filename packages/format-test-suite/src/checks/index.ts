@@ -5,6 +5,7 @@ import { checkEncoderBackpressure } from './backpressure.js';
 import { checkByteFlips, checkGarbage, checkTruncated } from './damaged-input.js';
 import { checkBodyErrorFailsOutput, checkEntriesErrorFailsOutput } from './encode-errors.js';
 import { checkHugeEntry } from './huge-entry.js';
+import { checkIndependentBodies } from './independent-bodies.js';
 import { checkRandomAccessDecode, checkStreamingDecode } from './random-access.js';
 import { checkReproducible } from './reproducible.js';
 import {
@@ -24,6 +25,7 @@ export * from './backpressure.js';
 export * from './damaged-input.js';
 export * from './encode-errors.js';
 export * from './huge-entry.js';
+export * from './independent-bodies.js';
 export * from './random-access.js';
 export * from './reproducible.js';
 export * from './round-trip.js';
@@ -75,6 +77,7 @@ export const FORMAT_CHECKS: readonly FormatCheck[] = [
   perToken('sniff/own-output', 'its own output is sniffed as a token that decodes it', checkSniffOwnOutput),
   perToken('source-access/streaming', 'a streaming decoder reads stream() and never readRange', checkStreamingDecode, { randomAccessDecode: false }),
   perToken('source-access/random-access', 'a random-access decoder reads through readRange and never stream()', checkRandomAccessDecode, { randomAccessDecode: true }),
+  perToken('source-access/independent-bodies', 'bodies marked independentBody come back exactly when read after every later entry', checkIndependentBodies, { randomAccessDecode: true }),
   perToken('huge-entries', 'a file of more than 8 GiB is representable without sending 8 GiB', checkHugeEntry),
   perToken('backpressure', 'the encoder does not read bodies far ahead of a slow consumer', checkEncoderBackpressure),
   perToken('encode-errors/entries', 'an error of the entry iterable fails the output with that error', checkEntriesErrorFailsOutput),

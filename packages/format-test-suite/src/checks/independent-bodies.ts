@@ -1,0 +1,59 @@
+import type { ArchiveEntry } from '@bentoport/spec';
+import { encodeToBytes, expectSameEntries, OPERATION_MILLISECONDS, sha256Of, sourceFor } from '../archive-io.js';
+import type { CheckContext } from '../check-context.js';
+import { within } from '../deadline.js';
+import { entriesOf, inWalkOrder, recordsOf, sha256Hex, type EntryRecord, type SampleEntry } from '../sample-tree.js';
+import { seededBytes, seededText } from '../seeded-bytes.js';
+
+const T = 1_700_000_000;
+/** Incompressible and larger than a random-access decoder's threshold for a ranged read of its own (zip's is 8 MiB). */
+const LARGE_BODY_BYTES = 12 * 1024 * 1024 + 17;
+
+/** Two large bodies, each followed by small files, so that a decoder marking them can be read out of order. */
+function largeBodyTree(): SampleEntry[] {
+  const file = (path: string, body: Buffer): SampleEntry => ({ path, type: 'file', mode: 0o644, mtime: T, body });
+  return inWalkOrder([
+    { path: 'models', type: 'directory', mode: 0o755, mtime: T },
+    file('models/a-large.bin', seededBytes(LARGE_BODY_BYTES, 11)),
+    file('models/b-small.txt', seededText(2000, 12)),
+    file('models/c-large.bin', seededBytes(LARGE_BODY_BYTES + 1, 13)),
+    file('models/d-small.txt', seededText(3000, 14)),
+  ]);
+}
+
+/**
+ * An entry marked `independentBody` can be read after the decoder has produced every later entry:
+ * the bodies of marked entries are read last, in reverse order, while the others are read in turn,
+ * and every body must come back exactly. A decoder that marks no entry passes; one that marks an
+ * entry whose body depends on its position hangs (caught by the deadline), fails, or returns
+ * other bytes.
+ */
+export async function checkIndependentBodies(context: CheckContext): Promise<void> {
+  const sample = largeBodyTree();
+  const bytes = await encodeToBytes(context, entriesOf(sample), `encode(${context.token}) of two ${LARGE_BODY_BYTES}-byte files`);
+  const records = await within(
+    (async () => {
+      const inOrder: EntryRecord[] = [];
+      const deferred: Array<{ entry: ArchiveEntry; record: EntryRecord }> = [];
+      for await (const entry of context.format.decode(sourceFor(context.format, bytes), { format: context.token })) {
+        const record: EntryRecord = { path: entry.path, type: entry.type, mode: entry.mode, mtime: entry.mtime, size: entry.size };
+        if (entry.linkTarget !== undefined) record.linkTarget = entry.linkTarget;
+        inOrder.push(record);
+        if (entry.type !== 'file') continue;
+        if (entry.independentBody === true) deferred.push({ entry, record });
+        else record.sha256 = await bodyHash(entry);
+      }
+      for (const { entry, record } of deferred.reverse()) record.sha256 = await bodyHash(entry);
+      return inOrder;
+    })(),
+    OPERATION_MILLISECONDS,
+    `decode(${context.token}) reading the bodies marked independentBody after every later entry`,
+  );
+  expectSameEntries(records, recordsOf(sample), `the bodies marked independentBody, read last (${context.token})`);
+}
+
+async function bodyHash(entry: ArchiveEntry): Promise<string> {
+  if (entry.readWhole !== undefined) return sha256Hex(await entry.readWhole());
+  const body = entry.open?.();
+  return body === undefined ? sha256Hex(Buffer.alloc(0)) : sha256Of(body);
+}
