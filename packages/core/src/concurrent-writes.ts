@@ -25,15 +25,24 @@ export class ConcurrentWrites {
   readonly signal: AbortSignal;
 
   /**
-   * Starts `write` once fewer than `limit` writes run, and returns when it has started. A write
-   * that fails aborts the others; its error comes out of the next `throwIfFailed`, `start` or `finish`.
+   * Resolves once fewer than `limit` writes run, so that the next `run` keeps within it; throws
+   * the first failure instead, if one came first. Call it before acquiring what the write will
+   * own (its open file), so that nothing is left to release when it throws.
    */
-  async start(write: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  async waitForRoom(): Promise<void> {
     while (this.#running.size >= this.limit) {
       this.throwIfFailed();
       await Promise.race(this.#running);
     }
     this.throwIfFailed();
+  }
+
+  /**
+   * Runs `write` alongside the extraction, from now on: call it right after `waitForRoom`. A
+   * write that fails aborts the others; its error comes out of the next `throwIfFailed`,
+   * `waitForRoom` or `finish`.
+   */
+  run(write: (signal: AbortSignal) => Promise<void>): void {
     const running: Promise<void> = write(this.signal).then(
       () => void this.#running.delete(running),
       (error: unknown) => {

@@ -322,6 +322,19 @@ describe('independent bodies', () => {
     expect(await sizes()).toEqual(settled);
   }, 20_000);
 
+  it('links a hard link to a file whose independent body is still arriving', async () => {
+    let linkTaken!: () => void;
+    const linkWasTaken = new Promise<void>((resolve) => (linkTaken = resolve));
+    async function* entries(): AsyncGenerator<ArchiveEntry> {
+      yield independent('weights.bin', 2 * MiB, () => slowBody(2 * MiB, 5, () => linkWasTaken));
+      yield { path: 'weights-link.bin', type: 'hardlink', mode: 0o644, mtime: 0, size: 0, linkTarget: 'weights.bin' };
+      linkTaken();
+    }
+    await extractEntries(entries(), root);
+    expect((await stat(path.join(root, 'weights-link.bin'))).ino).toBe((await stat(path.join(root, 'weights.bin'))).ino);
+    expect((await readFile(path.join(root, 'weights-link.bin'))).equals(Buffer.alloc(2 * MiB, 5))).toBe(true);
+  }, 20_000);
+
   it('counts the declared bytes of bodies still arriving against the limits, before opening the next', async () => {
     let secondOpened = false;
     const entries = [

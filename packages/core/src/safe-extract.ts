@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, createWriteStream, fchmodSync, futimesSync, mkdirSync, openSync, utimesSync, writeSync } from 'node:fs';
-import { chmod, link, lstat, open, symlink, utimes, lutimes } from 'node:fs/promises';
+import { type FileHandle, chmod, link, lstat, open, symlink, utimes, lutimes } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type ArchiveEntry, BentoportError } from '@bentoport/spec';
 import { throwIfAborted } from '@bentoport/plugin-kit';
@@ -206,9 +206,13 @@ export async function extractEntries(
             await writes.yieldToWrites();
             break;
           }
-          const write = (signal: AbortSignal | undefined) => writeStreamedFile(entry, target, mode, { counted, fileDigests: options.fileDigests, signal });
           // An independent body (its own ranged read) is written while the next entries are taken.
-          if (entry.independentBody === true) await writes.start(write);
+          const independent = entry.independentBody === true;
+          if (independent) await writes.waitForRoom();
+          // Created here, not in the write: a hard link that follows finds the file there.
+          const handle = await open(target, 'wx', 0o600);
+          const write = (signal: AbortSignal) => writeStreamedFile(entry, handle, target, mode, { counted, fileDigests: options.fileDigests, signal });
+          if (independent) writes.run(write);
           else await write(writes.signal);
           summary.files++;
           break;
@@ -268,18 +272,26 @@ interface StreamedFileContext {
   /** Called with each chunk's length before it is written: the limits are checked there. */
   counted: (entryPath: string, bytes: number) => void;
   fileDigests: FileDigests | undefined;
-  signal: AbortSignal | undefined;
+  signal: AbortSignal;
 }
 
 /**
- * Streams a large file's body into `target` (created exclusively, mode 0600 until done, then
- * `mode` and the entry's mtime), hashing it on the way when digests are taken.
+ * Streams a large file's body through `handle` into `target` (created exclusively with mode 0600;
+ * `mode` and the entry's mtime are set when done), hashing it on the way when digests are taken.
+ * The handle is closed whatever happens.
  * @throws {BentoportError} ERR_CORRUPT_ARCHIVE when the body is longer or shorter than its header says.
  */
-async function writeStreamedFile(entry: ArchiveEntry, target: string, mode: number, context: StreamedFileContext): Promise<void> {
-  const handle = await open(target, 'wx', 0o600);
+async function writeStreamedFile(entry: ArchiveEntry, handle: FileHandle, target: string, mode: number, context: StreamedFileContext): Promise<void> {
+  let body: Readable | undefined;
+  let hashing: FileHashing | undefined;
+  try {
+    hashing = context.fileDigests?.begin(target, entry.size);
+    body = entry.open?.();
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
   let written = 0;
-  const hashing: FileHashing | undefined = context.fileDigests?.begin(target, entry.size);
   const counter = new Transform({
     // Large buffers keep the decoder and the disk writes overlapping (see WRITE_BUFFER).
     highWaterMark: WRITE_BUFFER,
@@ -301,9 +313,17 @@ async function writeStreamedFile(entry: ArchiveEntry, target: string, mode: numb
       else callback();
     },
   });
-  const body = entry.open?.();
   if (body) {
-    await pipeline(body, counter, createWriteStream('', { fd: handle, flush: false, highWaterMark: WRITE_BUFFER }), { signal: context.signal });
+    // The write stream owns the handle from here: it closes it when it finishes or is destroyed.
+    const output = createWriteStream('', { fd: handle, flush: false, highWaterMark: WRITE_BUFFER });
+    try {
+      await pipeline(body, counter, output, { signal: context.signal });
+    } catch (error) {
+      // pipeline() rejects at the first error, while a write already handed to the file system
+      // may still land: the extraction's failure must mean that nothing is written any more.
+      if (!output.closed) await new Promise<void>((resolve) => output.once('close', () => resolve()));
+      throw error;
+    }
   } else {
     await handle.close();
   }

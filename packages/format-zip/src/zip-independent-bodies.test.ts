@@ -36,12 +36,29 @@ async function entriesOf(source: ArchiveSource): Promise<ArchiveEntry[]> {
 }
 
 describe('independent bodies', () => {
-  it('marks a body of 8 MiB or more compressed, and it reads exactly after every later entry was taken', async () => {
-    const entries = await entriesOf(bufferSource(await archive(), 65_536));
-    const marked = entries.filter((entry) => entry.independentBody === true).map((entry) => entry.path);
+  it('marks a body of 8 MiB or more compressed, which reads exactly while the later entries are taken and read', async () => {
+    const marked: string[] = [];
+    let largeChunks: AsyncIterator<Buffer> | undefined;
+    const largeParts: Buffer[] = [];
+    const others = new Map<string, Buffer>();
+    for await (const entry of zip.decode(bufferSource(await archive(), 65_536), { format: 'zip' })) {
+      if (entry.type !== 'file') continue;
+      if (entry.independentBody === true) {
+        marked.push(entry.path);
+        // Its first chunk now; the rest once the later entries have been read.
+        largeChunks = (entry.open?.() as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+        const first = await largeChunks.next();
+        if (!first.done) largeParts.push(first.value);
+      } else {
+        others.set(entry.path, entry.readWhole ? await entry.readWhole() : await collect(entry.open?.() as Readable));
+      }
+    }
     expect(marked).toEqual(['models/large.bin']);
-    const body = entries.find((entry) => entry.path === 'models/large.bin')?.open?.() as Readable;
-    expect(sha256(await collect(body))).toBe(sha256(large));
+    expect(largeParts[0]?.length).toBeLessThan(large.length);
+    for (let next = await largeChunks!.next(); !next.done; next = await largeChunks!.next()) largeParts.push(next.value);
+    expect(sha256(Buffer.concat(largeParts))).toBe(sha256(large));
+    expect(sha256(others.get('models/compressible.bin') as Buffer)).toBe(sha256(compressible));
+    expect(others.get('src/service.py')?.toString()).toBe('import bentoml\n');
   });
 
   it('fails with ERR_CORRUPT_ARCHIVE naming the entry when its own range holds damaged bytes', async () => {
@@ -63,5 +80,30 @@ describe('independent bodies', () => {
     const entries = await entriesOf(short);
     const body = entries.find((entry) => entry.path === 'models/large.bin')?.open?.() as Readable;
     await expect(collect(body)).rejects.toMatchObject({ code: 'ERR_CORRUPT_ARCHIVE', message: expect.stringContaining('before the data its directory describes') });
+  });
+});
+
+describe('independent bodies, unread', () => {
+  it('cost no ranged read when their bodies are never opened', async () => {
+    const bytes = await archive();
+    const full = bufferSource(bytes, 65_536);
+    const starts: number[] = [];
+    const counting: ArchiveSource = { ...full, readRange: (start, end) => (starts.push(start), full.readRange!(start, end)) };
+    const localHeader = bytes.indexOf(Buffer.from('models/large.bin')) - 30;
+    expect(bytes.readUInt32LE(localHeader)).toBe(0x04034b50);
+    const paths: string[] = [];
+    for await (const entry of zip.decode(counting, { format: 'zip' })) paths.push(entry.path);
+    expect(paths).toContain('models/large.bin');
+    expect(starts).not.toContain(localHeader);
+  });
+
+  it('fail with ERR_CORRUPT_ARCHIVE when read, not when listed, if their local header is damaged', async () => {
+    const bytes = await archive();
+    const localHeader = bytes.indexOf(Buffer.from('models/large.bin')) - 30;
+    bytes.writeUInt32LE(0, localHeader);
+    const entries: ArchiveEntry[] = [];
+    for await (const entry of zip.decode(bufferSource(bytes, 65_536), { format: 'zip' })) entries.push(entry);
+    const body = entries.find((entry) => entry.path === 'models/large.bin')?.open?.() as Readable;
+    await expect(collect(body)).rejects.toMatchObject({ code: 'ERR_CORRUPT_ARCHIVE', message: expect.stringContaining('"models/large.bin": no local file header') });
   });
 });

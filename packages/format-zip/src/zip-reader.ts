@@ -107,19 +107,34 @@ function bodyError(error: unknown, entry: CentralEntry): BentoportError {
   return toBentoportError(error, 'format-zip', 'read zip', `entry "${entry.name}"`);
 }
 
-/** Where the entry's data starts: after its local header, whose name and extra lengths may differ from the central ones. */
-async function dataStart(cursor: RangeCursor, entry: CentralEntry): Promise<number> {
-  const header = await cursor.read(entry.localHeaderOffset, LOCAL_HEADER_LENGTH);
+/**
+ * Reads and checks the entry's local header up to its name, through `take` (the next `length`
+ * bytes, in order). Returns the header's whole length and that of the extra field still to skip:
+ * the local name and extra lengths may differ from the central ones.
+ */
+async function readLocalHeader(entry: CentralEntry, take: (length: number) => Promise<Buffer>): Promise<{ length: number; extraLength: number }> {
+  const header = await take(LOCAL_HEADER_LENGTH);
   if (header.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) {
     throw corrupt(`entry "${entry.name}": no local file header at offset ${entry.localHeaderOffset}`);
   }
   const nameLength = header.readUInt16LE(26);
   const extraLength = header.readUInt16LE(28);
-  const name = await cursor.read(entry.localHeaderOffset + LOCAL_HEADER_LENGTH, nameLength);
+  const name = await take(nameLength);
   if (!name.equals(entry.rawName)) {
     throw corrupt(`entry "${entry.name}": its local header names "${name.toString('utf8')}" instead`);
   }
-  return entry.localHeaderOffset + LOCAL_HEADER_LENGTH + nameLength + extraLength;
+  return { length: LOCAL_HEADER_LENGTH + nameLength + extraLength, extraLength };
+}
+
+/** Where the entry's data starts: after its local header. */
+async function dataStart(cursor: RangeCursor, entry: CentralEntry): Promise<number> {
+  let position = entry.localHeaderOffset;
+  const { length } = await readLocalHeader(entry, async (bytes) => {
+    const read = await cursor.read(position, bytes);
+    position += bytes;
+    return read;
+  });
+  return entry.localHeaderOffset + length;
 }
 
 /** Where an entry's compressed bytes come from: the shared cursor, or a ranged read of its own. */
@@ -130,31 +145,85 @@ function cursorBytes(cursor: RangeCursor, entry: CentralEntry): CompressedBytes 
   return async () => cursor.chunks(await dataStart(cursor, entry), entry.compressedSize);
 }
 
-/** The entry's compressed bytes from a ranged read of its own, starting at `start` (its data). */
-function ownRangeBytes(readRange: RangeReader, archiveSize: number, entry: CentralEntry, start: number): CompressedBytes {
-  return async () => exactRange(readRange, archiveSize, entry, start);
+/**
+ * The entry's compressed bytes from a ranged read of its own, local header included: nothing is
+ * read until the body is, and the shared cursor is never touched.
+ */
+function ownRangeBytes(readRange: RangeReader, archiveSize: number, entry: CentralEntry, signal: AbortSignal | undefined): CompressedBytes {
+  return async () => ownRange(readRange, archiveSize, entry, signal);
 }
 
-/** Exactly the entry's `compressedSize` bytes from `start`; ERR_CORRUPT_ARCHIVE if the archive ends first. */
-async function* exactRange(readRange: RangeReader, archiveSize: number, entry: CentralEntry, start: number): AsyncGenerator<Buffer> {
-  const end = start + entry.compressedSize;
-  if (end > archiveSize) {
-    throw corrupt(`entry "${entry.name}": its data runs to byte ${end}, beyond the end of the archive (${archiveSize} bytes); it is truncated or damaged`);
-  }
+/**
+ * One ranged read from the entry's local header: the header is checked and its name and extra
+ * field skipped (their local lengths may differ from the central ones, so the read reaches up to
+ * 128 KiB past the data at most, and stops there), then exactly `compressedSize` bytes are passed on.
+ */
+async function* ownRange(readRange: RangeReader, archiveSize: number, entry: CentralEntry, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+  const start = entry.localHeaderOffset;
+  const end = Math.min(archiveSize, start + LOCAL_HEADER_LENGTH + 2 * 0xffff + entry.compressedSize);
   const stream = readRange(start, end);
-  let position = start;
+  // A stalled read would otherwise never see the signal: the body checks it between chunks only.
+  const onAbort = (): void => void stream.destroy();
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      const take = Math.min(bytes.length, end - position);
-      position += take;
-      if (take > 0) yield take === bytes.length ? bytes : bytes.subarray(0, take);
-      if (position === end) return;
-    }
+    const bytes = new StreamBytes(stream as AsyncIterable<Buffer | string>, start, (position) =>
+      corrupt(`entry "${entry.name}": the archive ended at byte ${position}, before the data its directory describes; it is truncated`),
+    );
+    const { extraLength } = await readLocalHeader(entry, (length) => bytes.take(length));
+    await bytes.take(extraLength);
+    yield* bytes.pass(entry.compressedSize);
+  } catch (error) {
+    // An abort destroys the read, which then fails or ends early: report the abort instead.
+    throwIfAborted(signal, 'format-zip', 'read', 'zip');
+    throw error;
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     stream.destroy();
   }
-  throw corrupt(`the archive ended at byte ${position}, before the data its directory describes; it is truncated`);
+}
+
+/** A stream's bytes in order: exact lengths whole (`take`), or as they arrive (`pass`). */
+class StreamBytes {
+  readonly #iterator: AsyncIterator<Buffer | string>;
+  #leftover: Buffer = Buffer.alloc(0);
+
+  constructor(
+    stream: AsyncIterable<Buffer | string>,
+    /** Archive offset of the stream's first byte, for the error's message. */
+    private position: number,
+    /** The error for a stream that ends too soon, given the archive offset it reached. */
+    private readonly endedEarly: (position: number) => Error,
+  ) {
+    this.#iterator = stream[Symbol.asyncIterator]();
+  }
+
+  /** Exactly `length` bytes, in one buffer. */
+  async take(length: number): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const part of this.pass(length)) parts.push(part);
+    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length);
+  }
+
+  /** Exactly `length` bytes, as they arrive. */
+  async *pass(length: number): AsyncGenerator<Buffer> {
+    for (let remaining = length; remaining > 0; ) {
+      const chunk = this.#leftover.length > 0 ? this.#leftover : await this.#next();
+      const take = Math.min(remaining, chunk.length);
+      this.#leftover = chunk.subarray(take);
+      this.position += take;
+      remaining -= take;
+      yield take === chunk.length ? chunk : chunk.subarray(0, take);
+    }
+  }
+
+  async #next(): Promise<Buffer> {
+    for (;;) {
+      const result = await this.#iterator.next();
+      if (result.done) throw this.endedEarly(this.position);
+      const chunk = typeof result.value === 'string' ? Buffer.from(result.value) : result.value;
+      if (chunk.length > 0) return chunk;
+    }
+  }
 }
 
 /**
@@ -244,9 +313,8 @@ async function wholeBody(body: AsyncIterable<Buffer>): Promise<Buffer> {
 /**
  * Yields the archive's entries in central directory order. A file's body is read (local header,
  * then data) only when its `open()` stream is read, so skipping an entry costs no I/O beyond what
- * the shared sequential ranged read passes over. A large body (INDEPENDENT_BODY_BYTES) has its
- * local header read as its entry is produced and its data read by its own ranged read, so the
- * next entries do not wait for it.
+ * the shared sequential ranged read passes over. A large body (INDEPENDENT_BODY_BYTES) is read,
+ * local header and data, by a ranged read of its own, so the next entries do not wait for it.
  */
 export async function* readZip(source: ArchiveSource, signal: AbortSignal | undefined): AsyncGenerator<ArchiveEntry> {
   const { size, readRange } = source;
@@ -282,8 +350,7 @@ export async function* readZip(source: ArchiveSource, signal: AbortSignal | unde
           opened = true;
         };
         const independentBody = entry.compressedSize >= INDEPENDENT_BODY_BYTES;
-        // An independent body's local header is read now, while the cursor passes it.
-        const compressedBytes = independentBody ? ownRangeBytes(rangeReader, size, entry, await dataStart(cursor, entry)) : cursorBytes(cursor, entry);
+        const compressedBytes = independentBody ? ownRangeBytes(rangeReader, size, entry, signal) : cursorBytes(cursor, entry);
         const file: ArchiveEntry = {
           path, type, mode, mtime, size: entry.size,
           open: () => {

@@ -77,7 +77,7 @@ export const FORMAT_CHECKS: readonly FormatCheck[] = [
   perToken('sniff/own-output', 'its own output is sniffed as a token that decodes it', checkSniffOwnOutput),
   perToken('source-access/streaming', 'a streaming decoder reads stream() and never readRange', checkStreamingDecode, { randomAccessDecode: false }),
   perToken('source-access/random-access', 'a random-access decoder reads through readRange and never stream()', checkRandomAccessDecode, { randomAccessDecode: true }),
-  perToken('source-access/independent-bodies', 'bodies marked independentBody come back exactly when read after every later entry', checkIndependentBodies, { randomAccessDecode: true }),
+  perToken('source-access/independent-bodies', 'bodies marked independentBody come back exactly when read while the later entries are produced', checkIndependentBodies, { randomAccessDecode: true }),
   perToken('huge-entries', 'a file of more than 8 GiB is representable without sending 8 GiB', checkHugeEntry),
   perToken('backpressure', 'the encoder does not read bodies far ahead of a slow consumer', checkEncoderBackpressure),
   perToken('encode-errors/entries', 'an error of the entry iterable fails the output with that error', checkEntriesErrorFailsOutput),
