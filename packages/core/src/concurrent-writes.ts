@@ -10,7 +10,7 @@ export class ConcurrentWrites {
   #failure: { error: unknown } | undefined;
 
   /**
-   * @param limit Writes running at once; one more waits in `start` for a place.
+   * @param limit Writes running at once; `waitForRoom` waits while this many run.
    * @param signal The extraction's signal: aborting it aborts every write.
    */
   constructor(
@@ -71,7 +71,7 @@ export class ConcurrentWrites {
 
   /** Waits for every write; throws the first failure. */
   async finish(): Promise<void> {
-    while (this.#running.size > 0) await Promise.all(this.#running);
+    await this.#settled();
     this.throwIfFailed();
   }
 
@@ -82,7 +82,12 @@ export class ConcurrentWrites {
   async abandon(error: unknown): Promise<unknown> {
     const earlier = this.#failure;
     this.#controller.abort(error);
-    while (this.#running.size > 0) await Promise.all(this.#running);
+    await this.#settled();
     return earlier !== undefined ? earlier.error : error;
+  }
+
+  /** Resolves once no write runs (each running promise settles without rejecting). */
+  async #settled(): Promise<void> {
+    while (this.#running.size > 0) await Promise.all(this.#running);
   }
 }

@@ -29,9 +29,10 @@ export class ExpansionGuard {
   /** File bytes counted so far. */
   private written = 0;
   /**
-   * Declared bytes of every file admitted so far. Above `written` while files admitted earlier
-   * are still being written (an extraction writes independent bodies alongside the next entries),
-   * and their remaining bytes count as taken: against the limits and the free space.
+   * Declared bytes of every file admitted so far: never below `written` (a body is refused before
+   * it is counted past its declared size), above it while files admitted earlier are still being
+   * written (independent bodies, written alongside the next entries). Their remaining bytes count
+   * as taken, against the limits and the free space.
    */
   private admitted = 0;
 
@@ -47,7 +48,7 @@ export class ExpansionGuard {
    */
   async admitFile(entryPath: string, declaredBytes: number, root: string): Promise<void> {
     const { maxTotalBytes, maxCompressionRatio } = this.limits;
-    const taken = Math.max(this.written, this.admitted);
+    const taken = this.admitted;
     if (declaredBytes > maxTotalBytes - taken) {
       throw unsafe(entryPath, `the archive expands beyond the ${maxTotalBytes}-byte limit`, this.written);
     }

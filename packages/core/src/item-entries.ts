@@ -307,8 +307,8 @@ function fileEntry(source: string, archivePath: string, mode: number, size: numb
  * for the hash 3.61 s, unsigned (hashing the archive instead) 3.41 s; in another: waiting 3.54 s,
  * not waiting 3.30 s, unsigned 2.98 s. Hashes run in the order their chunks came and the digest
  * is recorded after the last; the chunks waiting for theirs are the few read since the event
- * loop's last check phase, as the hash runs on this same thread. Export digests are inline (see ItemEntriesOptions.fileDigests): a hash
- * thread's request to wait would not be heard here.
+ * loop's last check phase, as the hash runs on this same thread. Export digests are inline (see
+ * ItemEntriesOptions.fileDigests): a hash thread's request to wait would not be heard here.
  */
 function hashedWhileRead(stream: Readable, hashing: FileHashing): Readable {
   // Chunks are read-only downstream, but one may be transferred to a worker (its memory detached)

@@ -57,20 +57,28 @@ export async function sha256Of(stream: Readable): Promise<string> {
   return hash.digest('hex');
 }
 
+/** A decoded entry reduced to a record, its body not read. */
+export function recordOf(entry: ArchiveEntry): EntryRecord {
+  const record: EntryRecord = { path: entry.path, type: entry.type, mode: entry.mode, mtime: entry.mtime, size: entry.size };
+  if (entry.linkTarget !== undefined) record.linkTarget = entry.linkTarget;
+  return record;
+}
+
+/** The SHA-256 of a file entry's body, read through `open()` (only an empty file may lack one). */
+export async function bodySha256(entry: ArchiveEntry): Promise<string> {
+  if (entry.open === undefined) {
+    assert(entry.size === 0, `${entry.path}: a file entry of ${entry.size} bytes has no open()`);
+    return createHash('sha256').digest('hex');
+  }
+  return sha256Of(entry.open());
+}
+
 /** Decoded entries reduced to records; bodies are read (and hashed) only when `openBodies`. */
 export async function recordsFrom(entries: AsyncIterable<ArchiveEntry>, openBodies = true): Promise<EntryRecord[]> {
   const records: EntryRecord[] = [];
   for await (const entry of entries) {
-    const record: EntryRecord = { path: entry.path, type: entry.type, mode: entry.mode, mtime: entry.mtime, size: entry.size };
-    if (entry.linkTarget !== undefined) record.linkTarget = entry.linkTarget;
-    if (entry.type === 'file' && openBodies) {
-      if (entry.open === undefined) {
-        assert(entry.size === 0, `${entry.path}: a file entry of ${entry.size} bytes has no open()`);
-        record.sha256 = createHash('sha256').digest('hex');
-      } else {
-        record.sha256 = await sha256Of(entry.open());
-      }
-    }
+    const record = recordOf(entry);
+    if (entry.type === 'file' && openBodies) record.sha256 = await bodySha256(entry);
     records.push(record);
   }
   return records;

@@ -107,122 +107,38 @@ function bodyError(error: unknown, entry: CentralEntry): BentoportError {
   return toBentoportError(error, 'format-zip', 'read zip', `entry "${entry.name}"`);
 }
 
-/**
- * Reads and checks the entry's local header up to its name, through `take` (the next `length`
- * bytes, in order). Returns the header's whole length and that of the extra field still to skip:
- * the local name and extra lengths may differ from the central ones.
- */
-async function readLocalHeader(entry: CentralEntry, take: (length: number) => Promise<Buffer>): Promise<{ length: number; extraLength: number }> {
-  const header = await take(LOCAL_HEADER_LENGTH);
+/** Where the entry's data starts: after its local header, whose name and extra lengths may differ from the central ones. */
+async function dataStart(cursor: RangeCursor, entry: CentralEntry): Promise<number> {
+  const header = await cursor.read(entry.localHeaderOffset, LOCAL_HEADER_LENGTH);
   if (header.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) {
     throw corrupt(`entry "${entry.name}": no local file header at offset ${entry.localHeaderOffset}`);
   }
   const nameLength = header.readUInt16LE(26);
   const extraLength = header.readUInt16LE(28);
-  const name = await take(nameLength);
+  const name = await cursor.read(entry.localHeaderOffset + LOCAL_HEADER_LENGTH, nameLength);
   if (!name.equals(entry.rawName)) {
     throw corrupt(`entry "${entry.name}": its local header names "${name.toString('utf8')}" instead`);
   }
-  return { length: LOCAL_HEADER_LENGTH + nameLength + extraLength, extraLength };
+  return entry.localHeaderOffset + LOCAL_HEADER_LENGTH + nameLength + extraLength;
 }
 
-/** Where the entry's data starts: after its local header. */
-async function dataStart(cursor: RangeCursor, entry: CentralEntry): Promise<number> {
-  let position = entry.localHeaderOffset;
-  const { length } = await readLocalHeader(entry, async (bytes) => {
-    const read = await cursor.read(position, bytes);
-    position += bytes;
-    return read;
-  });
-  return entry.localHeaderOffset + length;
-}
-
-/** Where an entry's compressed bytes come from: the shared cursor, or a ranged read of its own. */
-type CompressedBytes = () => Promise<AsyncIterable<Buffer>>;
-
-/** The entry's compressed bytes from the shared cursor, after its local header. */
-function cursorBytes(cursor: RangeCursor, entry: CentralEntry): CompressedBytes {
-  return async () => cursor.chunks(await dataStart(cursor, entry), entry.compressedSize);
+/** The entry's compressed bytes through `cursor`, after its local header; nothing is read before the first is asked for. */
+async function* compressedChunks(cursor: RangeCursor, entry: CentralEntry): AsyncGenerator<Buffer> {
+  yield* cursor.chunks(await dataStart(cursor, entry), entry.compressedSize);
 }
 
 /**
- * The entry's compressed bytes from a ranged read of its own, local header included: nothing is
- * read until the body is, and the shared cursor is never touched.
+ * The same from a cursor of the body's own, whose one ranged read runs from the local header to
+ * the data's end (plus up to 128 KiB, as the local name and extra lengths may differ from the
+ * central ones): the shared cursor is never touched, so the next entries need not wait for it.
  */
-function ownRangeBytes(readRange: RangeReader, archiveSize: number, entry: CentralEntry, signal: AbortSignal | undefined): CompressedBytes {
-  return async () => ownRange(readRange, archiveSize, entry, signal);
-}
-
-/**
- * One ranged read from the entry's local header: the header is checked and its name and extra
- * field skipped (their local lengths may differ from the central ones, so the read reaches up to
- * 128 KiB past the data at most, and stops there), then exactly `compressedSize` bytes are passed on.
- */
-async function* ownRange(readRange: RangeReader, archiveSize: number, entry: CentralEntry, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
-  const start = entry.localHeaderOffset;
-  const end = Math.min(archiveSize, start + LOCAL_HEADER_LENGTH + 2 * 0xffff + entry.compressedSize);
-  const stream = readRange(start, end);
-  // A stalled read would otherwise never see the signal: the body checks it between chunks only.
-  const onAbort = (): void => void stream.destroy();
-  signal?.addEventListener('abort', onAbort, { once: true });
+async function* ownRangeChunks(readRange: RangeReader, archiveSize: number, entry: CentralEntry, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+  const end = Math.min(archiveSize, entry.localHeaderOffset + LOCAL_HEADER_LENGTH + 2 * 0xffff + entry.compressedSize);
+  const cursor = new RangeCursor(readRange, end, archiveSize, signal);
   try {
-    const bytes = new StreamBytes(stream as AsyncIterable<Buffer | string>, start, (position) =>
-      corrupt(`entry "${entry.name}": the archive ended at byte ${position}, before the data its directory describes; it is truncated`),
-    );
-    const { extraLength } = await readLocalHeader(entry, (length) => bytes.take(length));
-    await bytes.take(extraLength);
-    yield* bytes.pass(entry.compressedSize);
-  } catch (error) {
-    // An abort destroys the read, which then fails or ends early: report the abort instead.
-    throwIfAborted(signal, 'format-zip', 'read', 'zip');
-    throw error;
+    yield* compressedChunks(cursor, entry);
   } finally {
-    signal?.removeEventListener('abort', onAbort);
-    stream.destroy();
-  }
-}
-
-/** A stream's bytes in order: exact lengths whole (`take`), or as they arrive (`pass`). */
-class StreamBytes {
-  readonly #iterator: AsyncIterator<Buffer | string>;
-  #leftover: Buffer = Buffer.alloc(0);
-
-  constructor(
-    stream: AsyncIterable<Buffer | string>,
-    /** Archive offset of the stream's first byte, for the error's message. */
-    private position: number,
-    /** The error for a stream that ends too soon, given the archive offset it reached. */
-    private readonly endedEarly: (position: number) => Error,
-  ) {
-    this.#iterator = stream[Symbol.asyncIterator]();
-  }
-
-  /** Exactly `length` bytes, in one buffer. */
-  async take(length: number): Promise<Buffer> {
-    const parts: Buffer[] = [];
-    for await (const part of this.pass(length)) parts.push(part);
-    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length);
-  }
-
-  /** Exactly `length` bytes, as they arrive. */
-  async *pass(length: number): AsyncGenerator<Buffer> {
-    for (let remaining = length; remaining > 0; ) {
-      const chunk = this.#leftover.length > 0 ? this.#leftover : await this.#next();
-      const take = Math.min(remaining, chunk.length);
-      this.#leftover = chunk.subarray(take);
-      this.position += take;
-      remaining -= take;
-      yield take === chunk.length ? chunk : chunk.subarray(0, take);
-    }
-  }
-
-  async #next(): Promise<Buffer> {
-    for (;;) {
-      const result = await this.#iterator.next();
-      if (result.done) throw this.endedEarly(this.position);
-      const chunk = typeof result.value === 'string' ? Buffer.from(result.value) : result.value;
-      if (chunk.length > 0) return chunk;
-    }
+    cursor.close();
   }
 }
 
@@ -230,13 +146,12 @@ class StreamBytes {
  * The entry's uncompressed bytes as they stream, checked against the central directory: never more
  * than its size (which also stops decompression bombs early), exactly its size and CRC-32 at the end.
  */
-async function* entryBody(compressedBytes: CompressedBytes, entry: CentralEntry, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+async function* entryBody(compressed: AsyncIterable<Buffer>, entry: CentralEntry, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
   let source: Readable | undefined;
   let inflater: ReturnType<typeof createInflateRaw> | undefined;
   let produced = 0;
   let checksum = 0;
   try {
-    const compressed = await compressedBytes();
     let output: AsyncIterable<Buffer>;
     if (entry.method === METHOD_STORED) {
       if (entry.compressedSize !== entry.size) {
@@ -296,7 +211,7 @@ function hex(value: number): string {
 async function readLinkTarget(cursor: RangeCursor, entry: CentralEntry, signal: AbortSignal | undefined): Promise<string> {
   if (entry.size > MAX_LINK_TARGET) throw corrupt(`symlink "${entry.name}" has a ${entry.size}-byte target, which cannot be a path`);
   const parts: Buffer[] = [];
-  for await (const chunk of entryBody(cursorBytes(cursor, entry), entry, signal)) parts.push(chunk);
+  for await (const chunk of entryBody(compressedChunks(cursor, entry), entry, signal)) parts.push(chunk);
   return Buffer.concat(parts).toString('utf8');
 }
 
@@ -350,12 +265,12 @@ export async function* readZip(source: ArchiveSource, signal: AbortSignal | unde
           opened = true;
         };
         const independentBody = entry.compressedSize >= INDEPENDENT_BODY_BYTES;
-        const compressedBytes = independentBody ? ownRangeBytes(rangeReader, size, entry, signal) : cursorBytes(cursor, entry);
+        const compressed = (): AsyncIterable<Buffer> => (independentBody ? ownRangeChunks(rangeReader, size, entry, signal) : compressedChunks(cursor, entry));
         const file: ArchiveEntry = {
           path, type, mode, mtime, size: entry.size,
           open: () => {
             openOnce();
-            return Readable.from(entryBody(compressedBytes, entry, signal), { objectMode: false });
+            return Readable.from(entryBody(compressed(), entry, signal), { objectMode: false });
           },
         };
         if (independentBody) file.independentBody = true;
@@ -363,7 +278,7 @@ export async function* readZip(source: ArchiveSource, signal: AbortSignal | unde
           // A small body in one buffer, without a stream per file (see ArchiveEntry.readWhole).
           file.readWhole = () => {
             openOnce();
-            return wholeBody(entryBody(compressedBytes, entry, signal));
+            return wholeBody(entryBody(compressed(), entry, signal));
           };
         }
         yield file;

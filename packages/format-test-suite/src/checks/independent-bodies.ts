@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { ArchiveEntry } from '@bentoport/spec';
-import { encodeToBytes, expectSameEntries, OPERATION_MILLISECONDS, sha256Of, sourceFor } from '../archive-io.js';
+import { bodySha256, encodeToBytes, expectSameEntries, OPERATION_MILLISECONDS, recordOf, sourceFor } from '../archive-io.js';
 import { describeError } from '../assertions.js';
 import type { CheckContext } from '../check-context.js';
 import { within } from '../deadline.js';
-import { entriesOf, inWalkOrder, recordsOf, sha256Hex, type EntryRecord, type SampleEntry } from '../sample-tree.js';
+import { entriesOf, inWalkOrder, recordsOf, type EntryRecord, type SampleEntry } from '../sample-tree.js';
 import { seededBytes, seededText } from '../seeded-bytes.js';
 import { assert } from 'vitest';
 
@@ -41,12 +41,11 @@ export async function checkIndependentBodies(context: CheckContext): Promise<voi
       const inOrder: EntryRecord[] = [];
       const deferred: Array<{ body: PartlyRead; record: EntryRecord }> = [];
       for await (const entry of context.format.decode(sourceFor(context.format, bytes), { format: context.token })) {
-        const record: EntryRecord = { path: entry.path, type: entry.type, mode: entry.mode, mtime: entry.mtime, size: entry.size };
-        if (entry.linkTarget !== undefined) record.linkTarget = entry.linkTarget;
+        const record = recordOf(entry);
         inOrder.push(record);
         if (entry.type !== 'file') continue;
         if (entry.independentBody === true) deferred.push({ body: await startReading(entry), record });
-        else record.sha256 = await bodyHash(entry);
+        else record.sha256 = await bodySha256(entry);
       }
       for (const { body, record } of deferred.reverse()) record.sha256 = await body.finish();
       return inOrder;
@@ -75,10 +74,4 @@ async function startReading(entry: ArchiveEntry): Promise<PartlyRead> {
       return hash.digest('hex');
     },
   };
-}
-
-async function bodyHash(entry: ArchiveEntry): Promise<string> {
-  if (entry.readWhole !== undefined) return sha256Hex(await entry.readWhole());
-  const body = entry.open?.();
-  return body === undefined ? sha256Hex(Buffer.alloc(0)) : sha256Of(body);
 }
