@@ -15,7 +15,10 @@ import { createBentoport } from '@bentoport/core';
 import { sshSigner, sshVerifier } from '@bentoport/signer-ssh';
 import { pluginsForCommand } from '../src/command-plugins.js';
 import { discoverPlugins } from '../src/plugin-discovery.js';
+import { tuneProcessMemory } from '../src/process-memory.js';
 
+// As the CLI sets up its process (cli.ts), so that this process's peak RSS is the CLI's.
+tuneProcessMemory();
 const [operation, home, ...rest] = process.argv.slice(2);
 if ((operation !== 'export' && operation !== 'import') || home === undefined) {
   console.error('usage: bench-worker export <home> <tag> <out> <format> | import <home> <archive> <format>');

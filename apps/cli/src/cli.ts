@@ -1,4 +1,5 @@
 import { SIGNAL_EXIT, STOPPING_SIGNALS, type StoppingSignal } from './exit-codes.js';
+import { tuneProcessMemory } from './process-memory.js';
 
 // The AWS SDK warns on every run that its 2027 releases will need Node 22. The versions we pin
 // support Node 20, and a one-line-error CLI must not print a paragraph of someone else's notice.
@@ -26,6 +27,7 @@ if (process.argv[2] === COMPLETE_REQUEST) {
   const { runCompletionRequest } = await import('./complete-request.js');
   await runCompletionRequest(process.argv.slice(3));
 } else {
+  tuneProcessMemory();
   for (const name of STOPPING_SIGNALS) process.on(name, exitBeforeStart);
   const { runCli } = await import('./run-cli.js');
   for (const name of STOPPING_SIGNALS) process.off(name, exitBeforeStart);

@@ -5,7 +5,8 @@
 import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { tarFormat } from './index.js';
-import { deflateMode, parallelGzip } from './parallel-gzip.js';
+import { cutIntoClassedPieces, PieceBuffers } from '@bentoport/tar';
+import { deflateMode, parallelGzip, parallelGzipPieces } from './parallel-gzip.js';
 import type { DeflateMode } from './parallel-gzip.js';
 import { bufferSource, collectEntries, entriesFromList, python, readAll, run, sha256, textBytes, weightLikeBytes } from './test-tree.js';
 
@@ -31,7 +32,28 @@ function expectStrictlyValid(gz: Buffer, data: Buffer): void {
 const compressible = Buffer.concat([textBytes(3_000_000, 7), Buffer.alloc(500_000), textBytes(1_000_001, 8)]);
 const random = weightLikeBytes(4_500_000, 9);
 
+/** The same as gzipBytes, with the pieces taken from and given back to `buffers`. */
+async function gzipRecycledBytes(data: Buffer, mode: DeflateMode, buffers: PieceBuffers, pieceSize: number): Promise<Buffer> {
+  async function* segments() {
+    for (let start = 0; start < data.length; start += 100_003) yield { bytes: data.subarray(start, start + 100_003), class: 'compressible' as const };
+  }
+  const output: Buffer[] = [];
+  const pieces = cutIntoClassedPieces(segments(), pieceSize, () => buffers.take());
+  for await (const piece of parallelGzipPieces(pieces, { modeFor: () => mode, headerMode: mode, concurrency: 3, buffers })) output.push(piece);
+  return Buffer.concat(output);
+}
+
 describe('parallelGzip', () => {
+  it('recycled piece buffers give the same bytes as fresh ones', async () => {
+    // Each piece's buffer is refilled once its compression is done; the output must not change.
+    const mode: DeflateMode = { kind: 'deflate', level: 6 };
+    const buffers = new PieceBuffers(64 * 1024, 5);
+    const recycled = await gzipRecycledBytes(compressible, mode, buffers, 64 * 1024);
+    expect(buffers.waiting).toBeGreaterThan(0);
+    expect(recycled.equals(await gzipBytes(compressible, mode, 64 * 1024))).toBe(true);
+    expectStrictlyValid(recycled, compressible);
+  });
+
   it.each([
     ['compressible', compressible],
     ['random float32', random],

@@ -5,7 +5,7 @@ import type { CompressionPolicy } from '@bentoport/spec';
 import { DENSE_DEFLATE } from '@bentoport/plugin-kit';
 import type { CompressibilityClass } from '@bentoport/plugin-kit';
 import { cutIntoClassedPieces, mapInOrder } from '@bentoport/tar';
-import type { ClassedPiece } from '@bentoport/tar';
+import type { ClassedPiece, PieceBuffers } from '@bentoport/tar';
 
 /**
  * Gzip on several cores with nothing but Node's zlib, the way pigz does it.
@@ -92,6 +92,12 @@ export interface ParallelGzipPiecesOptions {
   headerMode: DeflateMode;
   /** Pieces being compressed at once; also bounds memory to about twice this many pieces. */
   concurrency?: number;
+  /**
+   * Where each piece's buffer goes back once it is compressed, when the pieces came from
+   * `buffers.take()`: a recycled piece leaves no garbage behind (see PieceBuffers).
+   * @default undefined (pieces are left to the garbage collector)
+   */
+  buffers?: PieceBuffers;
 }
 
 /**
@@ -110,11 +116,19 @@ export async function* parallelGzipPieces(pieces: AsyncIterable<ClassedPiece>, o
       crc = crc32(piece.bytes, crc);
       totalSize += piece.bytes.length;
       yield { piece: piece.bytes, dictionary, mode: options.modeFor(piece.class) };
+      // A copy: the piece goes back to `buffers` once compressed, and the next piece's dictionary
+      // must not depend on zlib having read it before the buffer is refilled.
       const bytes = piece.bytes;
-      dictionary = bytes.length >= WINDOW_SIZE ? bytes.subarray(bytes.length - WINDOW_SIZE) : bytes;
+      dictionary = Buffer.from(bytes.length >= WINDOW_SIZE ? bytes.subarray(bytes.length - WINDOW_SIZE) : bytes);
     }
   })();
-  yield* mapInOrder(jobs, (job) => compressPiece(job.piece, job.dictionary, job.mode), concurrency);
+  const compress = async (job: { piece: Buffer; dictionary: Buffer | undefined; mode: DeflateMode }): Promise<Buffer> => {
+    const output = await compressPiece(job.piece, job.dictionary, job.mode);
+    // zlib's output and stored blocks are both copies: nothing reads the piece any more.
+    options.buffers?.recycle(job.piece);
+    return output;
+  };
+  yield* mapInOrder(jobs, compress, concurrency);
 
   const trailer = Buffer.alloc(FINAL_EMPTY_BLOCK.length + 8);
   FINAL_EMPTY_BLOCK.copy(trailer, 0);

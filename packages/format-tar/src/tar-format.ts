@@ -3,7 +3,8 @@ import { createGunzip } from 'node:zlib';
 import { apiVersion } from '@bentoport/spec';
 import type { ArchiveEntry, ArchiveSource, CompressionPolicy, DecodeOptions, EncodeOptions, Format } from '@bentoport/spec';
 import { effectiveClass, INFLATE_CHUNK_BYTES, optionChecks, pluginFailure } from '@bentoport/plugin-kit';
-import { abortableEncoderOutput, cutIntoClassedPieces, decodeTar, encodeTar, encodeTarSegments } from '@bentoport/tar';
+import { abortableEncoderOutput, cutIntoClassedPieces, decodeTar, encodeTar, encodeTarSegments, PieceBuffers } from '@bentoport/tar';
+import type { TarSegment } from '@bentoport/tar';
 import { DEFAULT_PIECE_SIZE, defaultConcurrency, deflateMode, parallelGzipPieces } from './parallel-gzip.js';
 import { sniffTar } from './sniff.js';
 
@@ -76,11 +77,7 @@ export function tarFormat(options: TarFormatOptions = {}): Format {
       return abortableEncoderOutput(
         (stop) =>
           format === 'gz'
-            ? parallelGzipPieces(cutIntoClassedPieces(encodeTarSegments(entries, { ...where, signal: stop, classify: policy === 'auto' }), DEFAULT_PIECE_SIZE), {
-                modeFor: (pieceClass) => deflateMode(effectiveClass(policy, pieceClass), policy, gzipLevel),
-                headerMode: deflateMode(effectiveClass(policy, 'compressible'), policy, gzipLevel),
-                concurrency,
-              })
+            ? gzipTar(encodeTarSegments(entries, { ...where, signal: stop, classify: policy === 'auto' }), policy, gzipLevel, concurrency)
             : encodeTar(entries, { ...where, signal: stop }),
         { ...where, signal: encodeOptions.signal },
       );
@@ -107,4 +104,20 @@ export function tarFormat(options: TarFormatOptions = {}): Format {
 function checkFormat(format: string, operation: 'read' | 'write'): (typeof FORMATS)[number] {
   if (format === 'tar' || format === 'gz') return format;
   throw pluginFailure(COMPONENT, 'ERR_UNSUPPORTED_FORMAT', operation, String(format), 'format-tar handles only tar and gz');
+}
+
+/**
+ * The tar stream's segments as one gzip member, compressed piece by piece on the thread pool with
+ * each class's setting. The pieces are recycled buffers: a fresh 1 MiB buffer per piece lived
+ * long enough to reach V8's old generation and left tens of MiB of dead pieces in the peak RSS.
+ */
+function gzipTar(segments: AsyncIterable<TarSegment>, policy: CompressionPolicy, gzipLevel: number | undefined, concurrency: number): AsyncGenerator<Buffer> {
+  // In flight at once: `concurrency` pieces compressing, one waiting in mapInOrder, one filling.
+  const buffers = new PieceBuffers(DEFAULT_PIECE_SIZE, concurrency + 2);
+  return parallelGzipPieces(cutIntoClassedPieces(segments, DEFAULT_PIECE_SIZE, () => buffers.take()), {
+    buffers,
+    modeFor: (pieceClass) => deflateMode(effectiveClass(policy, pieceClass), policy, gzipLevel),
+    headerMode: deflateMode(effectiveClass(policy, 'compressible'), policy, gzipLevel),
+    concurrency,
+  });
 }

@@ -33,15 +33,17 @@ function deflatePiece(piece: Buffer, dictionary: Buffer | undefined, level: numb
     level,
     strategy,
     finishFlush: zlibConstants.Z_SYNC_FLUSH,
+    // zlib's output buffer is 16 KiB unless told: a 1 MiB piece came back as 64 chunks joined
+    // into a copy (twice its size in garbage), and a bento's thousands of 1-2 KiB sources left
+    // 16 KiB of garbage a file. Deflate output of a sync-flushed piece stays within its input
+    // plus 5 bytes per 64 KiB stored block, so one buffer of input + 1/256 + 1 KiB holds it, and
+    // zlib hands that buffer back without a copy.
+    chunkSize: Math.max(zlibConstants.Z_MIN_CHUNK, piece.length + (piece.length >>> 8) + 1024),
     ...(dictionary === undefined ? {} : { dictionary }),
   };
   if (piece.length <= SYNC_PIECE_LIMIT) {
     try {
-      // zlib's output buffer is 16 KiB unless told: for a bento's thousands of 1-2 KiB sources
-      // that left 16 KiB of garbage a file, 160 MiB per 10,000 files, before the collector came
-      // round. Deflate output of a sync-flushed piece stays within its input plus a few bytes a
-      // stored block, so input + 1 KiB holds it in one buffer.
-      return Promise.resolve(deflateRawSync(piece, { ...options, chunkSize: Math.max(zlibConstants.Z_MIN_CHUNK, piece.length + 1024) }));
+      return Promise.resolve(deflateRawSync(piece, options));
     } catch (error) {
       return Promise.reject(error);
     }
