@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { constants, crc32, deflateRaw } from 'node:zlib';
 import type { ZlibOptions } from 'node:zlib';
 import type { CompressionPolicy } from '@bentoport/spec';
-import { DENSE_DEFLATE } from '@bentoport/plugin-kit';
+import { deflatePieceChunkSize, DENSE_DEFLATE } from '@bentoport/plugin-kit';
 import type { CompressibilityClass } from '@bentoport/plugin-kit';
 import { cutIntoClassedPieces, mapInOrder } from '@bentoport/tar';
 import type { ClassedPiece, PieceBuffers } from '@bentoport/tar';
@@ -152,7 +152,7 @@ function compressPiece(piece: Buffer, dictionary: Buffer | undefined, mode: Defl
     // Ends the piece at a byte boundary without a final block, so the next piece follows on.
     finishFlush: constants.Z_SYNC_FLUSH,
     // One output chunk instead of many 16 KiB ones that zlib would concatenate at the end.
-    chunkSize: piece.length + (piece.length >>> 8) + 1024,
+    chunkSize: deflatePieceChunkSize(piece.length),
   };
   if (dictionary !== undefined) options.dictionary = dictionary;
   return new Promise((resolve, reject) => {

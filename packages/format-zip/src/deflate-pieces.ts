@@ -1,4 +1,5 @@
 import { constants as zlibConstants, deflateRaw, deflateRawSync } from 'node:zlib';
+import { deflatePieceChunkSize } from '@bentoport/plugin-kit';
 
 /**
  * Parallel raw deflate that still produces ONE standard deflate stream per entry.
@@ -33,12 +34,9 @@ function deflatePiece(piece: Buffer, dictionary: Buffer | undefined, level: numb
     level,
     strategy,
     finishFlush: zlibConstants.Z_SYNC_FLUSH,
-    // zlib's output buffer is 16 KiB unless told: a 1 MiB piece came back as 64 chunks joined
-    // into a copy (twice its size in garbage), and a bento's thousands of 1-2 KiB sources left
-    // 16 KiB of garbage a file. Deflate output of a sync-flushed piece stays within its input
-    // plus 5 bytes per 64 KiB stored block, so one buffer of input + 1/256 + 1 KiB holds it, and
-    // zlib hands that buffer back without a copy.
-    chunkSize: Math.max(zlibConstants.Z_MIN_CHUNK, piece.length + (piece.length >>> 8) + 1024),
+    // One output buffer, not 16 KiB ones joined into a copy: a bento's thousands of 1-2 KiB
+    // sources left 16 KiB of garbage a file, a 1 MiB piece twice its size.
+    chunkSize: deflatePieceChunkSize(piece.length),
     ...(dictionary === undefined ? {} : { dictionary }),
   };
   if (piece.length <= SYNC_PIECE_LIMIT) {

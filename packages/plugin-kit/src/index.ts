@@ -30,6 +30,7 @@ export {
   CLASSIFY_SAMPLE_BYTES,
   classifySample,
   DENSE_DEFLATE,
+  deflatePieceChunkSize,
   effectiveClass,
   INFLATE_CHUNK_BYTES,
   type CompressibilityClass,
