@@ -2,7 +2,7 @@ import { constants, PerformanceObserver } from 'node:perf_hooks';
 import type { PerformanceEntry } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { bufferGarbageCollector } from './buffer-garbage.js';
+import { bufferGarbageCollector, YOUNG_BUFFER_GARBAGE_INTERVAL_BYTES } from './buffer-garbage.js';
 
 const MIB = 1024 * 1024;
 
@@ -38,6 +38,37 @@ describe('bufferGarbageCollector', () => {
         for (let attempt = 0; attempt < 100 && majors < expected; attempt++) await sleep(10);
       }
       expect(majors - before).toBeGreaterThanOrEqual(5);
+    } finally {
+      observer.disconnect();
+    }
+  });
+
+  it('asks for a young collection every 8 MiB unless told otherwise', () => {
+    let collections = 0;
+    const garbage = bufferGarbageCollector({ collection: 'young', collect: () => collections++ });
+    for (let mib = 0; mib < 40; mib++) garbage.passed(MIB);
+    expect(collections).toBe(40 / (YOUNG_BUFFER_GARBAGE_INTERVAL_BYTES / MIB));
+    expect(YOUNG_BUFFER_GARBAGE_INTERVAL_BYTES).toBe(8 * MIB);
+  });
+
+  it("runs young collections of V8's heap, one per interval, without a full one", async () => {
+    const counts = { minor: 0, major: 0 };
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+        if (kind === constants.NODE_PERFORMANCE_GC_MINOR) counts.minor++;
+        if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) counts.major++;
+      }
+    });
+    observer.observe({ entryTypes: ['gc'] });
+    try {
+      const garbage = bufferGarbageCollector({ collection: 'young', intervalBytes: MIB });
+      const before = { ...counts };
+      for (let round = 0; round < 5; round++) garbage.passed(MIB);
+      // Run at once, reported on a later turn: a bounded wait for the reports.
+      for (let attempt = 0; attempt < 100 && counts.minor - before.minor < 5; attempt++) await sleep(10);
+      expect(counts.minor - before.minor).toBeGreaterThanOrEqual(5);
+      expect(counts.major - before.major).toBe(0);
     } finally {
       observer.disconnect();
     }

@@ -50,4 +50,4 @@ export { fileRangeStream, type FileRangeStreamOptions } from './file-range-strea
 export { discardBody, httpConnections, readBodyText, type HttpConnections, type HttpRequest, type HttpResponse } from './http-connections.js';
 export { openProxyTunnel, proxyAuthorization, type ProxyTunnelOptions } from './proxy-tunnel.js';
 export { parallelRanges, type ParallelRangesOptions } from './parallel-ranges.js';
-export { BUFFER_GARBAGE_INTERVAL_BYTES, bufferGarbageCollector, type BufferGarbageOptions } from './buffer-garbage.js';
+export { BUFFER_GARBAGE_INTERVAL_BYTES, bufferGarbageCollector, YOUNG_BUFFER_GARBAGE_INTERVAL_BYTES, type BufferGarbageCollector, type BufferGarbageOptions } from './buffer-garbage.js';

@@ -1,7 +1,7 @@
 import { addAbortSignal } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type { ArchiveEntry, BentoportError, ErrorCode } from '@bentoport/spec';
-import { CLASSIFY_MIN_BYTES, CLASSIFY_SAMPLE_BYTES, abortedFailure, classifySample, gatherChunks, pluginFailure } from '@bentoport/plugin-kit';
+import { CLASSIFY_MIN_BYTES, CLASSIFY_SAMPLE_BYTES, abortedFailure, bufferGarbageCollector, classifySample, gatherChunks, pluginFailure } from '@bentoport/plugin-kit';
 import type { CompressibilityClass } from '@bentoport/plugin-kit';
 import { BLOCK_SIZE, RECORD_SIZE, TYPEFLAG, encodeMemberHeader, paddingFor } from './tar-header.js';
 import type { TarHeaderFields } from './tar-header.js';
@@ -57,7 +57,15 @@ interface Writer {
  */
 export async function* encodeTar(entries: AsyncIterable<ArchiveEntry> | Iterable<ArchiveEntry>, options: EncodeTarOptions = {}): AsyncGenerator<Buffer> {
   // Headers, small files and padding gathered into large chunks: one write each downstream.
-  yield* gatherChunks(plainBytes(encodeTarSegments(entries, { ...options, classify: false })));
+  const chunks = gatherChunks(plainBytes(encodeTarSegments(entries, { ...options, classify: false })));
+  // The file reads pass straight on to the output and die within a few chunks, with little else
+  // allocated: without young collections of our own they wait for V8's next one by tens of MiB
+  // (see YOUNG_BUFFER_GARBAGE_INTERVAL_BYTES).
+  const garbage = bufferGarbageCollector({ collection: 'young' });
+  for await (const chunk of chunks) {
+    garbage.passed(chunk.length);
+    yield chunk;
+  }
 }
 
 async function* plainBytes(segments: AsyncIterable<TarSegment>): AsyncGenerator<Buffer> {
