@@ -58,7 +58,7 @@ function referencesOf(server: NetworkServer, format: BenchFormat, paths: { tree:
   const ours = `ours.${extension}`;
   return [
     {
-      tool: `tar c${tarFlag}f - | tee | sha256sum + ${server.client}`,
+      tool: `tar c${tarFlag}f - | tee | sha256sum + ${server.uploadClient ?? server.client}`,
       operation: 'export',
       work: 'same',
       command: hashedPipe(`tar c${tarFlag}f - -C ${shellQuote(paths.tree)} . | tee /dev/fd/3 | ${server.uploadStdin(`pipe.${extension}`)}`),

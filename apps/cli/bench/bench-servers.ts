@@ -34,6 +34,12 @@ export interface NetworkServer {
   downloadStdout(name: string): string;
   /** The client's tool name in the pipes' labels (`curl`, `aws s3 cp`, `ssh cat`). */
   client: string;
+  /**
+   * The upload pipe's tool name in its label, where it differs from `client`: over SFTP, `ssh cat
+   * && sync`, since bentoport's SFTP writer has the server flush the file (fsync@openssh.com).
+   * @default client
+   */
+  uploadClient?: string;
   /** The file-to-file client commands, moving a local archive up and the server's file down. */
   put(local: string, name: string): FileMove;
   get(name: string, local: string): FileMove;
@@ -225,7 +231,10 @@ async function startSshd(scratch: string): Promise<NetworkServer> {
     env: { HOME: sshHome, SSH_AUTH_SOCK: '' },
     client: 'ssh cat',
     // The remote command is one argument of ssh, run by the user's shell: quoted twice.
-    uploadStdin: (name) => `ssh ${options} ${user}@127.0.0.1 ${shellQuote(`cat > ${shellQuote(remote(name))}`)} > /dev/null`,
+    // Same work as bentoport, whose SFTP writer has the server fsync the file before the commit
+    // (its `fsync` default): ~0.5 s of a 1 GiB upload here.
+    uploadClient: 'ssh cat && sync',
+    uploadStdin: (name) => `ssh ${options} ${user}@127.0.0.1 ${shellQuote(`cat > ${shellQuote(remote(name))} && sync ${shellQuote(remote(name))}`)} > /dev/null`,
     downloadStdout: (name) => `ssh ${options} ${user}@127.0.0.1 ${shellQuote(`cat ${shellQuote(remote(name))}`)}`,
     put: (local, name) => ({ tool: 'sftp put', command: sftp(`put ${local} ${remote(name)}`) }),
     get: (name, local) => ({ tool: 'sftp get', command: sftp(`get ${remote(name)} ${local}`) }),

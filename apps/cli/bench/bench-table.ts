@@ -136,7 +136,7 @@ function header(facts: RunFacts): string[] {
 const NOTES = [
   'MB/s = the layout\'s payload / wall time. Speed = reference time / ours (above 1: bentoport is faster); size = our output / the reference\'s. ',
   'work: `same` references read, archive, write and hash as bentoport does (`… | tee OUT | sha256sum`, `tee /dev/fd/3 < ARCHIVE | tar xf -` with fd 3 on `sha256sum`); ',
-  '`less: …` ones skip what is named, and a ratio against them flatters the reference. Import references extract bentoport\'s archive of the same round. Our export also fsyncs the archive it writes (the file transport\'s default); `tee OUT` does not. ',
+  '`less: …` ones skip what is named, and a ratio against them flatters the reference. Import references extract bentoport\'s archive of the same round. Our export also fsyncs the archive it writes (the file transport\'s default); `tee OUT` does not. Over SFTP it has the server fsync it (fsync@openssh.com), and so does the pipe (`ssh cat && sync`: `cat > FILE && sync FILE` on the server). ',
   'Peak RSS: the bentoport process; for a reference the largest process of its pipeline, never below the Python wrapper that times it (Linux keeps ru_maxrss across exec). load = the 1-minute load average as each run started (median over rounds; it includes the bench\'s own previous run).',
 ].join('');
 
