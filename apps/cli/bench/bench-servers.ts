@@ -32,7 +32,7 @@ export interface NetworkServer {
   uploadStdin(name: string): string;
   /** A shell fragment that writes the file `name` on the server to its stdout. */
   downloadStdout(name: string): string;
-  /** The client's tool name in the pipes' labels (`curl`, `aws s3 cp`, `ssh cat`). */
+  /** The client's tool name in the download pipe's label, and in the upload pipe's unless `uploadClient` says otherwise (`curl`, `aws s3 cp`, `ssh cat`). */
   client: string;
   /**
    * The upload pipe's tool name in its label, where it differs from `client`: over SFTP, `ssh cat
@@ -232,7 +232,8 @@ async function startSshd(scratch: string): Promise<NetworkServer> {
     client: 'ssh cat',
     // The remote command is one argument of ssh, run by the user's shell: quoted twice.
     // Same work as bentoport, whose SFTP writer has the server fsync the file before the commit
-    // (its `fsync` default): ~0.5 s of a 1 GiB upload here.
+    // (its `fsync` default): ~0.5 s of a 1 GiB upload here. `sync FILE` syncs that file alone
+    // with GNU coreutils 8.24 or later (Debian 12 has 9.1); older ones sync every file system.
     uploadClient: 'ssh cat && sync',
     uploadStdin: (name) => `ssh ${options} ${user}@127.0.0.1 ${shellQuote(`cat > ${shellQuote(remote(name))} && sync ${shellQuote(remote(name))}`)} > /dev/null`,
     downloadStdout: (name) => `ssh ${options} ${user}@127.0.0.1 ${shellQuote(`cat ${shellQuote(remote(name))}`)}`,

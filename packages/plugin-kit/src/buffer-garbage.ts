@@ -17,7 +17,11 @@ export const BUFFER_GARBAGE_INTERVAL_BYTES = 4 * 1024 * 1024;
 
 type Collect = () => void;
 
-type Gc = (options: { type?: 'major' | 'minor'; execution?: 'sync' | 'async' }) => PromiseLike<void> | undefined;
+/** V8's `gc` extension: a promise when run from a task (`execution: 'async'`), nothing when run at once. */
+interface Gc {
+  (options: { type?: 'major' | 'minor'; execution: 'async' }): Promise<void>;
+  (options: { type?: 'major' | 'minor'; execution?: 'sync' }): void;
+}
 
 let exposedGc: Gc | undefined;
 
@@ -62,15 +66,16 @@ function v8DeferredCollection(): Collect {
     deferredCollection = () => {
       if (running) return;
       running = true;
-      Promise.resolve(gc({ execution: 'async' })).then(done, done);
+      gc({ execution: 'async' }).then(done, done);
     };
   }
   return deferredCollection;
 }
 
 /**
- * A collection of V8's young generation only (a scavenge), run at once: it visits only what is
- * alive in the 1 MiB young generation, a fraction of a millisecond.
+ * A young collection (V8's scavenge: its young generation only), run at once. It visits only what
+ * is alive there: a fraction of a millisecond with the `bentoport` command's 1 MiB semi-spaces
+ * (apps/cli's process-memory.ts), more where a process lets them grow (up to 16 MiB).
  */
 function v8YoungCollection(): Collect {
   const gc = v8Gc();
@@ -81,11 +86,12 @@ function v8YoungCollection(): Collect {
  * Bytes between two young collections (`collection: 'young'`). Why: a stream that moves large
  * buffers with little else allocated (a plain tar's file reads on their way to the output, an
  * archive's chunks on their way to the files) fills V8's young generation slowly, so its dead
- * buffers wait many MiB for the next scavenge. Meanwhile V8 counts them as new memory outside its
- * heap: RSS grows by tens of MiB, and once its heap is past 8 MB (a bento of 10,000 files) V8
- * answers with a full collection every ~30 MiB, about 40 per GiB, which made a 1 GiB tar export
- * of 10,000 files 0.35–0.45 s slower than one of 41. Every 8 MiB, a buffer that lives for less
- * than that (a few chunks) meets at most one scavenge, so it is freed young, never promoted.
+ * buffers wait many MiB for V8's next young collection. Meanwhile V8 counts them as new memory
+ * outside its heap: RSS grows by 10–20 MiB, and once its heap is past 8 MB (a bento of 10,000
+ * files) V8 answers with a full collection every ~30 MiB, about 40 per GiB. A 1 GiB tar export of
+ * 10,000 files took 2.76 s against 1.77 s for one of 41 files; with a young collection every 8
+ * MiB, 2.11 s. A buffer that lives for less than 8 MiB of the stream (a few chunks) meets at most
+ * one of ours, so it is freed young unless one of V8's own falls in its life too.
  */
 export const YOUNG_BUFFER_GARBAGE_INTERVAL_BYTES = 8 * 1024 * 1024;
 
@@ -128,7 +134,7 @@ export interface BufferGarbageCollector {
  * for (const chunk of [Buffer.alloc(3 << 20), Buffer.alloc(3 << 20)]) garbage.passed(chunk.length); // one collection
  *
  * const young = bufferGarbageCollector({ collection: 'young' });
- * for (let index = 0; index < 16; index++) young.passed(1 << 20); // two scavenges, one every 8 MiB
+ * for (let index = 0; index < 16; index++) young.passed(1 << 20); // two young collections, one every 8 MiB
  * ```
  */
 export function bufferGarbageCollector(options: BufferGarbageOptions = {}): BufferGarbageCollector {

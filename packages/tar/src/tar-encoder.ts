@@ -48,7 +48,8 @@ interface Writer {
 }
 
 /**
- * The tar byte stream for `entries`, as plain bytes. See {@link encodeTarSegments}.
+ * The tar byte stream for `entries`, as plain bytes. See {@link encodeTarSegments}. Asks V8 for
+ * a young collection every 8 MiB of output, on the caller's thread (see README, "Memory").
  * @example
  * ```ts
  * const where = { component: 'format-tar', format: 'tar' };
