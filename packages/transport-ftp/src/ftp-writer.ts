@@ -19,6 +19,7 @@ import type { ConnectionPool, FtpConnection } from './connection-pool.js';
 import type { FtpEndpoint } from './ftp-endpoint.js';
 import { COMPONENT, ftpFailure } from './ftp-replies.js';
 import { isDirectory, makeDirectories } from './remote-file.js';
+import { ResumeBuffer } from './resume-buffer.js';
 
 export interface WriterSettings {
   highWaterMark: number;
@@ -56,38 +57,6 @@ async function store(client: Client, source: Readable, remotePath: string, offse
   } finally {
     // basic-ftp replaces the hook with the passive mode it settled on; keep that choice.
     if (client.prepareTransfer === prepare) client.prepareTransfer = original;
-  }
-}
-
-/** Bytes handed to the data connection that the server may not have stored yet, to re-send after a cut. */
-class ResumeBuffer {
-  #chunks: Buffer[] = [];
-  #bytes = 0;
-  /** Offset of the first byte held. */
-  start = 0;
-
-  constructor(private readonly limit: number) {}
-
-  append(chunk: Buffer): void {
-    this.#chunks.push(chunk);
-    this.#bytes += chunk.length;
-    while (this.#chunks.length > 1 && this.#bytes - this.#chunks[0]!.length >= this.limit) {
-      const dropped = this.#chunks.shift()!;
-      this.#bytes -= dropped.length;
-      this.start += dropped.length;
-    }
-  }
-
-  /** The held bytes from `offset` on, as slices of the held chunks. */
-  from(offset: number): Buffer[] {
-    const slices: Buffer[] = [];
-    let position = this.start;
-    for (const chunk of this.#chunks) {
-      const chunkEnd = position + chunk.length;
-      if (chunkEnd > offset) slices.push(offset > position ? chunk.subarray(offset - position) : chunk);
-      position = chunkEnd;
-    }
-    return slices;
   }
 }
 
