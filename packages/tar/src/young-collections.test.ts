@@ -55,6 +55,22 @@ function bigEntry(): ArchiveEntry {
   };
 }
 
+/** The plain tar of {@link bigEntry}, as the chunks encodeTar gave. */
+async function plainTar(): Promise<Buffer[]> {
+  const archive: Buffer[] = [];
+  for await (const chunk of encodeTar([bigEntry()])) archive.push(chunk);
+  return archive;
+}
+
+/** Bytes of every body `entries` hold, each read through `open()`. */
+async function bodyBytes(entries: AsyncIterable<ArchiveEntry>): Promise<number> {
+  let bytes = 0;
+  for await (const entry of entries) {
+    for await (const chunk of entry.open?.() ?? []) bytes += (chunk as Buffer).length;
+  }
+  return bytes;
+}
+
 describe('young collections of a plain tar', () => {
   it('encodeTar asks for one every 8 MiB of output', async () => {
     const minors = await forcedYoungCollectionsDuring(async () => {
@@ -66,28 +82,18 @@ describe('young collections of a plain tar', () => {
   });
 
   it('decodeTar asks for one every 8 MiB of a plain tar read', async () => {
-    const archive: Buffer[] = [];
-    for await (const chunk of encodeTar([bigEntry()])) archive.push(chunk);
+    const archive = await plainTar();
     const minors = await forcedYoungCollectionsDuring(async () => {
-      let bytes = 0;
-      for await (const entry of decodeTar({ stream: () => Readable.from(archive) })) {
-        for await (const chunk of entry.open?.() ?? []) bytes += (chunk as Buffer).length;
-      }
-      expect(bytes).toBe(BODY_MIB * MIB);
+      expect(await bodyBytes(decodeTar({ stream: () => Readable.from(archive) }))).toBe(BODY_MIB * MIB);
     }, EXPECTED);
     expect(minors).toBe(EXPECTED);
   });
 
   it('decodeTar leaves a tar behind a decompressor to V8', async () => {
-    const archive: Buffer[] = [];
-    for await (const chunk of encodeTar([bigEntry()])) archive.push(chunk);
-    const gzipped = gzipSync(Buffer.concat(archive), { level: 1 });
+    const gzipped = gzipSync(Buffer.concat(await plainTar()), { level: 1 });
     const minors = await forcedYoungCollectionsDuring(async () => {
-      let bytes = 0;
-      for await (const entry of decodeTar({ stream: () => Readable.from([gzipped]) }, { format: 'gz', decompress: () => createGunzip() })) {
-        for await (const chunk of entry.open?.() ?? []) bytes += (chunk as Buffer).length;
-      }
-      expect(bytes).toBe(BODY_MIB * MIB);
+      const entries = decodeTar({ stream: () => Readable.from([gzipped]) }, { format: 'gz', decompress: () => createGunzip() });
+      expect(await bodyBytes(entries)).toBe(BODY_MIB * MIB);
     }, 0);
     expect(minors).toBe(0);
   });
