@@ -4,8 +4,9 @@
  *
  * Copied into one ring allocated once, not held as the chunks themselves: a chunk held until 16
  * MiB more had gone by outlived two of V8's young collections, so V8 moved it to its old
- * generation, where dead it waited for a full collection. A 1 GiB FTP export peaked at 146–152
- * MiB RSS with the chunks held. The copy costs a memcpy per chunk (~0.1 s per GiB).
+ * generation, where dead it waited for a full collection. A 1 GiB FTP export peaked at 147–152
+ * MiB RSS with the chunks held, 99–103 MiB with the copy, which costs a memcpy per chunk (~0.1 s
+ * per GiB) and still made the export 10% faster.
  */
 export class ResumeBuffer {
   readonly #limit: number;
