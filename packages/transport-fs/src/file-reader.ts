@@ -6,6 +6,19 @@ import type { Location, TransportReadOptions } from '@bentoport/spec';
 import { COMPONENT, localPath } from './local-path.js';
 
 /**
+ * Bytes per read (and the stream's buffer) of a ranged read, one given `start` or `end`, when the
+ * transport's `highWaterMark` is larger. Why: ranged reads feed a random-access decoder, which
+ * keeps several going at once: a zip import inflates two large bodies, each from a ranged read of
+ * its own, beside its shared cursor and the whole archive streaming to its hash. A 1 MiB chunk
+ * lives until its body has inflated past it, long enough for V8 to promote many of them, and the
+ * dead ones waited for full collections. 1 GiB zip import, 41 files, interleaved, 5 rounds: peak
+ * RSS 162–166 MiB with 1 MiB reads, 122–126 MiB with these, in 4.46 s against 4.24 s (more
+ * thread-pool round trips on 2 busy cores). 512 KiB reads kept 134–138 MiB; 128 KiB gained
+ * nothing more. The sequential stream keeps its 1 MiB: all reads at 256 KiB cost 10%.
+ */
+export const RANGED_READ_BYTES = 256 * 1024;
+
+/**
  * Open the file first, so that a missing file rejects here with ERR_NOT_FOUND instead of failing
  * the stream later, then stream `[start, end)` from the handle.
  */
@@ -28,5 +41,7 @@ export async function openFileReader(location: Location, options: TransportReadO
     await handle.close().catch(() => {});
     throw toBentoportError(error, COMPONENT, 'READ', location.display);
   }
-  return fileRangeStream(handle, { start, end, highWaterMark, signal, component: COMPONENT, target: location.display });
+  const ranged = options.start !== undefined || options.end !== undefined;
+  const readBytes = ranged ? Math.min(highWaterMark, RANGED_READ_BYTES) : highWaterMark;
+  return fileRangeStream(handle, { start, end, highWaterMark: readBytes, signal, component: COMPONENT, target: location.display });
 }

@@ -6,6 +6,7 @@ import type { Location, TransportWriter } from '@bentoport/spec';
 import { isBentoportError } from '@bentoport/spec';
 import { runTransportSuite } from '@bentoport/transport-test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RANGED_READ_BYTES } from './file-reader.js';
 import { fsTransport } from './fs-transport.js';
 
 function fileLocation(filePath: string): Location {
@@ -178,6 +179,26 @@ describe('fsTransport specifics', () => {
     await endAndWait(writer, 'fast');
     await writer.commit();
     expect(await readFile(target, 'utf8')).toBe('fast');
+  });
+
+  it('reads a whole file in highWaterMark chunks and a ranged read in chunks of at most RANGED_READ_BYTES', async () => {
+    const target = path.join(await freshDirectory(), 'weights.bin');
+    const data = Buffer.alloc(3 * 1024 * 1024 + 5, 7);
+    await writeFile(target, data);
+    const chunkSizes = async (stream: AsyncIterable<Buffer>): Promise<number[]> => {
+      const sizes: number[] = [];
+      for await (const chunk of stream) sizes.push(chunk.length);
+      return sizes;
+    };
+    const whole = await chunkSizes(await transport.read(fileLocation(target)));
+    expect(Math.max(...whole)).toBe(1024 * 1024);
+    expect(whole.reduce((sum, size) => sum + size, 0)).toBe(data.length);
+    const ranged = await chunkSizes(await transport.read(fileLocation(target), { start: 5, end: data.length }));
+    expect(RANGED_READ_BYTES).toBe(256 * 1024);
+    expect(Math.max(...ranged)).toBe(RANGED_READ_BYTES);
+    expect(ranged.reduce((sum, size) => sum + size, 0)).toBe(data.length - 5);
+    const small = await chunkSizes(await fsTransport({ highWaterMark: 64 * 1024 }).read(fileLocation(target), { start: 0, end: 200_000 }));
+    expect(small).toEqual([65536, 65536, 65536, 3392]);
   });
 
   it('validates its options', () => {
