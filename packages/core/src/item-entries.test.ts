@@ -44,6 +44,14 @@ describe('itemEntries', () => {
     expect((await bytes('src/big.bin')).equals(Buffer.alloc(300 * 1024, 7))).toBe(true);
   });
 
+  it('streams a large file in reads of 256 KiB (FILE_READ_BYTES), not 1 MiB', async () => {
+    await writeFile(path.join(tree, 'src', 'big.bin'), Buffer.alloc(1024 * 1024 + 10, 7));
+    const entries = await collect();
+    const sizes: number[] = [];
+    for await (const chunk of entries.find((entry) => entry.path === 'src/big.bin')?.open?.() as AsyncIterable<Buffer>) sizes.push(chunk.length);
+    expect(sizes).toEqual([262144, 262144, 262144, 262144, 10]);
+  });
+
   it('fails the body of a small file that vanished after the walk with the file-system error', async () => {
     const entries = await collect();
     await rm(path.join(tree, 'src', 'a.py'));
