@@ -9,9 +9,10 @@ import { COMPONENT, localPath } from './local-path.js';
  * Bytes per read (and the stream's buffer) of a ranged read, one given `start` or `end`, when the
  * transport's `highWaterMark` is larger. Why: ranged reads feed a random-access decoder, which
  * keeps several going at once: a zip import inflates two large bodies, each from a ranged read of
- * its own, beside its shared cursor and the whole archive streaming to its hash. A 1 MiB chunk
- * lives until its body has inflated past it, long enough for V8 to promote many of them, and the
- * dead ones waited for full collections. 1 GiB zip import, 41 files, interleaved, 5 rounds: peak
+ * its own, beside its shared cursor and the whole archive streaming to its hash. With 1 MiB
+ * chunks more of them were dead at once, waiting for V8 to collect them (array buffers peaked at
+ * 83 MiB against 45), in glibc's heap, which returns only its top and had grown to 90 MiB.
+ * 1 GiB zip import, 41 files, interleaved, 5 rounds: peak
  * RSS 162–166 MiB with 1 MiB reads, 122–126 MiB with these, in 4.46 s against 4.24 s (more
  * thread-pool round trips on 2 busy cores). 512 KiB reads kept 134–138 MiB; 128 KiB gained
  * nothing more. The sequential stream keeps its 1 MiB: all reads at 256 KiB cost 10%.
