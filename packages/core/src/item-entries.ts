@@ -113,11 +113,11 @@ const SMALL_FILE_BYTES = 256 * 1024;
  * buffers die as soon as the codec has copied them into its pieces, but they are allocated and
  * freed among the pieces and the compressed output in glibc's heap, which returns only its top:
  * with `MALLOC_MMAP_THRESHOLD_=131072` (every buffer mapped alone) the 1 MiB reads cost no memory,
- * and ran slower. 1 GiB exports, interleaved, 3 rounds,
- * peak RSS and median time, 1 MiB reads against these: many-small gz 126–128 → 115–116 MiB, 7.17 →
- * 7.52 s; many-small zip 128 → 114–116 MiB, 8.03 → 8.77 s; few-large gz 122–127 → 112–119 MiB,
- * 6.14 → 6.22 s; few-large zip 121–125 → 115–119 MiB, 6.60 → 6.95 s; plain tar, which writes
- * each chunk as it comes, the same time (1.67 and 1.85 s) and 2–7 MiB less.
+ * and ran slower. 1 GiB exports, interleaved, 3 rounds, peak RSS and median time, 1 MiB reads
+ * against these: many-small gz 126–128 → 115–116 MiB, 7.17 → 7.52 s; many-small zip 128 →
+ * 114–116 MiB, 8.03 → 8.77 s; few-large gz 122–127 → 112–119 MiB, 6.14 → 6.22 s; few-large zip
+ * 121–125 → 115–119 MiB, 6.60 → 6.95 s; plain tar, which writes each chunk as it comes, the same
+ * time (1.67 and 1.85 s) and 2–7 MiB less.
  */
 const FILE_READ_BYTES = 256 * 1024;
 
